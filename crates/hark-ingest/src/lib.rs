@@ -1,0 +1,160 @@
+//! Hark's listeners.
+//!
+//! An input owns one socket and one protocol. It turns bytes into frames
+//! (`hark-proto` codecs), frames into [`hark_event::Event`]s, and hands them to
+//! the store in batches. It never writes storage itself. Back-pressure: an
+//! input awaits [`hark_store::Store::append`], whose queue is bounded, so a
+//! store that falls behind slows TCP senders down (their socket buffers fill)
+//! instead of growing memory; UDP cannot be slowed, so its losses are counted.
+//!
+//! ```no_run
+//! # async fn demo(store: hark_store::Store) -> Result<(), hark_ingest::IngestError> {
+//! let cfg = hark_config::Config::default();
+//! let shutdown = tokio_util::sync::CancellationToken::new();
+//! let inputs = hark_ingest::start_all(&cfg, &store, &shutdown).await?;
+//! for i in &inputs { println!("listening {} {} {}", i.name, i.transport, i.local_addr); }
+//! shutdown.cancel();
+//! for i in inputs { i.join().await; }
+//! # Ok(()) }
+//! ```
+
+mod batch;
+mod stream;
+mod tls;
+mod udp;
+
+pub mod telemetry;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hark_config::{Config, InputConfig, InputType, Transport};
+use hark_store::Store;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Errors starting an input.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The socket could not be bound.
+    #[error("input `{input}`: cannot listen on {addr}: {source}")]
+    Bind {
+        /// Input name.
+        input: String,
+        /// Address asked for.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The TLS material could not be loaded.
+    #[error("input `{input}`: {message}")]
+    Tls {
+        /// Input name.
+        input: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// A started input.
+pub struct RunningInput {
+    /// The input's configured name.
+    pub name: String,
+    /// `udp`, `tcp` or `tls`.
+    pub transport: &'static str,
+    /// The address actually bound.
+    pub local_addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl RunningInput {
+    /// Waits for the input to finish after shutdown was signalled.
+    pub async fn join(self) {
+        if let Err(e) = self.task.await {
+            tracing::error!(input = %self.name, "input task failed: {e}");
+        }
+    }
+}
+
+/// What every input's tasks share.
+#[derive(Clone)]
+pub(crate) struct InputContext {
+    pub name: Arc<str>,
+    pub store: Store,
+    pub shutdown: CancellationToken,
+    pub max_message: usize,
+    pub offset: chrono::FixedOffset,
+    pub log_limit: Arc<telemetry::RateLimitedLog>,
+}
+
+/// Binds and starts every configured input; fails on the first that cannot start.
+pub async fn start_all(
+    cfg: &Config,
+    store: &Store,
+    shutdown: &CancellationToken,
+) -> Result<Vec<RunningInput>, IngestError> {
+    let mut started = Vec::new();
+    for (name, input) in &cfg.inputs {
+        started.push(start(name, input, store.clone(), shutdown.clone()).await?);
+    }
+    Ok(started)
+}
+
+/// Binds and starts one input.
+pub async fn start(
+    name: &str,
+    cfg: &InputConfig,
+    store: Store,
+    shutdown: CancellationToken,
+) -> Result<RunningInput, IngestError> {
+    let offset = chrono::FixedOffset::east_opt(Config::input_offset_secs(cfg))
+        .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("zero offset is valid"));
+    let ctx = InputContext {
+        name: Arc::from(name),
+        store,
+        shutdown,
+        max_message: usize::try_from(cfg.max_message_size.0).unwrap_or(usize::MAX),
+        offset,
+        log_limit: Arc::new(telemetry::RateLimitedLog::new(Duration::from_secs(60))),
+    };
+    let bind_err = |source| IngestError::Bind {
+        input: name.to_owned(),
+        addr: cfg.listen,
+        source,
+    };
+    let (local_addr, task) = match (cfg.kind, cfg.transport) {
+        (InputType::Syslog, Transport::Udp) => {
+            let socket = udp::bind(cfg.listen, cfg.recv_buffer.0).map_err(bind_err)?;
+            let addr = socket.local_addr().map_err(bind_err)?;
+            (addr, tokio::spawn(udp::run(socket, ctx)))
+        }
+        (InputType::Syslog, transport) => {
+            let acceptor = match transport {
+                Transport::Tls => Some(tls::acceptor(cfg).map_err(|message| IngestError::Tls {
+                    input: name.to_owned(),
+                    message,
+                })?),
+                _ => None,
+            };
+            let listener = tokio::net::TcpListener::bind(cfg.listen)
+                .await
+                .map_err(bind_err)?;
+            let addr = listener.local_addr().map_err(bind_err)?;
+            let limits = stream::Limits {
+                max_connections: cfg.max_connections,
+                idle_timeout: cfg.idle_timeout.0,
+            };
+            (
+                addr,
+                tokio::spawn(stream::run(listener, acceptor, limits, ctx)),
+            )
+        }
+    };
+    Ok(RunningInput {
+        name: name.to_owned(),
+        transport: cfg.transport.name(),
+        local_addr,
+        task,
+    })
+}

@@ -1,0 +1,86 @@
+//! Every observable occurrence on the ingest path, as one function each, so
+//! that metric names and labels are the same wherever they are emitted.
+//!
+//! Metrics (Prometheus names):
+//! - `hark_events_received_total{input}`: events accepted from senders;
+//! - `hark_events_dropped_total{input,reason}`: events or frames lost, by reason
+//!   (`oversize`, `udp_overflow`, `shutdown`, `connection_limit`, `malformed`, `store_closed`);
+//! - `hark_parse_errors_total{input}`: events stored with `parse_error` set;
+//! - `hark_malformed_frames_total{input}`: framing errors that closed a connection;
+//! - `hark_events_truncated_total{input}`: messages cut to the maximum size;
+//! - `hark_connections_active{input}` / `hark_connections_total{input}`.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Events accepted on `input`.
+pub fn received(input: &str, n: u64) {
+    metrics::counter!("hark_events_received_total", "input" => input.to_owned()).increment(n);
+}
+
+/// Events or frames lost on `input` for `reason`.
+pub fn dropped(input: &str, reason: &'static str, n: u64) {
+    metrics::counter!("hark_events_dropped_total", "input" => input.to_owned(), "reason" => reason)
+        .increment(n);
+}
+
+/// Events stored with `parse_error` set.
+pub fn parse_errors(input: &str, n: u64) {
+    metrics::counter!("hark_parse_errors_total", "input" => input.to_owned()).increment(n);
+}
+
+/// A framing error on a connection.
+pub fn malformed_frame(input: &str) {
+    metrics::counter!("hark_malformed_frames_total", "input" => input.to_owned()).increment(1);
+}
+
+/// A connection opened (`delta = 1`) or closed (`delta = -1`).
+pub fn connection(input: &str, delta: i64) {
+    metrics::gauge!("hark_connections_active", "input" => input.to_owned()).increment(delta as f64);
+    if delta > 0 {
+        metrics::counter!("hark_connections_total", "input" => input.to_owned()).increment(1);
+    }
+}
+
+/// Lets a warning about one source through at most once per interval, so a
+/// misbehaving sender cannot flood the server's own log.
+pub struct RateLimitedLog {
+    interval: Duration,
+    last: Mutex<HashMap<IpAddr, Instant>>,
+}
+
+impl RateLimitedLog {
+    /// A limiter letting one message per source through every `interval`.
+    pub fn new(interval: Duration) -> Self {
+        RateLimitedLog {
+            interval,
+            last: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether a message about `source` may be logged now.
+    pub fn allow(&self, source: IpAddr) -> bool {
+        let now = Instant::now();
+        let Ok(mut last) = self.last.lock() else {
+            return true;
+        };
+        if last.len() > 10_000 {
+            let interval = self.interval;
+            last.retain(|_, t| now.duration_since(*t) < interval);
+        }
+        match last.get(&source) {
+            Some(t) if now.duration_since(*t) < self.interval => false,
+            _ => {
+                last.insert(source, now);
+                true
+            }
+        }
+    }
+}
+
+/// Messages cut to the input's maximum size (kept, flagged `truncated`).
+pub fn truncated(input: &str, n: u64) {
+    metrics::counter!("hark_events_truncated_total", "input" => input.to_owned()).increment(n);
+}

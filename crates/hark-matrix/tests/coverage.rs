@@ -1,0 +1,110 @@
+//! Every listener and client the configuration schema can describe brings
+//! its rows to the matrix. A new input type or transport fails to compile
+//! here until it is listed; a new listed one without rows fails the test.
+
+use std::path::PathBuf;
+
+use hark_config::{Config, InputType, Transport as ConfigTransport};
+use hark_matrix::{Direction, Flow, PortSpec, Role, Security, Transport, matrix};
+
+/// Every input type: the match has no wildcard arm, so a new variant stops
+/// this file from compiling until it is added here and to `InputType::ALL`.
+fn input_types() -> Vec<InputType> {
+    let listed = |t: InputType| match t {
+        InputType::Syslog => InputType::ALL.contains(&InputType::Syslog),
+    };
+    for t in InputType::ALL {
+        assert!(listed(*t));
+    }
+    InputType::ALL.to_vec()
+}
+
+/// Every input transport, with the same guard.
+fn transports() -> Vec<ConfigTransport> {
+    let all = [ConfigTransport::Udp, ConfigTransport::Tcp, ConfigTransport::Tls];
+    for t in all {
+        match t {
+            ConfigTransport::Udp | ConfigTransport::Tcp | ConfigTransport::Tls => {}
+        }
+    }
+    all.to_vec()
+}
+
+fn flows_of<'a>(flows: &'a [Flow], component: &str) -> Vec<&'a Flow> {
+    flows.iter().filter(|f| f.component == component).collect()
+}
+
+#[test]
+fn every_input_type_and_transport_contributes_a_row() {
+    let template = Config::default()
+        .inputs
+        .into_values()
+        .next()
+        .expect("the defaults have inputs");
+    for kind in input_types() {
+        for transport in transports() {
+            for client_ca in [false, true] {
+                if client_ca && transport != ConfigTransport::Tls {
+                    continue;
+                }
+                let mut input = template.clone();
+                input.kind = kind;
+                input.transport = transport;
+                input.listen = "192.0.2.7:4444".parse().unwrap();
+                if transport == ConfigTransport::Tls {
+                    input.tls_cert = Some(PathBuf::from("c.pem"));
+                    input.tls_key = Some(PathBuf::from("k.pem"));
+                    input.tls_client_ca = client_ca.then(|| PathBuf::from("ca.pem"));
+                }
+                let mut cfg = Config::default();
+                cfg.inputs.clear();
+                cfg.inputs.insert("probe".into(), input);
+                let flows = matrix(&cfg);
+                let rows = flows_of(&flows, "inputs.probe");
+                let what = format!("{kind:?} over {transport:?} (client CA: {client_ca})");
+                assert!(!rows.is_empty(), "{what} contributes no row");
+                let row = rows[0];
+                assert_eq!(row.direction, Direction::Inbound, "{what}");
+                assert_eq!(row.role, Role::Listen, "{what}");
+                assert_eq!(row.port, PortSpec::Single(4444), "{what}");
+                assert_eq!(row.destination.to_string(), "192.0.2.7", "{what}");
+                let (l4, security) = match (transport, client_ca) {
+                    (ConfigTransport::Udp, _) => (Transport::Udp, Security::Plain),
+                    (ConfigTransport::Tcp, _) => (Transport::Tcp, Security::Plain),
+                    (ConfigTransport::Tls, false) => (Transport::Tcp, Security::Tls),
+                    (ConfigTransport::Tls, true) => (Transport::Tcp, Security::Mtls),
+                };
+                assert_eq!((row.transport, row.security), (l4, security), "{what}");
+                assert!(!row.protocol.is_empty() && !row.purpose.is_empty(), "{what}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_http_listener_contributes_a_row() {
+    let mut cfg = Config::default();
+    cfg.inputs.clear();
+    let flows = matrix(&cfg);
+    assert_eq!(flows.len(), 1, "{flows:?}");
+    let http = flows_of(&flows, "http")[0];
+    assert_eq!(http.port, PortSpec::Single(8514));
+    assert_eq!(http.security, Security::Token);
+    // The default binds loopback: nothing crosses the network.
+    assert_eq!(http.direction, Direction::Local);
+
+    cfg.http.listen = "0.0.0.0:443".parse().unwrap();
+    let http = matrix(&cfg).remove(0);
+    assert_eq!(http.direction, Direction::Inbound);
+    assert_eq!(http.source.to_string(), "any");
+}
+
+#[test]
+fn the_default_config_has_one_row_per_listener() {
+    let cfg = Config::default();
+    let flows = matrix(&cfg);
+    assert_eq!(flows.len(), cfg.inputs.len() + 1, "{flows:?}");
+    for name in cfg.inputs.keys() {
+        assert_eq!(flows_of(&flows, &format!("inputs.{name}")).len(), 1);
+    }
+}

@@ -1,0 +1,131 @@
+//! The API's error type and its JSON form: `{"error": "..."}`, plus
+//! `"position"` on 400 responses.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use hark_store::QueryError;
+use serde_json::json;
+
+/// Everything a handler can answer other than success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No token, or one that is not known (401).
+    #[error("missing or invalid bearer token")]
+    Unauthorized,
+    /// The token's role does not allow this (403).
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// The request is wrong (400); `position` points into the query text when known.
+    #[error("{message}")]
+    BadRequest {
+        /// What is wrong, for the client.
+        message: String,
+        /// Byte offset of the problem in the query text.
+        position: Option<usize>,
+    },
+    /// The request body is larger than the route allows (413).
+    #[error("request body larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The route's limit in bytes.
+        limit: usize,
+    },
+    /// The store cannot take or serve data right now (503).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A fault on the server's side (500).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 400 that does not concern the query text.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            message: message.into(),
+            position: None,
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
+        match e {
+            QueryError::Syntax { message, position } => ApiError::BadRequest { message, position },
+            QueryError::BadRequest(message) => ApiError::bad_request(message),
+            QueryError::Internal(m) => ApiError::Internal(m),
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        ApiError::Internal(format!("worker task failed: {e}"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = match &self {
+            ApiError::BadRequest { message, position } => {
+                json!({ "error": message, "position": position })
+            }
+            ApiError::Internal(_) => {
+                tracing::error!(error = %self, "request failed");
+                json!({ "error": self.to_string() })
+            }
+            _ => json!({ "error": self.to_string() }),
+        };
+        let mut resp = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_errors_map_to_statuses() {
+        let syntax = ApiError::from(QueryError::Syntax {
+            message: "unexpected )".into(),
+            position: Some(4),
+        });
+        assert_eq!(syntax.status(), StatusCode::BAD_REQUEST);
+        assert!(matches!(
+            syntax,
+            ApiError::BadRequest {
+                position: Some(4),
+                ..
+            }
+        ));
+        let bad = ApiError::from(QueryError::BadRequest("bad cursor".into()));
+        assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+        let internal = ApiError::from(QueryError::Internal("boom".into()));
+        assert_eq!(internal.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn unauthorized_carries_challenge() {
+        let resp = ApiError::Unauthorized.into_response();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(resp.headers()[header::WWW_AUTHENTICATE], "Bearer");
+    }
+}

@@ -1,0 +1,205 @@
+//! Hark's HTTP API: search, NDJSON ingest, live tail (Server-Sent Events or
+//! WebSocket), Prometheus metrics and the OpenAPI document, behind bearer
+//! tokens with an admin and a viewer role.
+//!
+//! ```no_run
+//! # async fn demo(store: hark_store::Store, handle: metrics_exporter_prometheus::PrometheusHandle) -> std::io::Result<()> {
+//! use hark_server::{ServerState, serve, tokens::TokenStore};
+//! let tokens = TokenStore::open("./hark-data".as_ref()).map_err(std::io::Error::other)?;
+//! let state = ServerState { store, tokens, metrics: handle };
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8514").await?;
+//! serve(listener, state, async { let _ = tokio::signal::ctrl_c().await; }).await
+//! # }
+//! ```
+
+mod auth;
+mod error;
+mod ndjson;
+mod params;
+mod routes;
+pub mod tokens;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Request, StatusCode};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, post};
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::sync::watch;
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+use routes::{health, ingest, openapi, search, tail};
+use tokens::TokenStore;
+
+/// Largest accepted ingest body; larger ones get 413.
+pub const INGEST_BODY_LIMIT: usize = 32 * 1024 * 1024;
+/// Largest accepted search body.
+pub const SEARCH_BODY_LIMIT: usize = 1024 * 1024;
+/// Non-streaming requests taking longer than this are answered with 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Interval of SSE keep-alive comments and WebSocket pings on the tail.
+pub const TAIL_KEEPALIVE: Duration = Duration::from_secs(15);
+
+/// What the HTTP API serves from.
+pub struct ServerState {
+    /// The event store.
+    pub store: hark_store::Store,
+    /// API tokens.
+    pub tokens: TokenStore,
+    /// Handle of the installed Prometheus recorder, rendered at `/metrics`.
+    pub metrics: PrometheusHandle,
+}
+
+/// Shared by every handler.
+pub(crate) struct AppState {
+    pub(crate) store: hark_store::Store,
+    pub(crate) metrics: PrometheusHandle,
+    /// Turns `true` when the server shuts down; ends live tails so graceful shutdown can finish.
+    pub(crate) closing: watch::Receiver<bool>,
+    /// Keeps `closing` open for routers not driven by [`serve`].
+    _closing_tx: Option<watch::Sender<bool>>,
+}
+
+pub(crate) type Shared = Arc<AppState>;
+
+/// Every route the API serves, as (method, path); the OpenAPI document describes each.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/metrics"),
+    ("GET", "/api/v1/search"),
+    ("POST", "/api/v1/search"),
+    ("POST", "/api/v1/ingest"),
+    ("GET", "/api/v1/tail"),
+    ("GET", "/api/v1/openapi.json"),
+];
+
+/// The API's router. Live tails end only when their clients leave; use
+/// [`serve`] to have them end on shutdown.
+pub fn router(state: ServerState) -> Router {
+    let (tx, rx) = watch::channel(false);
+    build(state, rx, Some(tx))
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then stops
+/// accepting, ends live tails and waits for requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: ServerState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (tx, rx) = watch::channel(false);
+    let app = build(state, rx, None);
+    let signal = async move {
+        shutdown.await;
+        let _ = tx.send(true);
+    };
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(signal)
+    .await
+}
+
+fn build(
+    state: ServerState,
+    closing: watch::Receiver<bool>,
+    closing_tx: Option<watch::Sender<bool>>,
+) -> Router {
+    let tokens = Arc::new(state.tokens);
+    let app: Shared = Arc::new(AppState {
+        store: state.store,
+        metrics: state.metrics,
+        closing,
+        _closing_tx: closing_tx,
+    });
+
+    let public = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(health::metrics));
+    let protected = Router::new()
+        .route(
+            "/api/v1/search",
+            get(search::get)
+                .post(search::post)
+                .layer(DefaultBodyLimit::max(SEARCH_BODY_LIMIT)),
+        )
+        .route(
+            "/api/v1/ingest",
+            post(ingest::post)
+                .route_layer(from_fn(auth::require_admin))
+                .layer(DefaultBodyLimit::max(INGEST_BODY_LIMIT)),
+        )
+        .route("/api/v1/openapi.json", get(openapi::get))
+        .route_layer(from_fn_with_state(tokens.clone(), auth::require_token));
+    // Streams must neither time out nor be compressed (compression buffers).
+    let bounded = public
+        .merge(protected)
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ));
+    let streaming = Router::new()
+        .route("/api/v1/tail", get(tail::get))
+        .route_layer(from_fn_with_state(tokens, auth::require_token_or_query));
+
+    bounded
+        .merge(streaming)
+        .layer(
+            // The path only: query strings may carry an access token.
+            TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .with_state(app)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Method;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn every_listed_route_is_routed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = hark_store::Store::open(hark_store::StoreConfig::new(dir.path().join("data")))
+            .expect("store opens");
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let app = router(ServerState {
+            store: store.clone(),
+            tokens: TokenStore::open(dir.path()).unwrap(),
+            metrics: recorder.handle(),
+        });
+        for (method, path) in ROUTES {
+            let req = Request::builder()
+                .method(Method::from_bytes(method.as_bytes()).unwrap())
+                .uri(*path)
+                .body(Body::empty())
+                .unwrap();
+            let status = app.clone().oneshot(req).await.unwrap().status();
+            assert_ne!(status, StatusCode::NOT_FOUND, "{method} {path}");
+            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        }
+        let req = Request::builder()
+            .uri("/api/v1/nothing")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(
+            app.oneshot(req).await.unwrap().status(),
+            StatusCode::NOT_FOUND
+        );
+        store.shutdown().unwrap();
+    }
+}

@@ -1,0 +1,58 @@
+//! `POST /api/v1/ingest`: NDJSON events, answered once they are durable.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use hark_event::now_nanos;
+use hark_ingest::telemetry;
+use serde::Serialize;
+
+use crate::error::ApiError;
+use crate::ndjson::{self, INPUT_NAME, LineError};
+use crate::routes::{Peer, body_error};
+use crate::{INGEST_BODY_LIMIT, Shared};
+
+/// The reply: counts, and why lines were rejected.
+#[derive(Debug, Serialize)]
+pub(crate) struct IngestReply {
+    accepted: usize,
+    rejected: usize,
+    errors: Vec<LineError>,
+}
+
+/// `POST /api/v1/ingest`.
+pub(crate) async fn post(
+    State(app): State<Shared>,
+    Peer(peer): Peer,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<IngestReply>, ApiError> {
+    let body = body.map_err(|e| body_error(e, INGEST_BODY_LIMIT))?;
+    let received_at = now_nanos();
+    let source = peer.map(|p| p.to_string());
+    // A full body is tens of megabytes of JSON: keep it off the async workers.
+    let parsed = tokio::task::spawn_blocking(move || {
+        ndjson::parse_body(&body, received_at, source.as_deref())
+    })
+    .await?;
+    if parsed.rejected > 0 {
+        telemetry::dropped(INPUT_NAME, "malformed", parsed.rejected as u64);
+    }
+    let accepted = parsed.events.len();
+    if accepted > 0 {
+        let durable = match app.store.append(parsed.events).await {
+            Ok(ticket) => ticket.wait().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = durable {
+            telemetry::dropped(INPUT_NAME, "store_closed", accepted as u64);
+            return Err(ApiError::Unavailable(e.to_string()));
+        }
+        telemetry::received(INPUT_NAME, accepted as u64);
+    }
+    Ok(Json(IngestReply {
+        accepted,
+        rejected: parsed.rejected,
+        errors: parsed.errors,
+    }))
+}

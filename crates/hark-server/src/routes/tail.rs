@@ -1,0 +1,159 @@
+//! `GET /api/v1/tail`: live events matching a query, as Server-Sent Events,
+//! or as WebSocket text messages when the request is an upgrade.
+//!
+//! A subscriber that falls behind loses the oldest batches; it is told how
+//! many (an SSE comment, or a `{"lagged": n}` message) and stays connected.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::{StreamExt, stream};
+use hark_event::{Event, EventJson};
+use hark_store::EventFilter;
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::watch;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+
+use crate::error::ApiError;
+use crate::params::TailParams;
+use crate::{Shared, TAIL_KEEPALIVE};
+
+type Batches = broadcast::Receiver<Arc<Vec<Event>>>;
+
+/// `GET /api/v1/tail?q=…`.
+pub(crate) async fn get(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    query: Result<Query<TailParams>, QueryRejection>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    // Compiled before answering, so a bad query is a 400 and not a broken stream.
+    let filter = app
+        .store
+        .compile_filter(params.q.as_deref().unwrap_or_default())?;
+    let closing = app.closing.clone();
+    match upgrade {
+        Ok(ws) => {
+            let rx = app.store.subscribe();
+            Ok(ws.on_upgrade(move |socket| run_websocket(socket, rx, filter, closing)))
+        }
+        Err(rejection) if wants_websocket(&headers) => Ok(rejection.into_response()),
+        Err(_) => Ok(sse(app.store.subscribe(), filter, closing).into_response()),
+    }
+}
+
+/// Whether the client asked for a WebSocket (so a failed upgrade is its error, not a cue for SSE).
+fn wants_websocket(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+fn sse(
+    rx: Batches,
+    filter: EventFilter,
+    closing: watch::Receiver<bool>,
+) -> Sse<impl futures_util::Stream<Item = Result<SseEvent, Infallible>>> {
+    let events = BroadcastStream::new(rx)
+        .flat_map(move |item| stream::iter(sse_events(&filter, item)))
+        .take_until(shut_down(closing));
+    Sse::new(events).keep_alive(KeepAlive::new().interval(TAIL_KEEPALIVE))
+}
+
+fn sse_events(
+    filter: &EventFilter,
+    item: Result<Arc<Vec<Event>>, BroadcastStreamRecvError>,
+) -> Vec<Result<SseEvent, Infallible>> {
+    match item {
+        Ok(batch) => matching_json(filter, &batch)
+            .map(|json| Ok(SseEvent::default().data(json)))
+            .collect(),
+        Err(BroadcastStreamRecvError::Lagged(n)) => {
+            vec![Ok(SseEvent::default().comment(format!("lagged {n}")))]
+        }
+    }
+}
+
+/// The JSON text of each event in `batch` that `filter` accepts.
+fn matching_json<'a>(
+    filter: &EventFilter,
+    batch: &'a [Event],
+) -> impl Iterator<Item = String> + 'a {
+    filter
+        .matching(batch)
+        .into_iter()
+        .filter_map(|i| batch.get(i))
+        .filter_map(|ev| serde_json::to_string(&EventJson::from(ev)).ok())
+}
+
+async fn shut_down(mut closing: watch::Receiver<bool>) {
+    // An error means the sender is gone, which also means shutting down.
+    let _ = closing.wait_for(|c| *c).await;
+}
+
+async fn run_websocket(
+    mut socket: WebSocket,
+    mut rx: Batches,
+    filter: EventFilter,
+    closing: watch::Receiver<bool>,
+) {
+    let shutdown = shut_down(closing);
+    tokio::pin!(shutdown);
+    let mut ping = tokio::time::interval(TAIL_KEEPALIVE);
+    ping.tick().await;
+    loop {
+        let outgoing: Vec<Message> = tokio::select! {
+            batch = rx.recv() => match batch {
+                Ok(batch) => matching_json(&filter, &batch)
+                    .map(|json| Message::Text(json.into()))
+                    .collect(),
+                Err(RecvError::Lagged(n)) => {
+                    vec![Message::Text(format!("{{\"lagged\":{n}}}").into())]
+                }
+                Err(RecvError::Closed) => break,
+            },
+            incoming = socket.recv() => match incoming {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => continue,
+            },
+            _ = ping.tick() => vec![Message::Ping(Default::default())],
+            () = &mut shutdown => break,
+        };
+        for msg in outgoing {
+            if socket.send(msg).await.is_err() {
+                return;
+            }
+        }
+    }
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code: close_code::AWAY,
+            reason: "server shutting down".into(),
+        })))
+        .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn websocket_detection() {
+        let mut h = HeaderMap::new();
+        assert!(!wants_websocket(&h));
+        h.insert(header::UPGRADE, "WebSocket".parse().unwrap());
+        assert!(wants_websocket(&h));
+        h.insert(header::UPGRADE, "h2c".parse().unwrap());
+        assert!(!wants_websocket(&h));
+    }
+}

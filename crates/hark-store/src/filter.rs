@@ -1,0 +1,94 @@
+//! Filtering live events with the same query semantics as search.
+//!
+//! Each batch is indexed into a small in-memory index with the split schema
+//! and the compiled query runs on it, so a live filter matches exactly what
+//! a search for the same text would.
+
+use hark_event::Event;
+use tantivy::collector::DocSetCollector;
+use tantivy::directory::RamDirectory;
+use tantivy::query::Query;
+use tantivy::schema::Schema;
+use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
+
+use crate::index::{SchemaFields, build_doc};
+use crate::query::Compiled;
+
+/// Memory budget of the per-batch index (tantivy's minimum).
+const BATCH_INDEX_MEMORY: usize = 15_000_000;
+
+/// A compiled query used to filter live events (the same syntax and meaning as [`crate::Store::search`]).
+pub struct EventFilter {
+    kind: Kind,
+}
+
+enum Kind {
+    All,
+    Query {
+        query: Box<dyn Query>,
+        schema: Schema,
+        fields: SchemaFields,
+    },
+}
+
+impl EventFilter {
+    pub(crate) fn new(compiled: Compiled, schema: &Schema, fields: &SchemaFields) -> Self {
+        let kind = match compiled {
+            Compiled::All => Kind::All,
+            Compiled::Query(query) => Kind::Query {
+                query,
+                schema: schema.clone(),
+                fields: fields.clone(),
+            },
+        };
+        EventFilter { kind }
+    }
+
+    /// Indices into `events` of those that match.
+    pub fn matching(&self, events: &[Event]) -> Vec<usize> {
+        match &self.kind {
+            Kind::All => (0..events.len()).collect(),
+            Kind::Query {
+                query,
+                schema,
+                fields,
+            } => {
+                if events.is_empty() {
+                    return Vec::new();
+                }
+                match run(query.as_ref(), schema, fields, events) {
+                    Ok(found) => found,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "live filter failed on a batch");
+                        Vec::new()
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn run(
+    query: &dyn Query,
+    schema: &Schema,
+    fields: &SchemaFields,
+    events: &[Event],
+) -> tantivy::Result<Vec<usize>> {
+    let mut writer = Index::builder()
+        .schema(schema.clone())
+        .single_segment_index_writer::<TantivyDocument>(RamDirectory::create(), BATCH_INDEX_MEMORY)?;
+    for (i, ev) in events.iter().enumerate() {
+        writer.add_document(build_doc(fields, ev, i as u64, None))?;
+    }
+    let index = writer.finalize()?;
+    let reader: IndexReader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()?;
+    let searcher = reader.searcher();
+    let docs = searcher.search(query, &DocSetCollector)?;
+    // One segment, documents in insertion order: the doc id is the index.
+    let mut found: Vec<usize> = docs.into_iter().map(|a| a.doc_id as usize).collect();
+    found.sort_unstable();
+    Ok(found)
+}

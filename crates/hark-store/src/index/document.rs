@@ -1,0 +1,107 @@
+//! Turning an [`Event`] into a tantivy document, and back.
+
+use std::fmt;
+
+use hark_event::{Event, FieldValue};
+use tantivy::schema::document::{ReferenceValue, ReferenceValueLeaf, Value};
+use tantivy::schema::Field;
+use tantivy::{DateTime, TantivyDocument};
+
+use super::schema::SchemaFields;
+
+/// Builds the document for `ev` with sequence number `seq`; `stored` is the
+/// event's encoded form, kept for retrieval (the live filter leaves it out).
+pub(crate) fn build_doc(
+    f: &SchemaFields,
+    ev: &Event,
+    seq: u64,
+    stored: Option<&[u8]>,
+) -> TantivyDocument {
+    let estimate = 128
+        + ev.message.len()
+        + stored.map_or(0, <[u8]>::len)
+        + ev.fields
+            .iter()
+            .map(|(k, v)| k.len() + 16 + matches!(v, FieldValue::Str(s) if !s.is_empty()) as usize * 32)
+            .sum::<usize>();
+    let mut doc = TantivyDocument::with_capacity(estimate);
+    doc.add_date(f.ts, DateTime::from_timestamp_nanos(ev.timestamp));
+    doc.add_date(f.received_at, DateTime::from_timestamp_nanos(ev.received_at));
+    add_opt(&mut doc, f.host, ev.host.as_deref());
+    add_opt(&mut doc, f.app, ev.app.as_deref());
+    add_opt(&mut doc, f.procid, ev.procid.as_deref());
+    add_opt(&mut doc, f.msgid, ev.msgid.as_deref());
+    add_opt(&mut doc, f.facility, ev.facility.map(|x| x.name()));
+    if let Some(sev) = ev.severity {
+        doc.add_text(f.severity, sev.name());
+        doc.add_u64(f.severity_code, sev as u64);
+    }
+    doc.add_text(f.message, &ev.message);
+    add_opt(&mut doc, f.source, ev.source.as_deref());
+    doc.add_text(f.input, &ev.input);
+    if !ev.fields.is_empty() {
+        doc.add_field_value(f.fields, FieldsValue::Object(&ev.fields));
+    }
+    doc.add_bool(f.truncated, ev.truncated);
+    doc.add_bool(f.parse_error, ev.parse_error.is_some());
+    doc.add_u64(f.seq, seq);
+    if let Some(bytes) = stored {
+        doc.add_bytes(f.event, bytes);
+    }
+    doc
+}
+
+fn add_opt(doc: &mut TantivyDocument, field: Field, value: Option<&str>) {
+    if let Some(v) = value {
+        doc.add_text(field, v);
+    }
+}
+
+/// The event's `fields` as a JSON object for tantivy, borrowed rather than copied.
+#[derive(Clone, Copy)]
+enum FieldsValue<'a> {
+    Object(&'a [(String, FieldValue)]),
+    Leaf(&'a FieldValue),
+}
+
+impl fmt::Debug for FieldsValue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldsValue::Object(o) => f.debug_map().entries(o.iter().map(|(k, v)| (k, v))).finish(),
+            FieldsValue::Leaf(v) => v.fmt(f),
+        }
+    }
+}
+
+type EntryFn<'a> = fn(&'a (String, FieldValue)) -> (&'a str, FieldsValue<'a>);
+
+impl<'a> Value<'a> for FieldsValue<'a> {
+    type ArrayIter = std::iter::Empty<FieldsValue<'a>>;
+    type ObjectIter = std::iter::Map<std::slice::Iter<'a, (String, FieldValue)>, EntryFn<'a>>;
+
+    fn as_value(&self) -> ReferenceValue<'a, Self> {
+        match *self {
+            FieldsValue::Object(entries) => {
+                let entry: EntryFn<'a> = |(k, v)| (k.as_str(), FieldsValue::Leaf(v));
+                ReferenceValue::Object(entries.iter().map(entry))
+            }
+            FieldsValue::Leaf(FieldValue::Int(n)) => ReferenceValue::Leaf(ReferenceValueLeaf::I64(*n)),
+            FieldsValue::Leaf(FieldValue::Float(x)) => {
+                ReferenceValue::Leaf(ReferenceValueLeaf::F64(*x))
+            }
+            FieldsValue::Leaf(FieldValue::Str(s)) => {
+                ReferenceValue::Leaf(ReferenceValueLeaf::Str(s.as_str()))
+            }
+        }
+    }
+}
+
+/// The event stored in a retrieved document.
+pub(crate) fn stored_event(f: &SchemaFields, doc: &TantivyDocument) -> Result<Event, String> {
+    let bytes = doc
+        .get_first(f.event)
+        .and_then(|v| v.as_leaf())
+        .and_then(|leaf| leaf.as_bytes())
+        .ok_or_else(|| "document has no stored event".to_owned())?;
+    Event::decode(bytes).map_err(|e| e.to_string())
+}

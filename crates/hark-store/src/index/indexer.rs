@@ -1,0 +1,339 @@
+//! The indexer thread: WAL batches in, committed splits out.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tantivy::indexer::IndexWriterOptions;
+use tantivy::schema::Schema;
+use tantivy::{IndexWriter, TantivyDocument};
+
+use super::document::build_doc;
+use super::schema::SchemaFields;
+use super::split::{SplitHandle, create_split};
+use crate::maintenance::MaintenanceMsg;
+use crate::state::Shared;
+use crate::telemetry;
+use crate::wal::{Batch, Replay};
+use crate::{StoreError, index_err};
+
+/// tantivy refuses writer threads with less memory than this.
+const MIN_THREAD_MEMORY: usize = 15_000_000;
+/// Longest wait for work before checking the split's age.
+const IDLE_TICK: Duration = Duration::from_secs(1);
+
+/// What the indexer thread is asked to do.
+pub(crate) enum IndexerMsg {
+    /// Index these (in sequence order).
+    Batches(Vec<Batch>),
+    /// Commit now and answer.
+    Flush(Sender<Result<(), String>>),
+    /// Commit and exit.
+    Shutdown,
+    /// Exit without committing, as a killed process would (tests).
+    #[cfg(test)]
+    Crash,
+}
+
+/// Indexer settings.
+#[derive(Debug, Clone)]
+pub(crate) struct IndexerConfig {
+    pub commit_interval: Duration,
+    pub split_max_events: u64,
+    pub split_max_age: Duration,
+    pub threads: usize,
+    pub memory: usize,
+}
+
+/// Everything the indexer thread owns.
+pub(crate) struct IndexerCtx {
+    pub cfg: IndexerConfig,
+    pub schema: Schema,
+    pub fields: SchemaFields,
+    pub shared: Arc<Shared>,
+    /// The split to write to.
+    pub active: Arc<SplitHandle>,
+    /// WAL events to index before anything new.
+    pub replay: Replay,
+    pub rx: Receiver<IndexerMsg>,
+    pub maintenance: Sender<MaintenanceMsg>,
+}
+
+/// What the active split holds, including what is not committed yet.
+struct ActiveState {
+    docs: u64,
+    uncommitted: u64,
+    min_ts: Option<i64>,
+    max_ts: Option<i64>,
+    /// Sequence number of the last event added.
+    last_seq: u64,
+    /// When the oldest uncommitted event was added.
+    dirty_since: Option<Instant>,
+}
+
+struct Indexer {
+    ctx: IndexerCtx,
+    writer: IndexWriter<TantivyDocument>,
+    state: ActiveState,
+    /// Threads letting sealed splits' writers finish their merges.
+    finishing: Vec<JoinHandle<()>>,
+}
+
+/// The indexer thread's body.
+pub(crate) fn run_indexer(ctx: IndexerCtx) {
+    let mut ix = match Indexer::start(ctx) {
+        Ok(ix) => ix,
+        Err(e) => {
+            tracing::error!(error = %e, "the indexer cannot start; events stay in the WAL");
+            return;
+        }
+    };
+    if let Err(e) = ix.replay() {
+        tracing::error!(error = %e, "WAL replay failed; events stay in the WAL until restart");
+        ix.drain_failed();
+        return;
+    }
+    match ix.serve() {
+        Ok(()) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "the indexer stopped; events stay in the WAL until restart");
+            ix.drain_failed();
+        }
+    }
+}
+
+fn open_writer(
+    cfg: &IndexerConfig,
+    split: &SplitHandle,
+) -> Result<IndexWriter<TantivyDocument>, StoreError> {
+    let threads = cfg.threads.max(1);
+    let per_thread = (cfg.memory / threads).clamp(MIN_THREAD_MEMORY, 4_000_000_000);
+    let options = IndexWriterOptions::builder()
+        .num_worker_threads(threads)
+        .num_merge_threads(1)
+        .memory_budget_per_thread(per_thread)
+        .build();
+    split
+        .index
+        .writer_with_options(options)
+        .map_err(index_err(format!("opening a writer on split {}", split.id)))
+}
+
+impl Indexer {
+    fn start(ctx: IndexerCtx) -> Result<Indexer, StoreError> {
+        let writer = open_writer(&ctx.cfg, &ctx.active)?;
+        let m = ctx.active.manifest();
+        let state = ActiveState {
+            docs: m.docs,
+            uncommitted: 0,
+            min_ts: m.min_ts,
+            max_ts: m.max_ts,
+            last_seq: m.last_seq.max(ctx.shared.committed_seq()),
+            dirty_since: None,
+        };
+        let mut ix = Indexer {
+            ctx,
+            writer,
+            state,
+            finishing: Vec::new(),
+        };
+        ix.seal_if_due()?;
+        Ok(ix)
+    }
+
+    fn replay(&mut self) -> Result<(), StoreError> {
+        let replay = std::mem::replace(&mut self.ctx.replay, Replay::empty());
+        let mut events = 0u64;
+        for batch in replay {
+            let batch = batch?;
+            events += batch.events.len() as u64;
+            self.index_batch(&batch)?;
+            self.commit_if_due()?;
+        }
+        self.commit()?;
+        if events > 0 {
+            tracing::info!(events, "replayed the WAL into the index");
+        }
+        Ok(())
+    }
+
+    fn serve(&mut self) -> Result<(), StoreError> {
+        loop {
+            let timeout = match self.state.dirty_since {
+                Some(t) => (t + self.ctx.cfg.commit_interval)
+                    .saturating_duration_since(Instant::now())
+                    .min(IDLE_TICK),
+                None => IDLE_TICK,
+            };
+            match self.ctx.rx.recv_timeout(timeout) {
+                Ok(IndexerMsg::Batches(batches)) => {
+                    for b in &batches {
+                        self.index_batch(b)?;
+                    }
+                }
+                Ok(IndexerMsg::Flush(reply)) => {
+                    let r = self.commit();
+                    let _ = reply.send(r.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+                    r?;
+                }
+                Ok(IndexerMsg::Shutdown) | Err(RecvTimeoutError::Disconnected) => {
+                    self.commit()?;
+                    self.join_finishing();
+                    return Ok(());
+                }
+                #[cfg(test)]
+                Ok(IndexerMsg::Crash) => {
+                    self.join_finishing();
+                    return Ok(());
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            self.commit_if_due()?;
+            self.seal_if_due()?;
+        }
+    }
+
+    /// After a fatal error: keep answering so that callers are not stuck.
+    fn drain_failed(&mut self) {
+        self.join_finishing();
+        while let Ok(msg) = self.ctx.rx.recv() {
+            match msg {
+                IndexerMsg::Flush(reply) => {
+                    let _ = reply.send(Err("the indexer has stopped".into()));
+                }
+                IndexerMsg::Shutdown => return,
+                #[cfg(test)]
+                IndexerMsg::Crash => return,
+                IndexerMsg::Batches(_) => {}
+            }
+        }
+    }
+
+    fn index_batch(&mut self, batch: &Batch) -> Result<(), StoreError> {
+        for (i, ev) in batch.events.iter().enumerate() {
+            let seq = batch.first_seq + i as u64;
+            if seq <= self.state.last_seq {
+                continue;
+            }
+            let doc = build_doc(&self.ctx.fields, ev, seq, Some(batch.encoded(i)));
+            self.writer
+                .add_document(doc)
+                .map_err(index_err("adding a document"))?;
+            let st = &mut self.state;
+            st.docs += 1;
+            st.uncommitted += 1;
+            st.last_seq = seq;
+            st.min_ts = Some(st.min_ts.map_or(ev.timestamp, |m| m.min(ev.timestamp)));
+            st.max_ts = Some(st.max_ts.map_or(ev.timestamp, |m| m.max(ev.timestamp)));
+            if st.dirty_since.is_none() {
+                st.dirty_since = Some(Instant::now());
+            }
+            if st.docs >= self.ctx.cfg.split_max_events {
+                self.seal()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn commit_if_due(&mut self) -> Result<(), StoreError> {
+        match self.state.dirty_since {
+            Some(t) if t.elapsed() >= self.ctx.cfg.commit_interval => self.commit(),
+            _ => Ok(()),
+        }
+    }
+
+    /// Commits what was added, recording the last sequence number with it.
+    fn commit(&mut self) -> Result<(), StoreError> {
+        if self.state.uncommitted == 0 {
+            return Ok(());
+        }
+        let active = &self.ctx.active;
+        let mut prepared = self
+            .writer
+            .prepare_commit()
+            .map_err(index_err(format!("committing split {}", active.id)))?;
+        prepared.set_payload(&self.state.last_seq.to_string());
+        prepared
+            .commit()
+            .map_err(index_err(format!("committing split {}", active.id)))?;
+        let st = &mut self.state;
+        active.update_manifest(|m| {
+            m.docs = st.docs;
+            m.min_ts = st.min_ts;
+            m.max_ts = st.max_ts;
+            m.last_seq = st.last_seq;
+        });
+        active
+            .reader
+            .reload()
+            .map_err(index_err(format!("reloading split {}", active.id)))?;
+        st.uncommitted = 0;
+        st.dirty_since = None;
+        active.refresh_bytes();
+        self.ctx.shared.note_committed(st.last_seq);
+        let catalog = &self.ctx.shared.catalog;
+        telemetry::set_index_size(catalog.len(), catalog.total_bytes());
+        Ok(())
+    }
+
+    fn seal_if_due(&mut self) -> Result<(), StoreError> {
+        if self.state.docs == 0 {
+            return Ok(());
+        }
+        let age_ns = hark_event::now_nanos() - self.ctx.active.manifest().created_at;
+        let max_age_ns = i64::try_from(self.ctx.cfg.split_max_age.as_nanos()).unwrap_or(i64::MAX);
+        if self.state.docs >= self.ctx.cfg.split_max_events || age_ns >= max_age_ns {
+            self.seal()?;
+        }
+        Ok(())
+    }
+
+    /// Commits and seals the active split and starts a new one.
+    fn seal(&mut self) -> Result<(), StoreError> {
+        self.commit()?;
+        let old = self.ctx.active.clone();
+        old.update_manifest(|m| m.sealed = true);
+        old.manifest().write(&old.dir)?;
+        let next = create_split(
+            self.ctx.shared.catalog.root(),
+            &self.ctx.schema,
+            self.state.last_seq + 1,
+        )?;
+        let writer = open_writer(&self.ctx.cfg, &next)?;
+        self.ctx.shared.catalog.add(next.clone());
+        let old_writer = std::mem::replace(&mut self.writer, writer);
+        self.ctx.active = next;
+        self.state.docs = 0;
+        self.state.min_ts = None;
+        self.state.max_ts = None;
+        let m = old.manifest();
+        tracing::info!(split = %old.id, docs = m.docs, first_seq = m.first_seq, last_seq = m.last_seq, "sealed split");
+        // Merges still running in the old writer finish in the background.
+        let finisher = std::thread::Builder::new()
+            .name("hark-seal".into())
+            .spawn(move || {
+                if let Err(e) = old_writer.wait_merging_threads() {
+                    tracing::warn!(split = %old.id, error = %e, "merges in a sealed split did not finish");
+                }
+                if let Err(e) = old.reader.reload() {
+                    tracing::warn!(split = %old.id, error = %e, "cannot reload a sealed split");
+                }
+                old.refresh_bytes();
+                old.set_settled();
+            });
+        match finisher {
+            Ok(h) => self.finishing.push(h),
+            Err(e) => tracing::warn!(error = %e, "cannot start a thread to finish a sealed split"),
+        }
+        self.finishing.retain(|h| !h.is_finished());
+        let _ = self.ctx.maintenance.send(MaintenanceMsg::Tick);
+        Ok(())
+    }
+
+    fn join_finishing(&mut self) {
+        for h in self.finishing.drain(..) {
+            let _ = h.join();
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! The index: tantivy splits, their manifests, the indexer thread and merges.
+//!
+//! One *active* split receives documents and commits every
+//! `commit_interval`, recording the last sequence number in the commit
+//! payload. It is sealed (final commit, manifest `sealed: true`) when it
+//! reaches `split_max_events` or `split_max_age`, and a new active split
+//! starts. Sealed splits never change; maintenance merges small ones and
+//! retention deletes old ones.
+
+mod catalog;
+mod document;
+mod indexer;
+mod manifest;
+mod merge;
+mod schema;
+mod split;
+
+pub(crate) use catalog::{Catalog, open_catalog, remove_dir};
+pub(crate) use document::{build_doc, stored_event};
+pub(crate) use indexer::{IndexerConfig, IndexerCtx, IndexerMsg, run_indexer};
+pub(crate) use manifest::SplitManifest;
+pub(crate) use merge::{merge_splits, plan_merges};
+pub(crate) use schema::{SchemaFields, build_schema, names, resolve_user_field};
+pub(crate) use split::{SplitHandle, create_split};

@@ -1,0 +1,191 @@
+//! The tantivy schema of a split, and the names users type for its fields.
+//!
+//! Nothing is scored, so no field keeps field norms. Keywords use the raw
+//! tokenizer and are fast fields (for `top`). The whole event is stored once,
+//! as its [`hark_event::Event::encode`] bytes, in a zstd-compressed docstore.
+
+use tantivy::IndexSettings;
+use tantivy::schema::{
+    BytesOptions, DateOptions, DateTimePrecision, FAST, Field, INDEXED, IndexRecordOption,
+    JsonObjectOptions, NumericOptions, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::store::{Compressor, ZstdCompressor};
+use tantivy::tokenizer::RAW_TOKENIZER_NAME;
+
+/// Docstore block size: large blocks compress log text far better; a page of
+/// newest hits sits in one or two blocks.
+const DOCSTORE_BLOCK_BYTES: usize = 256 * 1024;
+
+/// Names of the schema fields.
+pub(crate) mod names {
+    pub const TS: &str = "ts";
+    pub const RECEIVED_AT: &str = "received_at";
+    pub const HOST: &str = "host";
+    pub const APP: &str = "app";
+    pub const PROCID: &str = "procid";
+    pub const MSGID: &str = "msgid";
+    pub const FACILITY: &str = "facility";
+    pub const SEVERITY: &str = "severity";
+    pub const SEVERITY_CODE: &str = "severity_code";
+    pub const MESSAGE: &str = "message";
+    pub const SOURCE: &str = "source";
+    pub const INPUT: &str = "input";
+    pub const FIELDS: &str = "fields";
+    pub const TRUNCATED: &str = "truncated";
+    pub const PARSE_ERROR: &str = "parse_error";
+    pub const SEQ: &str = "seq";
+    pub const EVENT: &str = "event";
+}
+
+/// The event names users type, and the schema field each maps to. Any other
+/// name is a key inside `fields`.
+pub(crate) const USER_FIELDS: &[(&str, &str)] = &[
+    ("timestamp", names::TS),
+    ("received_at", names::RECEIVED_AT),
+    ("host", names::HOST),
+    ("app", names::APP),
+    ("procid", names::PROCID),
+    ("msgid", names::MSGID),
+    ("facility", names::FACILITY),
+    ("severity", names::SEVERITY),
+    ("severity_code", names::SEVERITY_CODE),
+    ("message", names::MESSAGE),
+    ("source", names::SOURCE),
+    ("input", names::INPUT),
+    ("truncated", names::TRUNCATED),
+    ("parse_error", names::PARSE_ERROR),
+    ("fields", names::FIELDS),
+];
+
+/// Maps a name a user typed to a schema field name or a `fields.` path.
+pub(crate) fn resolve_user_field(name: &str) -> String {
+    if let Some((_, schema_name)) = USER_FIELDS.iter().find(|(user, _)| *user == name) {
+        return (*schema_name).to_owned();
+    }
+    if name.starts_with("fields.") {
+        return name.to_owned();
+    }
+    format!("{}.{name}", names::FIELDS)
+}
+
+/// Handles on every schema field.
+#[derive(Debug, Clone)]
+pub(crate) struct SchemaFields {
+    pub ts: Field,
+    pub received_at: Field,
+    pub host: Field,
+    pub app: Field,
+    pub procid: Field,
+    pub msgid: Field,
+    pub facility: Field,
+    pub severity: Field,
+    pub severity_code: Field,
+    pub message: Field,
+    pub source: Field,
+    pub input: Field,
+    pub fields: Field,
+    pub truncated: Field,
+    pub parse_error: Field,
+    pub seq: Field,
+    pub event: Field,
+}
+
+/// Builds the schema every split uses.
+pub(crate) fn build_schema() -> (Schema, SchemaFields) {
+    let mut b = Schema::builder();
+    let ts_opts = DateOptions::from(INDEXED | FAST).set_precision(DateTimePrecision::Nanoseconds);
+    let ts = b.add_date_field(names::TS, ts_opts);
+    let received_at = b.add_date_field(
+        names::RECEIVED_AT,
+        DateOptions::from(FAST).set_precision(DateTimePrecision::Microseconds),
+    );
+    let keyword = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(RAW_TOKENIZER_NAME)
+                .set_index_option(IndexRecordOption::Basic)
+                .set_fieldnorms(false),
+        )
+        .set_fast(RAW_TOKENIZER_NAME);
+    let host = b.add_text_field(names::HOST, keyword.clone());
+    let app = b.add_text_field(names::APP, keyword.clone());
+    let procid = b.add_text_field(names::PROCID, keyword.clone());
+    let msgid = b.add_text_field(names::MSGID, keyword.clone());
+    let facility = b.add_text_field(names::FACILITY, keyword.clone());
+    let severity = b.add_text_field(names::SEVERITY, keyword.clone());
+    let severity_code = b.add_u64_field(names::SEVERITY_CODE, NumericOptions::from(INDEXED | FAST));
+    let message = b.add_text_field(
+        names::MESSAGE,
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("default")
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions)
+                .set_fieldnorms(false),
+        ),
+    );
+    let source = b.add_text_field(names::SOURCE, keyword.clone());
+    let input = b.add_text_field(names::INPUT, keyword);
+    let fields = b.add_json_field(
+        names::FIELDS,
+        JsonObjectOptions::default()
+            .set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(RAW_TOKENIZER_NAME)
+                    .set_index_option(IndexRecordOption::Basic)
+                    .set_fieldnorms(false),
+            )
+            .set_fast(RAW_TOKENIZER_NAME)
+            .set_expand_dots_enabled(),
+    );
+    let truncated = b.add_bool_field(names::TRUNCATED, NumericOptions::from(INDEXED));
+    let parse_error = b.add_bool_field(names::PARSE_ERROR, NumericOptions::from(INDEXED));
+    let seq = b.add_u64_field(names::SEQ, NumericOptions::from(FAST));
+    let event = b.add_bytes_field(names::EVENT, BytesOptions::default().set_stored());
+    let schema = b.build();
+    let fields = SchemaFields {
+        ts,
+        received_at,
+        host,
+        app,
+        procid,
+        msgid,
+        facility,
+        severity,
+        severity_code,
+        message,
+        source,
+        input,
+        fields,
+        truncated,
+        parse_error,
+        seq,
+        event,
+    };
+    (schema, fields)
+}
+
+/// Settings of every split: zstd docstore with large blocks.
+pub(crate) fn index_settings() -> IndexSettings {
+    IndexSettings {
+        docstore_compression: Compressor::Zstd(ZstdCompressor {
+            compression_level: Some(3),
+        }),
+        docstore_blocksize: DOCSTORE_BLOCK_BYTES,
+        ..IndexSettings::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_names_map_to_schema_or_fields() {
+        assert_eq!(resolve_user_field("timestamp"), "ts");
+        assert_eq!(resolve_user_field("host"), "host");
+        assert_eq!(resolve_user_field("ts"), "fields.ts");
+        assert_eq!(resolve_user_field("seq"), "fields.seq");
+        assert_eq!(resolve_user_field("sd.origin.ip"), "fields.sd.origin.ip");
+        assert_eq!(resolve_user_field("fields.user"), "fields.user");
+    }
+}

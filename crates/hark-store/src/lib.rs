@@ -1,0 +1,344 @@
+//! Hark's durable store.
+//!
+//! Events enter through [`Store::append`], which puts them in the
+//! write-ahead log (the durability point) and hands them on to the indexer
+//! and to live-tail subscribers. The indexer writes tantivy *splits*
+//! (time-bounded index directories); [`Store::search`] prunes splits by time
+//! and merges their results.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), hark_store::StoreError> {
+//! use hark_store::{Store, StoreConfig, SearchRequest};
+//! let store = Store::open(StoreConfig::new("./hark-data"))?;
+//! let ev = hark_event::Event::new(hark_event::now_nanos(), "demo");
+//! store.append(vec![ev]).await?.wait().await?;
+//! let res = store.search(&SearchRequest::new("*"))?;
+//! println!("{} events", res.total);
+//! # Ok(()) }
+//! ```
+
+mod filter;
+mod fsutil;
+mod index;
+mod maintenance;
+mod query;
+mod retention;
+mod state;
+mod store;
+mod telemetry;
+mod wal;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hark_event::Event;
+
+pub use filter::EventFilter;
+
+/// When the write-ahead log calls fsync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FsyncPolicy {
+    /// After every group commit, before acknowledging.
+    Always,
+    /// At most this often; appends are acknowledged once written to the OS.
+    Interval(Duration),
+    /// Never (the OS decides).
+    Never,
+}
+
+/// Store settings.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// Root directory; the store uses `wal/` and `index/` below it.
+    pub data_dir: PathBuf,
+    /// WAL fsync policy.
+    pub fsync: FsyncPolicy,
+    /// Delete sealed splits whose newest event is older than this.
+    pub retention_max_age: Option<Duration>,
+    /// Delete oldest sealed splits while the index is larger than this many bytes.
+    pub retention_max_disk: Option<u64>,
+    /// How often the indexer commits (events become searchable).
+    pub commit_interval: Duration,
+    /// Seal the active split after this many events.
+    pub split_max_events: u64,
+    /// Seal the active split after it has been open this long.
+    pub split_max_age: Duration,
+    /// Indexing threads given to tantivy.
+    pub index_threads: usize,
+    /// tantivy writer memory budget in bytes (all threads).
+    pub index_memory: usize,
+    /// Roll over to a new WAL segment file once the current one reaches this size.
+    pub wal_segment_bytes: u64,
+    /// Most events that may wait for the WAL writer before `append` makes callers wait.
+    pub append_queue_events: usize,
+    /// Sealed splits with fewer documents than this are "small" and may be merged.
+    pub merge_max_docs: u64,
+    /// Merge small sealed splits once there are more than this many.
+    pub merge_trigger_splits: usize,
+    /// Threads a single search may use.
+    pub search_threads: usize,
+}
+
+impl StoreConfig {
+    /// Defaults: fsync every 100 ms, 30 days retention, commit every second.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        StoreConfig {
+            data_dir: data_dir.into(),
+            fsync: FsyncPolicy::Interval(Duration::from_millis(100)),
+            retention_max_age: Some(Duration::from_secs(30 * 86_400)),
+            retention_max_disk: None,
+            commit_interval: Duration::from_secs(1),
+            split_max_events: 10_000_000,
+            split_max_age: Duration::from_secs(86_400),
+            index_threads: 2,
+            index_memory: 200_000_000,
+            wal_segment_bytes: 64 * 1024 * 1024,
+            append_queue_events: 65_536,
+            merge_max_docs: 1_000_000,
+            merge_trigger_splits: 8,
+            search_threads: std::thread::available_parallelism()
+                .map(|n| n.get().min(4))
+                .unwrap_or(2),
+        }
+    }
+}
+
+/// Errors from the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Filesystem trouble, with what was being done.
+    #[error("{context}: {source}")]
+    Io {
+        /// What the store was doing.
+        context: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The index library failed.
+    #[error("index: {0}")]
+    Index(String),
+    /// The store is shutting down or its writer thread has stopped.
+    #[error("store is closed")]
+    Closed,
+    /// A query could not be run.
+    #[error(transparent)]
+    Query(#[from] QueryError),
+}
+
+/// Errors from a query.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// The query text is not valid; `position` is a byte offset into it when known.
+    #[error("{message}")]
+    Syntax {
+        /// What is wrong.
+        message: String,
+        /// Byte offset of the problem in the query text.
+        position: Option<usize>,
+    },
+    /// Another request parameter is invalid (bad cursor, unknown top field, …).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Something failed inside the store.
+    #[error("query failed: {0}")]
+    Internal(String),
+}
+
+/// Wraps a tantivy error with what the store was doing.
+pub(crate) fn index_err(context: impl Into<String>) -> impl FnOnce(tantivy::TantivyError) -> StoreError {
+    let context = context.into();
+    move |e| StoreError::Index(format!("{context}: {e}"))
+}
+
+/// A handle on an append: await [`Ticket::wait`] to learn the batch is durable.
+#[derive(Debug)]
+pub struct Ticket {
+    rx: tokio::sync::oneshot::Receiver<Result<u64, String>>,
+}
+
+impl Ticket {
+    /// Resolves with the sequence number of the batch's last event once it is in the WAL under the fsync policy.
+    pub async fn wait(self) -> Result<u64, StoreError> {
+        match self.rx.await {
+            Ok(Ok(seq)) => Ok(seq),
+            Ok(Err(_)) | Err(_) => Err(StoreError::Closed),
+        }
+    }
+}
+
+/// Histogram bucket width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistogramInterval {
+    /// Chosen from the time range (about 60–120 buckets).
+    Auto,
+    /// Fixed width in nanoseconds.
+    Fixed(i64),
+}
+
+/// A search.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    /// Lucene-style query text; empty or `*` matches all.
+    pub query: String,
+    /// Inclusive lower bound on `timestamp`, ns since epoch.
+    pub from: Option<i64>,
+    /// Exclusive upper bound on `timestamp`, ns since epoch.
+    pub to: Option<i64>,
+    /// Hits to return (1–10 000).
+    pub limit: usize,
+    /// Cursor from a previous response's `next`.
+    pub cursor: Option<String>,
+    /// Ask for a histogram of counts over time.
+    pub histogram: Option<HistogramInterval>,
+    /// Fields to compute top values for.
+    pub top: Vec<String>,
+    /// How many top values per field.
+    pub top_size: usize,
+}
+
+impl SearchRequest {
+    /// A request for `query` over all time, 100 hits, no aggregations.
+    pub fn new(query: impl Into<String>) -> Self {
+        SearchRequest {
+            query: query.into(),
+            from: None,
+            to: None,
+            limit: 100,
+            cursor: None,
+            histogram: None,
+            top: Vec::new(),
+            top_size: 10,
+        }
+    }
+}
+
+/// One histogram bucket.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Bucket {
+    /// Bucket start, ns since epoch.
+    pub start: i64,
+    /// Events in the bucket.
+    pub count: u64,
+}
+
+/// One top value of a field.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TopValue {
+    /// The value, as text.
+    pub value: String,
+    /// How many events have it.
+    pub count: u64,
+}
+
+/// A search result.
+#[derive(Debug, Clone)]
+pub struct SearchResponse {
+    /// Exact number of matching events in the time range.
+    pub total: u64,
+    /// Hits, newest first.
+    pub hits: Vec<Event>,
+    /// Cursor for the next page, when there are more hits.
+    pub next: Option<String>,
+    /// Histogram, when asked.
+    pub histogram: Option<Vec<Bucket>>,
+    /// Top values per asked field.
+    pub top: BTreeMap<String, Vec<TopValue>>,
+    /// Time taken, milliseconds.
+    pub took_ms: u64,
+}
+
+/// Counters describing the store, for /metrics.
+#[derive(Debug, Clone, Default)]
+pub struct StoreStats {
+    /// Bytes in WAL segments on disk.
+    pub wal_bytes: u64,
+    /// Sequence number of the last event appended to the WAL.
+    pub appended_seq: u64,
+    /// Sequence number of the last event the index has committed.
+    pub indexed_seq: u64,
+    /// Age in seconds of the oldest appended event not yet committed to the index (0 when none).
+    pub index_lag_seconds: f64,
+    /// Number of splits.
+    pub splits: u64,
+    /// Bytes of index on disk.
+    pub index_bytes: u64,
+}
+
+/// The store: a cheap-to-clone handle.
+///
+/// Dropping the last handle shuts the store down as [`Store::shutdown`] does.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<store::Inner>,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `cfg.data_dir`, replays the WAL into the index, starts its threads.
+    pub fn open(cfg: StoreConfig) -> Result<Store, StoreError> {
+        Ok(Store {
+            inner: Arc::new(store::Inner::open(cfg)?),
+        })
+    }
+
+    /// Queues a batch for the WAL. Awaiting this applies back-pressure (bounded queue);
+    /// the returned [`Ticket`] resolves once the batch is durable.
+    pub async fn append(&self, events: Vec<Event>) -> Result<Ticket, StoreError> {
+        let rx = self.inner.enqueue(events).await?;
+        Ok(Ticket { rx })
+    }
+
+    /// Live events, in batches, as they are appended to the WAL.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<Vec<Event>>> {
+        self.inner.subscribe()
+    }
+
+    /// Compiles a query for filtering live events.
+    pub fn compile_filter(&self, query: &str) -> Result<EventFilter, QueryError> {
+        let compiled = self.inner.compiler.compile(query)?;
+        Ok(EventFilter::new(compiled, &self.inner.schema, &self.inner.fields))
+    }
+
+    /// Runs a search (blocking; call from a blocking-capable thread).
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse, QueryError> {
+        let env = query::SearchEnv {
+            shared: &self.inner.shared,
+            compiler: &self.inner.compiler,
+            schema: &self.inner.schema,
+            fields: &self.inner.fields,
+            threads: self.inner.search_threads,
+        };
+        query::search(&env, req)
+    }
+
+    /// Makes everything appended so far searchable now (commit + reload). Used by tests and shutdown.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.inner.flush()
+    }
+
+    /// Runs retention and split merging now (they also run in the background
+    /// every minute and after a split is sealed).
+    pub fn maintain(&self) -> Result<(), StoreError> {
+        self.inner.maintain()
+    }
+
+    /// Current counters.
+    pub fn stats(&self) -> StoreStats {
+        self.inner.stats()
+    }
+
+    /// Stops accepting appends, makes the WAL durable, commits the index and joins the threads.
+    pub fn shutdown(&self) -> Result<(), StoreError> {
+        self.inner.shutdown()
+    }
+
+    /// Stops the threads without fsyncing or committing, as `kill -9` would.
+    #[cfg(test)]
+    pub(crate) fn crash(&self) {
+        self.inner.crash();
+    }
+}

@@ -1,0 +1,396 @@
+//! Query text to a tantivy query.
+//!
+//! The text is parsed with tantivy's grammar; the syntax tree is then walked
+//! here rather than handed to `QueryParser` whole, so that event names map to
+//! schema fields (`timestamp` → `ts`, unknown names → `fields.<name>`), terms
+//! with `*` become wildcard queries (also inside `fields`), `NOT x` alone
+//! means "everything but x", and errors point at the offending text. Leaves
+//! without wildcards still go through `QueryParser`, for its typing of
+//! numbers, dates and JSON values.
+
+use hark_event::{Facility, Severity};
+use tantivy::query::{AllQuery, BooleanQuery, EmptyQuery, Occur, Query, QueryParser, RegexQuery};
+use tantivy::query_grammar::{
+    Delimiter, UserInputAst, UserInputBound, UserInputLeaf,
+};
+use tantivy::schema::{FieldType, Schema, Term};
+use tantivy::tokenizer::TokenizerManager;
+
+use crate::QueryError;
+use crate::index::{SchemaFields, names, resolve_user_field};
+
+/// Compiles query text against the split schema.
+pub(crate) struct QueryCompiler {
+    parser: QueryParser,
+    schema: Schema,
+}
+
+/// A compiled query.
+pub(crate) enum Compiled {
+    /// Matches every event (empty query or `*`).
+    All,
+    /// Anything else.
+    Query(Box<dyn Query>),
+}
+
+impl Compiled {
+    /// The query as a tantivy query.
+    pub fn into_query(self) -> Box<dyn Query> {
+        match self {
+            Compiled::All => Box::new(AllQuery),
+            Compiled::Query(q) => q,
+        }
+    }
+}
+
+impl QueryCompiler {
+    /// A compiler for `schema`, searching `message` when no field is named.
+    pub fn new(schema: &Schema, fields: &SchemaFields) -> Self {
+        let mut parser =
+            QueryParser::new(schema.clone(), vec![fields.message], TokenizerManager::default());
+        parser.set_conjunction_by_default();
+        QueryCompiler {
+            parser,
+            schema: schema.clone(),
+        }
+    }
+
+    /// Compiles `text`.
+    pub fn compile(&self, text: &str) -> Result<Compiled, QueryError> {
+        let trimmed = text.trim();
+        if trimmed.is_empty() || trimmed == "*" {
+            return Ok(Compiled::All);
+        }
+        let ast = tantivy::query_grammar::parse_query(text).map_err(|_| syntax_error(text))?;
+        if is_match_all(&ast) {
+            return Ok(Compiled::All);
+        }
+        let ctx = Ctx { text };
+        Ok(Compiled::Query(
+            self.build(&ctx, ast)?.unwrap_or_else(|| Box::new(EmptyQuery)),
+        ))
+    }
+
+    fn build(&self, ctx: &Ctx<'_>, ast: UserInputAst) -> Result<Option<Box<dyn Query>>, QueryError> {
+        match ast {
+            UserInputAst::Clause(subs) => {
+                let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(subs.len());
+                for (occur, sub) in subs {
+                    if let Some(q) = self.build(ctx, sub)? {
+                        clauses.push((occur.unwrap_or(Occur::Must), q));
+                    }
+                }
+                if clauses.is_empty() {
+                    return Ok(None);
+                }
+                if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
+                    clauses.push((Occur::Must, Box::new(AllQuery)));
+                }
+                if clauses.len() == 1 && clauses[0].0 != Occur::MustNot {
+                    return Ok(clauses.pop().map(|(_, q)| q));
+                }
+                Ok(Some(Box::new(BooleanQuery::new(clauses))))
+            }
+            UserInputAst::Boost(inner, _) => self.build(ctx, *inner),
+            UserInputAst::Leaf(leaf) => self.leaf(ctx, *leaf),
+        }
+    }
+
+    fn leaf(&self, ctx: &Ctx<'_>, leaf: UserInputLeaf) -> Result<Option<Box<dyn Query>>, QueryError> {
+        match leaf {
+            UserInputLeaf::All => Ok(Some(Box::new(AllQuery))),
+            UserInputLeaf::Literal(mut lit) => {
+                let user = lit.field_name.clone();
+                let path = target(user.as_deref());
+                if lit.delimiter == Delimiter::None && has_wildcard(&lit.phrase) {
+                    return self.wildcard(ctx, user.as_deref(), &path, &lit.phrase).map(Some);
+                }
+                lit.phrase = normalize_value(&path, &lit.phrase);
+                let at = ctx.locate(user.as_deref(), &lit.phrase);
+                lit.field_name = Some(path);
+                self.delegate(UserInputLeaf::Literal(lit), user.as_deref(), at)
+            }
+            UserInputLeaf::Range { field, lower, upper } => {
+                let Some(user) = field else {
+                    let at = ctx.text.find('[').or_else(|| ctx.text.find('{'));
+                    return Err(QueryError::Syntax {
+                        message: "a range needs a field, e.g. severity_code:[0 TO 3]".into(),
+                        position: at,
+                    });
+                };
+                let path = resolve_user_field(&user);
+                let at = ctx.locate(Some(&user), lower_text(&lower));
+                let leaf = UserInputLeaf::Range {
+                    field: Some(path),
+                    lower,
+                    upper,
+                };
+                self.delegate(leaf, Some(&user), at)
+            }
+            UserInputLeaf::Set { field, elements } => {
+                let path = target(field.as_deref());
+                let at = ctx.locate(field.as_deref(), "IN");
+                let elements = elements.iter().map(|e| normalize_value(&path, e)).collect();
+                let leaf = UserInputLeaf::Set {
+                    field: Some(path),
+                    elements,
+                };
+                self.delegate(leaf, field.as_deref(), at)
+            }
+            UserInputLeaf::Exists { field } => {
+                let path = resolve_user_field(&field);
+                match path.as_str() {
+                    // Every event has these; they are not fast fields.
+                    names::MESSAGE | names::TRUNCATED | names::PARSE_ERROR => {
+                        Ok(Some(Box::new(AllQuery)))
+                    }
+                    _ => {
+                        let at = ctx.locate(Some(&field), "*");
+                        self.delegate(UserInputLeaf::Exists { field: path }, Some(&field), at)
+                    }
+                }
+            }
+            UserInputLeaf::Regex { field, pattern } => {
+                let path = target(field.as_deref());
+                let at = ctx.locate(field.as_deref(), &pattern);
+                self.regex(field.as_deref(), &path, &pattern, at).map(Some)
+            }
+        }
+    }
+
+    /// Lets tantivy's parser build a leaf that needs no rewriting.
+    fn delegate(
+        &self,
+        leaf: UserInputLeaf,
+        user_field: Option<&str>,
+        at: Option<usize>,
+    ) -> Result<Option<Box<dyn Query>>, QueryError> {
+        let q = self
+            .parser
+            .build_query_from_user_input_ast(UserInputAst::Leaf(Box::new(leaf)))
+            .map_err(|e| QueryError::Syntax {
+                message: match user_field {
+                    Some(f) => format!("{f}: {e}"),
+                    None => e.to_string(),
+                },
+                position: at,
+            })?;
+        // A leaf that analyzes to no terms (only punctuation) constrains nothing.
+        if q.is::<EmptyQuery>() {
+            return Ok(None);
+        }
+        Ok(Some(q))
+    }
+
+    fn wildcard(
+        &self,
+        ctx: &Ctx<'_>,
+        user_field: Option<&str>,
+        path: &str,
+        pattern: &str,
+    ) -> Result<Box<dyn Query>, QueryError> {
+        let at = ctx.locate(user_field, pattern);
+        let lowercase = path == names::MESSAGE;
+        let regex = wildcard_to_regex(pattern, lowercase);
+        self.regex(user_field, path, &regex, at)
+    }
+
+    /// A query matching terms of `path` (a text field or a `fields` key) against `regex`.
+    fn regex(
+        &self,
+        user_field: Option<&str>,
+        path: &str,
+        regex: &str,
+        at: Option<usize>,
+    ) -> Result<Box<dyn Query>, QueryError> {
+        let shown = user_field.unwrap_or(names::MESSAGE);
+        let bad = |message: String| QueryError::Syntax {
+            message,
+            position: at,
+        };
+        let (field, json_path) = self
+            .schema
+            .find_field(path)
+            .ok_or_else(|| bad(format!("unknown field {shown}")))?;
+        let full = match self.schema.get_field_entry(field).field_type() {
+            FieldType::Str(_) if json_path.is_empty() => regex.to_owned(),
+            FieldType::JsonObject(_) if !json_path.is_empty() => {
+                let mut term = Term::from_field_json_path(field, json_path, true);
+                term.append_type_and_str("");
+                let prefix = String::from_utf8_lossy(term.serialized_value_bytes()).into_owned();
+                format!("{}{regex}", escape_regex(&prefix))
+            }
+            _ => {
+                return Err(bad(format!(
+                    "{shown}: wildcards and regular expressions work on text fields only"
+                )));
+            }
+        };
+        RegexQuery::from_pattern(&full, field)
+            .map(|q| Box::new(q) as Box<dyn Query>)
+            .map_err(|e| bad(format!("{shown}: {e}")))
+    }
+}
+
+/// The query text, for locating errors.
+struct Ctx<'a> {
+    text: &'a str,
+}
+
+impl Ctx<'_> {
+    /// Best guess at the byte offset of a leaf: its `field:` prefix, or its text.
+    fn locate(&self, field: Option<&str>, value: &str) -> Option<usize> {
+        field
+            .and_then(|f| self.text.find(&format!("{f}:")))
+            .or_else(|| (!value.is_empty()).then(|| self.text.find(value)).flatten())
+    }
+}
+
+fn is_match_all(ast: &UserInputAst) -> bool {
+    match ast {
+        UserInputAst::Leaf(leaf) => matches!(**leaf, UserInputLeaf::All),
+        UserInputAst::Clause(subs) => {
+            subs.len() == 1 && subs[0].0.is_none_or(|o| o != Occur::MustNot) && is_match_all(&subs[0].1)
+        }
+        UserInputAst::Boost(inner, _) => is_match_all(inner),
+    }
+}
+
+/// The schema path a leaf searches: `message` when no field is named.
+fn target(user_field: Option<&str>) -> String {
+    user_field.map_or_else(|| names::MESSAGE.to_owned(), resolve_user_field)
+}
+
+fn lower_text(bound: &UserInputBound) -> &str {
+    bound.term_str()
+}
+
+/// Severity and facility are stored by canonical name; accept aliases and codes.
+fn normalize_value(path: &str, value: &str) -> String {
+    let canonical = match path {
+        names::SEVERITY => Severity::parse(value).map(Severity::name),
+        names::FACILITY => Facility::parse(value).map(Facility::name),
+        _ => None,
+    };
+    canonical.map_or_else(|| value.to_owned(), str::to_owned)
+}
+
+/// Whether a term has an unescaped `*`.
+fn has_wildcard(term: &str) -> bool {
+    let mut escaped = false;
+    for c in term.chars() {
+        match (escaped, c) {
+            (true, _) => escaped = false,
+            (false, '\\') => escaped = true,
+            (false, '*') => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// `web*` → `web.*`, every other character literal (`\*` is a literal star).
+fn wildcard_to_regex(pattern: &str, lowercase: bool) -> String {
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut escaped = false;
+    for c in pattern.chars() {
+        match (escaped, c) {
+            (false, '\\') => escaped = true,
+            (false, '*') => out.push_str(".*"),
+            (_, c) => {
+                escaped = false;
+                let c = if lowercase { c.to_lowercase().next().unwrap_or(c) } else { c };
+                push_literal(&mut out, c);
+            }
+        }
+    }
+    out
+}
+
+fn escape_regex(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    for c in text.chars() {
+        push_literal(&mut out, c);
+    }
+    out
+}
+
+fn push_literal(out: &mut String, c: char) {
+    if c.is_ascii_alphanumeric() || !c.is_ascii() {
+        out.push(c);
+    } else {
+        out.push_str(&format!("\\x{:02X}", c as u32));
+    }
+}
+
+/// A syntax error, located with tantivy's lenient parser when it can.
+fn syntax_error(text: &str) -> QueryError {
+    let (_, errors) = tantivy::query_grammar::parse_query_lenient(text);
+    match errors.into_iter().next() {
+        Some(e) => QueryError::Syntax {
+            message: format!("invalid query: {}", e.message),
+            position: Some(e.pos.min(text.len())),
+        },
+        None => QueryError::Syntax {
+            message: "invalid query".into(),
+            position: unbalanced(text),
+        },
+    }
+}
+
+/// Where an unbalanced quote or bracket starts, if there is one.
+fn unbalanced(text: &str) -> Option<usize> {
+    let mut stack: Vec<(char, usize)> = Vec::new();
+    let mut in_quote: Option<usize> = None;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' => escaped = true,
+            '"' => in_quote = if in_quote.is_some() { None } else { Some(i) },
+            _ if in_quote.is_some() => {}
+            '(' | '[' | '{' => stack.push((c, i)),
+            ')' | ']' | '}' => {
+                if stack.pop().is_none() {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    in_quote.or_else(|| stack.first().map(|(_, i)| *i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_become_regexes() {
+        assert_eq!(wildcard_to_regex("web*", false), "web.*");
+        assert_eq!(wildcard_to_regex("*.Example", false), ".*\\x2EExample");
+        assert_eq!(wildcard_to_regex("Fail*", true), "fail.*");
+        assert_eq!(wildcard_to_regex("a\\*b*", false), "a\\x2Ab.*");
+        assert!(has_wildcard("web*"));
+        assert!(!has_wildcard("web\\*"));
+    }
+
+    #[test]
+    fn unbalanced_brackets_are_found() {
+        assert_eq!(unbalanced("a AND (b"), Some(6));
+        assert_eq!(unbalanced("msg:\"abc"), Some(4));
+        assert_eq!(unbalanced("a)"), Some(1));
+        assert_eq!(unbalanced("(a) [b TO c]"), None);
+    }
+
+    #[test]
+    fn severity_aliases_are_normalized() {
+        assert_eq!(normalize_value("severity", "error"), "err");
+        assert_eq!(normalize_value("severity", "3"), "err");
+        assert_eq!(normalize_value("facility", "LOCAL4"), "local4");
+        assert_eq!(normalize_value("host", "Error"), "Error");
+    }
+}

@@ -1,0 +1,8 @@
+//! One module per subcommand.
+
+pub mod config;
+pub mod query;
+pub mod send;
+pub mod serve;
+pub mod tail;
+pub mod token;

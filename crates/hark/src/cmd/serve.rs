@@ -1,0 +1,157 @@
+//! `hark serve`: wires the store, the inputs and the HTTP API together.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use hark_config::{Config, Fsync};
+use hark_server::tokens::{Role, TokenStore};
+use hark_server::ServerState;
+use hark_store::{FsyncPolicy, Store, StoreConfig};
+use tokio_util::sync::CancellationToken;
+
+/// Arguments of `hark serve`.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Configuration file (TOML); the embedded defaults when absent.
+    #[arg(long, short = 'c', env = "HARK_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+/// Maps the configuration's storage section onto the store's settings.
+pub fn store_config(cfg: &Config) -> StoreConfig {
+    let mut sc = StoreConfig::new(&cfg.data_dir);
+    sc.fsync = match cfg.storage.fsync {
+        Fsync::Always => FsyncPolicy::Always,
+        Fsync::Interval => FsyncPolicy::Interval(cfg.storage.fsync_interval.0),
+        Fsync::Never => FsyncPolicy::Never,
+    };
+    sc.retention_max_age = Some(cfg.storage.retention_max_age.0);
+    sc.retention_max_disk = cfg.storage.retention_max_disk.map(|b| b.0);
+    sc.commit_interval = cfg.storage.commit_interval.0;
+    sc.index_threads = cfg.storage.index_threads;
+    sc
+}
+
+/// Runs until SIGINT or SIGTERM, then stops inputs, drains, and closes the store.
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    init_tracing();
+    // Two rustls providers can end up compiled in; pick ring explicitly.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cfg = super::config::load(args.config.as_deref())?;
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .context("cannot install the metrics recorder")?;
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
+    let tokens = TokenStore::open(&cfg.data_dir)
+        .with_context(|| format!("cannot open tokens in {}", cfg.data_dir.display()))?;
+    let first_token = if tokens.is_empty() {
+        Some(tokens.create(Role::Admin, "admin")?)
+    } else {
+        None
+    };
+    let store = Store::open(store_config(&cfg))
+        .with_context(|| format!("cannot open the store in {}", cfg.data_dir.display()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let result = runtime.block_on(serve(cfg, store.clone(), tokens, metrics, first_token));
+    // The runtime goes first so no input still holds an append in flight.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+    store.shutdown().context("closing the store")?;
+    tracing::info!("stopped");
+    result
+}
+
+async fn serve(
+    cfg: Config,
+    store: Store,
+    tokens: TokenStore,
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
+    first_token: Option<String>,
+) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let inputs = hark_ingest::start_all(&cfg, &store, &shutdown).await?;
+    let http = tokio::net::TcpListener::bind(cfg.http.listen)
+        .await
+        .with_context(|| format!("cannot listen for HTTP on {}", cfg.http.listen))?;
+    let http_addr = http.local_addr()?;
+    let state = ServerState {
+        store: store.clone(),
+        tokens,
+        metrics,
+    };
+    let http_shutdown = shutdown.clone();
+    let http_task = tokio::spawn(hark_server::serve(http, state, async move {
+        http_shutdown.cancelled().await
+    }));
+
+    let mut out = std::io::stdout().lock();
+    for i in &inputs {
+        writeln!(out, "listening {} {} {}", i.name, i.transport, i.local_addr)?;
+        tracing::info!(input = %i.name, transport = i.transport, addr = %i.local_addr, "listening");
+    }
+    writeln!(out, "api http://{}", display_addr(http_addr))?;
+    if let Some(t) = first_token {
+        writeln!(out, "admin token: {t}")?;
+        writeln!(out, "  (shown once; export HARK_TOKEN={t} for `hark query` and `hark tail`)")?;
+    }
+    writeln!(out, "data {}", cfg.data_dir.display())?;
+    writeln!(out, "ready")?;
+    out.flush()?;
+    drop(out);
+
+    wait_for_signal().await;
+    tracing::info!("shutting down: stopping inputs, draining, closing the store");
+    shutdown.cancel();
+    for i in inputs {
+        i.join().await;
+    }
+    match http_task.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!("HTTP server: {e}"),
+        Err(e) => tracing::warn!("HTTP server task: {e}"),
+    }
+    Ok(())
+}
+
+/// A wildcard listen address is shown as loopback, which is where a local user reaches it.
+pub fn display_addr(addr: SocketAddr) -> SocketAddr {
+    if addr.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], addr.port()))
+    } else {
+        addr
+    }
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    match (term, int) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("HARK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,117 @@
+//! `hark`: the command-line entry point. Flags, wiring and output only; the
+//! work lives in the library crates.
+
+mod client;
+mod cmd;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Hark: collect, keep, search and tail logs, in one binary.
+#[derive(Parser)]
+#[command(name = "hark", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (embedded defaults when no --config is given).
+    Serve(cmd::serve::ServeArgs),
+    /// Search stored events.
+    Query(cmd::query::QueryArgs),
+    /// Follow matching events live.
+    Tail(cmd::tail::TailArgs),
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Work with configuration files.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Send syslog messages: a test sender and load generator.
+    Send(cmd::send::SendArgs),
+    /// Print the version.
+    Version,
+    /// Print shell completions for bash, zsh, fish, elvish or powershell.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token and print it (kept hashed in the data directory).
+    Create(cmd::token::CreateArgs),
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate a configuration file.
+    Check {
+        /// The file to check.
+        file: PathBuf,
+    },
+    /// Print the embedded default configuration.
+    Default,
+}
+
+/// Where to find a running server: shared by `query` and `tail`.
+#[derive(Args, Clone, Debug)]
+pub struct ConnectArgs {
+    /// Server URL, e.g. http://127.0.0.1:8514.
+    #[arg(long, env = "HARK_URL")]
+    url: Option<String>,
+    /// API token.
+    #[arg(long, env = "HARK_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Configuration file to take the API address from.
+    #[arg(long, short = 'c')]
+    config: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Query(args) => cmd::query::run(args),
+        Command::Tail(args) => cmd::tail::run(args),
+        Command::Token {
+            command: TokenCommand::Create(args),
+        } => cmd::token::create(args),
+        Command::Config {
+            command: ConfigCommand::Check { file },
+        } => cmd::config::check(&file),
+        Command::Config {
+            command: ConfigCommand::Default,
+        } => {
+            print!("{}", hark_config::DEFAULT_TOML);
+            Ok(())
+        }
+        Command::Send(args) => cmd::send::run(args),
+        Command::Version => {
+            println!("hark {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "hark", &mut std::io::stdout());
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hark: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Installs the programs the end-to-end tests drive as real peers, on Debian 12.
+#
+# Idempotent: packages already installed are left alone, and loggen is only
+# unpacked when it is missing. Must run as root (CI does).
+#
+# - logger (bsdutils), rsyslogd with its TLS (gtls) and RELP modules;
+# - loggen, taken from the syslog-ng-core package without installing it,
+#   because syslog-ng-core and rsyslog conflict as installed packages
+#   (both provide system-log-daemon). Its runtime libraries are installed.
+set -euo pipefail
+
+SNG_ROOT=/opt/hark-peers/syslog-ng
+PACKAGES=(bsdutils rsyslog rsyslog-gnutls rsyslog-relp nftables iptables procps iproute2)
+
+log() { printf '== %s\n' "$*"; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        echo "install-test-deps: must run as root (or with sudo) to install: $*" >&2
+        exit 1
+    fi
+}
+
+export DEBIAN_FRONTEND=noninteractive
+
+missing_packages() {
+    local p
+    for p in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+            printf '%s\n' "$p"
+        fi
+    done
+}
+
+apt_updated=0
+apt_update_once() {
+    if [ "$apt_updated" -eq 0 ]; then
+        log "apt-get update"
+        as_root apt-get update -q
+        apt_updated=1
+    fi
+}
+
+install_packages() {
+    local missing
+    mapfile -t missing < <(missing_packages "$@")
+    if [ "${#missing[@]}" -gt 0 ]; then
+        apt_update_once
+        log "apt-get install ${missing[*]}"
+        as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
+    fi
+}
+
+install_packages "${PACKAGES[@]}"
+
+# loggen: unpack syslog-ng-core beside the system, then install the libraries it links.
+if [ ! -x "$SNG_ROOT/usr/bin/loggen" ]; then
+    apt_update_once
+    log "unpacking syslog-ng-core into $SNG_ROOT"
+    work=$(mktemp -d)
+    (cd "$work" && apt-get download syslog-ng-core)
+    deb=$(ls "$work"/syslog-ng-core_*.deb)
+    as_root mkdir -p "$SNG_ROOT"
+    # Its Depends, first alternative of each, versions stripped. They are
+    # libraries only; the conflict is a Conflicts/Provides, not a Depends.
+    dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed -e 's/|.*//' -e 's/(.*)//' -e 's/[[:space:]]//g' \
+        | grep -v '^$' >"$work/depends"
+    mapfile -t sng_deps <"$work/depends"
+    log "syslog-ng-core runtime dependencies: ${sng_deps[*]}"
+    install_packages "${sng_deps[@]}"
+    as_root dpkg -x "$deb" "$SNG_ROOT"
+    rm -rf "$work"
+fi
+
+log "checking the peers"
+fail=0
+check() {
+    local what=$1
+    shift
+    if out=$("$@" 2>&1); then
+        printf '   ok  %-8s %s\n' "$what" "$(printf '%s\n' "$out" | head -n 1)"
+    else
+        printf '   FAIL %-8s (%s)\n%s\n' "$what" "$*" "$out" >&2
+        fail=1
+    fi
+}
+check logger logger --version
+check rsyslogd rsyslogd -v
+check loggen env LD_LIBRARY_PATH="$SNG_ROOT/usr/lib/syslog-ng" SYSLOGNG_PREFIX="$SNG_ROOT/usr" \
+    "$SNG_ROOT/usr/bin/loggen" --help
+for m in lmnsd_gtls.so omrelp.so imudp.so imtcp.so; do
+    if ! find /usr/lib -path '*rsyslog*' -name "$m" 2>/dev/null | grep -q .; then
+        echo "   FAIL rsyslog module $m not found" >&2
+        fail=1
+    fi
+done
+if [ "$fail" -ne 0 ]; then
+    echo "install-test-deps: a test peer does not run; see above" >&2
+    exit 1
+fi
+log "test dependencies ready"
