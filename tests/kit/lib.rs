@@ -15,14 +15,17 @@
 //! assert_eq!(hark.wait_total("hello", 1, Duration::from_secs(30)), 1);
 //! ```
 
+pub mod metrics;
 pub mod peers;
 pub mod tls;
 pub mod wire;
 
+mod config;
 mod server;
 
+pub use config::{HarkBuilder, Transport};
 pub use peers::{ChildGuard, Rsyslog, loggen, loggen_path, logger, run_logger};
-pub use server::{Hark, HarkBuilder, Transport};
+pub use server::Hark;
 
 use std::collections::HashSet;
 use std::net::{TcpListener, UdpSocket};

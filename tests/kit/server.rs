@@ -1,7 +1,6 @@
 //! A `hark serve` process under test.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -12,164 +11,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::tls::TlsFiles;
-use crate::{free_tcp_port, free_udp_port, hark_bin, init_crypto, poll};
+use crate::config::{HarkBuilder, Transport};
+use crate::metrics::{metric_in, parse_sample};
+use crate::{hark_bin, poll};
 
 /// How long `hark serve` may take to print `ready`.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A syslog input's transport.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport {
-    /// Datagrams.
-    Udp,
-    /// Plain TCP.
-    Tcp,
-    /// TCP with TLS.
-    Tls,
-}
-
-impl Transport {
-    fn name(self) -> &'static str {
-        match self {
-            Transport::Udp => "udp",
-            Transport::Tcp => "tcp",
-            Transport::Tls => "tls",
-        }
-    }
-}
-
-struct InputSpec {
-    name: String,
-    transport: Transport,
-    port: u16,
-    /// Extra `key = value` lines for this input's table.
-    options: String,
-}
-
-/// Builds the configuration of a [`Hark`] before starting it.
-#[derive(Default)]
-pub struct HarkBuilder {
-    inputs: Vec<InputSpec>,
-    extra: String,
-}
-
-impl HarkBuilder {
-    /// A syslog input `name` on a free port of 127.0.0.1.
-    pub fn input(self, name: &str, transport: Transport) -> Self {
-        self.input_with(name, transport, "")
-    }
-
-    /// Like [`HarkBuilder::input`], with extra `key = value` lines for the
-    /// input's table (e.g. `max_message_size = 1024`).
-    pub fn input_with(mut self, name: &str, transport: Transport, options: &str) -> Self {
-        let port = match transport {
-            Transport::Udp => free_udp_port(),
-            Transport::Tcp | Transport::Tls => free_tcp_port(),
-        };
-        self.inputs.push(InputSpec {
-            name: name.to_owned(),
-            transport,
-            port,
-            options: options.to_owned(),
-        });
-        self
-    }
-
-    /// A TLS syslog input with the server certificate of `tls`; with
-    /// `require_client_cert` clients must present a certificate signed by
-    /// `tls`'s CA.
-    pub fn tls_input(
-        self,
-        name: &str,
-        tls: &TlsFiles,
-        require_client_cert: bool,
-        options: &str,
-    ) -> Self {
-        let mut opts = format!(
-            "tls_cert = {}\ntls_key = {}\n",
-            toml_str(&tls.server_cert.display().to_string()),
-            toml_str(&tls.server_key.display().to_string()),
-        );
-        if require_client_cert {
-            let _ = writeln!(
-                opts,
-                "tls_client_ca = {}",
-                toml_str(&tls.ca_cert.display().to_string())
-            );
-        }
-        opts.push_str(options);
-        self.input_with(name, Transport::Tls, &opts)
-    }
-
-    /// TOML appended to the configuration as is; start it with a table
-    /// header (`[storage]` …), since top-level keys are written first.
-    pub fn extra(mut self, toml: &str) -> Self {
-        self.extra.push_str(toml);
-        self.extra.push('\n');
-        self
-    }
-
-    /// Writes the configuration, starts `hark serve` and waits for `ready`.
-    pub fn start(self) -> Hark {
-        init_crypto();
-        let dir = tempfile::Builder::new()
-            .prefix("hark-e2e-")
-            .tempdir()
-            .expect("create a temporary directory");
-        let data_dir = dir.path().join("data");
-        let http_port = free_tcp_port();
-        let mut toml = String::new();
-        let _ = writeln!(
-            toml,
-            "data_dir = {}",
-            toml_str(&data_dir.display().to_string())
-        );
-        let _ = writeln!(toml, "\n[http]\nlisten = \"127.0.0.1:{http_port}\"");
-        for i in &self.inputs {
-            let _ = writeln!(
-                toml,
-                "\n[inputs.{}]\ntype = \"syslog\"\ntransport = \"{}\"\nlisten = \"127.0.0.1:{}\"",
-                i.name,
-                i.transport.name(),
-                i.port
-            );
-            if !i.options.is_empty() {
-                let _ = writeln!(toml, "{}", i.options.trim_end());
-            }
-        }
-        if !self.extra.is_empty() {
-            let _ = writeln!(toml, "\n{}", self.extra.trim_end());
-        }
-        let config_path = dir.path().join("hark.toml");
-        std::fs::write(&config_path, &toml).expect("write the configuration");
-        let http = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(120))
-            .build()
-            .expect("build an HTTP client");
-        let mut hark = Hark {
-            config_path,
-            data_dir,
-            config_text: toml,
-            child: None,
-            log: Arc::new(Mutex::new(Vec::new())),
-            api: String::new(),
-            token: String::new(),
-            first_token: None,
-            listeners: BTreeMap::new(),
-            http,
-            dir,
-        };
-        hark.launch();
-        hark.token = hark.create_token("admin", "e2e");
-        hark
-    }
-}
-
-/// TOML basic string.
-fn toml_str(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
-}
 
 /// A running `hark serve` on free ports of 127.0.0.1, with its own data
 /// directory. Dropping it kills the process and removes the directory.
@@ -204,6 +51,36 @@ impl Hark {
     /// A server with only the inputs the builder is given.
     pub fn builder() -> HarkBuilder {
         HarkBuilder::default()
+    }
+
+    /// Starts `hark serve` on a configuration already written to
+    /// `config_path` (its text is `toml`) and takes an admin token.
+    pub(crate) fn launch_new(
+        dir: tempfile::TempDir,
+        config_path: PathBuf,
+        data_dir: PathBuf,
+        toml: String,
+    ) -> Hark {
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()
+            .expect("build an HTTP client");
+        let mut hark = Hark {
+            config_path,
+            data_dir,
+            config_text: toml,
+            child: None,
+            log: Arc::new(Mutex::new(Vec::new())),
+            api: String::new(),
+            token: String::new(),
+            first_token: None,
+            listeners: BTreeMap::new(),
+            http,
+            dir,
+        };
+        hark.launch();
+        hark.token = hark.create_token("admin", "e2e");
+        hark
     }
 
     fn launch(&mut self) {
@@ -687,88 +564,4 @@ pub(crate) fn signal(pid: u32, sig: &str) {
         .arg(format!("-{sig}"))
         .arg(pid.to_string())
         .status();
-}
-
-/// Label pairs of a series.
-type Labels = Vec<(String, String)>;
-
-/// One sample line: name, labels, value.
-fn parse_sample(line: &str) -> Option<(String, Labels, f64)> {
-    let (series, value) = line.trim().rsplit_once(' ')?;
-    let value: f64 = value.parse().ok()?;
-    let (name, labels) = parse_series(series)?;
-    Some((name, labels, value))
-}
-
-/// `name{a="x",b="y"}` → name and label pairs.
-fn parse_series(series: &str) -> Option<(String, Labels)> {
-    let Some((name, rest)) = series.split_once('{') else {
-        return Some((series.trim().to_owned(), Vec::new()));
-    };
-    let body = rest.trim_end().strip_suffix('}')?;
-    let mut labels = Vec::new();
-    let mut chars = body.chars().peekable();
-    loop {
-        while matches!(chars.peek(), Some(',') | Some(' ')) {
-            chars.next();
-        }
-        let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
-        if key.is_empty() {
-            break;
-        }
-        if chars.next() != Some('"') {
-            return None;
-        }
-        let mut val = String::new();
-        while let Some(c) = chars.next() {
-            match c {
-                '\\' => {
-                    if let Some(n) = chars.next() {
-                        val.push(if n == 'n' { '\n' } else { n });
-                    }
-                }
-                '"' => break,
-                c => val.push(c),
-            }
-        }
-        labels.push((key.trim().to_owned(), val));
-    }
-    Some((name.to_owned(), labels))
-}
-
-/// The value of series `wanted` (labels in any order) in Prometheus text.
-pub fn metric_in(text: &str, wanted: &str) -> Option<f64> {
-    let (wname, mut wlabels) = parse_series(wanted)?;
-    wlabels.sort();
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(parse_sample)
-        .find(|(n, ls, _)| {
-            let mut ls = ls.clone();
-            ls.sort();
-            *n == wname && ls == wlabels
-        })
-        .map(|(_, _, v)| v)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::metric_in;
-
-    #[test]
-    fn metric_lookup_ignores_label_order() {
-        let text = "# TYPE x counter\nhark_events_dropped_total{reason=\"oversize\",input=\"tcp\"} 3\nhark_x 1.5\n";
-        assert_eq!(
-            metric_in(
-                text,
-                "hark_events_dropped_total{input=\"tcp\",reason=\"oversize\"}"
-            ),
-            Some(3.0)
-        );
-        assert_eq!(metric_in(text, "hark_x"), Some(1.5));
-        assert_eq!(
-            metric_in(text, "hark_events_dropped_total{input=\"udp\"}"),
-            None
-        );
-    }
 }

@@ -84,6 +84,7 @@ fn kill9_mid_burst_keeps_stored_events_once() {
         hark.output()
     );
     assert!(after_crash.len() as u64 <= COUNT);
+    eprintln!("{} events found after the restart", after_crash.len());
 
     // A clean stop and start changes nothing.
     let status = hark.stop();

@@ -25,8 +25,13 @@ fn burst(port: u16, extra: &[&str]) -> u64 {
         "loggen failed: {:?}\n{stderr}",
         out.status
     );
-    number_after(&stderr, "count=")
-        .unwrap_or_else(|| panic!("no count= in loggen's output:\n{stderr}"))
+    // Progress lines also carry `count=`; the summary line is the total.
+    stderr
+        .lines()
+        .rev()
+        .find(|l| l.contains("average rate"))
+        .and_then(|l| number_after(l, "count="))
+        .unwrap_or_else(|| panic!("no summary in loggen's output:\n{stderr}"))
 }
 
 /// Waits for all of them, then checks a sample and that every sequence number is there once.

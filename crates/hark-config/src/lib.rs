@@ -428,9 +428,7 @@ fn find_key_offset(text: &str, path: &[String]) -> usize {
                 let end = rest.find("\n[").unwrap_or(rest.len());
                 for (i, line) in line_starts(&rest[..end]) {
                     let t = line.trim_start();
-                    if t.starts_with(key.as_str())
-                        && t[key.len()..].trim_start().starts_with('=')
-                    {
+                    if t.starts_with(key.as_str()) && t[key.len()..].trim_start().starts_with('=') {
                         return pos + header.len() + i;
                     }
                 }

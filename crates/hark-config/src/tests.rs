@@ -61,8 +61,14 @@ retention_max_disk = "50GiB"
     assert_eq!(tls.idle_timeout.0, Duration::from_secs(300));
     assert_eq!(Config::input_offset_secs(tls), 3600);
     assert_eq!(cfg.storage.fsync, Fsync::Always);
-    assert_eq!(cfg.storage.retention_max_disk.unwrap().0, 50 * 1024 * 1024 * 1024);
-    assert_eq!(cfg.storage.retention_max_age.0, Duration::from_secs(7 * 86400));
+    assert_eq!(
+        cfg.storage.retention_max_disk.unwrap().0,
+        50 * 1024 * 1024 * 1024
+    );
+    assert_eq!(
+        cfg.storage.retention_max_age.0,
+        Duration::from_secs(7 * 86400)
+    );
 }
 
 #[test]
@@ -89,7 +95,8 @@ fn bad_values_name_the_line_and_the_form() {
 
 #[test]
 fn tls_without_cert_is_refused_at_its_table() {
-    let e = err("\n[inputs.t]\ntype = \"syslog\"\ntransport = \"tls\"\nlisten = \"0.0.0.0:6514\"\n");
+    let e =
+        err("\n[inputs.t]\ntype = \"syslog\"\ntransport = \"tls\"\nlisten = \"0.0.0.0:6514\"\n");
     assert!(e.starts_with("hark.toml:2:"), "{e}");
     assert!(e.contains("tls_cert"), "{e}");
 }

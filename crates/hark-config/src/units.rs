@@ -4,8 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 
 /// A duration written like `100ms`, `10m`, `30d`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -90,7 +90,10 @@ impl From<&Event> for EventJson {
                 .collect(),
             source: e.source.clone(),
             input: e.input.clone(),
-            raw: e.raw.as_ref().map(|r| String::from_utf8_lossy(r).into_owned()),
+            raw: e
+                .raw
+                .as_ref()
+                .map(|r| String::from_utf8_lossy(r).into_owned()),
             truncated: e.truncated,
             parse_error: e.parse_error.is_some(),
             parse_error_reason: e.parse_error.clone(),

@@ -29,7 +29,10 @@ mod tests {
         let s = format_rfc3339_nanos(n);
         assert_eq!(s, "2025-11-22T05:40:00.123456789Z");
         assert_eq!(parse_rfc3339_nanos(&s), Some(n));
-        assert_eq!(parse_rfc3339_nanos("2025-11-22T06:40:00.123456789+01:00"), Some(n));
+        assert_eq!(
+            parse_rfc3339_nanos("2025-11-22T06:40:00.123456789+01:00"),
+            Some(n)
+        );
         assert_eq!(parse_rfc3339_nanos("yesterday"), None);
     }
 }

@@ -135,7 +135,9 @@ async fn read_frames<S: AsyncRead + Unpin>(
             Ok(Ok(0)) => {
                 // EOF: a last frame without its trailer still counts.
                 match framer.decode_eof(&mut buf) {
-                    Ok(Some(frame)) => batch.push_syslog(ctx, &source, &frame.bytes, frame.truncated),
+                    Ok(Some(frame)) => {
+                        batch.push_syslog(ctx, &source, &frame.bytes, frame.truncated)
+                    }
                     Ok(None) => {}
                     Err(e) => malformed(ctx, peer, &e),
                 }

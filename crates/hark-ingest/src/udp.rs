@@ -7,8 +7,8 @@ use std::time::Duration;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 
-use crate::batch::{Batch, MAX_BATCH};
 use crate::InputContext;
+use crate::batch::{Batch, MAX_BATCH};
 
 /// Largest datagram we read; anything over the input's maximum is cut and flagged.
 const DATAGRAM_BUF: usize = 65_536;

@@ -51,7 +51,11 @@ impl Flow {
                 Direction::Inbound
             },
             role: Role::Listen,
-            source: if local { Endpoint::Local } else { Endpoint::Any },
+            source: if local {
+                Endpoint::Local
+            } else {
+                Endpoint::Any
+            },
             destination: Endpoint::Ip(listen.ip()),
             port: PortSpec::Single(listen.port()),
             transport,
@@ -81,7 +85,11 @@ impl Flow {
                 Direction::Outbound
             },
             role: Role::Connect,
-            source: Endpoint::Local,
+            source: if local {
+                Endpoint::Local
+            } else {
+                Endpoint::Hark
+            },
             destination,
             port,
             transport,
@@ -179,14 +187,16 @@ impl Security {
     }
 }
 
-/// One end of a flow. In JSON a string: `any`, `localhost`, an IP address,
-/// or a host name.
+/// One end of a flow. In JSON a string: `any`, `localhost`, `hark`, an IP
+/// address, or a host name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
     /// Any address: senders are not restricted by Hark.
     Any,
     /// This host, over loopback.
     Local,
+    /// The host Hark runs on, from whichever address the route picks.
+    Hark,
     /// An address; for a listener, the one it binds (`0.0.0.0` or `::` for all).
     Ip(IpAddr),
     /// A host name, resolved when the connection is made.
@@ -200,7 +210,7 @@ impl Endpoint {
             Endpoint::Local => true,
             Endpoint::Ip(ip) => is_loopback(*ip),
             Endpoint::Host(name) => name.eq_ignore_ascii_case("localhost"),
-            Endpoint::Any => false,
+            Endpoint::Any | Endpoint::Hark => false,
         }
     }
 }
@@ -210,6 +220,7 @@ impl fmt::Display for Endpoint {
         match self {
             Endpoint::Any => f.write_str("any"),
             Endpoint::Local => f.write_str("localhost"),
+            Endpoint::Hark => f.write_str("hark"),
             Endpoint::Ip(ip) => write!(f, "{ip}"),
             Endpoint::Host(name) => f.write_str(name),
         }
@@ -221,6 +232,7 @@ impl From<&str> for Endpoint {
         match s {
             "any" => Endpoint::Any,
             "localhost" => Endpoint::Local,
+            "hark" => Endpoint::Hark,
             _ => match s.parse::<IpAddr>() {
                 Ok(ip) => Endpoint::Ip(ip),
                 Err(_) => Endpoint::Host(s.to_owned()),
@@ -257,20 +269,21 @@ pub enum PortSpec {
 impl PortSpec {
     /// The first port, if any.
     pub fn first(self) -> Option<u16> {
+        self.bounds().map(|(a, _)| a)
+    }
+
+    /// The first and last port, if any.
+    pub fn bounds(self) -> Option<(u16, u16)> {
         match self {
             PortSpec::None => None,
-            PortSpec::Single(p) | PortSpec::Range(p, _) => Some(p),
+            PortSpec::Single(p) => Some((p, p)),
+            PortSpec::Range(a, b) => Some((a, b)),
         }
     }
 
-    /// Every port it covers.
-    pub fn ports(self) -> std::ops::RangeInclusive<u16> {
-        match self {
-            // An empty range.
-            PortSpec::None => 1..=0,
-            PortSpec::Single(p) => p..=p,
-            PortSpec::Range(a, b) => a..=b,
-        }
+    /// Every port it covers, in order.
+    pub fn ports(self) -> impl Iterator<Item = u16> {
+        self.bounds().into_iter().flat_map(|(a, b)| a..=b)
     }
 
     /// The port with the range written `first{sep}last`, or `None` for no port.
@@ -346,19 +359,28 @@ mod tests {
 
     #[test]
     fn port_json_forms() {
-        assert_eq!(serde_json::to_value(PortSpec::Single(514)).unwrap(), json!(514));
+        assert_eq!(
+            serde_json::to_value(PortSpec::Single(514)).unwrap(),
+            json!(514)
+        );
         assert_eq!(
             serde_json::to_value(PortSpec::Range(6000, 6010)).unwrap(),
             json!("6000-6010")
         );
         assert_eq!(serde_json::to_value(PortSpec::None).unwrap(), json!(null));
-        for p in [PortSpec::Single(1), PortSpec::Range(1, 65535), PortSpec::None] {
+        for p in [
+            PortSpec::Single(1),
+            PortSpec::Range(1, 65535),
+            PortSpec::None,
+        ] {
             let back: PortSpec = serde_json::from_value(serde_json::to_value(p).unwrap()).unwrap();
             assert_eq!(back, p);
         }
         assert!(serde_json::from_value::<PortSpec>(json!("10-5")).is_err());
         assert!(serde_json::from_value::<PortSpec>(json!(0)).is_err());
         assert!(serde_json::from_value::<PortSpec>(json!("x")).is_err());
+        assert_eq!(PortSpec::Range(5, 7).ports().collect::<Vec<_>>(), [5, 6, 7]);
+        assert_eq!(PortSpec::None.ports().count(), 0);
     }
 
     #[test]
@@ -366,9 +388,13 @@ mod tests {
         for (e, s) in [
             (Endpoint::Any, "any"),
             (Endpoint::Local, "localhost"),
+            (Endpoint::Hark, "hark"),
             (Endpoint::Ip("::".parse().unwrap()), "::"),
             (Endpoint::Ip("192.0.2.1".parse().unwrap()), "192.0.2.1"),
-            (Endpoint::Host("mail.example.net".into()), "mail.example.net"),
+            (
+                Endpoint::Host("mail.example.net".into()),
+                "mail.example.net",
+            ),
         ] {
             assert_eq!(serde_json::to_value(&e).unwrap(), json!(s));
             assert_eq!(serde_json::from_value::<Endpoint>(json!(s)).unwrap(), e);
@@ -423,8 +449,24 @@ mod tests {
             )
             .direction
         };
-        assert_eq!(f(Endpoint::Ip("127.0.0.53".parse().unwrap())), Direction::Local);
+        assert_eq!(
+            f(Endpoint::Ip("127.0.0.53".parse().unwrap())),
+            Direction::Local
+        );
         assert_eq!(f(Endpoint::Host("localhost".into())), Direction::Local);
-        assert_eq!(f(Endpoint::Ip("192.0.2.53".parse().unwrap())), Direction::Outbound);
+        assert_eq!(
+            f(Endpoint::Ip("192.0.2.53".parse().unwrap())),
+            Direction::Outbound
+        );
+        let out = Flow::client(
+            Endpoint::Host("mail.example.net".into()),
+            PortSpec::Single(25),
+            Transport::Tcp,
+            "smtp",
+            Security::Tls,
+            "alerts.smtp",
+            "x",
+        );
+        assert_eq!((out.source, out.role), (Endpoint::Hark, Role::Connect));
     }
 }

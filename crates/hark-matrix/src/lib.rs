@@ -22,6 +22,8 @@
 //! A new input type, listener or outbound client adds its rows in
 //! `sections.rs`, the one place that walks the configuration.
 
+#![warn(missing_docs)]
+
 mod check;
 mod flow;
 mod render;
@@ -29,9 +31,7 @@ mod resolver;
 mod sections;
 
 pub use check::{CheckResult, DEFAULT_TIMEOUT, check, check_table, check_with_timeout};
-pub use flow::{
-    Direction, Endpoint, Flow, PortSpec, PortSpecError, Role, Security, Transport,
-};
+pub use flow::{Direction, Endpoint, Flow, PortSpec, PortSpecError, Role, Security, Transport};
 pub use render::{Format, UnknownFormat, render};
 pub use resolver::{RESOLV_CONF, add_resolver_flows, nameservers};
 pub use sections::{http_flows, input_flows, matrix, storage_flows};

@@ -49,7 +49,7 @@ pub fn http_flows(http: &HttpConfig) -> Vec<Flow> {
         "http",
         Security::Token,
         "http",
-        "HTTP API and web UI for users and the hark CLI",
+        "HTTP API for users and the hark CLI",
     )]
 }
 

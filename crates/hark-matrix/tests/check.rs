@@ -8,7 +8,14 @@ use hark_matrix::{
 };
 
 fn listener(addr: SocketAddr, transport: Transport) -> Flow {
-    Flow::listener(addr, transport, "syslog", Security::Plain, "inputs.t", "test")
+    Flow::listener(
+        addr,
+        transport,
+        "syslog",
+        Security::Plain,
+        "inputs.t",
+        "test",
+    )
 }
 
 fn client(addr: SocketAddr, transport: Transport, protocol: &str) -> Flow {
@@ -25,7 +32,10 @@ fn client(addr: SocketAddr, transport: Transport, protocol: &str) -> Flow {
 
 /// A loopback port nothing listens on (bound, then released).
 fn free_tcp_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
 }
 
 fn this_process() -> String {
@@ -72,7 +82,11 @@ async fn a_foreign_address_cannot_be_bound() {
     let addr: SocketAddr = "192.0.2.77:10514".parse().unwrap();
     let r = check(&[listener(addr, Transport::Udp)]).await;
     assert!(!r[0].ok, "{r:?}");
-    assert!(r[0].reason.contains("not configured on this host"), "{}", r[0].reason);
+    assert!(
+        r[0].reason.contains("not configured on this host"),
+        "{}",
+        r[0].reason
+    );
 }
 
 #[tokio::test]
@@ -92,7 +106,11 @@ async fn connecting_to_a_closed_port_is_refused() {
     let addr = free_tcp_port();
     let r = check(&[client(addr, Transport::Tcp, "smtp")]).await;
     assert!(!r[0].ok, "{r:?}");
-    assert!(r[0].reason.contains("connection refused"), "{}", r[0].reason);
+    assert!(
+        r[0].reason.contains("connection refused"),
+        "{}",
+        r[0].reason
+    );
 }
 
 #[tokio::test]
@@ -117,15 +135,23 @@ async fn host_names_are_resolved_first() {
         "c",
         "p",
     );
-    let r = check(&[flow.clone()]).await;
-    assert!(r[0].reason.contains("localhost resolves to"), "{}", r[0].reason);
+    let r = check(std::slice::from_ref(&flow)).await;
+    assert!(
+        r[0].reason.contains("localhost resolves to"),
+        "{}",
+        r[0].reason
+    );
     let bad = Flow {
         destination: Endpoint::Host("no-such-host.invalid".into()),
         ..flow
     };
     let r = check(&[bad]).await;
     assert!(!r[0].ok, "{r:?}");
-    assert!(r[0].reason.contains("cannot resolve no-such-host.invalid"), "{}", r[0].reason);
+    assert!(
+        r[0].reason.contains("cannot resolve no-such-host.invalid"),
+        "{}",
+        r[0].reason
+    );
 }
 
 /// A resolver stand-in answering every query with `rcode`.
@@ -155,10 +181,17 @@ async fn dns_servers_must_answer_a_query() {
     assert!(r[0].reason.contains("REFUSED"), "{}", r[0].reason);
 
     // Nothing on the port: loopback reports it unreachable at once.
-    let closed = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let closed = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let r = check(&[client(closed, Transport::Udp, "dns")]).await;
     assert!(!r[0].ok, "{r:?}");
-    assert!(r[0].reason.contains("connection refused"), "{}", r[0].reason);
+    assert!(
+        r[0].reason.contains("connection refused"),
+        "{}",
+        r[0].reason
+    );
 }
 
 #[tokio::test]
@@ -183,7 +216,10 @@ async fn results_keep_order_and_the_table_says_ok_or_fail() {
         client(free_tcp_port(), Transport::Tcp, "smtp"),
     ];
     let r = check(&flows).await;
-    assert_eq!(r.iter().map(|r| r.ok).collect::<Vec<_>>(), [false, true, false]);
+    assert_eq!(
+        r.iter().map(|r| r.ok).collect::<Vec<_>>(),
+        [false, true, false]
+    );
     for (result, flow) in r.iter().zip(&flows) {
         assert_eq!(&result.flow, flow);
     }

@@ -21,7 +21,11 @@ fn input_types() -> Vec<InputType> {
 
 /// Every input transport, with the same guard.
 fn transports() -> Vec<ConfigTransport> {
-    let all = [ConfigTransport::Udp, ConfigTransport::Tcp, ConfigTransport::Tls];
+    let all = [
+        ConfigTransport::Udp,
+        ConfigTransport::Tcp,
+        ConfigTransport::Tls,
+    ];
     for t in all {
         match t {
             ConfigTransport::Udp | ConfigTransport::Tcp | ConfigTransport::Tls => {}
@@ -75,7 +79,10 @@ fn every_input_type_and_transport_contributes_a_row() {
                     (ConfigTransport::Tls, true) => (Transport::Tcp, Security::Mtls),
                 };
                 assert_eq!((row.transport, row.security), (l4, security), "{what}");
-                assert!(!row.protocol.is_empty() && !row.purpose.is_empty(), "{what}");
+                assert!(
+                    !row.protocol.is_empty() && !row.purpose.is_empty(),
+                    "{what}"
+                );
             }
         }
     }

@@ -58,13 +58,28 @@ fn future() -> Vec<Flow> {
     };
     let mut flows = mixed();
     flows.extend([
-        client("mail.example.net", PortSpec::Single(587), Transport::Tcp, "smtp"),
+        client(
+            "mail.example.net",
+            PortSpec::Single(587),
+            Transport::Tcp,
+            "smtp",
+        ),
         client("192.0.2.53", PortSpec::Single(53), Transport::Udp, "dns"),
         client("2001:db8::53", PortSpec::Single(53), Transport::Udp, "dns"),
         client("192.0.2.1", PortSpec::None, Transport::Icmp, "icmp"),
         client("2001:db8::1", PortSpec::None, Transport::Icmp, "icmp"),
-        client("monitor.example.net", PortSpec::None, Transport::Icmp, "icmp"),
-        client("192.0.2.30", PortSpec::Range(6000, 6010), Transport::Tcp, "x11"),
+        client(
+            "monitor.example.net",
+            PortSpec::None,
+            Transport::Icmp,
+            "icmp",
+        ),
+        client(
+            "192.0.2.30",
+            PortSpec::Range(6000, 6010),
+            Transport::Tcp,
+            "x11",
+        ),
         client("127.0.0.1", PortSpec::Single(4222), Transport::Tcp, "nats"),
     ]);
     flows
@@ -131,7 +146,10 @@ fn mixed_config_rules_allow_exactly_its_listeners() {
     let ipt = render(&mixed(), Format::Iptables);
     // Four IPv4 rules; the IPv6-only input is named but not expressible.
     assert_eq!(ipt.matches("-m comment --comment").count(), 4, "{ipt}");
-    assert!(ipt.contains("-A INPUT -d 192.0.2.10/32 -p udp -m udp --dport 514 "), "{ipt}");
+    assert!(
+        ipt.contains("-A INPUT -d 192.0.2.10/32 -p udp -m udp --dport 514 "),
+        "{ipt}"
+    );
 }
 
 #[test]

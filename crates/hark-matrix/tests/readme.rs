@@ -15,8 +15,8 @@ fn readme_port_table_is_current() {
         "README.md must hold the output of `hark ports --format markdown` between \
          {BEGIN} and {END}:\n\n{BEGIN}\n{expected}{END}\n"
     );
-    let readme = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {path}: {e}\n{help}"));
+    let readme =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}\n{help}"));
     let Some(start) = readme.find(BEGIN) else {
         panic!("no {BEGIN} in README.md\n{help}");
     };

@@ -3,9 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use hark_matrix::{
-    Direction, Endpoint, FLOW_SCHEMA, Flow, PortSpec, Role, Security, Transport,
-};
+use hark_matrix::{Direction, Endpoint, FLOW_SCHEMA, Flow, PortSpec, Role, Security, Transport};
 use serde_json::Value;
 
 fn schema() -> Value {
@@ -24,7 +22,13 @@ fn enum_of(schema: &Value, key: &str) -> BTreeSet<String> {
 fn names<T: serde::Serialize>(values: &[T]) -> BTreeSet<String> {
     values
         .iter()
-        .map(|v| serde_json::to_value(v).unwrap().as_str().unwrap().to_owned())
+        .map(|v| {
+            serde_json::to_value(v)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect()
 }
 
@@ -33,7 +37,12 @@ fn all_variants() -> (Vec<Direction>, Vec<Role>, Vec<Transport>, Vec<Security>) 
     let d = [Direction::Inbound, Direction::Local, Direction::Outbound];
     let r = [Role::Listen, Role::Connect];
     let t = [Transport::Tcp, Transport::Udp, Transport::Icmp];
-    let s = [Security::Plain, Security::Tls, Security::Mtls, Security::Token];
+    let s = [
+        Security::Plain,
+        Security::Tls,
+        Security::Mtls,
+        Security::Token,
+    ];
     for x in d {
         match x {
             Direction::Inbound | Direction::Local | Direction::Outbound => {}
@@ -80,7 +89,12 @@ fn every_field_is_documented_and_required() {
     );
     let json = serde_json::to_value(&flow).unwrap();
     let keys: BTreeSet<String> = json.as_object().unwrap().keys().cloned().collect();
-    let documented: BTreeSet<String> = s["properties"].as_object().unwrap().keys().cloned().collect();
+    let documented: BTreeSet<String> = s["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
     let required: BTreeSet<String> = s["required"]
         .as_array()
         .unwrap()

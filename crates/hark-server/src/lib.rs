@@ -6,7 +6,7 @@
 //! # async fn demo(store: hark_store::Store, handle: metrics_exporter_prometheus::PrometheusHandle) -> std::io::Result<()> {
 //! use hark_server::{ServerState, serve, tokens::TokenStore};
 //! let tokens = TokenStore::open("./hark-data".as_ref()).map_err(std::io::Error::other)?;
-//! let state = ServerState { store, tokens, metrics: handle };
+//! let state = ServerState { store, tokens, metrics: handle, ports: Vec::new() };
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8514").await?;
 //! serve(listener, state, async { let _ = tokio::signal::ctrl_c().await; }).await
 //! # }
@@ -38,7 +38,7 @@ use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 
-use routes::{health, ingest, openapi, search, tail};
+use routes::{health, ingest, openapi, ports, search, tail};
 use tokens::TokenStore;
 
 /// Largest accepted ingest body; larger ones get 413.
@@ -58,12 +58,15 @@ pub struct ServerState {
     pub tokens: TokenStore,
     /// Handle of the installed Prometheus recorder, rendered at `/metrics`.
     pub metrics: PrometheusHandle,
+    /// The communication matrix of the running configuration, served at `/api/v1/ports`.
+    pub ports: Vec<hark_matrix::Flow>,
 }
 
 /// Shared by every handler.
 pub(crate) struct AppState {
     pub(crate) store: hark_store::Store,
     pub(crate) metrics: PrometheusHandle,
+    pub(crate) ports: Vec<hark_matrix::Flow>,
     /// Turns `true` when the server shuts down; ends live tails so graceful shutdown can finish.
     pub(crate) closing: watch::Receiver<bool>,
     /// Keeps `closing` open for routers not driven by [`serve`].
@@ -81,6 +84,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/ingest"),
     ("GET", "/api/v1/tail"),
     ("GET", "/api/v1/openapi.json"),
+    ("GET", "/api/v1/ports"),
 ];
 
 /// The API's router. Live tails end only when their clients leave; use
@@ -120,6 +124,7 @@ fn build(
     let app: Shared = Arc::new(AppState {
         store: state.store,
         metrics: state.metrics,
+        ports: state.ports,
         closing,
         _closing_tx: closing_tx,
     });
@@ -141,6 +146,7 @@ fn build(
                 .layer(DefaultBodyLimit::max(INGEST_BODY_LIMIT)),
         )
         .route("/api/v1/openapi.json", get(openapi::get))
+        .route("/api/v1/ports", get(ports::get))
         .route_layer(from_fn_with_state(tokens.clone(), auth::require_token));
     // Streams must neither time out nor be compressed (compression buffers).
     let bounded = public
@@ -181,6 +187,7 @@ mod tests {
             store: store.clone(),
             tokens: TokenStore::open(dir.path()).unwrap(),
             metrics: recorder.handle(),
+            ports: Vec::new(),
         });
         for (method, path) in ROUTES {
             let req = Request::builder()

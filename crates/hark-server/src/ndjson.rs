@@ -122,7 +122,10 @@ pub fn parse_line(line: &str, received_at: i64) -> Result<Event, BadLine> {
     Ok(ev)
 }
 
-fn optional_string(obj: &mut Map<String, Value>, key: &'static str) -> Result<Option<String>, BadLine> {
+fn optional_string(
+    obj: &mut Map<String, Value>,
+    key: &'static str,
+) -> Result<Option<String>, BadLine> {
     match obj.remove(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -203,7 +206,10 @@ mod tests {
         assert_eq!(ev.input, "http");
         assert_eq!(ev.field("user.id"), Some(&FieldValue::Int(42)));
         assert_eq!(ev.field("user.name"), Some(&FieldValue::Str("ann".into())));
-        assert_eq!(ev.field("tags"), Some(&FieldValue::Str(r#"["a","b"]"#.into())));
+        assert_eq!(
+            ev.field("tags"),
+            Some(&FieldValue::Str(r#"["a","b"]"#.into()))
+        );
         assert_eq!(ev.field("ok"), Some(&FieldValue::Str("true".into())));
         assert_eq!(ev.field("ratio"), Some(&FieldValue::Float(0.5)));
         assert_eq!(ev.field("none"), None);
@@ -224,8 +230,14 @@ mod tests {
         let secs = 1_700_000_000i64;
         let at = |v: &str| parse_line(&format!(r#"{{"message":"m","timestamp":{v}}}"#), NOW);
         assert_eq!(at("1700000000").unwrap().timestamp, secs * 1_000_000_000);
-        assert_eq!(at("1700000000123").unwrap().timestamp, secs * 1_000_000_000 + 123_000_000);
-        assert_eq!(at("1700000000.25").unwrap().timestamp, secs * 1_000_000_000 + 250_000_000);
+        assert_eq!(
+            at("1700000000123").unwrap().timestamp,
+            secs * 1_000_000_000 + 123_000_000
+        );
+        assert_eq!(
+            at("1700000000.25").unwrap().timestamp,
+            secs * 1_000_000_000 + 250_000_000
+        );
         assert_eq!(at("1700000000123456789"), Err(BadLine::BadTimestamp));
         assert_eq!(at("1e300"), Err(BadLine::BadTimestamp));
         assert_eq!(at("\"noon\""), Err(BadLine::BadTimestamp));
@@ -245,7 +257,10 @@ mod tests {
 
     #[test]
     fn line_errors() {
-        assert_eq!(parse_line(r#"{"msg":"x"}"#, NOW), Err(BadLine::MissingMessage));
+        assert_eq!(
+            parse_line(r#"{"msg":"x"}"#, NOW),
+            Err(BadLine::MissingMessage)
+        );
         assert_eq!(
             parse_line(r#"{"message":5}"#, NOW),
             Err(BadLine::NotString("message"))

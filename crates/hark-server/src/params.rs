@@ -33,7 +33,10 @@ pub enum Loose {
 
 /// Field names for top values: a list, or text with commas.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(untagged, expecting = "a list of field names or a comma-separated string")]
+#[serde(
+    untagged,
+    expecting = "a list of field names or a comma-separated string"
+)]
 pub enum FieldList {
     /// `["host", "app"]`.
     List(Vec<String>),
@@ -106,7 +109,9 @@ pub enum ParamError {
     #[error("from must be before to")]
     EmptyRange,
     /// The histogram interval is too small for the range.
-    #[error("histogram: {buckets} buckets over this range; use a wider interval (at most {MAX_BUCKETS})")]
+    #[error(
+        "histogram: {buckets} buckets over this range; use a wider interval (at most {MAX_BUCKETS})"
+    )]
     TooManyBuckets {
         /// Buckets the request would produce.
         buckets: i64,
@@ -120,7 +125,11 @@ impl SearchParams {
     /// Validates the parameters into a store request; `now` (ns since the
     /// epoch) anchors `since` and bounds histogram ranges without `to`.
     pub fn into_request(self, now: i64) -> Result<SearchRequest, ParamError> {
-        let to = self.to.as_deref().map(|v| parse_time("to", v)).transpose()?;
+        let to = self
+            .to
+            .as_deref()
+            .map(|v| parse_time("to", v))
+            .transpose()?;
         let from = match (&self.from, &self.since) {
             (Some(v), _) => Some(parse_time("from", v)?),
             (None, Some(v)) => {
@@ -268,7 +277,16 @@ mod tests {
         assert_eq!(parse_duration("15m"), Some(900 * NANOS_PER_SEC));
         assert_eq!(parse_duration("24h"), Some(86_400 * NANOS_PER_SEC));
         assert_eq!(parse_duration("7d"), Some(7 * 86_400 * NANOS_PER_SEC));
-        for bad in ["", "15", "m", "0m", "-5m", "1.5h", "5 minutes", "99999999999999d"] {
+        for bad in [
+            "",
+            "15",
+            "m",
+            "0m",
+            "-5m",
+            "1.5h",
+            "5 minutes",
+            "99999999999999d",
+        ] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
     }
@@ -298,7 +316,13 @@ mod tests {
     fn limit_bounds() {
         assert_eq!(from_query("limit=1").unwrap().limit, 1);
         assert_eq!(from_query("limit=10000").unwrap().limit, MAX_LIMIT);
-        for bad in ["limit=10001", "limit=0", "limit=-1", "limit=ten", "limit=1.5"] {
+        for bad in [
+            "limit=10001",
+            "limit=0",
+            "limit=-1",
+            "limit=ten",
+            "limit=1.5",
+        ] {
             assert!(
                 matches!(
                     from_query(bad),
@@ -312,7 +336,9 @@ mod tests {
             250
         );
         assert_eq!(
-            from_json(serde_json::json!({"limit": "250"})).unwrap().limit,
+            from_json(serde_json::json!({"limit": "250"}))
+                .unwrap()
+                .limit,
             250
         );
         assert!(from_json(serde_json::json!({"limit": 20000})).is_err());

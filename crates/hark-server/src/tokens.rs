@@ -67,7 +67,7 @@ impl std::str::FromStr for Role {
 /// What is known about a token (never its secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TokenInfo {
-    /// The name given at creation; unique in the store.
+    /// The name given at creation (a label; several tokens may share it).
     pub name: String,
     /// Its role.
     pub role: Role,
@@ -96,9 +96,6 @@ pub enum TokenError {
         /// What the JSON parser said.
         source: serde_json::Error,
     },
-    /// A token with this name exists already.
-    #[error("a token named {0:?} already exists")]
-    Duplicate(String),
     /// The name is empty, too long or has control characters.
     #[error("invalid token name {0:?}: use 1 to 64 printable characters")]
     BadName(String),
@@ -194,9 +191,6 @@ impl TokenStore {
         let mut cache = self.lock();
         // Another process may have written the file since we last looked.
         self.refresh(&mut cache)?;
-        if cache.records.iter().any(|r| r.name == name) {
-            return Err(TokenError::Duplicate(name.to_owned()));
-        }
         let secret = format!("{SECRET_PREFIX}{}", hex::encode(rand::random::<[u8; 32]>()));
         let mut records = cache.records.clone();
         records.push(TokenRecord {
@@ -209,7 +203,7 @@ impl TokenStore {
         Ok(secret)
     }
 
-    /// Deletes the token named `name`; returns whether it existed.
+    /// Deletes every token named `name`; returns whether there was one.
     pub fn revoke(&self, name: &str) -> Result<bool, TokenError> {
         let mut cache = self.lock();
         self.refresh(&mut cache)?;
@@ -469,14 +463,15 @@ mod tests {
     }
 
     #[test]
-    fn names_are_unique_and_sane() {
+    fn names_are_labels_and_sane() {
         let dir = tempfile::tempdir().unwrap();
         let store = TokenStore::open(&dir.path().join("not-yet")).unwrap();
-        store.create(Role::Admin, "ops").unwrap();
-        assert!(matches!(
-            store.create(Role::Viewer, "ops"),
-            Err(TokenError::Duplicate(_))
-        ));
+        let first = store.create(Role::Admin, "cli").unwrap();
+        let second = store.create(Role::Viewer, "cli").unwrap();
+        assert_eq!(store.verify(&first).unwrap().role, Role::Admin);
+        assert_eq!(store.verify(&second).unwrap().role, Role::Viewer);
+        assert!(store.revoke("cli").unwrap());
+        assert!(store.is_empty());
         assert!(matches!(
             store.create(Role::Viewer, " "),
             Err(TokenError::BadName(_))

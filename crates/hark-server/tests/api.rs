@@ -11,13 +11,13 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 const NDJSON: &str = concat!(
-    r#"{"message":"disk full on /var","timestamp":"2027-01-15T08:00:00Z","host":"db1","app":"pg","severity":"err","disk":{"mount":"/var","free":0}}"#,
+    r#"{"message":"disk full on /var","timestamp":"2023-11-14T22:13:20Z","host":"db1","app":"pg","severity":"err","disk":{"mount":"/var","free":0}}"#,
     "\n",
-    r#"{"message":"checkpoint complete","timestamp":1800000060,"host":"db1","app":"pg","severity":6}"#,
+    r#"{"message":"checkpoint complete","timestamp":1700000060,"host":"db1","app":"pg","severity":6}"#,
     "\n",
     "this is not json\n",
     "\n",
-    r#"{"message":"login ok","timestamp":1800000120000,"host":"web1","app":"sshd","tags":["a","b"]}"#,
+    r#"{"message":"login ok","timestamp":1700000120000,"host":"web1","app":"sshd","tags":["a","b"]}"#,
     "\n",
     r#"{"host":"web1"}"#,
     "\n",
@@ -46,7 +46,15 @@ async fn metrics_expose_store_gauges() {
             .unwrap()
             .starts_with("text/plain")
     );
-    let text = String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    let text = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
     for name in [
         "hark_wal_bytes",
         "hark_index_lag_events",
@@ -83,16 +91,31 @@ async fn viewer_reads_but_cannot_ingest() {
     let h = Harness::new();
     let viewer = h.viewer.clone();
     let (status, body) = h
-        .call(Method::POST, "/api/v1/ingest", Some(&viewer), Body::from(NDJSON))
+        .call(
+            Method::POST,
+            "/api/v1/ingest",
+            Some(&viewer),
+            Body::from(NDJSON),
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(body["error"].is_string());
     let (status, _) = h
-        .call(Method::GET, "/api/v1/search?q=*", Some(&viewer), Body::empty())
+        .call(
+            Method::GET,
+            "/api/v1/search?q=*",
+            Some(&viewer),
+            Body::empty(),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let (status, doc) = h
-        .call(Method::GET, "/api/v1/openapi.json", Some(&viewer), Body::empty())
+        .call(
+            Method::GET,
+            "/api/v1/openapi.json",
+            Some(&viewer),
+            Body::empty(),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(doc["paths"]["/api/v1/search"].is_object());
@@ -102,7 +125,12 @@ async fn viewer_reads_but_cannot_ingest() {
 async fn tokens_created_while_running_are_accepted() {
     let h = Harness::new();
     let (status, _) = h
-        .call(Method::GET, "/api/v1/search", Some("hark_later"), Body::empty())
+        .call(
+            Method::GET,
+            "/api/v1/search",
+            Some("hark_later"),
+            Body::empty(),
+        )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // As `hark token create` would, from another process.
@@ -121,13 +149,23 @@ async fn ingest_reports_per_line_and_search_finds_events() {
     let h = Harness::new();
     let admin = h.admin.clone();
     let (status, reply) = h
-        .call(Method::POST, "/api/v1/ingest", Some(&admin), Body::from(NDJSON))
+        .call(
+            Method::POST,
+            "/api/v1/ingest",
+            Some(&admin),
+            Body::from(NDJSON),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{reply}");
     assert_eq!(reply["accepted"], 3);
     assert_eq!(reply["rejected"], 2);
     assert_eq!(reply["errors"][0]["line"], 3);
-    assert!(reply["errors"][0]["error"].as_str().unwrap().contains("JSON"));
+    assert!(
+        reply["errors"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("JSON")
+    );
     assert_eq!(reply["errors"][1]["line"], 6);
     assert_eq!(reply["errors"][1]["error"], "missing \"message\"");
 
@@ -147,7 +185,7 @@ async fn ingest_reports_per_line_and_search_finds_events() {
     assert_eq!(hits.len(), 2);
     // Newest first.
     assert_eq!(hits[0]["message"], "checkpoint complete");
-    assert_eq!(hits[0]["timestamp"], "2027-01-15T08:01:00.000000000Z");
+    assert_eq!(hits[0]["timestamp"], "2023-11-14T22:14:20.000000000Z");
     assert_eq!(hits[0]["severity"], "info");
     assert_eq!(hits[1]["fields"]["disk.mount"], "/var");
     assert_eq!(hits[1]["fields"]["disk.free"], 0);
@@ -170,7 +208,10 @@ async fn ingest_reports_per_line_and_search_finds_events() {
     assert_eq!(status, StatusCode::OK, "{res}");
     assert_eq!(res["total"], 1);
     assert_eq!(res["hits"][0]["fields"]["tags"], r#"["a","b"]"#);
-    assert_eq!(res["hits"][0]["timestamp"], "2027-01-15T08:02:00.000000000Z");
+    assert_eq!(
+        res["hits"][0]["timestamp"],
+        "2023-11-14T22:15:20.000000000Z"
+    );
     assert_eq!(res["top"]["host"][0]["value"], "web1");
     assert!(res.get("histogram").is_none());
 }
@@ -180,15 +221,30 @@ async fn paging_with_cursor() {
     let h = Harness::new();
     let admin = h.admin.clone();
     let body: String = (0..5)
-        .map(|i| format!("{{\"message\":\"page event {i}\",\"timestamp\":{}}}\n", 1_800_000_000 + i))
+        .map(|i| {
+            format!(
+                "{{\"message\":\"page event {i}\",\"timestamp\":{}}}\n",
+                1_700_000_000 + i
+            )
+        })
         .collect();
     let (status, _) = h
-        .call(Method::POST, "/api/v1/ingest", Some(&admin), Body::from(body))
+        .call(
+            Method::POST,
+            "/api/v1/ingest",
+            Some(&admin),
+            Body::from(body),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     h.store.flush().unwrap();
     let (_, first) = h
-        .call(Method::GET, "/api/v1/search?q=page&limit=3", Some(&admin), Body::empty())
+        .call(
+            Method::GET,
+            "/api/v1/search?q=page&limit=3",
+            Some(&admin),
+            Body::empty(),
+        )
         .await;
     assert_eq!(first["total"], 5);
     assert_eq!(first["hits"].as_array().unwrap().len(), 3);
@@ -217,7 +273,12 @@ async fn bad_requests_are_400_not_500() {
     let h = Harness::new();
     let viewer = h.viewer.clone();
     let (status, body) = h
-        .call(Method::GET, "/api/v1/search?q=app%3A(pg", Some(&viewer), Body::empty())
+        .call(
+            Method::GET,
+            "/api/v1/search?q=app%3A(pg",
+            Some(&viewer),
+            Body::empty(),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["error"].is_string());
@@ -231,16 +292,28 @@ async fn bad_requests_are_400_not_500() {
         "/api/v1/search?histogram=sometimes",
         "/api/v1/search?cursor=not-a-cursor",
     ] {
-        let (status, body) = h.call(Method::GET, path, Some(&viewer), Body::empty()).await;
+        let (status, body) = h
+            .call(Method::GET, path, Some(&viewer), Body::empty())
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
         assert!(body["error"].is_string(), "{path}: {body}");
     }
     let (status, body) = h
-        .call(Method::POST, "/api/v1/search", Some(&viewer), Body::from("{\"q\":"))
+        .call(
+            Method::POST,
+            "/api/v1/search",
+            Some(&viewer),
+            Body::from("{\"q\":"),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (status, _) = h
-        .call(Method::GET, "/api/v1/tail?q=app%3A(pg", Some(&viewer), Body::empty())
+        .call(
+            Method::GET,
+            "/api/v1/tail?q=app%3A(pg",
+            Some(&viewer),
+            Body::empty(),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
@@ -252,7 +325,12 @@ async fn oversize_ingest_is_413() {
     let line = format!("{{\"message\":\"{}\"}}\n", "x".repeat(1024 * 1024));
     let body = line.repeat(hark_server::INGEST_BODY_LIMIT / line.len() + 1);
     let (status, reply) = h
-        .call(Method::POST, "/api/v1/ingest", Some(&admin), Body::from(body))
+        .call(
+            Method::POST,
+            "/api/v1/ingest",
+            Some(&admin),
+            Body::from(body),
+        )
         .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{reply}");
     assert!(reply["error"].is_string());
@@ -283,7 +361,12 @@ async fn sse_tail_streams_matching_events_ingested_after_subscribing() {
         "\n",
     );
     let (status, reply) = h
-        .call(Method::POST, "/api/v1/ingest", Some(&admin), Body::from(body))
+        .call(
+            Method::POST,
+            "/api/v1/ingest",
+            Some(&admin),
+            Body::from(body),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{reply}");
 

@@ -42,7 +42,13 @@ impl Running {
 }
 
 /// One HTTP/1.1 request on its own connection; returns the status and the body.
-async fn http(addr: SocketAddr, method: &str, path: &str, token: &str, body: &str) -> (u16, String) {
+async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &str,
+) -> (u16, String) {
     let mut s = TcpStream::connect(addr).await.unwrap();
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
@@ -55,7 +61,10 @@ async fn http(addr: SocketAddr, method: &str, path: &str, token: &str, body: &st
     with_deadline(s.read_to_end(&mut buf)).await.unwrap();
     let text = String::from_utf8(buf).unwrap();
     let status = text[9..12].parse().unwrap();
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -105,9 +114,8 @@ async fn websocket_tail_gets_matching_events_with_peer_address() {
         }
     })
     .await;
-    if let Some(frame) = closing {
-        assert_eq!(u16::from(frame.code), 1001);
-    }
+    let frame = closing.expect("a close frame");
+    assert_eq!(u16::from(frame.code), 1001);
     let _ = ws.close(None).await;
 }
 

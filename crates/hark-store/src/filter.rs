@@ -76,7 +76,10 @@ fn run(
 ) -> tantivy::Result<Vec<usize>> {
     let mut writer = Index::builder()
         .schema(schema.clone())
-        .single_segment_index_writer::<TantivyDocument>(RamDirectory::create(), BATCH_INDEX_MEMORY)?;
+        .single_segment_index_writer::<TantivyDocument>(
+            RamDirectory::create(),
+            BATCH_INDEX_MEMORY,
+        )?;
     for (i, ev) in events.iter().enumerate() {
         writer.add_document(build_doc(fields, ev, i as u64, None))?;
     }

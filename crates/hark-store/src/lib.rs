@@ -150,7 +150,9 @@ pub enum QueryError {
 }
 
 /// Wraps a tantivy error with what the store was doing.
-pub(crate) fn index_err(context: impl Into<String>) -> impl FnOnce(tantivy::TantivyError) -> StoreError {
+pub(crate) fn index_err(
+    context: impl Into<String>,
+) -> impl FnOnce(tantivy::TantivyError) -> StoreError {
     let context = context.into();
     move |e| StoreError::Index(format!("{context}: {e}"))
 }
@@ -300,7 +302,11 @@ impl Store {
     /// Compiles a query for filtering live events.
     pub fn compile_filter(&self, query: &str) -> Result<EventFilter, QueryError> {
         let compiled = self.inner.compiler.compile(query)?;
-        Ok(EventFilter::new(compiled, &self.inner.schema, &self.inner.fields))
+        Ok(EventFilter::new(
+            compiled,
+            &self.inner.schema,
+            &self.inner.fields,
+        ))
     }
 
     /// Runs a search (blocking; call from a blocking-capable thread).

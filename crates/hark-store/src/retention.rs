@@ -22,6 +22,22 @@ pub(crate) struct Deleted {
     pub bytes: u64,
 }
 
+impl Deleted {
+    fn report(&self, reason: &str) {
+        let m = &self.manifest;
+        let span = |ts: Option<i64>| ts.map(hark_event::format_rfc3339_nanos).unwrap_or_default();
+        tracing::info!(
+            split = %m.id,
+            from = %span(m.min_ts),
+            to = %span(m.max_ts),
+            docs = m.docs,
+            bytes = self.bytes,
+            reason,
+            "retention deleted split"
+        );
+    }
+}
+
 /// Applies `policy` at time `now` (ns). The active split is never deleted,
 /// nor a sealed one whose writer is still finishing.
 pub(crate) fn apply(catalog: &Catalog, policy: &RetentionPolicy, now: i64) -> Vec<Deleted> {
@@ -52,16 +68,9 @@ pub(crate) fn apply(catalog: &Catalog, policy: &RetentionPolicy, now: i64) -> Ve
         let bytes = s.bytes();
         remove_dir(&s.dir);
         total = total.saturating_sub(bytes);
-        tracing::info!(
-            split = %m.id,
-            from = %m.min_ts.map(hark_event::format_rfc3339_nanos).unwrap_or_default(),
-            to = %m.max_ts.map(hark_event::format_rfc3339_nanos).unwrap_or_default(),
-            docs = m.docs,
-            bytes,
-            reason = if too_old { "age" } else { "disk" },
-            "retention deleted split"
-        );
-        deleted.push(Deleted { manifest: m, bytes });
+        let d = Deleted { manifest: m, bytes };
+        d.report(if too_old { "age" } else { "disk" });
+        deleted.push(d);
     }
     deleted
 }

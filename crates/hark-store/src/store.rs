@@ -63,6 +63,12 @@ impl Inner {
         let (schema, fields) = build_schema();
         let opened = open_catalog(&index_dir)?;
         let recovered = wal::recover(&wal_dir)?;
+        if !recovered.problems.is_empty() {
+            tracing::warn!(
+                problems = recovered.problems.len(),
+                "the WAL needed repair on open; events after a bad record are lost"
+            );
+        }
         let committed = opened.committed_seq;
         let appended = recovered.last_seq.max(committed);
         let catalog = opened.catalog;
@@ -126,9 +132,13 @@ impl Inner {
         };
         threads.push(spawn("wal", move || run_writer(writer_ctx))?);
         let m = maintenance.clone();
-        threads.push(spawn("maintenance", move || run_maintenance(m, maintenance_rx))?);
+        threads.push(spawn("maintenance", move || {
+            run_maintenance(m, maintenance_rx)
+        })?);
 
-        let queue_capacity = cfg.append_queue_events.clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
+        let queue_capacity = cfg
+            .append_queue_events
+            .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
         Ok(Inner {
             compiler: QueryCompiler::new(&schema, &fields),
             schema,

@@ -56,7 +56,10 @@ impl Client {
             .await
             .with_context(|| format!("cannot reach the server at {}", self.base))?;
         let status = resp.status();
-        let body: serde_json::Value = resp.json().await.context("the server's answer is not JSON")?;
+        let body: serde_json::Value = resp
+            .json()
+            .await
+            .context("the server's answer is not JSON")?;
         if !status.is_success() {
             let msg = body
                 .get("error")

@@ -38,6 +38,8 @@ enum Command {
     },
     /// Send syslog messages: a test sender and load generator.
     Send(cmd::send::SendArgs),
+    /// Print the communication matrix: every port Hark listens on or connects to.
+    Ports(cmd::ports::PortsArgs),
     /// Print the version.
     Version,
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
@@ -97,6 +99,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Send(args) => cmd::send::run(args),
+        Command::Ports(args) => cmd::ports::run(args),
         Command::Version => {
             println!("hark {}", env!("CARGO_PKG_VERSION"));
             Ok(())

@@ -19,7 +19,15 @@ pub enum Format {
 }
 
 const CSV_COLUMNS: [&str; 10] = [
-    "timestamp", "host", "app", "procid", "msgid", "facility", "severity", "message", "source",
+    "timestamp",
+    "host",
+    "app",
+    "procid",
+    "msgid",
+    "facility",
+    "severity",
+    "message",
+    "source",
     "input",
 ];
 

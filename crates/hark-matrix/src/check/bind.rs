@@ -16,7 +16,7 @@ pub(super) fn check_listener(flow: &Flow) -> Result<String, ProbeError> {
     let ip = match &flow.destination {
         Endpoint::Ip(ip) => *ip,
         Endpoint::Local => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        Endpoint::Any => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        Endpoint::Any | Endpoint::Hark => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         Endpoint::Host(name) => {
             return Err(ProbeError::NoAddress(format!(
                 "a listener binds an address, not the host name {name}"

@@ -51,10 +51,10 @@ async fn resolve(
             let lo = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
             return Ok((vec![lo], String::new()));
         }
-        Endpoint::Any => {
-            return Err(ProbeError::NoAddress(
-                "no destination to connect to (\"any\")".to_owned(),
-            ));
+        Endpoint::Any | Endpoint::Hark => {
+            return Err(ProbeError::NoAddress(format!(
+                "no peer to connect to (destination {destination})"
+            )));
         }
         Endpoint::Host(host) => host,
     };
@@ -98,7 +98,11 @@ async fn connect_tcp(addr: SocketAddr, timeout: Duration) -> Result<String, Prob
 }
 
 /// A connection or probe error as a reason.
-pub(super) fn connect_error(addr: SocketAddr, transport: &'static str, e: &io::Error) -> ProbeError {
+pub(super) fn connect_error(
+    addr: SocketAddr,
+    transport: &'static str,
+    e: &io::Error,
+) -> ProbeError {
     match e.kind() {
         io::ErrorKind::ConnectionRefused => ProbeError::Refused { addr, transport },
         _ => ProbeError::Connect {

@@ -42,7 +42,10 @@ pub(super) async fn probe(server: SocketAddr, timeout: Duration) -> Result<Strin
             // Not an answer to our question: a stray or forged datagram.
             None => continue,
             Some(rcode @ (0 | 3)) => {
-                return Ok(format!("{server}/udp answered a DNS query ({})", rcode_name(rcode)));
+                return Ok(format!(
+                    "{server}/udp answered a DNS query ({})",
+                    rcode_name(rcode)
+                ));
             }
             Some(rcode) => {
                 return Err(ProbeError::DnsRcode {
@@ -71,7 +74,7 @@ pub(super) fn query(id: u16) -> [u8; 17] {
         0x01, 0x00, // flags: recursion desired
         0, 1, // one question
         0, 0, 0, 0, 0, 0, // no answer, authority or additional records
-        0,    // the root name
+        0, // the root name
         0, 2, // type NS
         0, 1, // class IN
     ]

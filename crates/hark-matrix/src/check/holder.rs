@@ -127,7 +127,11 @@ fn processes_with(inodes: &BTreeSet<u64>) -> Vec<Holder> {
         return Vec::new();
     };
     for entry in procs.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
             continue;
         };
         // Processes may exit while we look, and others' fds need root.

@@ -82,9 +82,16 @@ pub async fn check_with_timeout(flows: &[Flow], timeout: Duration) -> Vec<CheckR
 /// The results as aligned columns: OK or FAIL, the flow, and the reason.
 pub fn check_table(results: &[CheckResult]) -> String {
     let mut rows = vec![
-        ["RESULT", "DIRECTION", "DESTINATION", "PORT", "COMPONENT", "REASON"]
-            .map(str::to_owned)
-            .to_vec(),
+        [
+            "RESULT",
+            "DIRECTION",
+            "DESTINATION",
+            "PORT",
+            "COMPONENT",
+            "REASON",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
     ];
     for r in results {
         let f = &r.flow;
@@ -149,7 +156,10 @@ enum ProbeError {
         message: String,
     },
     #[error("{addr}/udp: the DNS server answered {rcode}")]
-    DnsRcode { addr: SocketAddr, rcode: &'static str },
+    DnsRcode {
+        addr: SocketAddr,
+        rcode: &'static str,
+    },
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -97,6 +97,9 @@ mod tests {
         let root = Privilege::from_status(1024, ROOT);
         assert!(root.describe(514).contains("has it (euid 0)"));
         // A lowered start makes low ports free for all.
-        assert_eq!(Privilege::from_status(80, USER).describe(514), "unprivileged port");
+        assert_eq!(
+            Privilege::from_status(80, USER).describe(514),
+            "unprivileged port"
+        );
     }
 }

@@ -70,7 +70,9 @@ impl fmt::Display for Format {
 
 /// A format name that is not one of [`Format::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown format {0:?}; expected one of table, markdown, csv, json, nftables, iptables, firewalld, ufw")]
+#[error(
+    "unknown format {0:?}; expected one of table, markdown, csv, json, nftables, iptables, firewalld, ufw"
+)]
 pub struct UnknownFormat(String);
 
 impl FromStr for Format {
@@ -123,7 +125,7 @@ impl Family {
                     _ => Family::Addr(ip),
                 }
             }
-            Endpoint::Any | Endpoint::Local | Endpoint::Host(_) => Family::AnyBoth,
+            Endpoint::Any | Endpoint::Local | Endpoint::Hark | Endpoint::Host(_) => Family::AnyBoth,
         }
     }
 
@@ -166,17 +168,17 @@ fn local_flows(flows: &[Flow], direction: Direction) -> impl Iterator<Item = &Fl
 
 /// A one-line description of a flow for `#` comments in rule files.
 fn describe(flow: &Flow) -> String {
+    let to = match flow.port.joined("-") {
+        Some(port) => format!("{} port {port}/{}", flow.destination, flow.transport.name()),
+        None => format!("{} {}", flow.destination, flow.transport.name()),
+    };
     format!(
-        "{} {} {} -> {} port {}/{} ({}, {}): {}",
+        "{} {} {} -> {to} ({}, {})",
         flow.direction.name(),
         flow.protocol,
         flow.source,
-        flow.destination,
-        flow.port,
-        flow.transport.name(),
         flow.security.name(),
         flow.component,
-        flow.purpose
     )
     .replace(['\n', '\r'], " ")
 }

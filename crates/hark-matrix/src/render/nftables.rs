@@ -72,7 +72,13 @@ fn push_rules(out: &mut String, flows: &[Flow], direction: Direction) {
 /// The address to match is the destination both ways: a listener's own
 /// address on input, the peer's on output.
 fn matches(family: Family, transport: Transport) -> Vec<(String, &'static str)> {
-    let icmp = |v6: bool| if v6 { "icmpv6 type echo-request" } else { "icmp type echo-request" };
+    let icmp = |v6: bool| {
+        if v6 {
+            "icmpv6 type echo-request"
+        } else {
+            "icmp type echo-request"
+        }
+    };
     let l4 = match transport {
         Transport::Tcp => "tcp",
         Transport::Udp => "udp",

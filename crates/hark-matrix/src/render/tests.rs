@@ -56,14 +56,22 @@ fn markdown_escapes_pipes() {
     f.purpose = "a | b".into();
     let md = render(&[f], Format::Markdown);
     let lines: Vec<&str> = md.lines().collect();
-    assert_eq!(lines[0], "| Direction | Source | Destination | Port | Transport | Protocol | Security | Component | Purpose |");
+    assert_eq!(
+        lines[0],
+        "| Direction | Source | Destination | Port | Transport | Protocol | Security | Component | Purpose |"
+    );
     assert_eq!(lines[1].matches("---").count(), 9);
     assert!(lines[2].contains("a \\| b"), "{md}");
 }
 
 #[test]
 fn csv_quotes_when_needed() {
-    let mut f = client("192.0.2.1", PortSpec::Range(6000, 6010), Transport::Tcp, "x");
+    let mut f = client(
+        "192.0.2.1",
+        PortSpec::Range(6000, 6010),
+        Transport::Tcp,
+        "x",
+    );
     f.purpose = "say \"hi\", then go".into();
     let icmp = client("192.0.2.1", PortSpec::None, Transport::Icmp, "icmp");
     let csv = render(&[f, icmp], Format::Csv);
@@ -74,16 +82,24 @@ fn csv_quotes_when_needed() {
     );
     assert_eq!(
         lines[1],
-        "outbound,localhost,192.0.2.1,6000-6010,tcp,x,plain,monitors.x,\"say \"\"hi\"\", then go\""
+        "outbound,hark,192.0.2.1,6000-6010,tcp,x,plain,monitors.x,\"say \"\"hi\"\", then go\""
     );
-    assert_eq!(lines[2], "outbound,localhost,192.0.2.1,,icmp,icmp,plain,monitors.x,a check");
+    assert_eq!(
+        lines[2],
+        "outbound,hark,192.0.2.1,,icmp,icmp,plain,monitors.x,a check"
+    );
 }
 
 #[test]
 fn json_round_trips() {
     let flows = vec![
         listener("[::]:6514", Transport::Tcp, Security::Mtls, "inputs.t"),
-        client("mail.example.net", PortSpec::Single(25), Transport::Tcp, "smtp"),
+        client(
+            "mail.example.net",
+            PortSpec::Single(25),
+            Transport::Tcp,
+            "smtp",
+        ),
         client("192.0.2.9", PortSpec::None, Transport::Icmp, "icmp"),
     ];
     let text = render(&flows, Format::Json);
@@ -94,12 +110,32 @@ fn json_round_trips() {
 #[test]
 fn nftables_rules_restrict_to_family_and_address() {
     let flows = [
-        listener("0.0.0.0:10514", Transport::Udp, Security::Plain, "inputs.v4"),
+        listener(
+            "0.0.0.0:10514",
+            Transport::Udp,
+            Security::Plain,
+            "inputs.v4",
+        ),
         listener("[::]:10514", Transport::Tcp, Security::Plain, "inputs.both"),
-        listener("192.0.2.10:514", Transport::Udp, Security::Plain, "inputs.one"),
-        listener("[2001:db8::1]:6514", Transport::Tcp, Security::Tls, "inputs.six"),
+        listener(
+            "192.0.2.10:514",
+            Transport::Udp,
+            Security::Plain,
+            "inputs.one",
+        ),
+        listener(
+            "[2001:db8::1]:6514",
+            Transport::Tcp,
+            Security::Tls,
+            "inputs.six",
+        ),
         listener("127.0.0.1:8514", Transport::Tcp, Security::Token, "http"),
-        client("mail.example.net", PortSpec::Single(25), Transport::Tcp, "smtp"),
+        client(
+            "mail.example.net",
+            PortSpec::Single(25),
+            Transport::Tcp,
+            "smtp",
+        ),
         client("192.0.2.53", PortSpec::Single(53), Transport::Udp, "dns"),
         client("192.0.2.9", PortSpec::None, Transport::Icmp, "icmp"),
     ];
@@ -112,27 +148,56 @@ fn nftables_rules_restrict_to_family_and_address() {
         "\t\ttcp dport 25 accept comment \"monitors.x: a check\"",
         "ip daddr 192.0.2.53 udp dport 53 accept",
         "ip daddr 192.0.2.9 icmp type echo-request accept",
-        "# local syslog localhost -> 127.0.0.1 port 8514/tcp (token, http)",
+        "# local syslog localhost -> 127.0.0.1 port 8514/tcp (token, http) (allowed by the loopback rule)",
     ] {
         assert!(nft.contains(rule), "missing {rule:?} in\n{nft}");
     }
     let input = &nft[nft.find("chain input").unwrap()..nft.find("chain output").unwrap()];
     assert!(input.contains("dport 10514") && !input.contains("dport 25"));
-    assert!(!nft.contains("dport 8514"), "loopback needs no rule:\n{nft}");
+    assert!(
+        !nft.contains("dport 8514"),
+        "loopback needs no rule:\n{nft}"
+    );
 }
 
 #[test]
 fn iptables_is_ipv4_only_and_names_skipped_rows() {
     let flows = [
-        listener("0.0.0.0:10514", Transport::Udp, Security::Plain, "inputs.v4"),
-        listener("[2001:db8::1]:6514", Transport::Tcp, Security::Tls, "inputs.six"),
-        listener("192.0.2.10:6000", Transport::Tcp, Security::Plain, "inputs.r"),
-        client("192.0.2.1", PortSpec::Range(6000, 6010), Transport::Tcp, "x"),
+        listener(
+            "0.0.0.0:10514",
+            Transport::Udp,
+            Security::Plain,
+            "inputs.v4",
+        ),
+        listener(
+            "[2001:db8::1]:6514",
+            Transport::Tcp,
+            Security::Tls,
+            "inputs.six",
+        ),
+        listener(
+            "192.0.2.10:6000",
+            Transport::Tcp,
+            Security::Plain,
+            "inputs.r",
+        ),
+        client(
+            "192.0.2.1",
+            PortSpec::Range(6000, 6010),
+            Transport::Tcp,
+            "x",
+        ),
     ];
     let ipt = render(&flows, Format::Iptables);
     assert!(ipt.contains("-A INPUT -p udp -m udp --dport 10514 -m comment --comment \"inputs.v4: syslog from network devices\" -j ACCEPT"), "{ipt}");
-    assert!(ipt.contains("-A INPUT -d 192.0.2.10/32 -p tcp -m tcp --dport 6000 "), "{ipt}");
-    assert!(ipt.contains("-A OUTPUT -d 192.0.2.1/32 -p tcp -m tcp --dport 6000:6010 "), "{ipt}");
+    assert!(
+        ipt.contains("-A INPUT -d 192.0.2.10/32 -p tcp -m tcp --dport 6000 "),
+        "{ipt}"
+    );
+    assert!(
+        ipt.contains("-A OUTPUT -d 192.0.2.1/32 -p tcp -m tcp --dport 6000:6010 "),
+        "{ipt}"
+    );
     assert!(ipt.contains("# IPv6 only"), "{ipt}");
     assert!(!ipt.contains("2001:db8::1/"), "{ipt}");
     assert!(ipt.trim_end().ends_with("COMMIT"));
@@ -142,8 +207,18 @@ fn iptables_is_ipv4_only_and_names_skipped_rows() {
 fn firewalld_uses_ports_rich_rules_and_a_policy() {
     let flows = [
         listener("[::]:10514", Transport::Tcp, Security::Plain, "inputs.both"),
-        listener("0.0.0.0:10514", Transport::Udp, Security::Plain, "inputs.v4"),
-        listener("192.0.2.10:514", Transport::Udp, Security::Plain, "inputs.one"),
+        listener(
+            "0.0.0.0:10514",
+            Transport::Udp,
+            Security::Plain,
+            "inputs.v4",
+        ),
+        listener(
+            "192.0.2.10:514",
+            Transport::Udp,
+            Security::Plain,
+            "inputs.one",
+        ),
         client("192.0.2.25", PortSpec::Single(25), Transport::Tcp, "smtp"),
     ];
     let fw = render(&flows, Format::Firewalld);
@@ -165,9 +240,19 @@ fn firewalld_uses_ports_rich_rules_and_a_policy() {
 #[test]
 fn ufw_allows_in_and_out() {
     let flows = [
-        listener("0.0.0.0:10514", Transport::Udp, Security::Plain, "inputs.v4"),
+        listener(
+            "0.0.0.0:10514",
+            Transport::Udp,
+            Security::Plain,
+            "inputs.v4",
+        ),
         listener("[::]:10514", Transport::Tcp, Security::Plain, "inputs.both"),
-        client("192.0.2.25", PortSpec::Range(6000, 6010), Transport::Tcp, "x"),
+        client(
+            "192.0.2.25",
+            PortSpec::Range(6000, 6010),
+            Transport::Tcp,
+            "x",
+        ),
         client("192.0.2.9", PortSpec::None, Transport::Icmp, "icmp"),
     ];
     let ufw = render(&flows, Format::Ufw);

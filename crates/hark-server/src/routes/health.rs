@@ -26,7 +26,10 @@ pub(crate) async fn metrics(State(app): State<Shared>) -> Response {
     }
     app.metrics.run_upkeep();
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         app.metrics.render(),
     )
         .into_response()
@@ -35,7 +38,11 @@ pub(crate) async fn metrics(State(app): State<Shared>) -> Response {
 fn record_store_gauges(s: &StoreStats) {
     static DESCRIBE: Once = Once::new();
     DESCRIBE.call_once(|| {
-        metrics::describe_gauge!("hark_wal_bytes", metrics::Unit::Bytes, "Bytes in write-ahead log segments");
+        metrics::describe_gauge!(
+            "hark_wal_bytes",
+            metrics::Unit::Bytes,
+            "Bytes in write-ahead log segments"
+        );
         metrics::describe_gauge!(
             "hark_index_lag_events",
             "Events in the write-ahead log not yet committed to the index"
@@ -46,10 +53,15 @@ fn record_store_gauges(s: &StoreStats) {
             "Age of the oldest event not yet committed to the index"
         );
         metrics::describe_gauge!("hark_index_splits", "Index splits on disk");
-        metrics::describe_gauge!("hark_index_bytes", metrics::Unit::Bytes, "Bytes of index on disk");
+        metrics::describe_gauge!(
+            "hark_index_bytes",
+            metrics::Unit::Bytes,
+            "Bytes of index on disk"
+        );
     });
     metrics::gauge!("hark_wal_bytes").set(s.wal_bytes as f64);
-    metrics::gauge!("hark_index_lag_events").set(s.appended_seq.saturating_sub(s.indexed_seq) as f64);
+    metrics::gauge!("hark_index_lag_events")
+        .set(s.appended_seq.saturating_sub(s.indexed_seq) as f64);
     metrics::gauge!("hark_index_lag_seconds").set(s.index_lag_seconds);
     metrics::gauge!("hark_index_splits").set(s.splits as f64);
     metrics::gauge!("hark_index_bytes").set(s.index_bytes as f64);

@@ -3,6 +3,7 @@
 pub(crate) mod health;
 pub(crate) mod ingest;
 pub(crate) mod openapi;
+pub(crate) mod ports;
 pub(crate) mod search;
 pub(crate) mod tail;
 

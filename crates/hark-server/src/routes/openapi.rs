@@ -33,11 +33,13 @@ mod tests {
         let d = doc();
         let paths = d["paths"].as_object().unwrap();
         for (method, path) in ROUTES {
-            let op = &paths
-                .get(*path)
-                .unwrap_or_else(|| panic!("{path} missing"))[method.to_ascii_lowercase()];
+            let op = &paths.get(*path).unwrap_or_else(|| panic!("{path} missing"))
+                [method.to_ascii_lowercase()];
             assert!(op.is_object(), "{method} {path} missing");
-            assert!(op["responses"].is_object(), "{method} {path} has no responses");
+            assert!(
+                op["responses"].is_object(),
+                "{method} {path} has no responses"
+            );
         }
         for (path, item) in paths {
             for method in item.as_object().unwrap().keys() {
@@ -66,6 +68,12 @@ mod tests {
             assert!(props.contains_key(key), "Event schema lacks {key}");
         }
         assert_eq!(props.len(), json.as_object().unwrap().len());
+    }
+
+    #[test]
+    fn flow_schema_is_the_matrix_crate_s() {
+        let matrix: Value = serde_json::from_str(hark_matrix::FLOW_SCHEMA).unwrap();
+        assert_eq!(doc()["components"]["schemas"]["Flow"], matrix);
     }
 
     #[test]

@@ -62,6 +62,7 @@ impl Harness {
             store: self.store.clone(),
             tokens: TokenStore::open(self.dir.path()).unwrap(),
             metrics: metrics_handle(),
+            ports: hark_matrix::matrix(&hark_config::Config::default()),
         }
     }
 
@@ -69,7 +70,13 @@ impl Harness {
         self.app.clone().unwrap()
     }
 
-    pub fn request(&self, method: Method, uri: &str, token: Option<&str>, body: Body) -> Request<Body> {
+    pub fn request(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Body,
+    ) -> Request<Body> {
         let mut req = Request::builder().method(method).uri(uri);
         if let Some(t) = token {
             req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -78,7 +85,13 @@ impl Harness {
     }
 
     /// Sends one request; the body is parsed as JSON (`Null` when empty or not JSON).
-    pub async fn call(&self, method: Method, uri: &str, token: Option<&str>, body: Body) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Body,
+    ) -> (StatusCode, Value) {
         let resp = self
             .app()
             .oneshot(self.request(method, uri, token, body))
@@ -86,7 +99,10 @@ impl Harness {
             .unwrap();
         let status = resp.status();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
 }
 

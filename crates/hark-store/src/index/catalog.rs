@@ -108,7 +108,9 @@ pub(crate) fn open_catalog(root: &Path) -> Result<OpenedCatalog, StoreError> {
         }
         match SplitManifest::read(&path) {
             Ok(m) => found.push((path, m)),
-            Err(e) => tracing::error!(dir = %path.display(), error = %e, "ignoring a split with an unreadable manifest"),
+            Err(e) => {
+                tracing::error!(dir = %path.display(), error = %e, "ignoring a split with an unreadable manifest")
+            }
         }
     }
 

@@ -3,8 +3,8 @@
 use std::fmt;
 
 use hark_event::{Event, FieldValue};
-use tantivy::schema::document::{ReferenceValue, ReferenceValueLeaf, Value};
 use tantivy::schema::Field;
+use tantivy::schema::document::{ReferenceValue, ReferenceValueLeaf, Value};
 use tantivy::{DateTime, TantivyDocument};
 
 use super::schema::SchemaFields;
@@ -22,11 +22,16 @@ pub(crate) fn build_doc(
         + stored.map_or(0, <[u8]>::len)
         + ev.fields
             .iter()
-            .map(|(k, v)| k.len() + 16 + matches!(v, FieldValue::Str(s) if !s.is_empty()) as usize * 32)
+            .map(|(k, v)| {
+                k.len() + 16 + matches!(v, FieldValue::Str(s) if !s.is_empty()) as usize * 32
+            })
             .sum::<usize>();
     let mut doc = TantivyDocument::with_capacity(estimate);
     doc.add_date(f.ts, DateTime::from_timestamp_nanos(ev.timestamp));
-    doc.add_date(f.received_at, DateTime::from_timestamp_nanos(ev.received_at));
+    doc.add_date(
+        f.received_at,
+        DateTime::from_timestamp_nanos(ev.received_at),
+    );
     add_opt(&mut doc, f.host, ev.host.as_deref());
     add_opt(&mut doc, f.app, ev.app.as_deref());
     add_opt(&mut doc, f.procid, ev.procid.as_deref());
@@ -67,7 +72,10 @@ enum FieldsValue<'a> {
 impl fmt::Debug for FieldsValue<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FieldsValue::Object(o) => f.debug_map().entries(o.iter().map(|(k, v)| (k, v))).finish(),
+            FieldsValue::Object(o) => f
+                .debug_map()
+                .entries(o.iter().map(|(k, v)| (k, v)))
+                .finish(),
             FieldsValue::Leaf(v) => v.fmt(f),
         }
     }
@@ -85,7 +93,9 @@ impl<'a> Value<'a> for FieldsValue<'a> {
                 let entry: EntryFn<'a> = |(k, v)| (k.as_str(), FieldsValue::Leaf(v));
                 ReferenceValue::Object(entries.iter().map(entry))
             }
-            FieldsValue::Leaf(FieldValue::Int(n)) => ReferenceValue::Leaf(ReferenceValueLeaf::I64(*n)),
+            FieldsValue::Leaf(FieldValue::Int(n)) => {
+                ReferenceValue::Leaf(ReferenceValueLeaf::I64(*n))
+            }
             FieldsValue::Leaf(FieldValue::Float(x)) => {
                 ReferenceValue::Leaf(ReferenceValueLeaf::F64(*x))
             }

@@ -47,8 +47,7 @@ impl SplitManifest {
     /// Reads the manifest in `dir`.
     pub fn read(dir: &Path) -> Result<SplitManifest, StoreError> {
         let path = dir.join(MANIFEST_FILE);
-        let bytes =
-            std::fs::read(&path).map_err(io_err(format!("reading {}", path.display())))?;
+        let bytes = std::fs::read(&path).map_err(io_err(format!("reading {}", path.display())))?;
         serde_json::from_slice(&bytes)
             .map_err(|e| StoreError::Index(format!("{}: {e}", path.display())))
     }

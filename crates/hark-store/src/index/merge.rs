@@ -104,7 +104,8 @@ fn write_merged(
     manifests: &[SplitManifest],
 ) -> Result<(), StoreError> {
     let indices: Vec<tantivy::Index> = sources.iter().map(|s| s.index.clone()).collect();
-    let dir = MmapDirectory::open(tmp).map_err(|e| StoreError::Index(format!("opening {}: {e}", tmp.display())))?;
+    let dir = MmapDirectory::open(tmp)
+        .map_err(|e| StoreError::Index(format!("opening {}: {e}", tmp.display())))?;
     let merged = merge_indices(&indices, dir).map_err(index_err(format!("merging into {id}")))?;
     let docs = merged
         .reader()

@@ -113,8 +113,8 @@ pub(crate) fn create_split(
 
 /// Opens the split in `dir`, whose manifest is `manifest`.
 pub(crate) fn open_split(dir: &Path, manifest: SplitManifest) -> Result<SplitHandle, StoreError> {
-    let index = Index::open_in_dir(dir)
-        .map_err(index_err(format!("opening split {}", manifest.id)))?;
+    let index =
+        Index::open_in_dir(dir).map_err(index_err(format!("opening split {}", manifest.id)))?;
     let settled = manifest.sealed;
     from_parts(dir.to_path_buf(), manifest, index, settled)
 }
@@ -130,7 +130,10 @@ fn from_parts(
         .reload_policy(ReloadPolicy::Manual)
         .doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS)
         .try_into()
-        .map_err(index_err(format!("opening a reader on split {}", manifest.id)))?;
+        .map_err(index_err(format!(
+            "opening a reader on split {}",
+            manifest.id
+        )))?;
     let handle = SplitHandle {
         id: manifest.id.clone(),
         dir,
@@ -166,7 +169,10 @@ pub(crate) fn committed_stats(handle: &SplitHandle) -> Result<CommittedStats, St
         if seg.num_docs() == 0 {
             continue;
         }
-        let col = seg.fast_fields().date(names::TS).map_err(index_err(ctx()))?;
+        let col = seg
+            .fast_fields()
+            .date(names::TS)
+            .map_err(index_err(ctx()))?;
         let lo = col.min_value().into_timestamp_nanos();
         let hi = col.max_value().into_timestamp_nanos();
         ts_range = Some(match ts_range {

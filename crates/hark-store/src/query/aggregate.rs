@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use tantivy::aggregation::Key;
 use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::aggregation::agg_result::{AggregationResult, AggregationResults, BucketResult};
-use tantivy::aggregation::Key;
 use tantivy::schema::{FieldType, Schema};
 
 use crate::index::{names, resolve_user_field};
@@ -89,7 +89,7 @@ impl HistSpec {
     }
 
     /// The buckets, with their counts.
-    pub fn to_buckets(&self, counts: &[u64]) -> Vec<Bucket> {
+    pub fn to_buckets(self, counts: &[u64]) -> Vec<Bucket> {
         (0..self.buckets)
             .map(|i| Bucket {
                 start: self.start + i as i64 * self.interval,
@@ -121,7 +121,11 @@ pub(crate) struct TopSpec {
 
 impl TopSpec {
     /// Checks the asked field names; `None` when none were asked.
-    pub fn new(schema: &Schema, asked: &[String], size: usize) -> Result<Option<TopSpec>, QueryError> {
+    pub fn new(
+        schema: &Schema,
+        asked: &[String],
+        size: usize,
+    ) -> Result<Option<TopSpec>, QueryError> {
         if asked.is_empty() {
             return Ok(None);
         }
@@ -211,14 +215,20 @@ mod tests {
         assert_eq!(auto_interval(7 * DAY), 3 * HOUR);
         assert_eq!(auto_interval(365 * DAY), 4 * DAY);
         for span in [1, SECOND, 17 * MINUTE, 2 * DAY, 300 * DAY] {
-            let spec = HistSpec::new(1_000 * DAY + 12_345, 1_000 * DAY + 12_345 + span, HistogramInterval::Auto).unwrap();
+            let spec = HistSpec::new(
+                1_000 * DAY + 12_345,
+                1_000 * DAY + 12_345 + span,
+                HistogramInterval::Auto,
+            )
+            .unwrap();
             assert!(spec.buckets <= 121, "{span}: {}", spec.buckets);
         }
     }
 
     #[test]
     fn buckets_cover_the_range() {
-        let spec = HistSpec::new(90 * SECOND, 150 * SECOND, HistogramInterval::Fixed(MINUTE)).unwrap();
+        let spec =
+            HistSpec::new(90 * SECOND, 150 * SECOND, HistogramInterval::Fixed(MINUTE)).unwrap();
         assert_eq!(spec.start, 60 * SECOND);
         assert_eq!(spec.buckets, 2);
         assert_eq!(spec.bucket(89 * SECOND), None);

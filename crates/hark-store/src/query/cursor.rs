@@ -49,7 +49,10 @@ mod tests {
 
     #[test]
     fn cursor_round_trip() {
-        let c = Cursor { ts: -5, seq: 1 << 40 };
+        let c = Cursor {
+            ts: -5,
+            seq: 1 << 40,
+        };
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
         assert!(Cursor::decode("nonsense!").is_err());
         assert!(Cursor::decode("AAAA").is_err());

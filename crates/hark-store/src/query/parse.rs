@@ -9,10 +9,10 @@
 //! numbers, dates and JSON values.
 
 use hark_event::{Facility, Severity};
-use tantivy::query::{AllQuery, BooleanQuery, EmptyQuery, Occur, Query, QueryParser, RegexQuery};
-use tantivy::query_grammar::{
-    Delimiter, UserInputAst, UserInputBound, UserInputLeaf,
+use tantivy::query::{
+    AllQuery, BooleanQuery, EmptyQuery, Occur, Query, QueryParser, QueryParserError, RegexQuery,
 };
+use tantivy::query_grammar::{Delimiter, UserInputAst, UserInputBound, UserInputLeaf};
 use tantivy::schema::{FieldType, Schema, Term};
 use tantivy::tokenizer::TokenizerManager;
 
@@ -46,8 +46,11 @@ impl Compiled {
 impl QueryCompiler {
     /// A compiler for `schema`, searching `message` when no field is named.
     pub fn new(schema: &Schema, fields: &SchemaFields) -> Self {
-        let mut parser =
-            QueryParser::new(schema.clone(), vec![fields.message], TokenizerManager::default());
+        let mut parser = QueryParser::new(
+            schema.clone(),
+            vec![fields.message],
+            TokenizerManager::default(),
+        );
         parser.set_conjunction_by_default();
         QueryCompiler {
             parser,
@@ -67,11 +70,16 @@ impl QueryCompiler {
         }
         let ctx = Ctx { text };
         Ok(Compiled::Query(
-            self.build(&ctx, ast)?.unwrap_or_else(|| Box::new(EmptyQuery)),
+            self.build(&ctx, ast)?
+                .unwrap_or_else(|| Box::new(EmptyQuery)),
         ))
     }
 
-    fn build(&self, ctx: &Ctx<'_>, ast: UserInputAst) -> Result<Option<Box<dyn Query>>, QueryError> {
+    fn build(
+        &self,
+        ctx: &Ctx<'_>,
+        ast: UserInputAst,
+    ) -> Result<Option<Box<dyn Query>>, QueryError> {
         match ast {
             UserInputAst::Clause(subs) => {
                 let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(subs.len());
@@ -96,21 +104,31 @@ impl QueryCompiler {
         }
     }
 
-    fn leaf(&self, ctx: &Ctx<'_>, leaf: UserInputLeaf) -> Result<Option<Box<dyn Query>>, QueryError> {
+    fn leaf(
+        &self,
+        ctx: &Ctx<'_>,
+        leaf: UserInputLeaf,
+    ) -> Result<Option<Box<dyn Query>>, QueryError> {
         match leaf {
             UserInputLeaf::All => Ok(Some(Box::new(AllQuery))),
             UserInputLeaf::Literal(mut lit) => {
                 let user = lit.field_name.clone();
                 let path = target(user.as_deref());
                 if lit.delimiter == Delimiter::None && has_wildcard(&lit.phrase) {
-                    return self.wildcard(ctx, user.as_deref(), &path, &lit.phrase).map(Some);
+                    return self
+                        .wildcard(ctx, user.as_deref(), &path, &lit.phrase)
+                        .map(Some);
                 }
                 lit.phrase = normalize_value(&path, &lit.phrase);
                 let at = ctx.locate(user.as_deref(), &lit.phrase);
                 lit.field_name = Some(path);
                 self.delegate(UserInputLeaf::Literal(lit), user.as_deref(), at)
             }
-            UserInputLeaf::Range { field, lower, upper } => {
+            UserInputLeaf::Range {
+                field,
+                lower,
+                upper,
+            } => {
                 let Some(user) = field else {
                     let at = ctx.text.find('[').or_else(|| ctx.text.find('{'));
                     return Err(QueryError::Syntax {
@@ -170,8 +188,8 @@ impl QueryCompiler {
             .build_query_from_user_input_ast(UserInputAst::Leaf(Box::new(leaf)))
             .map_err(|e| QueryError::Syntax {
                 message: match user_field {
-                    Some(f) => format!("{f}: {e}"),
-                    None => e.to_string(),
+                    Some(f) => format!("{f}: {}", describe(&e)),
+                    None => describe(&e),
                 },
                 position: at,
             })?;
@@ -250,7 +268,9 @@ fn is_match_all(ast: &UserInputAst) -> bool {
     match ast {
         UserInputAst::Leaf(leaf) => matches!(**leaf, UserInputLeaf::All),
         UserInputAst::Clause(subs) => {
-            subs.len() == 1 && subs[0].0.is_none_or(|o| o != Occur::MustNot) && is_match_all(&subs[0].1)
+            subs.len() == 1
+                && subs[0].0.is_none_or(|o| o != Occur::MustNot)
+                && is_match_all(&subs[0].1)
         }
         UserInputAst::Boost(inner, _) => is_match_all(inner),
     }
@@ -299,7 +319,11 @@ fn wildcard_to_regex(pattern: &str, lowercase: bool) -> String {
             (false, '*') => out.push_str(".*"),
             (_, c) => {
                 escaped = false;
-                let c = if lowercase { c.to_lowercase().next().unwrap_or(c) } else { c };
+                let c = if lowercase {
+                    c.to_lowercase().next().unwrap_or(c)
+                } else {
+                    c
+                };
                 push_literal(&mut out, c);
             }
         }
@@ -323,19 +347,55 @@ fn push_literal(out: &mut String, c: char) {
     }
 }
 
+/// Says what a value should have looked like, in the words of the query language.
+fn describe(e: &QueryParserError) -> String {
+    match e {
+        QueryParserError::ExpectedInt(_) => "expected a whole number".into(),
+        QueryParserError::ExpectedFloat(_) => "expected a number".into(),
+        QueryParserError::ExpectedBool(_) => "expected true or false".into(),
+        QueryParserError::DateFormatError(_) => {
+            "expected an RFC 3339 timestamp such as 2026-01-01T00:00:00Z".into()
+        }
+        QueryParserError::RangeMustNotHavePhrase => "a range bound cannot be a phrase".into(),
+        QueryParserError::PhrasePrefixRequiresAtLeastTwoTerms { .. } => {
+            "a quoted prefix needs at least two words; use a wildcard such as word*".into()
+        }
+        other => other.to_string(),
+    }
+}
+
 /// A syntax error, located with tantivy's lenient parser when it can.
 fn syntax_error(text: &str) -> QueryError {
     let (_, errors) = tantivy::query_grammar::parse_query_lenient(text);
     match errors.into_iter().next() {
+        // An unclosed bracket or quote is best shown where it opens.
         Some(e) => QueryError::Syntax {
             message: format!("invalid query: {}", e.message),
-            position: Some(e.pos.min(text.len())),
+            position: unbalanced(text).or(Some(e.pos.min(text.len()))),
         },
         None => QueryError::Syntax {
             message: "invalid query".into(),
-            position: unbalanced(text),
+            position: unbalanced(text).or_else(|| first_bad_token(text)),
         },
     }
+}
+
+/// Start of the first whitespace-separated token after which the text no longer parses.
+fn first_bad_token(text: &str) -> Option<usize> {
+    let mut start = None;
+    for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
+        match (start, c.is_whitespace()) {
+            (None, false) => start = Some(i),
+            (Some(s), true) => {
+                if tantivy::query_grammar::parse_query(&text[..i]).is_err() {
+                    return Some(s);
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Where an unbalanced quote or bracket starts, if there is one.
@@ -353,11 +413,8 @@ fn unbalanced(text: &str) -> Option<usize> {
             '"' => in_quote = if in_quote.is_some() { None } else { Some(i) },
             _ if in_quote.is_some() => {}
             '(' | '[' | '{' => stack.push((c, i)),
-            ')' | ']' | '}' => {
-                if stack.pop().is_none() {
-                    return Some(i);
-                }
-            }
+            // Popping in the guard: a closer without an opener is the problem.
+            ')' | ']' | '}' if stack.pop().is_none() => return Some(i),
             _ => {}
         }
     }

@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use tantivy::aggregation::intermediate_agg_result::IntermediateAggregationResults;
-use tantivy::aggregation::{AggContextParams, AggregationLimitsGuard, DistributedAggregationCollector};
+use tantivy::aggregation::{
+    AggContextParams, AggregationLimitsGuard, DistributedAggregationCollector,
+};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, ColumnIndex, ColumnValues};
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, RangeQuery, Weight};
@@ -57,7 +59,10 @@ fn internal(context: &str) -> impl FnOnce(tantivy::TantivyError) -> QueryError +
 }
 
 /// Runs `req`.
-pub(crate) fn search(env: &SearchEnv<'_>, req: &SearchRequest) -> Result<SearchResponse, QueryError> {
+pub(crate) fn search(
+    env: &SearchEnv<'_>,
+    req: &SearchRequest,
+) -> Result<SearchResponse, QueryError> {
     let started = Instant::now();
     let limit = req.limit.clamp(1, MAX_LIMIT);
     let cursor = req.cursor.as_deref().map(Cursor::decode).transpose()?;
@@ -141,8 +146,9 @@ pub(crate) fn search(env: &SearchEnv<'_>, req: &SearchRequest) -> Result<SearchR
             handles
                 .into_iter()
                 .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(QueryError::Internal("a search thread panicked".into())))
+                    h.join().unwrap_or_else(|_| {
+                        Err(QueryError::Internal("a search thread panicked".into()))
+                    })
                 })
                 .collect()
         })
@@ -220,7 +226,10 @@ fn with_time_range(
     ));
     match compiled {
         Compiled::All => range,
-        Compiled::Query(q) => Box::new(BooleanQuery::new(vec![(Occur::Must, q), (Occur::Must, range)])),
+        Compiled::Query(q) => Box::new(BooleanQuery::new(vec![
+            (Occur::Must, q),
+            (Occur::Must, range),
+        ])),
     }
 }
 

@@ -134,7 +134,7 @@ pub(crate) fn newest(mut hits: Vec<Hit>, k: usize) -> Vec<Hit> {
         hits.select_nth_unstable_by(k - 1, |a, b| b.key().cmp(&a.key()));
         hits.truncate(k);
     }
-    hits.sort_unstable_by(|a, b| b.key().cmp(&a.key()));
+    hits.sort_unstable_by_key(|h| std::cmp::Reverse(h.key()));
     hits
 }
 
@@ -158,7 +158,10 @@ mod tests {
         let mut expected = keys.clone();
         expected.sort_by(|a, b| b.cmp(a));
         assert_eq!(run(&keys, 10, None), expected[..10].to_vec());
-        let cut = Cursor { ts: expected[9].0, seq: expected[9].1 };
+        let cut = Cursor {
+            ts: expected[9].0,
+            seq: expected[9].1,
+        };
         assert_eq!(run(&keys, 10, Some(cut)), expected[10..20].to_vec());
         let mut reversed = keys.clone();
         reversed.reverse();

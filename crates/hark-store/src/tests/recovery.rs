@@ -10,9 +10,17 @@ use crate::StoreError;
 async fn appended_events_are_searchable_after_flush_and_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(config(dir.path())).unwrap();
-    let last = append(&store, (0..5).map(|n| numbered(n, BASE + n as i64 * SEC)).collect()).await;
+    let last = append(
+        &store,
+        (0..5).map(|n| numbered(n, BASE + n as i64 * SEC)).collect(),
+    )
+    .await;
     assert_eq!(last, 5);
-    let last = append(&store, (5..8).map(|n| numbered(n, BASE + n as i64 * SEC)).collect()).await;
+    let last = append(
+        &store,
+        (5..8).map(|n| numbered(n, BASE + n as i64 * SEC)).collect(),
+    )
+    .await;
     assert_eq!(last, 8);
     store.flush().unwrap();
     assert_eq!(search(&store, "").total, 8);
@@ -34,11 +42,23 @@ async fn crash_replays_uncommitted_events_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(config(dir.path())).unwrap();
     for b in 0..5u64 {
-        append(&store, (b * 4..b * 4 + 4).map(|n| numbered(n, BASE + n as i64)).collect()).await;
+        append(
+            &store,
+            (b * 4..b * 4 + 4)
+                .map(|n| numbered(n, BASE + n as i64))
+                .collect(),
+        )
+        .await;
     }
     store.flush().unwrap();
     for b in 5..10u64 {
-        append(&store, (b * 4..b * 4 + 4).map(|n| numbered(n, BASE + n as i64)).collect()).await;
+        append(
+            &store,
+            (b * 4..b * 4 + 4)
+                .map(|n| numbered(n, BASE + n as i64))
+                .collect(),
+        )
+        .await;
     }
     assert_eq!(store.stats().indexed_seq, 20);
     store.crash();
@@ -63,7 +83,11 @@ async fn a_batch_committed_in_part_is_replayed_from_the_boundary() {
     let mut cfg = config(dir.path());
     cfg.split_max_events = 7;
     let store = Store::open(cfg.clone()).unwrap();
-    append(&store, (0..10).map(|n| numbered(n, BASE + n as i64)).collect()).await;
+    append(
+        &store,
+        (0..10).map(|n| numbered(n, BASE + n as i64)).collect(),
+    )
+    .await;
     // Sealing at 7 events commits the first 7 of the batch; 8..10 stay uncommitted.
     wait_for("the seal commit", || store.stats().indexed_seq == 7);
     store.crash();
@@ -129,7 +153,10 @@ async fn appends_after_shutdown_are_refused() {
     let store = Store::open(config(dir.path())).unwrap();
     append(&store, vec![numbered(0, BASE)]).await;
     store.shutdown().unwrap();
-    assert!(matches!(store.append(vec![numbered(1, BASE)]).await, Err(StoreError::Closed)));
+    assert!(matches!(
+        store.append(vec![numbered(1, BASE)]).await,
+        Err(StoreError::Closed)
+    ));
     assert!(matches!(store.flush(), Err(StoreError::Closed)));
     // A second shutdown is harmless, and searching still works.
     store.shutdown().unwrap();
@@ -140,18 +167,26 @@ async fn appends_after_shutdown_are_refused() {
 async fn wal_segments_are_deleted_once_indexed() {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = config(dir.path());
-    cfg.wal_segment_bytes = 2048;
+    cfg.wal_segment_bytes = 600;
     let store = Store::open(cfg.clone()).unwrap();
     for b in 0..20u64 {
-        append(&store, (b * 5..b * 5 + 5).map(|n| numbered(n, BASE)).collect()).await;
+        append(
+            &store,
+            (b * 5..b * 5 + 5).map(|n| numbered(n, BASE)).collect(),
+        )
+        .await;
     }
     let segments = || std::fs::read_dir(dir.path().join("wal")).unwrap().count();
-    assert!(segments() > 5, "expected rotation, got {} segments", segments());
+    assert!(
+        segments() > 5,
+        "expected rotation, got {} segments",
+        segments()
+    );
     store.flush().unwrap();
     // The next group lets the writer see the commit and drop covered segments.
     append(&store, vec![numbered(100, BASE)]).await;
     wait_for("WAL truncation", || segments() <= 2);
-    assert!(store.stats().wal_bytes < 3 * 2048);
+    assert!(store.stats().wal_bytes < 3 * 600);
     store.crash();
     drop(store);
     let store = Store::open(cfg).unwrap();

@@ -11,13 +11,38 @@ use crate::{HistogramInterval, QueryError};
 fn corpus() -> Vec<Event> {
     let rows: &[(&str, &str, Severity, &str)] = &[
         ("web1", "nginx", Severity::Info, "GET /index.html 200"),
-        ("web2", "nginx", Severity::Warning, "GET /missing 404 not found"),
-        ("db1", "postgres", Severity::Err, "connection refused by peer"),
+        (
+            "web2",
+            "nginx",
+            Severity::Warning,
+            "GET /missing 404 not found",
+        ),
+        (
+            "db1",
+            "postgres",
+            Severity::Err,
+            "connection refused by peer",
+        ),
         ("db1", "postgres", Severity::Crit, "disk full on /var"),
-        ("web1", "sshd", Severity::Notice, "Failed password for root from 10.0.0.5"),
-        ("mail", "postfix", Severity::Debug, "connection established to relay"),
+        (
+            "web1",
+            "sshd",
+            Severity::Notice,
+            "Failed password for root from 10.0.0.5",
+        ),
+        (
+            "mail",
+            "postfix",
+            Severity::Debug,
+            "connection established to relay",
+        ),
         ("Web3", "nginx", Severity::Info, "GET /health 200"),
-        ("db2", "postgres", Severity::Info, "checkpoint complete: refused nothing"),
+        (
+            "db2",
+            "postgres",
+            Severity::Info,
+            "checkpoint complete: refused nothing",
+        ),
     ];
     rows.iter()
         .enumerate()
@@ -26,7 +51,11 @@ fn corpus() -> Vec<Event> {
             e.host = Some((*host).into());
             e.app = Some((*app).into());
             e.severity = Some(*sev);
-            e.facility = Some(if *app == "postfix" { Facility::Mail } else { Facility::Daemon });
+            e.facility = Some(if *app == "postfix" {
+                Facility::Mail
+            } else {
+                Facility::Daemon
+            });
             e.message = (*msg).into();
             e.source = Some(format!("10.1.0.{i}:514"));
             e.push_field("n", FieldValue::Int(i as i64));
@@ -83,7 +112,10 @@ const CASES: &[(&str, &[u64])] = &[
     ("message:fail*", &[4]),
     ("fail*", &[4]),
     ("input:syslog_udp AND source:\"10.1.0.3:514\"", &[3]),
-    ("timestamp:[2026-01-01T00:02:00Z TO 2026-01-01T00:04:00Z}", &[2, 3]),
+    (
+        "timestamp:[2026-01-01T00:02:00Z TO 2026-01-01T00:04:00Z}",
+        &[2, 3],
+    ),
     ("procid:*", &[]),
     ("nosuchword", &[]),
 ];
@@ -122,7 +154,11 @@ async fn live_filter_matches_like_search() {
     let events = corpus();
     for (query, expected) in CASES {
         let filter = store.compile_filter(query).unwrap();
-        let got: Vec<u64> = filter.matching(&events).into_iter().map(|i| i as u64).collect();
+        let got: Vec<u64> = filter
+            .matching(&events)
+            .into_iter()
+            .map(|i| i as u64)
+            .collect();
         assert_eq!(got, expected.to_vec(), "filter {query:?}");
         assert_eq!(ns_of(&search(&store, query)), got.iter().copied().collect());
     }
@@ -162,7 +198,9 @@ async fn paging_with_equal_timestamps_across_splits() {
     cfg.split_max_events = 7;
     let store = Store::open(cfg).unwrap();
     // Five events share each timestamp; batches do not line up with splits.
-    let events: Vec<Event> = (0..53).map(|n| numbered(n, BASE + (n / 5) as i64 * SEC)).collect();
+    let events: Vec<Event> = (0..53)
+        .map(|n| numbered(n, BASE + (n / 5) as i64 * SEC))
+        .collect();
     for chunk in events.chunks(4) {
         append(&store, chunk.to_vec()).await;
     }
@@ -196,7 +234,9 @@ async fn histogram_counts_every_bucket() {
     cfg.split_max_events = 10;
     let store = Store::open(cfg).unwrap();
     // Event n at n * 25 s: minute m holds events with 60m <= 25n < 60(m+1).
-    let events: Vec<Event> = (0..40).map(|n| numbered(n, BASE + n as i64 * 25 * SEC)).collect();
+    let events: Vec<Event> = (0..40)
+        .map(|n| numbered(n, BASE + n as i64 * 25 * SEC))
+        .collect();
     append(&store, events).await;
     store.flush().unwrap();
 
@@ -236,16 +276,26 @@ async fn top_values_per_field() {
     let dir = tempfile::tempdir().unwrap();
     let store = corpus_store(dir.path()).await;
     let mut req = SearchRequest::new("");
-    req.top = vec!["app".into(), "user".into(), "severity_code".into(), "n".into()];
+    req.top = vec![
+        "app".into(),
+        "user".into(),
+        "severity_code".into(),
+        "n".into(),
+    ];
     req.top_size = 2;
     let res = store.search(&req).unwrap();
     let app = &res.top["app"];
     assert_eq!(app.len(), 2);
     assert_eq!((app[0].value.as_str(), app[0].count), ("nginx", 3));
     assert_eq!((app[1].value.as_str(), app[1].count), ("postgres", 3));
-    let users: BTreeSet<(String, u64)> =
-        res.top["user"].iter().map(|t| (t.value.clone(), t.count)).collect();
-    assert_eq!(users, [("alice".to_string(), 1), ("bob".to_string(), 1)].into());
+    let users: BTreeSet<(String, u64)> = res.top["user"]
+        .iter()
+        .map(|t| (t.value.clone(), t.count))
+        .collect();
+    assert_eq!(
+        users,
+        [("alice".to_string(), 1), ("bob".to_string(), 1)].into()
+    );
     assert_eq!(res.top["severity_code"][0].value, "6");
     assert_eq!(res.top["severity_code"][0].count, 3);
     assert_eq!(res.top["n"].len(), 2);
@@ -273,12 +323,14 @@ async fn bad_queries_report_a_position() {
         ("app:nginx severity_code:[a TO 3]", 10),
         ("timestamp:yesterday", 0),
         ("[1 TO 2]", 0),
+        ("host:web1 AND", 10),
     ];
     for (query, at) in cases {
         match store.search(&SearchRequest::new(*query)) {
             Err(QueryError::Syntax { message, position }) => {
                 assert!(!message.is_empty());
-                let pos = position.unwrap_or_else(|| panic!("no position for {query:?}: {message}"));
+                let pos =
+                    position.unwrap_or_else(|| panic!("no position for {query:?}: {message}"));
                 assert!(pos <= query.len());
                 assert_eq!(pos, *at, "{query:?}: {message}");
             }

@@ -59,6 +59,17 @@ pub(crate) struct RecoveryProblem {
     pub truncated: bool,
 }
 
+impl RecoveryProblem {
+    fn report(&self) {
+        let (segment, offset, reason) = (&self.segment, self.offset, &self.reason);
+        if self.truncated {
+            tracing::warn!(%segment, offset, %reason, "WAL tail is torn or corrupt; cutting it off");
+        } else {
+            tracing::warn!(%segment, offset, %reason, "corrupt record in an older WAL segment; its later records are skipped");
+        }
+    }
+}
+
 /// The WAL as found on open.
 #[derive(Debug)]
 pub(crate) struct Recovered {
@@ -81,8 +92,10 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, StoreError> {
     let mut last_seq = 0;
     for (i, mut seg) in files.into_iter().enumerate() {
         let name = file_name(&seg.path);
-        let outcome = segment::scan(&seg.path)
-            .map_err(io_err(format!("reading WAL segment {}", seg.path.display())))?;
+        let outcome = segment::scan(&seg.path).map_err(io_err(format!(
+            "reading WAL segment {}",
+            seg.path.display()
+        )))?;
         seg.valid_len = outcome.valid_len;
         if let Some(seq) = outcome.last_seq {
             last_seq = last_seq.max(seq);
@@ -91,23 +104,24 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, StoreError> {
         if let Some((offset, reason)) = outcome.problem {
             let truncated = i == newest;
             if truncated {
-                tracing::warn!(segment = %name, offset, %reason, "WAL tail is torn or corrupt; cutting it off");
                 truncate_file(&seg.path, offset)?;
-            } else {
-                tracing::warn!(segment = %name, offset, %reason, "corrupt record in an older WAL segment; its later records are skipped");
             }
-            problems.push(RecoveryProblem {
+            let problem = RecoveryProblem {
                 segment: name,
                 offset,
                 reason,
                 truncated,
-            });
+            };
+            problem.report();
+            problems.push(problem);
         }
         // An empty segment carries nothing (the writer starts a fresh one); an
         // older unreadable one is kept for inspection.
         if seg.valid_len == 0 && (i == newest || !had_problem) {
-            fs::remove_file(&seg.path)
-                .map_err(io_err(format!("removing empty segment {}", seg.path.display())))?;
+            fs::remove_file(&seg.path).map_err(io_err(format!(
+                "removing empty segment {}",
+                seg.path.display()
+            )))?;
             continue;
         }
         segments.push(seg);

@@ -93,13 +93,18 @@ pub(crate) fn index_payload(payload: &[u8]) -> Result<PayloadIndex, String> {
         let len = u32::from_le_bytes(len_bytes.try_into().unwrap_or([0; 4])) as usize;
         pos += 4;
         if payload.len() - pos < len {
-            return Err(format!("event {i} of {count}: {len} bytes announced, fewer present"));
+            return Err(format!(
+                "event {i} of {count}: {len} bytes announced, fewer present"
+            ));
         }
         events.push(pos..pos + len);
         pos += len;
     }
     if pos != payload.len() {
-        return Err(format!("{} stray bytes after the events", payload.len() - pos));
+        return Err(format!(
+            "{} stray bytes after the events",
+            payload.len() - pos
+        ));
     }
     Ok(PayloadIndex { first_seq, events })
 }

@@ -142,10 +142,7 @@ impl RecordReader {
         }
         self.last_seq = index.last_seq();
         self.pos = offset + (HEADER_LEN + len) as u64;
-        Ok(Some(Record {
-            payload,
-            index,
-        }))
+        Ok(Some(Record { payload, index }))
     }
 }
 

@@ -96,7 +96,10 @@ fn replay_starts_after_the_committed_seq_even_inside_a_batch() {
     let dir = tempfile::tempdir().unwrap();
     let next = write_segment(dir.path(), 1, &[5, 5]);
     write_segment(dir.path(), next, &[5]);
-    let seqs: Vec<u64> = replayed(dir.path(), 7).into_iter().map(|(s, _)| s).collect();
+    let seqs: Vec<u64> = replayed(dir.path(), 7)
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
     assert_eq!(seqs, (8..=15).collect::<Vec<_>>());
     assert!(replayed(dir.path(), 15).is_empty());
 }
@@ -147,10 +150,17 @@ fn corrupt_checksum_in_the_newest_segment_truncates_there() {
     bytes[first_len + 20] ^= 0xff;
     fs::write(&path, &bytes).unwrap();
     let (rec, logs) = warnings_of(|| recover(dir.path()).unwrap());
-    assert!(rec.problems[0].reason.contains("checksum"), "{:?}", rec.problems);
+    assert!(
+        rec.problems[0].reason.contains("checksum"),
+        "{:?}",
+        rec.problems
+    );
     assert!(logs.contains("checksum mismatch"), "{logs}");
     assert_eq!(fs::metadata(&path).unwrap().len(), first_len as u64);
-    let seqs: Vec<u64> = replayed(dir.path(), 0).into_iter().map(|(s, _)| s).collect();
+    let seqs: Vec<u64> = replayed(dir.path(), 0)
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
     assert_eq!(seqs, vec![1, 2]);
 }
 
@@ -170,7 +180,10 @@ fn corrupt_record_in_an_older_segment_skips_only_the_rest_of_it() {
     assert!(logs.contains("older WAL segment"), "{logs}");
     // The older file is left as it was, for inspection.
     assert_eq!(fs::read(&old).unwrap(), bytes);
-    let seqs: Vec<u64> = replayed(dir.path(), 0).into_iter().map(|(s, _)| s).collect();
+    let seqs: Vec<u64> = replayed(dir.path(), 0)
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
     assert_eq!(seqs, vec![1, 2, 10, 11, 12, 13, 14]);
     assert_eq!(rec.last_seq, 14);
 }

@@ -49,8 +49,13 @@ pub fn run(args: QueryArgs) -> anyhow::Result<()> {
 
 async fn query(client: &Client, args: &QueryArgs) -> anyhow::Result<()> {
     let page = if args.all { 10_000 } else { args.limit };
-    let mut params: Vec<(&str, String)> = vec![("q", args.query.clone()), ("limit", page.to_string())];
-    for (k, v) in [("since", &args.since), ("from", &args.from), ("to", &args.to)] {
+    let mut params: Vec<(&str, String)> =
+        vec![("q", args.query.clone()), ("limit", page.to_string())];
+    for (k, v) in [
+        ("since", &args.since),
+        ("from", &args.from),
+        ("to", &args.to),
+    ] {
         if let Some(v) = v {
             params.push((k, v.clone()));
         }

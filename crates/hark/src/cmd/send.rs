@@ -138,7 +138,11 @@ async fn send_all(args: Arc<SendArgs>, lines: Arc<Vec<String>>) -> anyhow::Resul
     let mut tasks = Vec::new();
     for c in 0..args.connections {
         let first = c * per + 1;
-        let last = if c + 1 == args.connections { args.count } else { first + per - 1 };
+        let last = if c + 1 == args.connections {
+            args.count
+        } else {
+            first + per - 1
+        };
         let (args, lines, tls) = (args.clone(), lines.clone(), tls.clone());
         tasks.push(tokio::spawn(async move {
             send_range(&args, &lines, target, tls, first, last).await
@@ -155,7 +159,10 @@ async fn send_range(
     args: &SendArgs,
     lines: &[String],
     target: SocketAddr,
-    tls: Option<(tokio_rustls::TlsConnector, rustls_pki_types::ServerName<'static>)>,
+    tls: Option<(
+        tokio_rustls::TlsConnector,
+        rustls_pki_types::ServerName<'static>,
+    )>,
     first: u64,
     last: u64,
 ) -> anyhow::Result<u64> {
@@ -304,7 +311,10 @@ impl<'a> Generator<'a> {
 
 fn tls_connector(
     args: &SendArgs,
-) -> anyhow::Result<(tokio_rustls::TlsConnector, rustls_pki_types::ServerName<'static>)> {
+) -> anyhow::Result<(
+    tokio_rustls::TlsConnector,
+    rustls_pki_types::ServerName<'static>,
+)> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
     let provider = Arc::new(rustls::crypto::ring::default_provider());

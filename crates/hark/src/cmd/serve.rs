@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use hark_config::{Config, Fsync};
-use hark_server::tokens::{Role, TokenStore};
 use hark_server::ServerState;
+use hark_server::tokens::{Role, TokenStore};
 use hark_store::{FsyncPolicy, Store, StoreConfig};
 use tokio_util::sync::CancellationToken;
 
@@ -84,6 +84,7 @@ async fn serve(
         store: store.clone(),
         tokens,
         metrics,
+        ports: hark_matrix::matrix(&cfg),
     };
     let http_shutdown = shutdown.clone();
     let http_task = tokio::spawn(hark_server::serve(http, state, async move {
@@ -98,7 +99,10 @@ async fn serve(
     writeln!(out, "api http://{}", display_addr(http_addr))?;
     if let Some(t) = first_token {
         writeln!(out, "admin token: {t}")?;
-        writeln!(out, "  (shown once; export HARK_TOKEN={t} for `hark query` and `hark tail`)")?;
+        writeln!(
+            out,
+            "  (shown once; export HARK_TOKEN={t} for `hark query` and `hark tail`)"
+        )?;
     }
     writeln!(out, "data {}", cfg.data_dir.display())?;
     writeln!(out, "ready")?;

@@ -45,7 +45,10 @@ async fn tail(client: &Client, args: &TailArgs) -> anyhow::Result<()> {
     if !resp.status().is_success() {
         let status = resp.status();
         let body: serde_json::Value = resp.json().await.unwrap_or_default();
-        let msg = body.get("error").and_then(|e| e.as_str()).unwrap_or("request failed");
+        let msg = body
+            .get("error")
+            .and_then(|e| e.as_str())
+            .unwrap_or("request failed");
         bail!("{status}: {msg}");
     }
     let stdout = std::io::stdout();

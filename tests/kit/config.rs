@@ -1,0 +1,141 @@
+//! The configuration of a server under test: its inputs and extra TOML.
+
+use std::fmt::Write as _;
+
+use crate::server::Hark;
+use crate::tls::TlsFiles;
+use crate::{free_tcp_port, free_udp_port, init_crypto};
+
+/// A syslog input's transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// Datagrams.
+    Udp,
+    /// Plain TCP.
+    Tcp,
+    /// TCP with TLS.
+    Tls,
+}
+
+impl Transport {
+    fn name(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+            Transport::Tls => "tls",
+        }
+    }
+}
+
+struct InputSpec {
+    name: String,
+    transport: Transport,
+    port: u16,
+    /// Extra `key = value` lines for this input's table.
+    options: String,
+}
+
+/// Builds the configuration of a [`Hark`] before starting it.
+#[derive(Default)]
+pub struct HarkBuilder {
+    inputs: Vec<InputSpec>,
+    extra: String,
+}
+
+impl HarkBuilder {
+    /// A syslog input `name` on a free port of 127.0.0.1.
+    pub fn input(self, name: &str, transport: Transport) -> Self {
+        self.input_with(name, transport, "")
+    }
+
+    /// Like [`HarkBuilder::input`], with extra `key = value` lines for the
+    /// input's table (e.g. `max_message_size = 1024`).
+    pub fn input_with(mut self, name: &str, transport: Transport, options: &str) -> Self {
+        let port = match transport {
+            Transport::Udp => free_udp_port(),
+            Transport::Tcp | Transport::Tls => free_tcp_port(),
+        };
+        self.inputs.push(InputSpec {
+            name: name.to_owned(),
+            transport,
+            port,
+            options: options.to_owned(),
+        });
+        self
+    }
+
+    /// A TLS syslog input with the server certificate of `tls`; with
+    /// `require_client_cert` clients must present a certificate signed by
+    /// `tls`'s CA.
+    pub fn tls_input(
+        self,
+        name: &str,
+        tls: &TlsFiles,
+        require_client_cert: bool,
+        options: &str,
+    ) -> Self {
+        let mut opts = format!(
+            "tls_cert = {}\ntls_key = {}\n",
+            toml_str(&tls.server_cert.display().to_string()),
+            toml_str(&tls.server_key.display().to_string()),
+        );
+        if require_client_cert {
+            let _ = writeln!(
+                opts,
+                "tls_client_ca = {}",
+                toml_str(&tls.ca_cert.display().to_string())
+            );
+        }
+        opts.push_str(options);
+        self.input_with(name, Transport::Tls, &opts)
+    }
+
+    /// TOML appended to the configuration as is; start it with a table
+    /// header (`[storage]` …), since top-level keys are written first.
+    pub fn extra(mut self, toml: &str) -> Self {
+        self.extra.push_str(toml);
+        self.extra.push('\n');
+        self
+    }
+
+    /// Writes the configuration, starts `hark serve` and waits for `ready`.
+    pub fn start(self) -> Hark {
+        init_crypto();
+        let dir = tempfile::Builder::new()
+            .prefix("hark-e2e-")
+            .tempdir()
+            .expect("create a temporary directory");
+        let data_dir = dir.path().join("data");
+        let http_port = free_tcp_port();
+        let mut toml = String::new();
+        let _ = writeln!(
+            toml,
+            "data_dir = {}",
+            toml_str(&data_dir.display().to_string())
+        );
+        let _ = writeln!(toml, "\n[http]\nlisten = \"127.0.0.1:{http_port}\"");
+        for i in &self.inputs {
+            let _ = writeln!(
+                toml,
+                "\n[inputs.{}]\ntype = \"syslog\"\ntransport = \"{}\"\nlisten = \"127.0.0.1:{}\"",
+                i.name,
+                i.transport.name(),
+                i.port
+            );
+            if !i.options.is_empty() {
+                let _ = writeln!(toml, "{}", i.options.trim_end());
+            }
+        }
+        if !self.extra.is_empty() {
+            let _ = writeln!(toml, "\n{}", self.extra.trim_end());
+        }
+        let config_path = dir.path().join("hark.toml");
+        std::fs::write(&config_path, &toml).expect("write the configuration");
+        Hark::launch_new(dir, config_path, data_dir, toml)
+    }
+}
+
+/// TOML basic string.
+fn toml_str(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
