@@ -2,7 +2,6 @@
 //! server counted as stored survives, and recovery stores nothing twice.
 
 use std::collections::HashSet;
-use std::process::Stdio;
 use std::time::Duration;
 
 use hark_e2e::{ChildGuard, Hark, Transport, marker, number_after, poll};
@@ -31,14 +30,16 @@ fn kill9_mid_burst_keeps_stored_events_once() {
     let m = marker("crash");
     let target = hark.addr("tcp").to_string();
     let message = format!("{m} n={{n}}");
+    let sender_log = hark.dir().join("send.log");
+    let log_file = std::fs::File::create(&sender_log).expect("create send.log");
     let mut sender = ChildGuard::spawn(
         "hark send",
         hark.cli()
             .args(["send", "--target", &target, "--transport", "tcp"])
             .args(["--count", &COUNT.to_string(), "--rate", "20000"])
             .args(["--message", &message])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
+            .stdout(log_file.try_clone().expect("clone a file handle"))
+            .stderr(log_file),
     );
 
     // Read the stored counter, then kill at once: everything counted by then
@@ -55,11 +56,14 @@ fn kill9_mid_burst_keeps_stored_events_once() {
             hark.output()
         );
     };
+    let sender_state = sender.try_wait();
     hark.kill9();
-    assert!(
-        sender.try_wait().is_none(),
-        "the sender finished before the kill: the kill was not mid-burst"
-    );
+    if let Some(status) = sender_state {
+        panic!(
+            "the sender finished ({status}) before the kill: the kill was not mid-burst\n{}",
+            std::fs::read_to_string(&sender_log).unwrap_or_default()
+        );
+    }
     // A sender that reconnected would re-send on its own; stop it here.
     drop(sender);
     eprintln!("killed with {stored_before} events counted as stored");

@@ -296,7 +296,11 @@ impl Config {
         };
         let cfg: Config = toml::from_str(text).map_err(|e| {
             let offset = e.span().map(|s| s.start).unwrap_or(0);
-            at(offset, e.message().trim().to_owned())
+            let mut message = e.message().trim().to_owned();
+            if message.contains("invalid socket address") {
+                message.push_str("; expected IP:PORT, like \"0.0.0.0:10514\" or \"[::]:10514\"");
+            }
+            at(offset, message)
         })?;
         if let Err((key_path, message)) = cfg.validate() {
             return Err(at(find_key_offset(text, &key_path), message));

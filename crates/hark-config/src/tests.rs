@@ -91,6 +91,7 @@ fn bad_values_name_the_line_and_the_form() {
 
     let e = err("[inputs.a]\ntype = \"syslog\"\ntransport = \"udp\"\nlisten = \"nowhere\"\n");
     assert!(e.starts_with("hark.toml:4:"), "{e}");
+    assert!(e.contains("expected IP:PORT"), "{e}");
 }
 
 #[test]

@@ -27,6 +27,9 @@
 //! ```
 
 pub mod framing;
+pub mod gelf;
+pub mod lumberjack;
+pub mod relp;
 pub mod syslog;
 
 pub use framing::{Frame, FramingError, SyslogFramer, split_datagram, write_octet_counted};

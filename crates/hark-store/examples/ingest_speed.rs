@@ -184,6 +184,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             tmp.clone()
         }
     };
+    if n == 0 {
+        // Queries only, on data kept by an earlier run (HARK_KEEP=1).
+        let store = Store::open(StoreConfig::new(&dir))?;
+        run_queries(&store);
+        return Ok(store.shutdown()?);
+    }
     let _ = std::fs::remove_dir_all(&dir);
     let store = Store::open(StoreConfig::new(&dir))?;
     let rt = tokio::runtime::Builder::new_current_thread().build()?;
@@ -258,26 +264,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("  per raw byte:    {}", parts.join(", "));
     println!("WAL on disk:       {wal_bytes} bytes (before truncation)");
 
+    run_queries(&store);
+    store.shutdown()?;
+    if std::env::var_os("HARK_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
+}
+
+fn run_queries(store: &Store) {
     println!("queries (warm):");
     let now = hark_event::now_nanos();
     let mut needle = SearchRequest::new("needle-xyzzy");
     needle.limit = 100;
-    timed(&store, "needle word, newest 100 + total", &needle);
+    timed(store, "needle word, newest 100 + total", &needle);
     let mut phrase = SearchRequest::new("\"link up\" AND host:srv001.dc1.example.net");
     phrase.limit = 100;
-    timed(&store, "phrase + host, newest 100", &phrase);
+    timed(store, "phrase + host, newest 100", &phrase);
     let all = SearchRequest::new("");
-    timed(&store, "everything, newest 100 + total", &all);
+    timed(store, "everything, newest 100 + total", &all);
     let mut hist = SearchRequest::new("");
     hist.from = Some(now - 24 * 3600 * 1_000_000_000);
     hist.to = Some(now);
     hist.histogram = Some(HistogramInterval::Auto);
-    timed(&store, "24 h histogram (auto) + hits", &hist);
+    timed(store, "24 h histogram (auto) + hits", &hist);
     let mut top = SearchRequest::new("app:nginx");
     top.top = vec!["host".into(), "user".into()];
-    timed(&store, "top host,user of app:nginx", &top);
-
-    store.shutdown()?;
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
+    timed(store, "top host,user of app:nginx", &top);
 }

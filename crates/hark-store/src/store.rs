@@ -21,7 +21,7 @@ use crate::wal::{self, AppendRequest, Replay, WalWriter, WriterCtx, WriterMsg, r
 use crate::{StoreConfig, StoreError, StoreStats};
 
 /// Batches the indexer may have queued before the WAL writer waits for it.
-const INDEXER_QUEUE: usize = 64;
+const INDEXER_QUEUE: usize = 8;
 /// Batches kept for slow live-tail subscribers.
 const LIVE_QUEUE: usize = 1024;
 

@@ -9,7 +9,8 @@
 //!   RFC 3339; a missing year or zone comes from the receive time and the
 //!   input's default zone.
 //! * HOSTNAME is absent when the token after the timestamp is already a
-//!   tag (ends with `:` or holds `[pid]`).
+//!   tag (ends with `:` or holds `[pid]`; after a host, a plain word
+//!   followed by text is the tag too, as rsyslog and Vector read it).
 //! * A message starting with `%FAC-SEV-MNEMONIC:` (Cisco, ASA) gets those
 //!   as `cisco.*` fields; the facility stands in for a missing tag.
 //! * Structured data right after the tag (rsyslog's own messages) becomes
@@ -65,6 +66,15 @@ pub(crate) fn parse<'a>(b: &'a [u8], had_pri: bool, ctx: &ParseContext) -> Parse
         p.app = Some(&b[pos..pos + t.app_len]);
         p.procid = t.pid.map(|(start, len)| &b[pos + start..pos + start + len]);
         pos = skip_spaces(b, pos + t.len);
+    } else if p.host.is_some() && !is_mnemonic_start(&b[pos..]) {
+        // After a host, rsyslog (and Vector) end the tag at a space too:
+        // rsyslog's default forward format sends `host app text` for
+        // messages it received as RFC 5424.
+        let n = bare_tag_len(&b[pos..]);
+        if n > 0 {
+            p.app = Some(&b[pos..pos + n]);
+            pos = skip_spaces(b, pos + n);
+        }
     }
     let mut msg = &b[pos..];
     match msg.first() {
@@ -229,6 +239,22 @@ fn tag(b: &[u8]) -> Option<Tag> {
             len: close + 2,
         }),
         Some(_) => None,
+    }
+}
+
+/// Length of a colon-less tag at the front of `b`: a short word (no `:`,
+/// brackets or control bytes) followed by a space and more text; 0 when none.
+fn bare_tag_len(b: &[u8]) -> usize {
+    const MAX_BARE_TAG: usize = 48;
+    let n = b
+        .iter()
+        .take_while(|c| **c > b' ' && !matches!(c, b':' | b'[' | b']' | 0x7f))
+        .count();
+    let followed_by_text = b.get(n) == Some(&b' ') && b[n..].iter().any(|c| *c != b' ');
+    if (1..=MAX_BARE_TAG).contains(&n) && followed_by_text {
+        n
+    } else {
+        0
     }
 }
 

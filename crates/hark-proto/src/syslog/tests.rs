@@ -286,8 +286,20 @@ fn bsd_app_pid_tags() {
         Some("19939"),
         "authentication failure;",
     );
+    // As rsyslog and Vector read it: after the host, a space ends the tag too.
     let ev = parse("<166>Jul  6 20:33:28 ABC-1-234567 Some message here");
-    assert_header(&ev, Some("ABC-1-234567"), None, None, "Some message here");
+    assert_header(
+        &ev,
+        Some("ABC-1-234567"),
+        Some("Some"),
+        None,
+        "message here",
+    );
+    let ev = parse("<13>Nov 22 06:38:42 vm rstest hello 1");
+    assert_header(&ev, Some("vm"), Some("rstest"), None, "hello 1");
+    // A lone word after the host is the message, not a tag.
+    let ev = parse("<13>Nov 22 06:38:42 vm hello");
+    assert_header(&ev, Some("vm"), None, None, "hello");
 }
 
 #[test]

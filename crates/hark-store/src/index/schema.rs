@@ -6,8 +6,8 @@
 
 use tantivy::IndexSettings;
 use tantivy::schema::{
-    BytesOptions, DateOptions, DateTimePrecision, FAST, Field, INDEXED, IndexRecordOption,
-    JsonObjectOptions, NumericOptions, Schema, TextFieldIndexing, TextOptions,
+    BytesOptions, DateOptions, DateTimePrecision, Field, IndexRecordOption, JsonObjectOptions,
+    NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::tokenizer::RAW_TOKENIZER_NAME;
@@ -93,11 +93,16 @@ pub(crate) struct SchemaFields {
 /// Builds the schema every split uses.
 pub(crate) fn build_schema() -> (Schema, SchemaFields) {
     let mut b = Schema::builder();
-    let ts_opts = DateOptions::from(INDEXED | FAST).set_precision(DateTimePrecision::Nanoseconds);
+    let ts_opts = DateOptions::default()
+        .set_indexed()
+        .set_fast()
+        .set_precision(DateTimePrecision::Nanoseconds);
     let ts = b.add_date_field(names::TS, ts_opts);
     let received_at = b.add_date_field(
         names::RECEIVED_AT,
-        DateOptions::from(FAST).set_precision(DateTimePrecision::Microseconds),
+        DateOptions::default()
+            .set_fast()
+            .set_precision(DateTimePrecision::Microseconds),
     );
     let keyword = TextOptions::default()
         .set_indexing_options(
@@ -113,7 +118,10 @@ pub(crate) fn build_schema() -> (Schema, SchemaFields) {
     let msgid = b.add_text_field(names::MSGID, keyword.clone());
     let facility = b.add_text_field(names::FACILITY, keyword.clone());
     let severity = b.add_text_field(names::SEVERITY, keyword.clone());
-    let severity_code = b.add_u64_field(names::SEVERITY_CODE, NumericOptions::from(INDEXED | FAST));
+    let severity_code = b.add_u64_field(
+        names::SEVERITY_CODE,
+        NumericOptions::default().set_indexed().set_fast(),
+    );
     let message = b.add_text_field(
         names::MESSAGE,
         TextOptions::default().set_indexing_options(
@@ -137,9 +145,10 @@ pub(crate) fn build_schema() -> (Schema, SchemaFields) {
             .set_fast(RAW_TOKENIZER_NAME)
             .set_expand_dots_enabled(),
     );
-    let truncated = b.add_bool_field(names::TRUNCATED, NumericOptions::from(INDEXED));
-    let parse_error = b.add_bool_field(names::PARSE_ERROR, NumericOptions::from(INDEXED));
-    let seq = b.add_u64_field(names::SEQ, NumericOptions::from(FAST));
+    let flag = NumericOptions::default().set_indexed();
+    let truncated = b.add_bool_field(names::TRUNCATED, flag.clone());
+    let parse_error = b.add_bool_field(names::PARSE_ERROR, flag);
+    let seq = b.add_u64_field(names::SEQ, NumericOptions::default().set_fast());
     let event = b.add_bytes_field(names::EVENT, BytesOptions::default().set_stored());
     let schema = b.build();
     let fields = SchemaFields {
@@ -168,9 +177,17 @@ pub(crate) fn build_schema() -> (Schema, SchemaFields) {
 pub(crate) fn index_settings() -> IndexSettings {
     IndexSettings {
         docstore_compression: Compressor::Zstd(ZstdCompressor {
-            compression_level: Some(3),
+            compression_level: Some(
+                std::env::var("HARK_ZSTD")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(3),
+            ),
         }),
-        docstore_blocksize: DOCSTORE_BLOCK_BYTES,
+        docstore_blocksize: std::env::var("HARK_BLOCK")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(DOCSTORE_BLOCK_BYTES),
         ..IndexSettings::default()
     }
 }

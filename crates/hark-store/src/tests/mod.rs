@@ -110,3 +110,40 @@ pub(crate) fn wait_settled(store: &Store) {
             .all(|s| !s.manifest().sealed || s.is_settled())
     });
 }
+
+#[test]
+#[ignore]
+fn space_usage_probe() {
+    for entry in std::fs::read_dir("/tmp/hark-keep/index").unwrap() {
+        let dir = entry.unwrap().path();
+        let index = tantivy::Index::open_in_dir(&dir).unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let usage = searcher.space_usage().unwrap();
+        println!("segments {}", searcher.segment_readers().len());
+        let mut per_field: std::collections::BTreeMap<String, [u64; 6]> = Default::default();
+        for seg in usage.segments() {
+            for (i, part) in [
+                seg.termdict(),
+                seg.postings(),
+                seg.positions(),
+                seg.fast_fields(),
+                seg.fieldnorms(),
+            ]
+            .iter()
+            .enumerate()
+            {
+                for fu in part.fields() {
+                    per_field.entry(fu.field_name().to_string()).or_default()[i] +=
+                        fu.total().get_bytes();
+                }
+            }
+            per_field.entry("_store".into()).or_default()[5] += seg.store().total().get_bytes();
+        }
+        for (f, v) in per_field {
+            println!(
+                "{f:>14}: term {:>10} post {:>10} pos {:>10} fast {:>10} norms {:>8} store {:>10}",
+                v[0], v[1], v[2], v[3], v[4], v[5]
+            );
+        }
+    }
+}

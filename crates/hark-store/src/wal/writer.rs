@@ -21,7 +21,7 @@ use crate::telemetry;
 use crate::{FsyncPolicy, StoreError};
 
 /// Most events written in one group before acknowledging.
-const MAX_GROUP_EVENTS: usize = 65_536;
+const MAX_GROUP_EVENTS: usize = 16_384;
 /// How often an idle writer looks for segments it may delete.
 const IDLE_TICK: Duration = Duration::from_secs(1);
 
