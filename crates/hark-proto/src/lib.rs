@@ -7,8 +7,12 @@
 //! * [`syslog`]: [`parse_syslog`], one lenient parser for RFC 5424 and
 //!   RFC 3164 with the variants real senders produce, into a
 //!   [`hark_event::Event`].
+//! * [`relp`]: RELP frames, the server side of a session as a state
+//!   machine, and replies kept in receive order until messages are durable.
+//! * [`lumberjack`]: Beats (Lumberjack v2, and v1) frames with bounded zlib
+//!   inflation, window/ack bookkeeping, and Beats JSON into events.
 //!
-//! A listener chains the two:
+//! A syslog listener chains [`framing`] and [`syslog`]:
 //!
 //! ```
 //! use bytes::BytesMut;
@@ -30,6 +34,7 @@ pub mod framing;
 pub mod gelf;
 pub mod lumberjack;
 pub mod relp;
+pub mod snmp;
 pub mod syslog;
 
 pub use framing::{Frame, FramingError, SyslogFramer, split_datagram, write_octet_counted};

@@ -217,7 +217,7 @@ fn body(header: usize, len: u32, max: usize) -> Result<Range<usize>, LumberjackE
             max,
         });
     }
-    Ok(header..header + len_usize)
+    Ok(header..header.saturating_add(len_usize))
 }
 
 /// Reads the frame at the front of `input`: the frame and its length, or

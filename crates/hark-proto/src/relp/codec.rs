@@ -207,7 +207,7 @@ struct Header {
 /// use tokio_util::codec::Decoder;
 ///
 /// let mut codec = RelpCodec::default();
-/// let mut buf = BytesMut::from(&b"2 syslog 9 <13>hello\n\n4 close 0\n"[..]);
+/// let mut buf = BytesMut::from(&b"2 syslog 10 <13>hello\n\n4 close 0\n"[..]);
 /// let frame = codec.decode(&mut buf).unwrap().unwrap();
 /// assert_eq!((frame.txnr, frame.command), (2, Command::Syslog));
 /// assert_eq!(&frame.data[..], b"<13>hello\n");

@@ -206,17 +206,15 @@ impl RelpSession {
             Ok(o) => o,
             Err(e) => return self.close_with(error_reply(txnr, &e.to_string())),
         };
-        let mut version = RELP_VERSION;
         let mut syslog = false;
         for offer in &offers {
+            let numeric = |v: &String| v.parse::<u32>().is_ok();
             match offer.name.as_str() {
-                "relp_version" => match offer.values.first().and_then(|v| v.parse::<u32>().ok()) {
-                    Some(v) => version = v.min(RELP_VERSION),
-                    None => {
-                        let text = OfferError::BadVersion.to_string();
-                        return self.close_with(error_reply(txnr, &text));
-                    }
-                },
+                // The session speaks the lower of the two versions, and ours (0) is the lowest.
+                "relp_version" if !offer.values.first().is_some_and(numeric) => {
+                    let text = OfferError::BadVersion.to_string();
+                    return self.close_with(error_reply(txnr, &text));
+                }
                 "commands" => syslog |= offer.values.iter().any(|v| v == "syslog"),
                 // relp_software and unknown offers are ignored, as librelp does.
                 _ => {}
@@ -230,7 +228,7 @@ impl RelpSession {
         }
         self.state = State::Open;
         let offers = format!(
-            "relp_version={version}\nrelp_software={}\ncommands=syslog",
+            "relp_version={RELP_VERSION}\nrelp_software={}\ncommands=syslog",
             self.software
         );
         Action::Reply(rsp(txnr, 200, "OK", Some(offers.as_bytes())))

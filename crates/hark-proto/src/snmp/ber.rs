@@ -54,16 +54,20 @@ impl<'a> Reader<'a> {
             .ok_or(SnmpError::Truncated { what })?;
         let (len, body) = match first {
             0..0x80 => (usize::from(first), after_len),
-            // 0x80 is the indefinite form, which SNMP forbids; five or more length bytes are absurd.
+            // The indefinite form, which SNMP forbids.
+            0x80 => return Err(SnmpError::BadLength { what }),
             0x81..=0x84 => {
                 let n = usize::from(first & 0x7f);
                 if after_len.len() < n {
                     return Err(SnmpError::Truncated { what });
                 }
                 let (bytes, body) = after_len.split_at(n);
-                let len = bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+                let len = bytes
+                    .iter()
+                    .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
                 (len, body)
             }
+            // Five or more length bytes: no datagram is that long.
             _ => return Err(SnmpError::BadLength { what }),
         };
         if body.len() < len {
@@ -75,7 +79,11 @@ impl<'a> Reader<'a> {
     }
 
     /// The contents of the next TLV, which must have tag `expected`.
-    pub(crate) fn expect(&mut self, expected: u8, what: &'static str) -> Result<&'a [u8], SnmpError> {
+    pub(crate) fn expect(
+        &mut self,
+        expected: u8,
+        what: &'static str,
+    ) -> Result<&'a [u8], SnmpError> {
         let (found, contents) = self.any(what)?;
         if found != expected {
             return Err(SnmpError::UnexpectedTag {
@@ -115,7 +123,9 @@ pub(crate) fn unsigned(c: &[u8], bytes: usize, what: &'static str) -> Result<u64
     if significant.len() > bytes {
         return Err(SnmpError::BadInteger { what });
     }
-    Ok(significant.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
+    Ok(significant
+        .iter()
+        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
 }
 
 /// An OBJECT IDENTIFIER's contents.
@@ -229,7 +239,11 @@ mod tests {
         assert_eq!(integer(&[0xff], "x").unwrap(), -1);
         assert_eq!(integer(&[0x00, 0xff], "x").unwrap(), 255);
         assert_eq!(integer(&[0x80, 0, 0, 0], "x").unwrap(), i64::from(i32::MIN));
-        assert_eq!(integer(&[0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], "x").is_err(), true);
+        assert!(integer(&[0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], "x").is_err());
+        assert_eq!(
+            integer(&[0, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], "x").unwrap(),
+            i64::MAX
+        );
         assert!(integer(&[], "x").is_err());
         assert!(integer(&[0; 10], "x").is_err());
         for v in [0, 1, -1, 127, 128, -128, -129, 255, 256, i64::MAX, i64::MIN] {
@@ -241,11 +255,20 @@ mod tests {
 
     #[test]
     fn unsigned_values_tolerate_a_missing_sign_byte() {
-        assert_eq!(unsigned(&[0xff, 0xff, 0xff, 0xff], 4, "x").unwrap(), 4_294_967_295);
-        assert_eq!(unsigned(&[0, 0xff, 0xff, 0xff, 0xff], 4, "x").unwrap(), 4_294_967_295);
+        assert_eq!(
+            unsigned(&[0xff, 0xff, 0xff, 0xff], 4, "x").unwrap(),
+            4_294_967_295
+        );
+        assert_eq!(
+            unsigned(&[0, 0xff, 0xff, 0xff, 0xff], 4, "x").unwrap(),
+            4_294_967_295
+        );
         assert!(unsigned(&[1, 0, 0, 0, 0], 4, "x").is_err());
         assert_eq!(unsigned(&[0, 0], 4, "x").unwrap(), 0);
-        assert_eq!(unsigned_contents(4_294_967_295), [0, 0xff, 0xff, 0xff, 0xff]);
+        assert_eq!(
+            unsigned_contents(4_294_967_295),
+            [0, 0xff, 0xff, 0xff, 0xff]
+        );
         assert_eq!(unsigned_contents(0), [0]);
         assert_eq!(unsigned_contents(u64::MAX).len(), 9);
     }
@@ -254,7 +277,10 @@ mod tests {
     fn oids_decode_and_encode() {
         let o = oid(&[0x2b, 0x06, 0x01, 0x04, 0x01, 0xbf, 0x08, 0x02, 0x03], "x").unwrap();
         assert_eq!(o.to_string(), "1.3.6.1.4.1.8072.2.3");
-        assert_eq!(oid_contents(&o), [0x2b, 0x06, 0x01, 0x04, 0x01, 0xbf, 0x08, 0x02, 0x03]);
+        assert_eq!(
+            oid_contents(&o),
+            [0x2b, 0x06, 0x01, 0x04, 0x01, 0xbf, 0x08, 0x02, 0x03]
+        );
         let big: Oid = "2.999.4294967295".parse().unwrap();
         assert_eq!(oid(&oid_contents(&big), "x").unwrap(), big);
         assert!(oid(&[], "x").is_err());
@@ -273,11 +299,26 @@ mod tests {
         let mut r = Reader::new(&out);
         assert_eq!(r.expect(4, "x").unwrap().len(), 200);
         assert!(r.is_empty());
-        assert!(matches!(Reader::new(&[4, 0x80, 0, 0]).any("x"), Err(SnmpError::BadLength { .. })));
-        assert!(matches!(Reader::new(&[4, 0x85, 0, 0, 0, 0, 1, 0]).any("x"), Err(SnmpError::BadLength { .. })));
-        assert!(matches!(Reader::new(&[4, 0x82, 0x01]).any("x"), Err(SnmpError::Truncated { .. })));
-        assert!(matches!(Reader::new(&[4, 0x84, 0xff, 0xff, 0xff, 0xff]).any("x"), Err(SnmpError::Truncated { .. })));
+        assert!(matches!(
+            Reader::new(&[4, 0x80, 0, 0]).any("x"),
+            Err(SnmpError::BadLength { .. })
+        ));
+        assert!(matches!(
+            Reader::new(&[4, 0x85, 0, 0, 0, 0, 1, 0]).any("x"),
+            Err(SnmpError::BadLength { .. })
+        ));
+        assert!(matches!(
+            Reader::new(&[4, 0x82, 0x01]).any("x"),
+            Err(SnmpError::Truncated { .. })
+        ));
+        assert!(matches!(
+            Reader::new(&[4, 0x84, 0xff, 0xff, 0xff, 0xff]).any("x"),
+            Err(SnmpError::Truncated { .. })
+        ));
         // A non-minimal long form is accepted, as agents send it.
-        assert_eq!(Reader::new(&[4, 0x82, 0, 1, 9]).any("x").unwrap(), (4, &[9][..]));
+        assert_eq!(
+            Reader::new(&[4, 0x82, 0, 1, 9]).any("x").unwrap(),
+            (4, &[9][..])
+        );
     }
 }
