@@ -65,6 +65,18 @@ cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 # A /proc/PID/status value in kB (VmRSS, VmHWM).
 status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 
+# Bytes under a directory once they stop changing (merges finished), at most a minute.
+settled_size() {
+  local prev=-1 cur
+  for _ in $(seq 1 30); do
+    sleep 2
+    cur=$(du -sb "$1" | cut -f1)
+    [ "$cur" = "$prev" ] && break
+    prev=$cur
+  done
+  echo "$cur"
+}
+
 wait_port() {
   for _ in $(seq 1 200); do
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
@@ -158,7 +170,7 @@ run_one() {
     *) echo "unknown receiver $name" >&2; return 2 ;;
   esac
   sleep 2
-  local idle_kb cpu0 cpu1 t_end out rate count kept after hwm disk="" idle_after_kb=""
+  local idle_kb cpu0 cpu1 t_end out rate count size kept kept_json after hwm disk="" idle_after_kb=""
   idle_kb=$(status_kb "$pid" VmRSS)
   cpu0=$(cpu_ticks "$pid")
   echo "[$name run $run] load: ${duration}s, uptime load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
@@ -167,6 +179,7 @@ run_one() {
   t_end=$(date +%s.%N)
   rate=$(sed -n 's/.*average rate = \([0-9.]*\) msg\/sec.*/\1/p' <<<"$out" | tail -1)
   count=$(sed -n 's/.*average rate = .*count=\([0-9]*\).*/\1/p' <<<"$out" | tail -1)
+  size=$(sed -n 's/.*average rate = .*msg size=\([0-9]*\).*/\1/p' <<<"$out" | tail -1)
   if [ -z "$count" ]; then
     echo "loggen said: $out" >&2
     stop_receiver
@@ -183,8 +196,7 @@ run_one() {
   after=$(jq -r .after_end_s <<<"$kept_json")
   if [ "$name" = hark ]; then
     # Let the last merges finish before measuring the data directory.
-    sleep 10
-    disk=$(du -sb "$dir/data" | cut -f1)
+    disk=$(settled_size "$dir/data")
     idle_after_kb=$(status_kb "$pid" VmRSS)
     hwm=$(status_kb "$pid" VmHWM)
   fi
@@ -192,7 +204,7 @@ run_one() {
   jq -nc --arg receiver "$name" --argjson run "$run" --argjson duration "$duration" \
     --argjson rate "$rate" --argjson sent "$count" --argjson kept "$kept" \
     --argjson after "$after" --argjson cpu_ticks "$((cpu1 - cpu0))" --argjson clk "$clk" \
-    --argjson hwm_kb "$hwm" --argjson idle_kb "$idle_kb" \
+    --argjson size "${size:-200}" --argjson hwm_kb "$hwm" --argjson idle_kb "$idle_kb" \
     --arg idle_after_kb "$idle_after_kb" --arg disk "$disk" \
     '{receiver: $receiver, run: $run, duration: $duration, loggen_rate: $rate, sent: $sent, kept: $kept,
       kept_after_end_s: $after, cpu_s: ($cpu_ticks / $clk),
@@ -200,7 +212,8 @@ run_one() {
       peak_rss_mib: ($hwm_kb / 1024), idle_rss_mib: ($idle_kb / 1024),
       idle_after_rss_mib: (if $idle_after_kb == "" then null else ($idle_after_kb | tonumber) / 1024 end),
       disk_bytes: (if $disk == "" then null else ($disk | tonumber) end),
-      raw_bytes: ($sent * 200)}' >>"$results"
+      msg_bytes: $size, raw_bytes: ($sent * $size),
+      disk_ratio: (if $disk == "" then null else ($disk | tonumber) / ($sent * $size) end)}' >>"$results"
   tail -1 "$results" >&2
   rm -rf "$dir"
 }
@@ -225,7 +238,7 @@ def row(r):
             f"{f(r['cpu_us_per_msg'], 2)} | {f(r['peak_rss_mib'])} | "
             f"{f(r['idle_rss_mib']) if hark else '–'} / {f(r['idle_after_rss_mib'])} | "
             f"{f(r['kept_after_end_s'], 2) if hark else '(' + f(r['kept_after_end_s'], 2) + ')'} | "
-            f"{f(r['disk_bytes'] / r['raw_bytes'], 3) if r['disk_bytes'] else '–'} |")
+            f"{f(r.get('disk_ratio'), 3) if r.get('disk_ratio') else '–'} |")
 head = ("| receiver | run | loggen msg/s | sent | kept | CPU µs/msg | peak RSS MiB | idle RSS MiB before / after | "
         "s from end of load to all kept (Hark: searchable) | disk / raw |\n|---|---|---|---|---|---|---|---|---|---|")
 print(head)

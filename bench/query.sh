@@ -87,8 +87,14 @@ t_indexed=$(date +%s.%N)
 cpu1=$(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')
 clk=$(getconf CLK_TCK)
 echo "load: $load; searchable: $kept" >&2
-sleep 10
-disk=$(du -sb "$work/data" | cut -f1)
+# Bytes once merges have finished (the size stops changing), at most two minutes.
+prev=-1
+for _ in $(seq 1 60); do
+  sleep 2
+  disk=$(du -sb "$work/data" | cut -f1)
+  [ "$disk" = "$prev" ] && break
+  prev=$disk
+done
 wal=$(du -sb "$work/data/wal" 2>/dev/null | cut -f1 || echo 0)
 hwm=$(awk '$1 == "VmHWM:" {print $2}' "/proc/$pid/status")
 rss=$(awk '$1 == "VmRSS:" {print $2}' "/proc/$pid/status")

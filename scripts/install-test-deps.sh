@@ -5,13 +5,15 @@
 # unpacked when it is missing. Must run as root (CI does).
 #
 # - logger (bsdutils), rsyslogd with its TLS (gtls) and RELP modules;
+# - net-snmp's snmptrap and snmpinform (snmp);
+# - Python senders for Beats (pylogbeat, python-logstash-async) and GELF (graypy);
 # - loggen, taken from the syslog-ng-core package without installing it,
 #   because syslog-ng-core and rsyslog conflict as installed packages
 #   (both provide system-log-daemon). Its runtime libraries are installed.
 set -euo pipefail
 
 SNG_ROOT=/opt/hark-peers/syslog-ng
-PACKAGES=(bsdutils rsyslog rsyslog-gnutls rsyslog-relp nftables iptables procps iproute2)
+PACKAGES=(bsdutils rsyslog rsyslog-gnutls rsyslog-relp snmp python3-pip nftables iptables procps iproute2)
 
 log() { printf '== %s\n' "$*"; }
 
@@ -58,6 +60,13 @@ install_packages() {
 
 install_packages "${PACKAGES[@]}"
 
+if ! python3 -c 'import pylogbeat, logstash_async, graypy' 2>/dev/null; then
+    log "pip install pylogbeat python-logstash-async graypy"
+    # Debian 12 marks the system Python as externally managed.
+    as_root python3 -m pip install -q --break-system-packages pylogbeat python-logstash-async graypy \
+        || as_root python3 -m pip install -q pylogbeat python-logstash-async graypy
+fi
+
 # loggen: unpack syslog-ng-core beside the system, then install the libraries it links.
 if [ ! -x "$SNG_ROOT/usr/bin/loggen" ]; then
     apt_update_once
@@ -91,6 +100,8 @@ check() {
 }
 check logger logger --version
 check rsyslogd rsyslogd -v
+check snmptrap snmptrap --version
+check python python3 -c 'import pylogbeat, logstash_async, graypy'
 check loggen env LD_LIBRARY_PATH="$SNG_ROOT/usr/lib/syslog-ng" SYSLOGNG_PREFIX="$SNG_ROOT/usr" \
     "$SNG_ROOT/usr/bin/loggen" --help
 for m in lmnsd_gtls.so omrelp.so imudp.so imtcp.so; do

@@ -25,7 +25,7 @@ cargo build --release -p hark
 
 section "cargo test --release --workspace"
 # The end-to-end tests run target/release/hark built just above.
-export HARK_BIN="$root/target/release/hark"
+export HARK_BIN="${CARGO_TARGET_DIR:-$root/target}/release/hark"
 cargo test --release --workspace
 
 section "done"

@@ -29,7 +29,10 @@ impl Transport {
 
 struct InputSpec {
     name: String,
-    transport: Transport,
+    /// The `type` key.
+    kind: String,
+    /// Written as `transport` when set (syslog and gelf need it).
+    transport: Option<Transport>,
     port: u16,
     /// Extra `key = value` lines for this input's table.
     options: String,
@@ -57,6 +60,33 @@ impl HarkBuilder {
         };
         self.inputs.push(InputSpec {
             name: name.to_owned(),
+            kind: "syslog".to_owned(),
+            transport: Some(transport),
+            port,
+            options: options.to_owned(),
+        });
+        self
+    }
+
+    /// An input of another `kind` (`relp`, `beats`, `gelf`, `snmptrap`) on a
+    /// free port: a UDP port when `udp`, else TCP. `transport` is written only
+    /// when given (gelf needs it; relp and beats derive it).
+    pub fn typed_input(
+        mut self,
+        name: &str,
+        kind: &str,
+        transport: Option<Transport>,
+        udp: bool,
+        options: &str,
+    ) -> Self {
+        let port = if udp {
+            free_udp_port()
+        } else {
+            free_tcp_port()
+        };
+        self.inputs.push(InputSpec {
+            name: name.to_owned(),
+            kind: kind.to_owned(),
             transport,
             port,
             options: options.to_owned(),
@@ -117,11 +147,12 @@ impl HarkBuilder {
         for i in &self.inputs {
             let _ = writeln!(
                 toml,
-                "\n[inputs.{}]\ntype = \"syslog\"\ntransport = \"{}\"\nlisten = \"127.0.0.1:{}\"",
-                i.name,
-                i.transport.name(),
-                i.port
+                "\n[inputs.{}]\ntype = \"{}\"\nlisten = \"127.0.0.1:{}\"",
+                i.name, i.kind, i.port
             );
+            if let Some(t) = i.transport {
+                let _ = writeln!(toml, "transport = \"{}\"", t.name());
+            }
             if !i.options.is_empty() {
                 let _ = writeln!(toml, "{}", i.options.trim_end());
             }

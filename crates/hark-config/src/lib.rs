@@ -64,12 +64,37 @@ impl Default for HttpConfig {
 pub enum InputType {
     /// Syslog (RFC 5424 / RFC 3164) over UDP, TCP or TLS.
     Syslog,
+    /// RELP (rsyslog's acknowledged protocol) over TCP, or TLS when `tls_cert` is set.
+    Relp,
+    /// Beats / Lumberjack v2 (Filebeat, Winlogbeat) over TCP, or TLS when `tls_cert` is set.
+    Beats,
+    /// GELF (Graylog Extended Log Format) over UDP (chunked, compressed) or TCP.
+    Gelf,
+    /// SNMP v1/v2c traps and informs over UDP.
+    Snmptrap,
 }
 
 impl InputType {
     /// Every variant, for code that must cover them all (the communication
     /// matrix's tests); add a new variant here too.
-    pub const ALL: &[InputType] = &[InputType::Syslog];
+    pub const ALL: &[InputType] = &[
+        InputType::Syslog,
+        InputType::Relp,
+        InputType::Beats,
+        InputType::Gelf,
+        InputType::Snmptrap,
+    ];
+
+    /// The name used for `type` in the configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            InputType::Syslog => "syslog",
+            InputType::Relp => "relp",
+            InputType::Beats => "beats",
+            InputType::Gelf => "gelf",
+            InputType::Snmptrap => "snmptrap",
+        }
+    }
 }
 
 /// The transport of an input.
@@ -96,13 +121,17 @@ impl Transport {
 }
 
 /// One named input.
+///
+/// `transport` is written in the file for `syslog` (`udp`, `tcp`, `tls`) and
+/// `gelf` (`udp`, `tcp`). For `relp` and `beats` it is derived: TLS from the
+/// first byte when `tls_cert` is set, plain TCP otherwise. `snmptrap` is
+/// always UDP.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawInputConfig")]
 pub struct InputConfig {
     /// Protocol.
-    #[serde(rename = "type")]
     pub kind: InputType,
-    /// Transport.
+    /// The effective transport.
     pub transport: Transport,
     /// Address to listen on.
     pub listen: SocketAddr,
@@ -125,8 +154,104 @@ pub struct InputConfig {
     #[serde(default = "default_recv_buffer")]
     pub recv_buffer: ByteSize,
     /// UTC offset for timestamps that carry none, like `+01:00` (default UTC).
-    #[serde(default)]
     pub timezone: Option<String>,
+    /// `snmptrap`: the communities accepted; traps with another are counted and dropped.
+    pub communities: Vec<String>,
+    /// `snmptrap`: whether the community string is stored with the event.
+    pub store_community: bool,
+}
+
+/// An input table as written, before the transport is derived.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInputConfig {
+    #[serde(rename = "type")]
+    kind: InputType,
+    transport: Option<Transport>,
+    listen: SocketAddr,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_client_ca: Option<PathBuf>,
+    #[serde(default = "default_max_message_size")]
+    max_message_size: ByteSize,
+    #[serde(default = "default_max_connections")]
+    max_connections: usize,
+    #[serde(default = "default_idle_timeout")]
+    idle_timeout: HumanDuration,
+    #[serde(default = "default_recv_buffer")]
+    recv_buffer: ByteSize,
+    #[serde(default)]
+    timezone: Option<String>,
+    communities: Option<Vec<String>>,
+    store_community: Option<bool>,
+}
+
+impl TryFrom<RawInputConfig> for InputConfig {
+    type Error = String;
+
+    fn try_from(raw: RawInputConfig) -> Result<Self, String> {
+        let kind = raw.kind;
+        let ty = kind.name();
+        let transport = match (kind, raw.transport) {
+            (InputType::Syslog, Some(t)) => t,
+            (InputType::Syslog, None) => {
+                return Err("a syslog input needs transport = \"udp\", \"tcp\" or \"tls\"".into());
+            }
+            (InputType::Gelf, Some(t @ (Transport::Udp | Transport::Tcp))) => t,
+            (InputType::Gelf, _) => {
+                return Err("a gelf input needs transport = \"udp\" or \"tcp\"".into());
+            }
+            (InputType::Relp | InputType::Beats, None) => {
+                if raw.tls_cert.is_some() {
+                    Transport::Tls
+                } else {
+                    Transport::Tcp
+                }
+            }
+            (InputType::Relp | InputType::Beats, Some(_)) => {
+                return Err(format!(
+                    "a {ty} input takes no transport: it is TCP, with TLS from the first byte \
+                     when tls_cert and tls_key are set; remove transport"
+                ));
+            }
+            (InputType::Snmptrap, None | Some(Transport::Udp)) => Transport::Udp,
+            (InputType::Snmptrap, Some(_)) => {
+                return Err(
+                    "a snmptrap input is UDP only; remove transport or set transport = \"udp\""
+                        .into(),
+                );
+            }
+        };
+        if kind != InputType::Snmptrap
+            && (raw.communities.is_some() || raw.store_community.is_some())
+        {
+            return Err(format!(
+                "communities and store_community only apply to type = \"snmptrap\", not {ty}"
+            ));
+        }
+        let communities = raw.communities.unwrap_or_else(|| vec!["public".to_owned()]);
+        if communities.is_empty() {
+            return Err(
+                "communities must name at least one community, e.g. communities = [\"public\"]"
+                    .into(),
+            );
+        }
+        Ok(InputConfig {
+            kind,
+            transport,
+            listen: raw.listen,
+            tls_cert: raw.tls_cert,
+            tls_key: raw.tls_key,
+            tls_client_ca: raw.tls_client_ca,
+            max_message_size: raw.max_message_size,
+            max_connections: raw.max_connections,
+            idle_timeout: raw.idle_timeout,
+            recv_buffer: raw.recv_buffer,
+            timezone: raw.timezone,
+            communities,
+            store_community: raw.store_community.unwrap_or(false),
+        })
+    }
 }
 
 /// When the write-ahead log is fsynced.
@@ -210,9 +335,9 @@ fn default_index_threads() -> usize {
     2
 }
 
-fn syslog_input(transport: Transport, port: u16) -> InputConfig {
+fn default_input(kind: InputType, transport: Transport, port: u16) -> InputConfig {
     InputConfig {
-        kind: InputType::Syslog,
+        kind,
         transport,
         listen: SocketAddr::from(([0, 0, 0, 0], port)),
         tls_cert: None,
@@ -223,13 +348,41 @@ fn syslog_input(transport: Transport, port: u16) -> InputConfig {
         idle_timeout: default_idle_timeout(),
         recv_buffer: default_recv_buffer(),
         timezone: None,
+        communities: vec!["public".to_owned()],
+        store_community: false,
     }
 }
 
 fn default_inputs() -> BTreeMap<String, InputConfig> {
     BTreeMap::from([
-        ("syslog_udp".to_owned(), syslog_input(Transport::Udp, 10514)),
-        ("syslog_tcp".to_owned(), syslog_input(Transport::Tcp, 10514)),
+        (
+            "syslog_udp".to_owned(),
+            default_input(InputType::Syslog, Transport::Udp, 10514),
+        ),
+        (
+            "syslog_tcp".to_owned(),
+            default_input(InputType::Syslog, Transport::Tcp, 10514),
+        ),
+        (
+            "relp".to_owned(),
+            default_input(InputType::Relp, Transport::Tcp, 20514),
+        ),
+        (
+            "beats".to_owned(),
+            default_input(InputType::Beats, Transport::Tcp, 5044),
+        ),
+        (
+            "gelf_udp".to_owned(),
+            default_input(InputType::Gelf, Transport::Udp, 12201),
+        ),
+        (
+            "gelf_tcp".to_owned(),
+            default_input(InputType::Gelf, Transport::Tcp, 12201),
+        ),
+        (
+            "snmptrap".to_owned(),
+            default_input(InputType::Snmptrap, Transport::Udp, 10162),
+        ),
     ])
 }
 
@@ -334,11 +487,19 @@ impl Config {
                         ("tls_client_ca", input.tls_client_ca.is_some()),
                     ] {
                         if set {
+                            let fix = match input.kind {
+                                InputType::Relp | InputType::Beats => {
+                                    "set tls_cert and tls_key too (TLS is on when tls_cert is set)"
+                                }
+                                InputType::Gelf | InputType::Snmptrap => {
+                                    "TLS is not supported here"
+                                }
+                                InputType::Syslog => "set transport = \"tls\"",
+                            };
                             return Err((
                                 key(k),
                                 format!(
-                                    "input `{name}`: {k} only applies to transport = \"tls\"; \
-                                     set transport = \"tls\" or remove {k}"
+                                    "input `{name}`: {k} only applies to TLS; {fix} or remove {k}"
                                 ),
                             ));
                         }

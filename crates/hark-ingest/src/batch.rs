@@ -47,11 +47,27 @@ impl Batch {
         self.events.push(ev);
     }
 
+    /// Adds an event built by a protocol's own mapper.
+    pub fn push_event(&mut self, ev: Event) {
+        if ev.truncated {
+            self.truncated += 1;
+        }
+        if ev.parse_error.is_some() {
+            self.parse_errors += 1;
+        }
+        self.events.push(ev);
+    }
+
     /// Appends the batch to the store (awaiting queue space: back-pressure) and
     /// counts it. Returns false when the store is closed.
     pub async fn flush(&mut self, ctx: &InputContext) -> bool {
+        !matches!(self.submit(ctx).await, Submitted::Closed)
+    }
+
+    /// Like [`Batch::flush`], keeping the ticket that says when the events are durable.
+    pub async fn submit(&mut self, ctx: &InputContext) -> Submitted {
         if self.events.is_empty() {
-            return true;
+            return Submitted::Empty;
         }
         let n = self.events.len() as u64;
         let events = std::mem::replace(&mut self.events, Vec::with_capacity(64));
@@ -65,12 +81,22 @@ impl Batch {
         self.parse_errors = 0;
         self.truncated = 0;
         match ctx.store.append(events).await {
-            Ok(_ticket) => true,
+            Ok(ticket) => Submitted::Ticket(ticket),
             Err(e) => {
                 telemetry::dropped(&ctx.name, "store_closed", n);
                 tracing::warn!(input = %ctx.name, "store refused {n} events: {e}");
-                false
+                Submitted::Closed
             }
         }
     }
+}
+
+/// The outcome of [`Batch::submit`].
+pub(crate) enum Submitted {
+    /// Nothing to append.
+    Empty,
+    /// Appended; the ticket resolves once the events are durable.
+    Ticket(hark_store::Ticket),
+    /// The store is closed; the events were dropped and counted.
+    Closed,
 }

@@ -1,6 +1,9 @@
-//! Hark's listeners.
+//! Hark's listeners: syslog (UDP, TCP, TLS), RELP and Beats (TCP or TLS,
+//! acknowledged once durable), GELF (UDP or TCP) and SNMP traps (UDP).
 //!
-//! An input owns one socket and one protocol. It turns bytes into frames
+//! An input owns one socket and one protocol. Stream inputs share the accept
+//! loop, connection limit and TLS handshake (`stream`); each protocol
+//! supplies the handler of one connection. It turns bytes into frames
 //! (`hark-proto` codecs), frames into [`hark_event::Event`]s, and hands them to
 //! the store in batches. It never writes storage itself. Back-pressure: an
 //! input awaits [`hark_store::Store::append`], whose queue is bounded, so a
@@ -19,7 +22,12 @@
 //! ```
 
 mod batch;
+mod beats;
+mod gelf;
+mod relp;
+mod snmp;
 mod stream;
+mod syslog_tcp;
 mod tls;
 mod udp;
 
@@ -55,6 +63,40 @@ pub enum IngestError {
         /// What is wrong.
         message: String,
     },
+}
+
+/// Binds a TCP listener (with TLS when the input's transport is `tls`) and
+/// spawns the shared accept loop with the protocol's handler.
+async fn spawn_stream<H: stream::Handler>(
+    name: &str,
+    cfg: &InputConfig,
+    ctx: InputContext,
+    handler: H,
+) -> Result<(SocketAddr, JoinHandle<()>), IngestError> {
+    let bind_err = |source| IngestError::Bind {
+        input: name.to_owned(),
+        addr: cfg.listen,
+        source,
+    };
+    let acceptor = match cfg.transport {
+        Transport::Tls => Some(tls::acceptor(cfg).map_err(|message| IngestError::Tls {
+            input: name.to_owned(),
+            message,
+        })?),
+        Transport::Tcp | Transport::Udp => None,
+    };
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .map_err(bind_err)?;
+    let addr = listener.local_addr().map_err(bind_err)?;
+    let limits = stream::Limits {
+        max_connections: cfg.max_connections,
+        idle_timeout: cfg.idle_timeout.0,
+    };
+    Ok((
+        addr,
+        tokio::spawn(stream::run(listener, acceptor, limits, ctx, handler)),
+    ))
 }
 
 /// A started input.
@@ -129,26 +171,27 @@ pub async fn start(
             let addr = socket.local_addr().map_err(bind_err)?;
             (addr, tokio::spawn(udp::run(socket, ctx)))
         }
-        (InputType::Syslog, transport) => {
-            let acceptor = match transport {
-                Transport::Tls => Some(tls::acceptor(cfg).map_err(|message| IngestError::Tls {
-                    input: name.to_owned(),
-                    message,
-                })?),
-                _ => None,
+        (InputType::Syslog, _) => spawn_stream(name, cfg, ctx, syslog_tcp::SyslogStream).await?,
+        (InputType::Relp, _) => spawn_stream(name, cfg, ctx, relp::Relp).await?,
+        (InputType::Beats, _) => spawn_stream(name, cfg, ctx, beats::Beats).await?,
+        (InputType::Gelf, Transport::Udp) => {
+            let socket = udp::bind(cfg.listen, cfg.recv_buffer.0).map_err(bind_err)?;
+            let addr = socket.local_addr().map_err(bind_err)?;
+            (addr, tokio::spawn(gelf::run_udp(socket, ctx)))
+        }
+        (InputType::Gelf, _) => spawn_stream(name, cfg, ctx, gelf::GelfTcp).await?,
+        (InputType::Snmptrap, _) => {
+            let socket = udp::bind(cfg.listen, cfg.recv_buffer.0).map_err(bind_err)?;
+            let addr = socket.local_addr().map_err(bind_err)?;
+            let opts = snmp::TrapOptions {
+                communities: cfg
+                    .communities
+                    .iter()
+                    .map(|c| c.as_bytes().to_vec())
+                    .collect(),
+                store_community: cfg.store_community,
             };
-            let listener = tokio::net::TcpListener::bind(cfg.listen)
-                .await
-                .map_err(bind_err)?;
-            let addr = listener.local_addr().map_err(bind_err)?;
-            let limits = stream::Limits {
-                max_connections: cfg.max_connections,
-                idle_timeout: cfg.idle_timeout.0,
-            };
-            (
-                addr,
-                tokio::spawn(stream::run(listener, acceptor, limits, ctx)),
-            )
+            (addr, tokio::spawn(snmp::run(socket, ctx, opts)))
         }
     };
     Ok(RunningInput {

@@ -1,20 +1,38 @@
-//! Syslog over TCP and TLS: RFC 6587 framing, detected per frame.
+//! What every stream input shares: TCP accept, the connection limit and the
+//! TLS handshake. Each protocol supplies a [`Handler`] that serves one
+//! established connection.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::BytesMut;
-use hark_proto::SyslogFramer;
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
-use tokio_util::codec::Decoder;
 use tokio_util::task::TaskTracker;
 
-use crate::batch::{Batch, MAX_BATCH};
 use crate::{InputContext, telemetry};
+
+/// A byte stream a handler serves: plain TCP or TLS.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Io for T {}
+
+/// One established connection, as a handler receives it.
+pub(crate) struct Conn {
+    /// The sender's address.
+    pub peer: SocketAddr,
+    /// Close after this long without a byte from the sender.
+    pub idle: Duration,
+    /// The input's shared state.
+    pub ctx: InputContext,
+}
+
+/// A protocol's side of a stream input: serves one connection to its end.
+pub(crate) trait Handler: Clone + Send + Sync + 'static {
+    /// Reads, answers and stores until EOF, an error, idleness or shutdown.
+    fn serve<S: Io>(&self, io: S, conn: Conn) -> impl Future<Output = ()> + Send;
+}
 
 /// Per-input connection limits.
 pub(crate) struct Limits {
@@ -24,15 +42,14 @@ pub(crate) struct Limits {
 
 /// How long a TLS client has to finish its handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Read buffer growth step.
-const READ_CHUNK: usize = 64 * 1024;
 
 /// Accepts connections until shutdown, then waits for every connection to drain.
-pub(crate) async fn run(
+pub(crate) async fn run<H: Handler>(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     limits: Limits,
     ctx: InputContext,
+    handler: H,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let tracker = TaskTracker::new();
@@ -61,9 +78,15 @@ pub(crate) async fn run(
         let ctx = ctx.clone();
         let tls = tls.clone();
         let idle = limits.idle_timeout;
+        let handler = handler.clone();
         tracker.spawn(async move {
             telemetry::connection(&ctx.name, 1);
-            serve_connection(tcp, tls, peer, idle, &ctx).await;
+            let conn = Conn {
+                peer,
+                idle,
+                ctx: ctx.clone(),
+            };
+            serve_connection(tcp, tls, conn, &handler).await;
             telemetry::connection(&ctx.name, -1);
             drop(slot);
         });
@@ -72,120 +95,29 @@ pub(crate) async fn run(
     tracker.wait().await;
 }
 
-async fn serve_connection(
+async fn serve_connection<H: Handler>(
     tcp: TcpStream,
     tls: Option<TlsAcceptor>,
-    peer: SocketAddr,
-    idle: Duration,
-    ctx: &InputContext,
+    conn: Conn,
+    handler: &H,
 ) {
-    match tls {
-        None => read_frames(tcp, peer, idle, ctx).await,
-        Some(acceptor) => {
-            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                Ok(Ok(stream)) => read_frames(stream, peer, idle, ctx).await,
-                Ok(Err(e)) => {
-                    telemetry::malformed_frame(&ctx.name);
-                    if ctx.log_limit.allow(peer.ip()) {
-                        tracing::warn!(input = %ctx.name, %peer, "TLS handshake failed: {e}");
-                    }
-                }
-                Err(_) => {
-                    if ctx.log_limit.allow(peer.ip()) {
-                        tracing::warn!(input = %ctx.name, %peer, "TLS handshake timed out");
-                    }
-                }
+    let Some(acceptor) = tls else {
+        handler.serve(tcp, conn).await;
+        return;
+    };
+    let (ctx, peer) = (&conn.ctx, conn.peer);
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+        Ok(Ok(stream)) => handler.serve(stream, conn).await,
+        Ok(Err(e)) => {
+            telemetry::malformed_frame(&ctx.name);
+            if ctx.log_limit.allow(peer.ip()) {
+                tracing::warn!(input = %ctx.name, %peer, "TLS handshake failed: {e}");
             }
         }
-    }
-}
-
-/// Reads, frames and parses until EOF, an error, idleness or shutdown.
-async fn read_frames<S: AsyncRead + Unpin>(
-    mut io: S,
-    peer: SocketAddr,
-    idle: Duration,
-    ctx: &InputContext,
-) {
-    let source = peer.to_string();
-    let mut framer = SyslogFramer::new(ctx.max_message);
-    let mut buf = BytesMut::with_capacity(READ_CHUNK);
-    let mut batch = Batch::new();
-    loop {
-        if !drain(&mut framer, &mut buf, &mut batch, &source, peer, ctx).await {
-            batch.flush(ctx).await;
-            return;
-        }
-        if !batch.flush(ctx).await {
-            return;
-        }
-        if buf.capacity() - buf.len() < READ_CHUNK / 4 {
-            buf.reserve(READ_CHUNK);
-        }
-        let read = tokio::select! {
-            _ = ctx.shutdown.cancelled() => {
-                if !buf.is_empty() {
-                    telemetry::dropped(&ctx.name, "shutdown", 1);
-                }
-                return;
-            }
-            r = tokio::time::timeout(idle, io.read_buf(&mut buf)) => r,
-        };
-        match read {
-            Ok(Ok(0)) => {
-                // EOF: a last frame without its trailer still counts.
-                match framer.decode_eof(&mut buf) {
-                    Ok(Some(frame)) => {
-                        batch.push_syslog(ctx, &source, &frame.bytes, frame.truncated)
-                    }
-                    Ok(None) => {}
-                    Err(e) => malformed(ctx, peer, &e),
-                }
-                batch.flush(ctx).await;
-                return;
-            }
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => {
-                tracing::debug!(input = %ctx.name, %peer, "read failed: {e}");
-                return;
-            }
-            Err(_) => {
-                tracing::debug!(input = %ctx.name, %peer, "closing idle connection");
-                return;
+        Err(_) => {
+            if ctx.log_limit.allow(peer.ip()) {
+                tracing::warn!(input = %ctx.name, %peer, "TLS handshake timed out");
             }
         }
-    }
-}
-
-/// Decodes every complete frame in `buf`. Returns false when the connection must close.
-async fn drain(
-    framer: &mut SyslogFramer,
-    buf: &mut BytesMut,
-    batch: &mut Batch,
-    source: &str,
-    peer: SocketAddr,
-    ctx: &InputContext,
-) -> bool {
-    loop {
-        match framer.decode(buf) {
-            Ok(Some(frame)) => {
-                batch.push_syslog(ctx, source, &frame.bytes, frame.truncated);
-                if batch.len() >= MAX_BATCH && !batch.flush(ctx).await {
-                    return false;
-                }
-            }
-            Ok(None) => return true,
-            Err(e) => {
-                malformed(ctx, peer, &e);
-                return false;
-            }
-        }
-    }
-}
-
-fn malformed(ctx: &InputContext, peer: SocketAddr, e: &hark_proto::FramingError) {
-    telemetry::malformed_frame(&ctx.name);
-    if ctx.log_limit.allow(peer.ip()) {
-        tracing::warn!(input = %ctx.name, %peer, "malformed frame, closing connection: {e}");
     }
 }

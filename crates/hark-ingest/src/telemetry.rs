@@ -4,9 +4,12 @@
 //! Metrics (Prometheus names):
 //! - `hark_events_received_total{input}`: events accepted from senders;
 //! - `hark_events_dropped_total{input,reason}`: events or frames lost, by reason
-//!   (`oversize`, `udp_overflow`, `shutdown`, `connection_limit`, `malformed`, `store_closed`);
+//!   (`oversize`, `udp_overflow`, `shutdown`, `connection_limit`, `malformed`, `store_closed`;
+//!   `gelf_incomplete` for chunked GELF messages that never completed; `community` and
+//!   `unsupported_version` for SNMP traps refused);
 //! - `hark_parse_errors_total{input}`: events stored with `parse_error` set;
-//! - `hark_malformed_frames_total{input}`: framing errors that closed a connection;
+//! - `hark_malformed_frames_total{input}`: framing or protocol errors (a stream
+//!   connection is closed; a datagram is dropped);
 //! - `hark_events_truncated_total{input}`: messages cut to the maximum size;
 //! - `hark_connections_active{input}` / `hark_connections_total{input}`.
 

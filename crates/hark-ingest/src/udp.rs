@@ -11,7 +11,7 @@ use crate::InputContext;
 use crate::batch::{Batch, MAX_BATCH};
 
 /// Largest datagram we read; anything over the input's maximum is cut and flagged.
-const DATAGRAM_BUF: usize = 65_536;
+pub(crate) const DATAGRAM_BUF: usize = 65_536;
 
 /// Binds a UDP socket with the asked receive buffer (the kernel may grant less).
 pub(crate) fn bind(addr: SocketAddr, recv_buffer: u64) -> io::Result<UdpSocket> {
@@ -71,7 +71,7 @@ fn push_datagram(ctx: &InputContext, batch: &mut Batch, data: &[u8], peer: Socke
 
 /// The kernel counts datagrams it dropped for a full receive buffer per
 /// socket in /proc/net/udp{,6}; export that as drops for this input.
-async fn watch_kernel_drops(addr: SocketAddr, ctx: InputContext) {
+pub(crate) async fn watch_kernel_drops(addr: SocketAddr, ctx: InputContext) {
     let counter = metrics::counter!(
         "hark_events_dropped_total",
         "input" => ctx.name.to_string(),

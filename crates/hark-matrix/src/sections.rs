@@ -67,6 +67,8 @@ pub fn input_flows(name: &str, input: &InputConfig) -> Vec<Flow> {
         idle_timeout: _,
         recv_buffer: _,
         timezone: _,
+        communities: _,
+        store_community: _,
     } = input;
     let component = format!("inputs.{name}");
     let (l4, security) = match transport {
@@ -75,16 +77,16 @@ pub fn input_flows(name: &str, input: &InputConfig) -> Vec<Flow> {
         hark_config::Transport::Tls if tls_client_ca.is_some() => (Transport::Tcp, Security::Mtls),
         hark_config::Transport::Tls => (Transport::Tcp, Security::Tls),
     };
-    match kind {
-        InputType::Syslog => vec![Flow::listener(
-            *listen,
-            l4,
-            "syslog",
-            security,
-            &component,
-            "syslog from network devices and servers",
-        )],
-    }
+    let (protocol, purpose) = match kind {
+        InputType::Syslog => ("syslog", "syslog from network devices and servers"),
+        InputType::Relp => ("relp", "RELP from rsyslog senders (acknowledged)"),
+        InputType::Beats => ("beats", "Beats/Lumberjack from Filebeat/Winlogbeat"),
+        InputType::Gelf => ("gelf", "GELF from applications"),
+        InputType::Snmptrap => ("snmptrap", "SNMP traps from network devices"),
+    };
+    vec![Flow::listener(
+        *listen, l4, protocol, security, &component, purpose,
+    )]
 }
 
 /// Storage is local files only; listed so a future remote store is not forgotten.

@@ -11,7 +11,11 @@ use hark_matrix::{Direction, Flow, PortSpec, Role, Security, Transport, matrix};
 /// this file from compiling until it is added here and to `InputType::ALL`.
 fn input_types() -> Vec<InputType> {
     let listed = |t: InputType| match t {
-        InputType::Syslog => InputType::ALL.contains(&InputType::Syslog),
+        InputType::Syslog
+        | InputType::Relp
+        | InputType::Beats
+        | InputType::Gelf
+        | InputType::Snmptrap => InputType::ALL.contains(&t),
     };
     for t in InputType::ALL {
         assert!(listed(*t));

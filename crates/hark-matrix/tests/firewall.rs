@@ -153,15 +153,25 @@ fn mixed_config_rules_allow_exactly_its_listeners() {
 }
 
 #[test]
-fn default_rules_open_only_the_syslog_ports() {
+fn default_rules_open_only_the_input_ports() {
     let nft = render(&matrix(&Config::default()), Format::Nftables);
     let rules: Vec<&str> = nft
         .lines()
         .map(str::trim)
         .filter(|l| l.contains(" accept comment "))
         .collect();
-    assert_eq!(rules.len(), 2, "{nft}");
-    assert!(rules.iter().all(|r| r.contains("dport 10514")), "{nft}");
+    assert_eq!(rules.len(), 7, "{nft}");
+    for port in [
+        "tcp dport 10514",
+        "udp dport 10514",
+        "tcp dport 20514",
+        "tcp dport 5044",
+        "udp dport 12201",
+        "tcp dport 12201",
+        "udp dport 10162",
+    ] {
+        assert!(rules.iter().any(|r| r.contains(port)), "{port}: {nft}");
+    }
     // The API listens on loopback only.
     assert!(nft.contains("(allowed by the loopback rule)"), "{nft}");
 }

@@ -81,7 +81,9 @@ fn run(
             BATCH_INDEX_MEMORY,
         )?;
     for (i, ev) in events.iter().enumerate() {
-        writer.add_document(build_doc(fields, ev, i as u64, None))?;
+        let doc =
+            build_doc(fields, ev, i as u64, None).map_err(tantivy::TantivyError::InternalError)?;
+        writer.add_document(doc)?;
     }
     let index = writer.finalize()?;
     let reader: IndexReader = index

@@ -6,6 +6,13 @@
 //! (time-bounded index directories); [`Store::search`] prunes splits by time
 //! and merges their results.
 //!
+//! On disk, `data_dir/wal/` holds checksummed segment files and
+//! `data_dir/index/<split-id>/` one tantivy index per split with its
+//! `manifest.json`. The WAL is truncated only below what the index has
+//! committed, and replayed past it on open, so an acknowledged event survives
+//! a crash and is indexed exactly once. `docs/internals/wal-and-recovery.md`
+//! and `docs/internals/splits.md` describe the invariants the tests check.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), hark_store::StoreError> {
 //! use hark_store::{Store, StoreConfig, SearchRequest};

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::StoreError;
-use crate::index::{merge_splits, plan_merges};
+use crate::index::{compact_split, merge_splits, plan_merges};
 use crate::retention::{self, RetentionPolicy};
 use crate::state::Shared;
 use crate::telemetry;
@@ -52,7 +52,8 @@ impl Maintenance {
         }
     }
 
-    /// Applies retention, then merges small splits until none qualify.
+    /// Applies retention, merges small splits until none qualify, then
+    /// compacts sealed splits still made of several segments.
     pub fn run_once(&self) -> Result<(), StoreError> {
         let _guard = match self.lock.lock() {
             Ok(g) => g,
@@ -74,6 +75,21 @@ impl Maintenance {
                     tracing::error!(error = %e, "merging splits failed");
                     result = Err(e);
                     break 'merging;
+                }
+            }
+        }
+        if result.is_ok() {
+            for split in catalog.snapshot() {
+                if self.stopping.load(Ordering::Relaxed) {
+                    break;
+                }
+                if !(split.is_settled() && split.manifest().sealed) {
+                    continue;
+                }
+                if let Err(e) = compact_split(&split) {
+                    tracing::error!(split = %split.id, error = %e, "compacting a split failed");
+                    result = Err(e);
+                    break;
                 }
             }
         }

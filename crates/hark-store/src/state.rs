@@ -53,6 +53,7 @@ impl Shared {
         self.pending().push_back((last_seq, at));
         self.appended_seq.store(last_seq, Ordering::Release);
         metrics::set_index_lag_events(last_seq.saturating_sub(self.committed_seq()));
+        metrics::set_index_lag_seconds(self.lag_seconds());
     }
 
     /// Records that the index has committed every event up to `seq`.

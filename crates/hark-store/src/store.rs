@@ -40,6 +40,30 @@ pub(crate) struct Inner {
     maintenance_tx: Sender<MaintenanceMsg>,
     threads: Mutex<Vec<(&'static str, JoinHandle<()>)>>,
     closed: AtomicBool,
+    /// Held until shutdown: one store per data directory.
+    lock: Mutex<Option<std::fs::File>>,
+}
+
+/// Takes the data directory's lock file, failing if another store holds it.
+fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, StoreError> {
+    let path = dir.join("LOCK");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io_err(format!("opening {}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Io {
+            context: format!("{} is in use by another store", dir.display()),
+            source: std::io::Error::from(std::io::ErrorKind::WouldBlock),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Io {
+            context: format!("locking {}", path.display()),
+            source: e,
+        }),
+    }
 }
 
 fn spawn(
@@ -60,6 +84,7 @@ impl Inner {
         let index_dir = cfg.data_dir.join("index");
         std::fs::create_dir_all(&cfg.data_dir)
             .map_err(io_err(format!("creating {}", cfg.data_dir.display())))?;
+        let lock = lock_data_dir(&cfg.data_dir)?;
         let (schema, fields) = build_schema();
         let opened = open_catalog(&index_dir)?;
         let recovered = wal::recover(&wal_dir)?;
@@ -129,6 +154,7 @@ impl Inner {
             indexer: indexer_tx,
             live: live.clone(),
             shared: shared.clone(),
+            indexer_gone: false,
         };
         threads.push(spawn("wal", move || run_writer(writer_ctx))?);
         let m = maintenance.clone();
@@ -153,6 +179,7 @@ impl Inner {
             maintenance_tx,
             threads: Mutex::new(threads),
             closed: AtomicBool::new(false),
+            lock: Mutex::new(Some(lock)),
         })
     }
 
@@ -261,6 +288,11 @@ impl Inner {
             if handle.join().is_err() {
                 panicked.push(name);
             }
+        }
+        // Everything is on disk: another store may open the directory now.
+        match self.lock.lock() {
+            Ok(mut l) => drop(l.take()),
+            Err(poisoned) => drop(poisoned.into_inner().take()),
         }
         if panicked.is_empty() {
             Ok(())

@@ -47,7 +47,16 @@ fn json_lists_the_default_listeners() {
         .collect();
     assert_eq!(
         components,
-        ["inputs.syslog_tcp", "inputs.syslog_udp", "http"]
+        [
+            "inputs.beats",
+            "inputs.snmptrap",
+            "inputs.syslog_tcp",
+            "inputs.syslog_udp",
+            "inputs.gelf_tcp",
+            "inputs.gelf_udp",
+            "inputs.relp",
+            "http"
+        ]
     );
 }
 

@@ -8,18 +8,27 @@ use tantivy::schema::document::{ReferenceValue, ReferenceValueLeaf, Value};
 use tantivy::{DateTime, TantivyDocument};
 
 use super::schema::SchemaFields;
+use super::stored::encode_stored;
 
-/// Builds the document for `ev` with sequence number `seq`; `stored` is the
-/// event's encoded form, kept for retrieval (the live filter leaves it out).
+/// Builds the document for `ev` with sequence number `seq`. With `stored`
+/// (a scratch buffer) the event is kept for retrieval; the live filter,
+/// which never retrieves, leaves it out.
 pub(crate) fn build_doc(
     f: &SchemaFields,
     ev: &Event,
     seq: u64,
-    stored: Option<&[u8]>,
-) -> TantivyDocument {
+    stored: Option<&mut Vec<u8>>,
+) -> Result<TantivyDocument, String> {
+    let stored_len = match stored {
+        Some(buf) => {
+            encode_stored(ev, buf)?;
+            Some(buf)
+        }
+        None => None,
+    };
     let estimate = 128
         + ev.message.len()
-        + stored.map_or(0, <[u8]>::len)
+        + stored_len.as_ref().map_or(0, |b| b.len())
         + ev.fields
             .iter()
             .map(|(k, v)| {
@@ -50,10 +59,10 @@ pub(crate) fn build_doc(
     doc.add_bool(f.truncated, ev.truncated);
     doc.add_bool(f.parse_error, ev.parse_error.is_some());
     doc.add_u64(f.seq, seq);
-    if let Some(bytes) = stored {
-        doc.add_bytes(f.event, bytes);
+    if let Some(bytes) = stored_len {
+        doc.add_bytes(f.event, bytes.as_slice());
     }
-    doc
+    Ok(doc)
 }
 
 fn add_opt(doc: &mut TantivyDocument, field: Field, value: Option<&str>) {
@@ -104,14 +113,4 @@ impl<'a> Value<'a> for FieldsValue<'a> {
             }
         }
     }
-}
-
-/// The event stored in a retrieved document.
-pub(crate) fn stored_event(f: &SchemaFields, doc: &TantivyDocument) -> Result<Event, String> {
-    let bytes = doc
-        .get_first(f.event)
-        .and_then(|v| v.as_leaf())
-        .and_then(|leaf| leaf.as_bytes())
-        .ok_or_else(|| "document has no stored event".to_owned())?;
-    Event::decode(bytes).map_err(|e| e.to_string())
 }

@@ -78,6 +78,8 @@ struct Indexer {
     state: ActiveState,
     /// Threads letting sealed splits' writers finish their merges.
     finishing: Vec<JoinHandle<()>>,
+    /// Scratch space for stored events.
+    stored: Vec<u8>,
 }
 
 /// The indexer thread's body.
@@ -137,6 +139,7 @@ impl Indexer {
             writer,
             state,
             finishing: Vec::new(),
+            stored: Vec::with_capacity(1024),
         };
         ix.seal_if_due()?;
         Ok(ix)
@@ -216,7 +219,8 @@ impl Indexer {
             if seq <= self.state.last_seq {
                 continue;
             }
-            let doc = build_doc(&self.ctx.fields, ev, seq, Some(batch.encoded(i)));
+            let doc = build_doc(&self.ctx.fields, ev, seq, Some(&mut self.stored))
+                .map_err(|e| StoreError::Index(format!("storing event {seq}: {e}")))?;
             self.writer
                 .add_document(doc)
                 .map_err(index_err("adding a document"))?;
@@ -309,7 +313,9 @@ impl Indexer {
         self.state.max_ts = None;
         let m = old.manifest();
         tracing::info!(split = %old.id, docs = m.docs, first_seq = m.first_seq, last_seq = m.last_seq, "sealed split");
-        // Merges still running in the old writer finish in the background.
+        // Merges still running in the old writer finish in the background;
+        // maintenance then compacts the split.
+        let maintenance = self.ctx.maintenance.clone();
         let finisher = std::thread::Builder::new()
             .name("hark-seal".into())
             .spawn(move || {
@@ -321,13 +327,13 @@ impl Indexer {
                 }
                 old.refresh_bytes();
                 old.set_settled();
+                let _ = maintenance.send(MaintenanceMsg::Tick);
             });
         match finisher {
             Ok(h) => self.finishing.push(h),
             Err(e) => tracing::warn!(error = %e, "cannot start a thread to finish a sealed split"),
         }
         self.finishing.retain(|h| !h.is_finished());
-        let _ = self.ctx.maintenance.send(MaintenanceMsg::Tick);
         Ok(())
     }
 

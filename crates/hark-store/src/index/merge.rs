@@ -1,4 +1,5 @@
-//! Merging small sealed splits into bigger ones.
+//! Merging small sealed splits into bigger ones, and compacting a sealed
+//! split's segments into one.
 //!
 //! The merged split is written under `<id>.merging`, given a manifest naming
 //! the splits it replaces, and renamed into place; only then are the old
@@ -9,7 +10,8 @@
 use std::sync::Arc;
 
 use tantivy::directory::MmapDirectory;
-use tantivy::indexer::merge_indices;
+use tantivy::indexer::{IndexWriterOptions, merge_indices};
+use tantivy::{IndexWriter, TantivyDocument};
 
 use super::catalog::{Catalog, MERGING_SUFFIX, remove_dir};
 use super::manifest::SplitManifest;
@@ -132,4 +134,40 @@ fn write_merged(
     manifest.write(tmp)?;
     sync_dir(tmp).map_err(io_err(format!("syncing {}", tmp.display())))?;
     Ok(())
+}
+
+/// Merges the segments of a sealed split into one: it then takes less disk
+/// (one term dictionary) and less time to search. Returns whether it did.
+pub(crate) fn compact_split(split: &SplitHandle) -> Result<bool, StoreError> {
+    let ids = split
+        .index
+        .searchable_segment_ids()
+        .map_err(index_err(format!("listing segments of {}", split.id)))?;
+    if ids.len() < 2 {
+        return Ok(false);
+    }
+    let options = IndexWriterOptions::builder()
+        .num_worker_threads(1)
+        .num_merge_threads(1)
+        .build();
+    let mut writer: IndexWriter<TantivyDocument> = split
+        .index
+        .writer_with_options(options)
+        .map_err(index_err(format!("opening a writer on {}", split.id)))?;
+    writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+    let started = std::time::Instant::now();
+    writer
+        .merge(&ids)
+        .wait()
+        .map_err(index_err(format!("compacting {}", split.id)))?;
+    writer
+        .wait_merging_threads()
+        .map_err(index_err(format!("compacting {}", split.id)))?;
+    split
+        .reader
+        .reload()
+        .map_err(index_err(format!("reloading {}", split.id)))?;
+    let bytes = split.refresh_bytes();
+    tracing::info!(split = %split.id, segments = ids.len(), bytes, took_ms = started.elapsed().as_millis() as u64, "compacted split");
+    Ok(true)
 }

@@ -14,11 +14,13 @@ mod manifest;
 mod merge;
 mod schema;
 mod split;
+mod stored;
 
 pub(crate) use catalog::{Catalog, open_catalog, remove_dir};
-pub(crate) use document::{build_doc, stored_event};
+pub(crate) use document::build_doc;
 pub(crate) use indexer::{IndexerConfig, IndexerCtx, IndexerMsg, run_indexer};
 pub(crate) use manifest::SplitManifest;
-pub(crate) use merge::{merge_splits, plan_merges};
+pub(crate) use merge::{compact_split, merge_splits, plan_merges};
 pub(crate) use schema::{SchemaFields, build_schema, names, resolve_user_field};
 pub(crate) use split::{SplitHandle, create_split};
+pub(crate) use stored::decode_stored;

@@ -53,7 +53,7 @@ impl HistSpec {
     /// Lays out buckets over `[from, to)`, aligned to multiples of the interval.
     pub fn new(from: i64, to: i64, interval: HistogramInterval) -> Result<HistSpec, QueryError> {
         let to = to.max(from.saturating_add(1));
-        let span = to.saturating_sub(from);
+        let span = i128::from(to) - i128::from(from);
         let interval = match interval {
             HistogramInterval::Auto => auto_interval(span),
             HistogramInterval::Fixed(ns) if ns > 0 => ns,
@@ -64,8 +64,9 @@ impl HistSpec {
             }
         };
         let start = from.div_euclid(interval).saturating_mul(interval);
-        let buckets = (to - start + interval - 1) / interval;
-        if buckets > MAX_BUCKETS {
+        let buckets =
+            (i128::from(to) - i128::from(start) + i128::from(interval) - 1) / i128::from(interval);
+        if buckets > i128::from(MAX_BUCKETS) {
             return Err(QueryError::BadRequest(format!(
                 "histogram interval too small: {buckets} buckets (at most {MAX_BUCKETS})"
             )));
@@ -85,14 +86,17 @@ impl HistSpec {
         if ts < self.from || ts >= self.to {
             return None;
         }
-        Some(((ts - self.start) / self.interval) as usize)
+        // In i128: the range may be wider than i64 can subtract.
+        Some(((i128::from(ts) - i128::from(self.start)) / i128::from(self.interval)) as usize)
     }
 
     /// The buckets, with their counts.
     pub fn to_buckets(self, counts: &[u64]) -> Vec<Bucket> {
         (0..self.buckets)
             .map(|i| Bucket {
-                start: self.start + i as i64 * self.interval,
+                start: self
+                    .start
+                    .saturating_add((i as i64).saturating_mul(self.interval)),
                 count: counts.get(i).copied().unwrap_or(0),
             })
             .collect()
@@ -100,15 +104,15 @@ impl HistSpec {
 }
 
 /// The smallest round interval giving at most [`AUTO_MAX_BUCKETS`] buckets.
-pub(crate) fn auto_interval(span: i64) -> i64 {
+pub(crate) fn auto_interval(span: i128) -> i64 {
     for step in AUTO_STEPS {
         // One extra bucket for alignment.
-        if span / step < AUTO_MAX_BUCKETS {
+        if span / i128::from(step) < i128::from(AUTO_MAX_BUCKETS) {
             return step;
         }
     }
-    let days = span / (DAY * AUTO_MAX_BUCKETS) + 1;
-    days * DAY
+    let days = span / i128::from(DAY * AUTO_MAX_BUCKETS) + 1;
+    i64::try_from(days).unwrap_or(i64::MAX / DAY) * DAY
 }
 
 /// A `top` request: per field, the schema path and how many values.
@@ -163,7 +167,7 @@ impl TopSpec {
                 serde_json::json!({"terms": {
                     "field": path,
                     "size": self.size,
-                    "segment_size": (self.size * 10).max(100),
+                    "segment_size": (self.size * 20).max(2_000),
                 }}),
             );
         }
@@ -209,11 +213,11 @@ mod tests {
 
     #[test]
     fn auto_interval_is_round_and_bounded() {
-        assert_eq!(auto_interval(60 * SECOND), SECOND);
-        assert_eq!(auto_interval(HOUR), MINUTE);
-        assert_eq!(auto_interval(DAY), 30 * MINUTE);
-        assert_eq!(auto_interval(7 * DAY), 3 * HOUR);
-        assert_eq!(auto_interval(365 * DAY), 4 * DAY);
+        assert_eq!(auto_interval(i128::from(60 * SECOND)), SECOND);
+        assert_eq!(auto_interval(i128::from(HOUR)), MINUTE);
+        assert_eq!(auto_interval(i128::from(DAY)), 30 * MINUTE);
+        assert_eq!(auto_interval(i128::from(7 * DAY)), 3 * HOUR);
+        assert_eq!(auto_interval(i128::from(365 * DAY)), 4 * DAY);
         for span in [1, SECOND, 17 * MINUTE, 2 * DAY, 300 * DAY] {
             let spec = HistSpec::new(
                 1_000 * DAY + 12_345,
@@ -236,5 +240,14 @@ mod tests {
         assert_eq!(spec.bucket(120 * SECOND), Some(1));
         assert_eq!(spec.bucket(150 * SECOND), None);
         assert!(HistSpec::new(0, DAY, HistogramInterval::Fixed(1)).is_err());
+        assert!(HistSpec::new(0, DAY, HistogramInterval::Fixed(0)).is_err());
+        // Extreme bounds neither overflow nor ask for absurd bucket counts.
+        let wide = HistSpec::new(i64::MIN, i64::MAX, HistogramInterval::Auto).unwrap();
+        assert!(wide.buckets <= 121);
+        assert_eq!(
+            wide.bucket(i64::MAX - 1).map(|b| b < wide.buckets),
+            Some(true)
+        );
+        assert!(HistSpec::new(0, DAY, HistogramInterval::Fixed(i64::MAX)).is_ok());
     }
 }

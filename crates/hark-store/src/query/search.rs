@@ -13,20 +13,27 @@ use tantivy::aggregation::{
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, ColumnIndex, ColumnValues};
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, RangeQuery, Weight};
+use tantivy::schema::document::Value;
 use tantivy::schema::{Schema, Term};
-use tantivy::{DateTime, DocAddress, DocId, Searcher, TantivyDocument};
+use tantivy::{DateTime, DocAddress, DocId, DocSet, Searcher, SegmentReader, TantivyDocument};
 
 use super::aggregate::{HistSpec, TopSpec};
 use super::cursor::Cursor;
 use super::parse::{Compiled, QueryCompiler};
 use super::topk::{Hit, TopK, newest};
-use crate::index::{SchemaFields, SplitHandle, names, stored_event};
+use crate::index::{SchemaFields, SplitHandle, decode_stored, names};
 use crate::state::Shared;
 use crate::telemetry;
 use crate::{QueryError, SearchRequest, SearchResponse};
 
 /// Most hits one page may hold.
 const MAX_LIMIT: usize = 10_000;
+/// Documents per unit of work when every matching document is visited.
+#[cfg(not(test))]
+const RANGE_DOCS: u32 = 1 << 18;
+/// Tiny in tests, so that their small segments are cut into ranges too.
+#[cfg(test)]
+const RANGE_DOCS: u32 = 7;
 
 /// What a search needs from the store.
 pub(crate) struct SearchEnv<'a> {
@@ -41,9 +48,15 @@ pub(crate) struct SearchEnv<'a> {
 struct Task {
     split: u32,
     seg: u32,
+    /// Documents `lo..hi` of the segment.
+    lo: DocId,
+    hi: DocId,
+    /// Whether this is the whole segment.
+    whole: bool,
+    /// Timestamp range of the segment.
     min_ts: i64,
     max_ts: i64,
-    ts: Arc<dyn ColumnValues<DateTime>>,
+    ts: TimeColumn,
 }
 
 /// What one worker gathered.
@@ -109,17 +122,39 @@ pub(crate) fn search(
                 .fast_fields()
                 .date(names::TS)
                 .map_err(internal("reading timestamps"))?;
-            tasks.push(Task {
-                split: si as u32,
-                seg: ord as u32,
-                min_ts: col.min_value().into_timestamp_nanos(),
-                max_ts: col.max_value().into_timestamp_nanos(),
-                ts: doc_values(col, DateTime::MIN),
-            });
+            let (min_ts, max_ts) = (
+                col.min_value().into_timestamp_nanos(),
+                col.max_value().into_timestamp_nanos(),
+            );
+            let ts = doc_values(col, DateTime::MIN);
+            let max_doc = seg.max_doc();
+            // Histograms and top values visit every matching document: cut
+            // big segments into ranges so that all search threads share them.
+            let step = if hist.is_some() || top_spec.is_some() {
+                RANGE_DOCS
+            } else {
+                max_doc
+            };
+            let mut lo = 0;
+            while lo < max_doc {
+                let hi = lo.saturating_add(step.max(1)).min(max_doc);
+                tasks.push(Task {
+                    split: si as u32,
+                    seg: ord as u32,
+                    lo,
+                    hi,
+                    whole: lo == 0 && hi == max_doc,
+                    min_ts,
+                    max_ts,
+                    ts: ts.clone(),
+                });
+                lo = hi;
+            }
         }
     }
-    // Newest segments first: their hits raise the bar the older ones must pass.
-    tasks.sort_by_key(|t| std::cmp::Reverse(t.max_ts));
+    // Newest segments first, and their last documents first: their hits raise
+    // the bar the others must pass.
+    tasks.sort_by_key(|t| std::cmp::Reverse((t.max_ts, t.hi)));
 
     let aggs = top_spec.as_ref().map(TopSpec::aggregations).transpose()?;
     let agg_collector = aggs
@@ -278,9 +313,9 @@ impl<'a> Run<'a> {
 
     fn visit(&self, task: &Task, p: &mut Partial<'a>) -> Result<(), QueryError> {
         let reader = self.searchers[task.split as usize].segment_reader(task.seg);
-        let weight = &self.weights[task.split as usize];
+        let weight = self.weights[task.split as usize].as_ref();
         let wants_hits = p.top.may_take(task.min_ts, task.max_ts);
-        if !wants_hits && self.hist.is_none() && self.aggs.is_none() {
+        if !wants_hits && self.hist.is_none() && self.aggs.is_none() && task.whole {
             p.count += u64::from(weight.count(reader).map_err(internal("counting"))?);
             return Ok(());
         }
@@ -291,6 +326,26 @@ impl<'a> Run<'a> {
                 .map_err(internal("reading sequence numbers"))?,
             0,
         );
+        let (split, seg) = (task.split, task.seg);
+        // Documents are added oldest first, so the newest hits are usually at
+        // the end: taking them first sets a bar that most others fail at once.
+        let tail_start = if wants_hits {
+            let start = task
+                .hi
+                .saturating_sub((4 * self.k + 1024) as u32)
+                .max(task.lo);
+            let top = &mut p.top;
+            each_block(weight, reader, start, task.hi, &mut |docs| {
+                for &doc in docs {
+                    let min_ts = top.min_useful_ts();
+                    let ts = task.ts.get_val(doc).into_timestamp_nanos();
+                    top.offer(ts, min_ts, || seq.get_val(doc), split, seg, doc);
+                }
+            })?;
+            start
+        } else {
+            task.hi
+        };
         let mut agg = match self.aggs {
             Some(c) => Some(
                 c.for_segment(task.seg, reader)
@@ -298,51 +353,42 @@ impl<'a> Run<'a> {
             ),
             None => None,
         };
-        let alive = reader.alive_bitset();
-        let mut live_docs: Vec<DocId> = Vec::new();
+        let mut buckets = self.hist.map(BucketCursor::new);
         let mut ts_buf = [DateTime::MIN; tantivy::COLLECT_BLOCK_BUFFER_LEN];
         let mut count = 0u64;
-        let (split, seg) = (task.split, task.seg);
-        weight
-            .for_each_no_score(reader, &mut |docs: &[DocId]| {
-                let docs = match alive {
-                    Some(bits) => {
-                        live_docs.clear();
-                        live_docs.extend(docs.iter().copied().filter(|d| bits.is_alive(*d)));
-                        &live_docs[..]
-                    }
-                    None => docs,
-                };
-                count += docs.len() as u64;
-                for chunk in docs.chunks(ts_buf.len()) {
-                    let ts = &mut ts_buf[..chunk.len()];
-                    task.ts.get_vals(chunk, ts);
-                    if let Some(h) = self.hist {
-                        for t in ts.iter() {
-                            if let Some(b) = h.bucket(t.into_timestamp_nanos()) {
-                                p.hist[b] += 1;
-                            }
-                        }
-                    }
-                    if wants_hits {
-                        let min_ts = p.top.min_useful_ts();
-                        for (doc, t) in chunk.iter().zip(ts.iter()) {
-                            p.top.offer(
-                                t.into_timestamp_nanos(),
-                                min_ts,
-                                || seq.get_val(*doc),
-                                split,
-                                seg,
-                                *doc,
-                            );
-                        }
-                    }
+        each_block(weight, reader, task.lo, task.hi, &mut |docs| {
+            count += docs.len() as u64;
+            let ts = &mut ts_buf[..docs.len()];
+            let needs_ts = buckets.is_some() || (wants_hits && docs[0] < tail_start);
+            if needs_ts {
+                task.ts.get_vals(docs, ts);
+            }
+            if let Some(b) = buckets.as_mut() {
+                for t in ts.iter() {
+                    b.add(t.into_timestamp_nanos(), &mut p.hist);
                 }
-                if let Some(a) = agg.as_mut() {
-                    a.collect_block(docs);
+            }
+            if wants_hits {
+                let min_ts = p.top.min_useful_ts();
+                for (doc, t) in docs.iter().zip(ts.iter()) {
+                    if *doc >= tail_start {
+                        // Already offered by the tail pass.
+                        break;
+                    }
+                    p.top.offer(
+                        t.into_timestamp_nanos(),
+                        min_ts,
+                        || seq.get_val(*doc),
+                        split,
+                        seg,
+                        *doc,
+                    );
                 }
-            })
-            .map_err(internal("running the query"))?;
+            }
+            if let Some(a) = agg.as_mut() {
+                a.collect_block(docs);
+            }
+        })?;
         p.count += count;
         if let Some(a) = agg {
             p.aggs.push(a.harvest());
@@ -351,18 +397,127 @@ impl<'a> Run<'a> {
     }
 }
 
+/// Calls `f` with the live documents in `lo..hi` that match, in blocks.
+fn each_block(
+    weight: &dyn Weight,
+    reader: &SegmentReader,
+    lo: DocId,
+    hi: DocId,
+    f: &mut dyn FnMut(&[DocId]),
+) -> Result<(), QueryError> {
+    let mut scorer = weight
+        .scorer(reader, 1.0)
+        .map_err(internal("running the query"))?;
+    let mut doc = scorer.doc();
+    if doc < lo {
+        doc = scorer.seek(lo);
+    }
+    let alive = reader.alive_bitset();
+    let mut buf = [0 as DocId; tantivy::COLLECT_BLOCK_BUFFER_LEN];
+    let mut live: Vec<DocId> = Vec::new();
+    while doc < hi {
+        let n = scorer.fill_buffer(&mut buf);
+        let end = buf[..n].partition_point(|d| *d < hi);
+        let docs = match alive {
+            Some(bits) => {
+                live.clear();
+                live.extend(buf[..end].iter().copied().filter(|d| bits.is_alive(*d)));
+                &live[..]
+            }
+            None => &buf[..end],
+        };
+        if !docs.is_empty() {
+            f(docs);
+        }
+        if end < n || n < buf.len() {
+            break;
+        }
+        doc = scorer.doc();
+    }
+    Ok(())
+}
+
+/// Counts timestamps into histogram buckets, remembering the last bucket:
+/// neighbouring documents mostly share it, which saves a division each.
+struct BucketCursor<'a> {
+    spec: &'a HistSpec,
+    /// The remembered bucket covers `lo..hi` (clipped to the histogram range).
+    lo: i64,
+    hi: i64,
+    index: usize,
+}
+
+impl<'a> BucketCursor<'a> {
+    fn new(spec: &'a HistSpec) -> Self {
+        BucketCursor {
+            spec,
+            lo: 0,
+            hi: 0,
+            index: 0,
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, ts: i64, counts: &mut [u64]) {
+        if ts >= self.lo && ts < self.hi {
+            counts[self.index] += 1;
+            return;
+        }
+        if let Some(i) = self.spec.bucket(ts) {
+            let start = self
+                .spec
+                .start
+                .saturating_add((i as i64).saturating_mul(self.spec.interval));
+            self.lo = start.max(self.spec.from);
+            self.hi = start.saturating_add(self.spec.interval).min(self.spec.to);
+            self.index = i;
+            counts[i] += 1;
+        }
+    }
+}
+
+/// A timestamp column by document id.
+type TimeColumn = Arc<dyn ColumnValues<DateTime>>;
+
 /// Loads the events of `hits`.
 fn fetch(
     searchers: &[Searcher],
     fields: &SchemaFields,
     hits: &[Hit],
 ) -> Result<Vec<hark_event::Event>, QueryError> {
-    hits.iter()
-        .map(|h| {
-            let doc: TantivyDocument = searchers[h.split as usize]
-                .doc(DocAddress::new(h.seg, h.doc))
-                .map_err(internal("loading a hit"))?;
-            stored_event(fields, &doc).map_err(QueryError::Internal)
-        })
-        .collect()
+    // Load in storage order, so hits sharing a compressed block decompress it once.
+    let mut order: Vec<usize> = (0..hits.len()).collect();
+    order.sort_unstable_by_key(|&i| (hits[i].split, hits[i].seg, hits[i].doc));
+    let mut events: Vec<Option<hark_event::Event>> = vec![None; hits.len()];
+    let mut received: Option<((u32, u32), TimeColumn)> = None;
+    for i in order {
+        let h = &hits[i];
+        let searcher = &searchers[h.split as usize];
+        let received_at = match &received {
+            Some((key, col)) if *key == (h.split, h.seg) => col.clone(),
+            _ => {
+                let col = searcher
+                    .segment_reader(h.seg)
+                    .fast_fields()
+                    .date(names::RECEIVED_AT)
+                    .map_err(internal("reading receive times"))?;
+                let col = doc_values(col, DateTime::MIN);
+                received = Some(((h.split, h.seg), col.clone()));
+                col
+            }
+        };
+        let doc: TantivyDocument = searcher
+            .doc(DocAddress::new(h.seg, h.doc))
+            .map_err(internal("loading a hit"))?;
+        let bytes = doc
+            .get_first(fields.event)
+            .and_then(|v| v.as_leaf())
+            .and_then(|leaf| leaf.as_bytes())
+            .ok_or_else(|| QueryError::Internal("a hit has no stored event".into()))?;
+        let received_at = received_at.get_val(h.doc).into_timestamp_nanos();
+        let event = decode_stored(bytes, h.ts, received_at)
+            .map_err(|e| QueryError::Internal(format!("decoding a hit: {e}")))?;
+        events[i] = Some(event);
+    }
+    Ok(events.into_iter().flatten().collect())
 }

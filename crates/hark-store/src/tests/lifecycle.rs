@@ -217,3 +217,38 @@ async fn splits_seal_by_age() {
     store.flush().unwrap();
     assert_exactly_once(&all_ns(&store, "", 10), [0]);
 }
+
+#[tokio::test]
+async fn sealed_splits_are_compacted_to_one_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.split_max_events = 10;
+    let store = Store::open(cfg).unwrap();
+    // Three commits before the seal leave the split with several segments.
+    append(
+        &store,
+        (0..3).map(|n| numbered(n, BASE + n as i64)).collect(),
+    )
+    .await;
+    store.flush().unwrap();
+    append(
+        &store,
+        (3..6).map(|n| numbered(n, BASE + n as i64)).collect(),
+    )
+    .await;
+    store.flush().unwrap();
+    append(
+        &store,
+        (6..12).map(|n| numbered(n, BASE + n as i64)).collect(),
+    )
+    .await;
+    store.flush().unwrap();
+    wait_settled(&store);
+    store.maintain().unwrap();
+    let sealed = store.inner.shared.catalog.snapshot()[0].clone();
+    assert!(sealed.manifest().sealed);
+    assert_eq!(sealed.manifest().docs, 10);
+    assert_eq!(sealed.reader.searcher().segment_readers().len(), 1);
+    assert_exactly_once(&all_ns(&store, "", 5), 0..12);
+    assert_eq!(search(&store, "host:host0").total, 4);
+}

@@ -338,3 +338,38 @@ async fn bad_queries_report_a_position() {
         }
     }
 }
+
+#[tokio::test]
+async fn newest_hits_are_found_anywhere_in_a_large_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(config(dir.path())).unwrap();
+    // Timestamps are a permutation of 0..3000 s, so the newest events sit
+    // throughout the segment rather than at its end.
+    let ts_of = |n: u64| BASE + ((n * 7919) % 3000) as i64 * SEC;
+    append(&store, (0..3000).map(|n| numbered(n, ts_of(n))).collect()).await;
+    store.flush().unwrap();
+    let mut expected: Vec<u64> = (0..3000).collect();
+    expected.sort_by_key(|&n| std::cmp::Reverse(ts_of(n)));
+    let mut req = SearchRequest::new("");
+    req.limit = 3;
+    let mut got = Vec::new();
+    for _ in 0..5 {
+        let res = store.search(&req).unwrap();
+        assert_eq!(res.total, 3000);
+        got.extend(res.hits.iter().map(n_of));
+        req.cursor = res.next;
+    }
+    assert_eq!(got, expected[..15].to_vec());
+    req.query = "host:host2".into();
+    req.cursor = None;
+    req.limit = 2;
+    let res = store.search(&req).unwrap();
+    let want: Vec<u64> = expected
+        .iter()
+        .copied()
+        .filter(|n| n % 3 == 2)
+        .take(2)
+        .collect();
+    assert_eq!(res.hits.iter().map(n_of).collect::<Vec<_>>(), want);
+    assert_eq!(res.total, 1000);
+}

@@ -13,7 +13,6 @@ mod tests;
 mod writer;
 
 use std::fs::{self, OpenOptions};
-use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -33,17 +32,6 @@ pub(crate) struct Batch {
     pub first_seq: u64,
     /// The events.
     pub events: Arc<Vec<Event>>,
-    /// A buffer holding each event's [`Event::encode`] bytes.
-    pub buf: Arc<Vec<u8>>,
-    /// Where event `i`'s bytes are in `buf`.
-    pub ranges: Vec<Range<usize>>,
-}
-
-impl Batch {
-    /// The encoded bytes of event `i`.
-    pub fn encoded(&self, i: usize) -> &[u8] {
-        &self.buf[self.ranges[i].clone()]
-    }
 }
 
 /// A problem found (and dealt with) while opening the WAL.

@@ -7,7 +7,7 @@
 
 use std::ops::Range;
 
-use hark_event::{CodecError, Event};
+use hark_event::Event;
 
 /// Bytes before the payload: length and checksum.
 pub(crate) const HEADER_LEN: usize = 8;
@@ -17,17 +17,14 @@ const PAYLOAD_HEADER_LEN: usize = 12;
 pub(crate) const MAX_PAYLOAD_LEN: usize = 1 << 30;
 
 /// Appends one record holding `events`, numbered from `first_seq`, to `out`.
-///
-/// `ranges` receives, for each event, where its encoded bytes sit in `out`.
-/// On error `out` and `ranges` are left as they were.
+/// On error (an event that does not encode, or a batch larger than
+/// [`MAX_PAYLOAD_LEN`]) `out` is left as it was.
 pub(crate) fn encode_record(
     first_seq: u64,
     events: &[Event],
     out: &mut Vec<u8>,
-    ranges: &mut Vec<Range<usize>>,
-) -> Result<(), CodecError> {
+) -> Result<(), String> {
     let start = out.len();
-    let ranges_start = ranges.len();
     out.extend_from_slice(&[0u8; HEADER_LEN]);
     out.extend_from_slice(&first_seq.to_le_bytes());
     out.extend_from_slice(&(events.len() as u32).to_le_bytes());
@@ -36,14 +33,19 @@ pub(crate) fn encode_record(
         out.extend_from_slice(&[0u8; 4]);
         if let Err(e) = ev.encode(out) {
             out.truncate(start);
-            ranges.truncate(ranges_start);
-            return Err(e);
+            return Err(e.to_string());
         }
         let len = (out.len() - len_at - 4) as u32;
         out[len_at..len_at + 4].copy_from_slice(&len.to_le_bytes());
-        ranges.push(len_at + 4..out.len());
     }
     let payload = &out[start + HEADER_LEN..];
+    if payload.len() > MAX_PAYLOAD_LEN {
+        let len = payload.len();
+        out.truncate(start);
+        return Err(format!(
+            "batch of {len} bytes exceeds the {MAX_PAYLOAD_LEN}-byte record limit"
+        ));
+    }
     let crc = crc32fast::hash(payload);
     let len = payload.len() as u32;
     out[start..start + 4].copy_from_slice(&len.to_le_bytes());
@@ -123,8 +125,7 @@ mod tests {
     fn record_round_trip() {
         let events = vec![ev("one"), ev("two"), ev("three")];
         let mut buf = vec![0xAA];
-        let mut ranges = Vec::new();
-        encode_record(42, &events, &mut buf, &mut ranges).unwrap();
+        encode_record(42, &events, &mut buf).unwrap();
         let header: [u8; HEADER_LEN] = buf[1..9].try_into().unwrap();
         let (len, crc) = parse_header(&header);
         let payload = &buf[9..];
@@ -135,8 +136,6 @@ mod tests {
         assert_eq!(idx.last_seq(), 44);
         for (i, r) in idx.events.iter().enumerate() {
             assert_eq!(Event::decode(&payload[r.clone()]).unwrap(), events[i]);
-            // The writer's ranges point at the same bytes in its buffer.
-            assert_eq!(&buf[ranges[i].clone()], &payload[r.clone()]);
         }
     }
 
@@ -144,7 +143,7 @@ mod tests {
     fn malformed_payloads_are_rejected() {
         assert!(index_payload(&[0; 5]).is_err());
         let mut buf = Vec::new();
-        encode_record(1, &[ev("x")], &mut buf, &mut Vec::new()).unwrap();
+        encode_record(1, &[ev("x")], &mut buf).unwrap();
         let payload = &buf[HEADER_LEN..];
         assert!(index_payload(&payload[..payload.len() - 1]).is_err());
         let mut extra = payload.to_vec();

@@ -77,25 +77,15 @@ impl Replay {
             }
             let skip = self.after.saturating_sub(idx.first_seq - 1) as usize;
             let first_seq = idx.first_seq + skip as u64;
-            let mut payload = record.payload;
             let mut events = Vec::with_capacity(idx.events.len() - skip);
-            let mut ranges = Vec::with_capacity(idx.events.len() - skip);
             for (i, range) in idx.events.into_iter().enumerate().skip(skip) {
-                match Event::decode(&payload[range.clone()]) {
-                    Ok(ev) => {
-                        events.push(ev);
-                        ranges.push(range);
-                    }
+                match Event::decode(&record.payload[range]) {
+                    Ok(ev) => events.push(ev),
                     Err(e) => {
                         // Keep sequence numbers dense: index a placeholder that says what happened.
                         tracing::warn!(seq = idx.first_seq + i as u64, error = %e, "undecodable event in the WAL; indexing a placeholder");
                         let mut ev = Event::new(0, "wal");
                         ev.parse_error = Some(format!("undecodable WAL event: {e}"));
-                        let start = payload.len();
-                        if ev.encode(&mut payload).is_err() {
-                            payload.truncate(start);
-                        }
-                        ranges.push(start..payload.len());
                         events.push(ev);
                     }
                 }
@@ -104,8 +94,6 @@ impl Replay {
             return Ok(Some(Batch {
                 first_seq,
                 events: Arc::new(events),
-                buf: Arc::new(payload),
-                ranges,
             }));
         }
     }

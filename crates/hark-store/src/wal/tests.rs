@@ -23,7 +23,7 @@ fn write_segment(dir: &Path, first_seq: u64, batches: &[u64]) -> u64 {
     let mut seq = first_seq;
     for &n in batches {
         let events: Vec<Event> = (seq..seq + n).map(ev).collect();
-        encode_record(seq, &events, &mut buf, &mut Vec::new()).unwrap();
+        encode_record(seq, &events, &mut buf).unwrap();
         seq += n;
     }
     fs::write(dir.join(segment_name(first_seq)), &buf).unwrap();
@@ -41,8 +41,6 @@ fn replayed(dir: &Path, after: u64) -> Vec<(u64, String)> {
     for batch in Replay::new(rec.segments, after) {
         let batch = batch.unwrap();
         for (i, e) in batch.events.iter().enumerate() {
-            // The stored bytes and the decoded event agree.
-            assert_eq!(&Event::decode(batch.encoded(i)).unwrap(), e);
             out.push((batch.first_seq + i as u64, e.message.clone()));
         }
     }

@@ -240,6 +240,8 @@ pub(crate) struct WriterCtx {
     pub live: broadcast::Sender<Arc<Vec<Event>>>,
     /// Shared counters.
     pub shared: Arc<Shared>,
+    /// The indexer's queue is closed (reported once).
+    pub indexer_gone: bool,
 }
 
 /// The writer thread's body.
@@ -291,7 +293,6 @@ pub(crate) fn run_writer(mut ctx: WriterCtx) {
 struct Encoded {
     req: AppendRequest,
     first_seq: u64,
-    ranges: Vec<std::ops::Range<usize>>,
 }
 
 impl WriterCtx {
@@ -352,18 +353,13 @@ impl WriterCtx {
                 }
             }
             let first_seq = self.wal.next_seq;
-            let mut ranges = Vec::with_capacity(req.events.len());
-            if let Err(e) = encode_record(first_seq, &req.events, &mut buf, &mut ranges) {
+            if let Err(e) = encode_record(first_seq, &req.events, &mut buf) {
                 tracing::error!(error = %e, "cannot encode a batch for the WAL");
                 let _ = req.reply.send(Err(e.to_string()));
                 continue;
             }
             self.wal.next_seq += req.events.len() as u64;
-            chunk.push(Encoded {
-                req,
-                first_seq,
-                ranges,
-            });
+            chunk.push(Encoded { req, first_seq });
         }
         // Whatever was not reached (after a failure) is refused.
         for req in rest {
@@ -397,7 +393,7 @@ impl WriterCtx {
             }
             return;
         }
-        self.acknowledge(written, buf);
+        self.acknowledge(written);
         if let FsyncPolicy::Interval(d) = self.wal.fsync
             && self.wal.last_sync.elapsed() >= d
             && let Err(e) = self.wal.sync()
@@ -408,14 +404,13 @@ impl WriterCtx {
     }
 
     /// Answers written batches and passes them to the indexer and live tail.
-    fn acknowledge(&mut self, written: Vec<Encoded>, buf: Vec<u8>) {
+    fn acknowledge(&mut self, written: Vec<Encoded>) {
         let now = Instant::now();
         let last_seq = self.wal.next_seq - 1;
         self.shared.note_appended(last_seq, now);
         let bytes = self.wal.total_bytes();
         self.shared.wal_bytes.store(bytes, Ordering::Relaxed);
         telemetry::set_wal_bytes(bytes);
-        let buf = Arc::new(buf);
         let mut batches = Vec::with_capacity(written.len());
         for enc in written {
             let AppendRequest {
@@ -430,15 +425,14 @@ impl WriterCtx {
             batches.push(Batch {
                 first_seq: enc.first_seq,
                 events: Arc::new(events),
-                buf: buf.clone(),
-                ranges: enc.ranges,
             });
         }
         for b in &batches {
             // No subscribers is fine; lagging ones lose messages by design.
             let _ = self.live.send(b.events.clone());
         }
-        if self.indexer.send(IndexerMsg::Batches(batches)).is_err() {
+        if self.indexer.send(IndexerMsg::Batches(batches)).is_err() && !self.indexer_gone {
+            self.indexer_gone = true;
             tracing::error!("the indexer has stopped; events stay in the WAL until restart");
         }
     }

@@ -1,4 +1,6 @@
-//! `hark send`: a syslog test sender and load generator.
+//! `hark send`: a test sender and load generator for every input protocol.
+
+mod protocols;
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -8,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 /// Arguments of `hark send`.
 #[derive(Args, Clone)]
@@ -16,7 +18,14 @@ pub struct SendArgs {
     /// Where to send, host:port.
     #[arg(long, default_value = "127.0.0.1:10514")]
     target: String,
-    /// Transport.
+    /// Protocol: syslog, RELP (waits for every ack), Beats (waits for each
+    /// window's ack), GELF (udp or tcp) or SNMPv2c traps (udp).
+    #[arg(long, value_enum, default_value_t = SendProtocol::Syslog)]
+    protocol: SendProtocol,
+    /// SNMP community, for `--protocol snmptrap`.
+    #[arg(long, default_value = "public")]
+    community: String,
+    /// Transport (RELP and Beats: tcp or tls; GELF: udp or tcp; SNMP traps are always udp).
     #[arg(long, value_enum, default_value_t = SendTransport::Tcp)]
     transport: SendTransport,
     /// Syslog format.
@@ -70,6 +79,15 @@ pub struct SendArgs {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SendProtocol {
+    Syslog,
+    Relp,
+    Beats,
+    Gelf,
+    Snmptrap,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum SendTransport {
     Udp,
     Tcp,
@@ -95,6 +113,14 @@ pub fn run(args: SendArgs) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     if args.connections == 0 {
         bail!("--connections must be at least 1");
+    }
+    match (args.protocol, args.transport) {
+        (SendProtocol::Relp | SendProtocol::Beats, SendTransport::Udp) => {
+            bail!("RELP and Beats run over --transport tcp or tls")
+        }
+        (SendProtocol::Gelf, SendTransport::Tls) => bail!("GELF runs over --transport udp or tcp"),
+        (SendProtocol::Snmptrap, SendTransport::Tls) => bail!("SNMP traps run over UDP"),
+        _ => {}
     }
     let lines = match &args.file {
         Some(p) if p.as_os_str() == "-" => read_lines(std::io::stdin().lock())?,
@@ -175,6 +201,19 @@ async fn send_range(
         args.rate as f64 / args.connections as f64
     };
     let mut msgs = Generator::new(args, lines);
+    let severity = args.pri % 8;
+    match (args.protocol, args.transport) {
+        (SendProtocol::Gelf, SendTransport::Udp) => {
+            let sock = protocols::udp_to(target).await?;
+            return protocols::gelf_udp(&sock, &mut msgs, &args.host, severity, rate, first, last)
+                .await;
+        }
+        (SendProtocol::Snmptrap, _) => {
+            let sock = protocols::udp_to(target).await?;
+            return protocols::snmptrap(&sock, &mut msgs, &args.community, rate, first, last).await;
+        }
+        _ => {}
+    }
     if args.transport == SendTransport::Udp {
         let bind: SocketAddr = if target.is_ipv4() {
             "0.0.0.0:0".parse()?
@@ -196,13 +235,33 @@ async fn send_range(
         .with_context(|| format!("cannot connect to {target}"))?;
     tcp.set_nodelay(true).ok();
     match tls {
-        None => write_stream(tcp, &mut msgs, args, rate, first, last).await,
+        None => stream_protocol(tcp, &mut msgs, args, rate, first, last).await,
         Some((connector, name)) => {
             let stream = connector
                 .connect(name, tcp)
                 .await
                 .context("TLS handshake failed")?;
-            write_stream(stream, &mut msgs, args, rate, first, last).await
+            stream_protocol(stream, &mut msgs, args, rate, first, last).await
+        }
+    }
+}
+
+async fn stream_protocol<S: AsyncRead + AsyncWrite + Unpin>(
+    io: S,
+    msgs: &mut Generator<'_>,
+    args: &SendArgs,
+    rate: f64,
+    first: u64,
+    last: u64,
+) -> anyhow::Result<u64> {
+    match args.protocol {
+        SendProtocol::Syslog | SendProtocol::Snmptrap => {
+            write_stream(io, msgs, args, rate, first, last).await
+        }
+        SendProtocol::Relp => protocols::relp(io, msgs, first, last).await,
+        SendProtocol::Beats => protocols::beats(io, msgs, &args.host, first, last).await,
+        SendProtocol::Gelf => {
+            protocols::gelf_tcp(io, msgs, &args.host, args.pri % 8, first, last).await
         }
     }
 }
@@ -263,6 +322,24 @@ impl<'a> Generator<'a> {
             lines,
             buf: Vec::with_capacity(args.size.max(256) + 64),
         }
+    }
+
+    /// The message text alone (no syslog header), padded to `--size`.
+    fn text(&self, n: u64) -> String {
+        let a = self.args;
+        let mut text = if self.lines.is_empty() {
+            a.message.replace("{n}", &n.to_string())
+        } else {
+            let idx = usize::try_from((n - 1) % self.lines.len() as u64).unwrap_or(0);
+            self.lines[idx].clone()
+        };
+        if a.size > text.len() {
+            text.push(' ');
+            while text.len() < a.size {
+                text.push('x');
+            }
+        }
+        text
     }
 
     fn render(&mut self, n: u64, lf: bool) {

@@ -1,0 +1,308 @@
+//! Each protocol input against a real store: replies only after durability,
+//! events as the mappers make them, malformed input counted and dropped.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hark_event::Event;
+use hark_store::{Store, StoreConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+struct Rig {
+    _dir: tempfile::TempDir,
+    store: Store,
+    shutdown: CancellationToken,
+    events: broadcast::Receiver<Arc<Vec<Event>>>,
+    input: Option<hark_ingest::RunningInput>,
+}
+
+impl Rig {
+    async fn start(table: &str) -> Rig {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sc = StoreConfig::new(dir.path());
+        sc.index_memory = 30_000_000;
+        sc.index_threads = 1;
+        let store = Store::open(sc).unwrap();
+        let events = store.subscribe();
+        let text = format!("[inputs.probe]\nlisten = \"127.0.0.1:0\"\n{table}");
+        let cfg = hark_config::Config::from_toml_str("test.toml", &text).unwrap();
+        let shutdown = CancellationToken::new();
+        let input = hark_ingest::start(
+            "probe",
+            &cfg.inputs["probe"],
+            store.clone(),
+            shutdown.clone(),
+        )
+        .await
+        .unwrap();
+        Rig {
+            _dir: dir,
+            store,
+            shutdown,
+            events,
+            input: Some(input),
+        }
+    }
+
+    fn addr(&self) -> std::net::SocketAddr {
+        self.input.as_ref().unwrap().local_addr
+    }
+
+    /// The next `n` events appended to the store.
+    async fn next_events(&mut self, n: usize) -> Vec<Event> {
+        let mut out = Vec::new();
+        while out.len() < n {
+            let batch = tokio::time::timeout(Duration::from_secs(20), self.events.recv())
+                .await
+                .expect("events within 20 s")
+                .unwrap();
+            out.extend(batch.iter().cloned());
+        }
+        out
+    }
+
+    async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(i) = self.input.take() {
+            i.join().await;
+        }
+        drop(self.store);
+    }
+}
+
+async fn read_until(stream: &mut TcpStream, want: &[u8]) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.windows(want.len()).any(|w| w == want) {
+        let n = tokio::time::timeout(Duration::from_secs(20), stream.read(&mut buf))
+            .await
+            .expect("reply within 20 s")
+            .unwrap();
+        assert!(
+            n > 0,
+            "closed before {:?}; got {:?}",
+            String::from_utf8_lossy(want),
+            String::from_utf8_lossy(&got)
+        );
+        got.extend_from_slice(&buf[..n]);
+    }
+    got
+}
+
+fn relp_frame(txnr: u32, cmd: &str, data: &[u8]) -> Vec<u8> {
+    let mut f = format!("{txnr} {cmd} {}", data.len()).into_bytes();
+    if !data.is_empty() {
+        f.push(b' ');
+        f.extend_from_slice(data);
+    }
+    f.push(b'\n');
+    f
+}
+
+#[tokio::test]
+async fn relp_acknowledges_every_message_in_order_then_closes() {
+    let mut rig = Rig::start("type = \"relp\"\n").await;
+    let mut s = TcpStream::connect(rig.addr()).await.unwrap();
+    let mut wire = relp_frame(
+        1,
+        "open",
+        b"relp_version=0\nrelp_software=test\ncommands=syslog",
+    );
+    for i in 0..300u32 {
+        let msg = format!("<13>Jan  1 00:00:00 host app: relp message {i}");
+        wire.extend(relp_frame(i + 2, "syslog", msg.as_bytes()));
+    }
+    wire.extend(relp_frame(302, "close", b""));
+    s.write_all(&wire).await.unwrap();
+    let got = read_until(&mut s, b"302 rsp 0\n").await;
+    let text = String::from_utf8(got).unwrap();
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains(" rsp ")).collect();
+    assert!(lines[0].starts_with("1 rsp "), "{text}");
+    for (i, l) in lines[1..301].iter().enumerate() {
+        assert_eq!(*l, format!("{} rsp 6 200 OK", i + 2));
+    }
+    let events = rig.next_events(300).await;
+    assert_eq!(events[0].message, "relp message 0");
+    assert_eq!(events[299].message, "relp message 299");
+    assert_eq!(events[0].host.as_deref(), Some("host"));
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn relp_errors_are_answered_then_the_connection_closes() {
+    let rig = Rig::start("type = \"relp\"\n").await;
+    // A message before `open`: the session's own 500 answer.
+    let mut s = TcpStream::connect(rig.addr()).await.unwrap();
+    s.write_all(b"1 syslog 5 <13>x\n").await.unwrap();
+    let got = read_until(&mut s, b"\n").await;
+    assert!(
+        String::from_utf8_lossy(&got).starts_with("1 rsp "),
+        "{got:?}"
+    );
+    assert!(String::from_utf8_lossy(&got).contains(" 500 "), "{got:?}");
+    let mut rest = Vec::new();
+    s.read_to_end(&mut rest).await.unwrap();
+    // Bytes that are not RELP at all: serverclose.
+    let mut s = TcpStream::connect(rig.addr()).await.unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+    read_until(&mut s, b"0 serverclose 0\n").await;
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn relp_shutdown_answers_durable_messages_and_sends_serverclose() {
+    let mut rig = Rig::start("type = \"relp\"\n").await;
+    let mut s = TcpStream::connect(rig.addr()).await.unwrap();
+    let mut wire = relp_frame(1, "open", b"relp_version=0\ncommands=syslog");
+    wire.extend(relp_frame(2, "syslog", b"<13>before shutdown"));
+    s.write_all(&wire).await.unwrap();
+    read_until(&mut s, b"2 rsp 6 200 OK\n").await;
+    rig.next_events(1).await;
+    rig.shutdown.cancel();
+    read_until(&mut s, b"0 serverclose 0\n").await;
+    rig.stop().await;
+}
+
+fn beats_window(first_seq: u32, docs: &[String]) -> Vec<u8> {
+    let mut w = b"2W".to_vec();
+    w.extend((docs.len() as u32).to_be_bytes());
+    for (i, d) in docs.iter().enumerate() {
+        w.extend(b"2J");
+        w.extend((first_seq + i as u32).to_be_bytes());
+        w.extend((d.len() as u32).to_be_bytes());
+        w.extend(d.as_bytes());
+    }
+    w
+}
+
+#[tokio::test]
+async fn beats_acks_each_window_with_its_highest_sequence() {
+    let mut rig = Rig::start("type = \"beats\"\n").await;
+    let mut s = TcpStream::connect(rig.addr()).await.unwrap();
+    let docs: Vec<String> = (0..100)
+        .map(|i| {
+            format!(r#"{{"message":"beat {i}","host":{{"name":"web1"}},"fields":{{"n":{i}}}}}"#)
+        })
+        .collect();
+    s.write_all(&beats_window(1, &docs[..50])).await.unwrap();
+    read_until(&mut s, b"2A\0\0\0\x32").await;
+    s.write_all(&beats_window(51, &docs[50..])).await.unwrap();
+    read_until(&mut s, b"2A\0\0\0\x64").await;
+    let events = rig.next_events(100).await;
+    assert_eq!(events[0].message, "beat 0");
+    assert_eq!(events[99].message, "beat 99");
+    assert_eq!(events[7].host.as_deref(), Some("web1"));
+    assert_eq!(
+        events[7].field("fields.n"),
+        Some(&hark_event::FieldValue::Int(7))
+    );
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn beats_garbage_closes_the_connection() {
+    let rig = Rig::start("type = \"beats\"\n").await;
+    let mut s = TcpStream::connect(rig.addr()).await.unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+    let mut buf = [0u8; 16];
+    let n = tokio::time::timeout(Duration::from_secs(20), s.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap_or(0);
+    assert_eq!(n, 0);
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn gelf_udp_reassembles_chunks_and_tcp_splits_at_nul() {
+    let mut rig = Rig::start("type = \"gelf\"\ntransport = \"udp\"\n").await;
+    let big = "x".repeat(3000);
+    let doc = format!(
+        r#"{{"version":"1.1","host":"app1","short_message":"{big}","level":4,"_user":"bob"}}"#
+    );
+    let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let parts: Vec<&[u8]> = doc.as_bytes().chunks(1000).collect();
+    // Out of order, to show reassembly does not depend on arrival order.
+    for (n, part) in parts.iter().enumerate().rev() {
+        let mut d = vec![
+            0x1e,
+            0x0f,
+            1,
+            2,
+            3,
+            4,
+            5,
+            6,
+            7,
+            8,
+            n as u8,
+            parts.len() as u8,
+        ];
+        d.extend_from_slice(part);
+        udp.send_to(&d, rig.addr()).await.unwrap();
+    }
+    let ev = rig.next_events(1).await.remove(0);
+    assert_eq!(ev.message, big);
+    assert_eq!(ev.host.as_deref(), Some("app1"));
+    rig.stop().await;
+
+    let mut rig = Rig::start("type = \"gelf\"\ntransport = \"tcp\"\n").await;
+    let mut s = TcpStream::connect(rig.addr()).await.unwrap();
+    s.write_all(b"{\"version\":\"1.1\",\"host\":\"h\",\"short_message\":\"one\"}\0{\"version\":\"1.1\",\"host\":\"h\",\"short_message\":\"two\"}\0")
+        .await
+        .unwrap();
+    let events = rig.next_events(2).await;
+    assert_eq!(
+        events
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>(),
+        ["one", "two"]
+    );
+    rig.stop().await;
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// `snmptrap -v 2c -c public host 55 linkDown ifIndex.2 i 2`.
+const LINK_DOWN: &str = "305102010104067075626c6963a7440201070201000201003039300d06082b060102\
+    010103004301373017060a2b06010603010104010006092b0601060301010503300f\
+    060a2b060102010202010102020102";
+
+#[tokio::test]
+async fn snmp_stores_traps_answers_informs_and_drops_unknown_communities() {
+    let mut rig = Rig::start("type = \"snmptrap\"\n").await;
+    let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let trap = hex(LINK_DOWN);
+    let mut wrong = trap.clone();
+    wrong[7..13].copy_from_slice(b"secret");
+    udp.send_to(&wrong, rig.addr()).await.unwrap();
+    udp.send_to(b"\x30\x03garbage", rig.addr()).await.unwrap();
+    udp.send_to(&trap, rig.addr()).await.unwrap();
+    let ev = rig.next_events(1).await.remove(0);
+    assert_eq!(ev.message, "linkDown ifIndex.2=2");
+    assert_eq!(ev.app.as_deref(), Some("snmptrap"));
+
+    let mut inform = trap.clone();
+    assert_eq!(inform[13], 0xa7);
+    inform[13] = 0xa6;
+    udp.send_to(&inform, rig.addr()).await.unwrap();
+    let mut buf = [0u8; 512];
+    let (n, from) = tokio::time::timeout(Duration::from_secs(20), udp.recv_from(&mut buf))
+        .await
+        .expect("inform answered")
+        .unwrap();
+    assert_eq!(from, rig.addr());
+    assert_eq!(buf[13], 0xa2, "a Response PDU: {:02x?}", &buf[..n]);
+    let ev = rig.next_events(1).await.remove(0);
+    assert_eq!(ev.message, "linkDown ifIndex.2=2");
+    rig.stop().await;
+}

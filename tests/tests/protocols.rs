@@ -1,0 +1,498 @@
+//! The RELP, Beats, GELF and SNMP trap inputs driven by real senders:
+//! rsyslog's omrelp, pylogbeat, graypy, net-snmp's snmptrap/snmpinform, and
+//! `hark send --protocol`.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::Duration;
+
+use hark_e2e::tls::TlsFiles;
+use hark_e2e::{Hark, Rsyslog, Transport, marker, number_after, poll, str_of};
+
+const WAIT: Duration = Duration::from_secs(120);
+
+/// Counts how often each number after `n=` was stored for `m`.
+fn numbers(hark: &Hark, m: &str) -> BTreeMap<u64, u32> {
+    let mut seen = BTreeMap::new();
+    for ev in hark.query_all(m) {
+        let msg = str_of(&ev, "message").unwrap_or_default();
+        let n = number_after(msg, "n=").unwrap_or_else(|| panic!("no number in {ev}"));
+        *seen.entry(n).or_insert(0) += 1;
+    }
+    seen
+}
+
+/// Asserts every number 1..=count was stored exactly once.
+fn assert_exactly_once(hark: &Hark, m: &str, count: u64) {
+    let total = hark.wait_total(m, count, WAIT);
+    assert_eq!(total, count, "events of {m}\n{}", hark.output());
+    let seen = numbers(hark, m);
+    let expected: Vec<u64> = (1..=count).collect();
+    assert_eq!(seen.keys().copied().collect::<Vec<_>>(), expected);
+    assert!(seen.values().all(|c| *c == 1), "duplicates: {seen:?}");
+}
+
+fn field<'a>(ev: &'a serde_json::Value, key: &str) -> &'a serde_json::Value {
+    &ev["fields"][key]
+}
+
+fn python(script: &str, args: &[&str]) {
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("run python3 (scripts/install-test-deps.sh installs its modules)");
+    assert!(
+        out.status.success(),
+        "python sender failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+// ---- RELP ----
+
+fn omrelp(port: u16) -> String {
+    format!(
+        r#"action(type="omrelp" target="127.0.0.1" port="{port}" windowSize="128"
+         action.resumeRetryCount="-1" action.resumeInterval="1"
+         queue.type="LinkedList" queue.size="100000" queue.saveOnShutdown="on")"#
+    )
+}
+
+fn relp_conf(rs: &Rsyslog, port: u16) -> String {
+    format!("module(load=\"omrelp\")\n{}", rs.config("", &omrelp(port)))
+}
+
+fn feed(rs: &Rsyslog, m: &str, count: u64) {
+    let file = rs.dir().join(format!("{m}.txt"));
+    let lines: String = (1..=count).map(|i| format!("{m} n={i}\n")).collect();
+    std::fs::write(&file, lines).expect("write the message file");
+    let port = rs.input_port().to_string();
+    let path = file.display().to_string();
+    hark_e2e::run_logger(&[
+        "--tcp",
+        "-n",
+        "127.0.0.1",
+        "-P",
+        &port,
+        "-t",
+        "relptest",
+        "-f",
+        &path,
+    ]);
+}
+
+#[test]
+fn rsyslog_omrelp_delivers_every_message_once() {
+    let hark = Hark::builder()
+        .typed_input("relp", "relp", None, false, "")
+        .start();
+    let mut rs = Rsyslog::new();
+    rs.start(&relp_conf(&rs, hark.port("relp")));
+    let m = marker("relp");
+    feed(&rs, &m, 1000);
+    assert_exactly_once(&hark, &m, 1000);
+    let ev = &hark.hits(&m, 1)[0];
+    assert_eq!(str_of(ev, "app"), Some("relptest"), "{ev}");
+    assert_eq!(str_of(ev, "input"), Some("relp"), "{ev}");
+    assert!(hark.metric_sum("hark_connections_total", &[("input", "relp")]) >= 1.0);
+}
+
+#[test]
+fn rsyslog_omrelp_over_tls_with_a_client_certificate() {
+    let mut rs = Rsyslog::new();
+    let tls = TlsFiles::generate(&rs.dir().join("certs"));
+    let options = format!(
+        "tls_cert = \"{}\"\ntls_key = \"{}\"\ntls_client_ca = \"{}\"\n",
+        tls.server_cert.display(),
+        tls.server_key.display(),
+        tls.ca_cert.display()
+    );
+    let hark = Hark::builder()
+        .typed_input("relps", "relp", None, false, &options)
+        .start();
+    let action = format!(
+        r#"action(type="omrelp" target="127.0.0.1" port="{port}" tls="on"
+         tls.caCert="{ca}" tls.myCert="{cert}" tls.myPrivKey="{key}"
+         tls.authMode="name" tls.permittedPeer=["localhost"]
+         action.resumeRetryCount="-1" action.resumeInterval="1")"#,
+        port = hark.port("relps"),
+        ca = tls.ca_cert.display(),
+        cert = tls.client_cert.display(),
+        key = tls.client_key.display(),
+    );
+    rs.start(&format!(
+        "module(load=\"omrelp\")\n{}",
+        rs.config("", &action)
+    ));
+    let m = marker("relptls");
+    feed(&rs, &m, 500);
+    assert_exactly_once(&hark, &m, 500);
+}
+
+#[test]
+fn rsyslog_omrelp_resends_what_was_not_acknowledged_after_kill9() {
+    const COUNT: u64 = 20_000;
+    let mut hark = Hark::builder()
+        .typed_input("relp", "relp", None, false, "")
+        .extra("[storage]\nfsync = \"always\"\ncommit_interval = \"200ms\"")
+        .start();
+    let mut rs = Rsyslog::new();
+    rs.start(&relp_conf(&rs, hark.port("relp")));
+    let m = marker("relpkill");
+    feed(&rs, &m, COUNT);
+    let stored = "hark_events_received_total{input=\"relp\"}";
+    let some = poll(Duration::from_secs(120), Duration::from_millis(10), || {
+        (hark.metric(stored) >= 1000.0).then_some(())
+    });
+    assert!(
+        some.is_some(),
+        "no RELP traffic\n{}\n{}",
+        rs.diagnostics(),
+        hark.output()
+    );
+    // Kill in the middle of the burst, restart on the same port: rsyslog
+    // reconnects and resends every transaction it has no 200 OK for.
+    let before = hark.metric(stored);
+    hark.restart();
+    assert!(
+        before < COUNT as f64,
+        "the burst was over before the kill ({before} received)"
+    );
+    let total = hark.wait_settled(&m, COUNT, Duration::from_secs(5), Duration::from_secs(300));
+    let seen = numbers(&hark, &m);
+    let missing: Vec<u64> = (1..=COUNT).filter(|n| !seen.contains_key(n)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} numbers lost, first {:?}\n{}",
+        missing.len(),
+        &missing[..missing.len().min(20)],
+        rs.diagnostics()
+    );
+    let duplicates: u64 = seen.values().map(|c| u64::from(*c - 1)).sum();
+    eprintln!(
+        "relp kill -9: {total} events for {COUNT} messages, {duplicates} duplicates (resent, unacknowledged)"
+    );
+    assert_eq!(total, COUNT + duplicates);
+    // Only unacknowledged messages may come twice: at most omrelp's window.
+    assert!(
+        duplicates <= 128,
+        "{duplicates} duplicates exceed the RELP window"
+    );
+}
+
+// ---- Beats ----
+
+const PYLOGBEAT: &str = r#"
+import sys
+from pylogbeat import PyLogBeatClient
+port, marker, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+msgs = [{"@timestamp": "2024-01-15T10:00:00.000Z", "message": f"{marker} n={i}",
+         "host": {"name": "beathost"}, "agent": {"type": "filebeat"},
+         "log": {"file": {"path": "/var/log/app.log"}, "offset": i},
+         "fields": {"env": "test"}} for i in range(1, count + 1)]
+with PyLogBeatClient("127.0.0.1", port, ssl_enable=False) as client:
+    for start in range(0, count, 250):
+        client.send(msgs[start:start + 250])
+"#;
+
+#[test]
+fn pylogbeat_events_arrive_with_their_fields() {
+    let hark = Hark::builder()
+        .typed_input("beats", "beats", None, false, "")
+        .start();
+    let m = marker("beats");
+    python(PYLOGBEAT, &[&hark.port("beats").to_string(), &m, "1000"]);
+    assert_exactly_once(&hark, &m, 1000);
+    let ev = hark
+        .query_all(&m)
+        .into_iter()
+        .find(|e| str_of(e, "message") == Some(&format!("{m} n=7")))
+        .expect("event 7");
+    assert_eq!(str_of(&ev, "host"), Some("beathost"), "{ev}");
+    assert_eq!(str_of(&ev, "app"), Some("filebeat"), "{ev}");
+    assert_eq!(field(&ev, "log.file.path"), "/var/log/app.log", "{ev}");
+    assert_eq!(field(&ev, "log.offset"), 7, "{ev}");
+    assert_eq!(field(&ev, "fields.env"), "test", "{ev}");
+}
+
+// ---- GELF ----
+
+const GRAYPY: &str = r#"
+import logging, os, sys, graypy
+kind, port, marker = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+handler = (graypy.GELFUDPHandler("127.0.0.1", port) if kind == "udp"
+           else graypy.GELFTCPHandler("127.0.0.1", port))
+log = logging.getLogger("gelftest")
+log.setLevel(logging.DEBUG)
+log.addHandler(handler)
+for i in range(1, 101):
+    log.warning("%s n=%d", marker, i, extra={"user": "bob"})
+# Random hex does not compress below a few chunks.
+log.error("%s n=101 %s", marker, os.urandom(15000).hex())
+handler.close()
+"#;
+
+fn graypy_over(transport: Transport, kind: &str) {
+    let udp = transport == Transport::Udp;
+    let hark = Hark::builder()
+        .typed_input("gelf", "gelf", Some(transport), udp, "")
+        .start();
+    let m = marker("gelf");
+    python(GRAYPY, &[kind, &hark.port("gelf").to_string(), &m]);
+    let total = hark.wait_total(&m, 101, WAIT);
+    assert_eq!(total, 101, "{}", hark.output());
+    let hits = hark.query_all(&m);
+    let big = hits
+        .iter()
+        .find(|e| str_of(e, "message").is_some_and(|s| s.contains("n=101")))
+        .expect("the big (chunked on UDP) message");
+    assert!(str_of(big, "message").unwrap().len() > 30_000, "{big}");
+    let small = hits
+        .iter()
+        .find(|e| str_of(e, "message") == Some(&format!("{m} n=5")))
+        .expect("message 5");
+    assert_eq!(str_of(small, "severity"), Some("warning"), "{small}");
+    assert_eq!(field(small, "user"), "bob", "{small}");
+}
+
+#[test]
+fn graypy_over_udp_with_a_chunked_message() {
+    graypy_over(Transport::Udp, "udp");
+}
+
+#[test]
+fn graypy_over_tcp() {
+    graypy_over(Transport::Tcp, "tcp");
+}
+
+// ---- SNMP traps ----
+
+fn net_snmp(program: &str, args: &[&str]) -> std::process::Output {
+    Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("run {program} (package snmp): {e}"))
+}
+
+#[test]
+fn net_snmp_traps_and_informs_are_stored_and_answered() {
+    let hark = Hark::builder()
+        .typed_input(
+            "traps",
+            "snmptrap",
+            None,
+            true,
+            "communities = [\"public\"]\n",
+        )
+        .start();
+    let target = format!("udp:127.0.0.1:{}", hark.port("traps"));
+    let m1 = marker("snmpv1");
+    let out = net_snmp(
+        "snmptrap",
+        &[
+            "-v",
+            "1",
+            "-c",
+            "public",
+            &target,
+            "1.3.6.1.4.1.8072.2.3.1",
+            "",
+            "6",
+            "17",
+            "",
+            "1.3.6.1.4.1.8072.2.3.2.1",
+            "s",
+            &m1,
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let m2 = marker("snmpv2");
+    let out = net_snmp(
+        "snmptrap",
+        &[
+            "-v",
+            "2c",
+            "-c",
+            "public",
+            &target,
+            "",
+            "1.3.6.1.6.3.1.1.5.3",
+            "1.3.6.1.2.1.2.2.1.1.2",
+            "i",
+            "2",
+            "1.3.6.1.2.1.2.2.1.2.2",
+            "s",
+            &m2,
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let m3 = marker("snmpinform");
+    let out = net_snmp(
+        "snmpinform",
+        &[
+            "-v",
+            "2c",
+            "-c",
+            "public",
+            "-t",
+            "5",
+            "-r",
+            "1",
+            &target,
+            "",
+            "1.3.6.1.6.3.1.1.5.4",
+            "1.3.6.1.2.1.2.2.1.2.3",
+            "s",
+            &m3,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "snmpinform got no answer: {out:?}\n{}",
+        hark.output()
+    );
+    let bad = marker("snmpbad");
+    let out = net_snmp(
+        "snmptrap",
+        &[
+            "-v",
+            "2c",
+            "-c",
+            "wrong",
+            &target,
+            "",
+            "1.3.6.1.6.3.1.1.5.3",
+            "1.3.6.1.2.1.2.2.1.2.2",
+            "s",
+            &bad,
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+
+    let v1 = hark.wait_hit(&m1, WAIT);
+    assert_eq!(str_of(&v1, "app"), Some("snmptrap"), "{v1}");
+    assert_eq!(field(&v1, "snmp.version"), "1", "{v1}");
+    assert_eq!(field(&v1, "snmp.specific_trap"), 17, "{v1}");
+    let v2 = hark.wait_hit(&m2, WAIT);
+    assert_eq!(field(&v2, "snmp.version"), "2c", "{v2}");
+    assert_eq!(field(&v2, "snmp.trap_oid"), "1.3.6.1.6.3.1.1.5.3", "{v2}");
+    assert!(
+        str_of(&v2, "message").unwrap().starts_with("linkDown"),
+        "{v2}"
+    );
+    let inf = hark.wait_hit(&m3, WAIT);
+    assert_eq!(field(&inf, "snmp.pdu"), "inform", "{inf}");
+    assert!(
+        field(&inf, "snmp.community").is_null(),
+        "community not stored: {inf}"
+    );
+
+    let dropped = poll(Duration::from_secs(30), Duration::from_millis(100), || {
+        let n = hark.metric_sum(
+            "hark_events_dropped_total",
+            &[("input", "traps"), ("reason", "community")],
+        );
+        (n >= 1.0).then_some(n)
+    });
+    assert_eq!(dropped, Some(1.0));
+    assert_eq!(hark.total(&bad), 0);
+}
+
+// ---- hark send ----
+
+fn hark_send(hark: &Hark, args: &[&str], m: &str, count: u64) {
+    let message = format!("{m} n={{n}}");
+    let out = hark
+        .cli()
+        .arg("send")
+        .args(args)
+        .args(["--count", &count.to_string(), "--message", &message])
+        .output()
+        .expect("run hark send");
+    assert!(
+        out.status.success(),
+        "hark send {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("sent {count} messages in ")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn hark_send_speaks_every_protocol() {
+    let hark = Hark::builder()
+        .typed_input("relp", "relp", None, false, "")
+        .typed_input("beats", "beats", None, false, "")
+        .typed_input("gelf_udp", "gelf", Some(Transport::Udp), true, "")
+        .typed_input("gelf_tcp", "gelf", Some(Transport::Tcp), false, "")
+        .typed_input("traps", "snmptrap", None, true, "")
+        .start();
+    let cases: [(&str, &[&str]); 5] = [
+        ("relp", &["--protocol", "relp"]),
+        ("beats", &["--protocol", "beats", "--connections", "2"]),
+        (
+            "gelf_udp",
+            &["--protocol", "gelf", "--transport", "udp", "--rate", "5000"],
+        ),
+        ("gelf_tcp", &["--protocol", "gelf", "--transport", "tcp"]),
+        ("traps", &["--protocol", "snmptrap", "--rate", "5000"]),
+    ];
+    for (input, args) in cases {
+        let m = marker(input);
+        let target = hark.addr(input).to_string();
+        let mut all = vec!["--target", target.as_str()];
+        all.extend_from_slice(args);
+        hark_send(&hark, &all, &m, 2000);
+        assert_exactly_once(&hark, &m, 2000);
+        let ev = &hark.hits(&m, 1)[0];
+        assert_eq!(str_of(ev, "input"), Some(input), "{ev}");
+    }
+}
+
+#[test]
+fn malformed_input_is_counted_per_input_and_answered_where_the_protocol_can() {
+    use std::io::{Read, Write};
+    let hark = Hark::builder()
+        .typed_input("relp", "relp", None, false, "")
+        .typed_input("beats", "beats", None, false, "")
+        .typed_input("gelf_udp", "gelf", Some(Transport::Udp), true, "")
+        .typed_input("traps", "snmptrap", None, true, "")
+        .start();
+    // RELP: not a frame → serverclose, then the connection closes.
+    let mut s = std::net::TcpStream::connect(hark.addr("relp")).unwrap();
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    s.write_all(b"hello there\n").unwrap();
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).unwrap();
+    assert_eq!(String::from_utf8_lossy(&got), "0 serverclose 0\n");
+    // Beats: no error reply; the connection closes.
+    let mut s = std::net::TcpStream::connect(hark.addr("beats")).unwrap();
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    s.write_all(b"2X\0\0\0\x01").unwrap();
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).unwrap();
+    assert!(got.is_empty(), "{got:?}");
+    // GELF and SNMP: datagrams dropped.
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.send_to(
+        &[0x1e, 0x0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 3, b'x'],
+        hark.addr("gelf_udp"),
+    )
+    .unwrap();
+    udp.send_to(b"\x30\x82\xff\xffjunk", hark.addr("traps"))
+        .unwrap();
+    for input in ["relp", "beats", "gelf_udp", "traps"] {
+        let n = poll(Duration::from_secs(30), Duration::from_millis(100), || {
+            let n = hark.metric_sum("hark_malformed_frames_total", &[("input", input)]);
+            (n >= 1.0).then_some(n)
+        });
+        assert_eq!(n, Some(1.0), "{input}: {}", hark.metrics_text());
+    }
+}
