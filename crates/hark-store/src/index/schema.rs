@@ -175,21 +175,13 @@ pub(crate) fn build_schema() -> (Schema, SchemaFields) {
     (schema, fields)
 }
 
-/// Settings of every split: zstd docstore with large blocks.
+/// Settings of every split: a zstd docstore in larger blocks than the default.
 pub(crate) fn index_settings() -> IndexSettings {
     IndexSettings {
         docstore_compression: Compressor::Zstd(ZstdCompressor {
-            compression_level: Some(
-                std::env::var("HARK_ZSTD")
-                    .ok()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(3),
-            ),
+            compression_level: Some(3),
         }),
-        docstore_blocksize: std::env::var("HARK_BLOCK")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(DOCSTORE_BLOCK_BYTES),
+        docstore_blocksize: DOCSTORE_BLOCK_BYTES,
         ..IndexSettings::default()
     }
 }

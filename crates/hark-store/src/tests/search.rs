@@ -64,6 +64,10 @@ fn corpus() -> Vec<Event> {
                     e.push_field("user", "alice");
                     e.push_field("status", FieldValue::Int(200));
                 }
+                1 => {
+                    e.push_field("@version", "1");
+                    e.push_field("kube-pod", "api-7f9");
+                }
                 2 => e.push_field("user", "bob"),
                 4 => e.push_field("sd.origin.ip", "10.0.0.5"),
                 5 => e.truncated = true,
@@ -107,6 +111,9 @@ const CASES: &[(&str, &[u64])] = &[
     ("sd.origin.ip:10.0.0.5", &[4]),
     ("fields.sd.origin.ip:10.0.0.5", &[4]),
     ("n:3", &[3]),
+    ("@version:1", &[1]),
+    ("kube-pod:api-*", &[1]),
+    ("kube-pod:\"api-7f9\"", &[1]),
     ("truncated:true", &[5]),
     ("parse_error:true", &[7]),
     ("message:fail*", &[4]),
