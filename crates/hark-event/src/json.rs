@@ -70,6 +70,42 @@ impl FieldValue {
     }
 }
 
+impl Severity {
+    /// A severity from JSON: a name (`warn`, `ERROR`…) or a code 0–7.
+    pub fn from_json(v: &Value) -> Option<Severity> {
+        match v {
+            Value::String(s) => Severity::parse(s),
+            Value::Number(n) => n
+                .as_u64()
+                .and_then(|c| u8::try_from(c).ok())
+                .and_then(Severity::from_code),
+            _ => None,
+        }
+    }
+}
+
+/// Appends the leaves of `value` to `out` as fields named by their dotted
+/// path after `prefix` (`{"log":{"file":{"path":…}}}` → `log.file.path`).
+/// Numbers stay numbers, arrays are kept as their JSON text, nulls are dropped.
+pub fn flatten_json(prefix: &mut String, value: &Value, out: &mut Vec<(String, FieldValue)>) {
+    match value {
+        Value::Null => {}
+        Value::Object(map) => {
+            for (key, inner) in map {
+                let len = prefix.len();
+                if !prefix.is_empty() {
+                    prefix.push('.');
+                }
+                prefix.push_str(key);
+                flatten_json(prefix, inner, out);
+                prefix.truncate(len);
+            }
+        }
+        Value::Array(_) => out.push((prefix.clone(), FieldValue::Str(value.to_string()))),
+        leaf => out.push((prefix.clone(), FieldValue::from_json(leaf))),
+    }
+}
+
 impl From<&Event> for EventJson {
     fn from(e: &Event) -> Self {
         EventJson {

@@ -17,7 +17,7 @@ mod json;
 mod level;
 mod time;
 
-pub use json::EventJson;
+pub use json::{EventJson, flatten_json};
 pub use level::{Facility, Severity, split_pri};
 pub use time::{format_rfc3339_nanos, now_nanos, parse_rfc3339_nanos};
 

@@ -5,7 +5,7 @@
 //! name or 0–7) are optional; every other key becomes a field, nested
 //! objects flattened with dots and arrays kept as their JSON text.
 
-use hark_event::{Event, FieldValue, Severity, parse_rfc3339_nanos};
+use hark_event::{Event, Severity, flatten_json, parse_rfc3339_nanos};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -114,10 +114,10 @@ pub fn parse_line(line: &str, received_at: i64) -> Result<Event, BadLine> {
     ev.host = optional_string(&mut obj, "host")?;
     ev.app = optional_string(&mut obj, "app")?;
     if let Some(sev) = obj.remove("severity").filter(|v| !v.is_null()) {
-        ev.severity = Some(severity(&sev).ok_or(BadLine::BadSeverity)?);
+        ev.severity = Some(Severity::from_json(&sev).ok_or(BadLine::BadSeverity)?);
     }
-    for (key, value) in obj {
-        flatten(key, value, &mut ev.fields);
+    for (mut key, value) in obj {
+        flatten_json(&mut key, &value, &mut ev.fields);
     }
     Ok(ev)
 }
@@ -157,33 +157,10 @@ fn timestamp(v: &Value) -> Option<i64> {
     }
 }
 
-fn severity(v: &Value) -> Option<Severity> {
-    match v {
-        Value::String(s) => Severity::parse(s),
-        Value::Number(n) => n
-            .as_u64()
-            .and_then(|c| u8::try_from(c).ok())
-            .and_then(Severity::from_code),
-        _ => None,
-    }
-}
-
-fn flatten(key: String, value: Value, out: &mut Vec<(String, FieldValue)>) {
-    match value {
-        Value::Null => {}
-        Value::Object(map) => {
-            for (k, v) in map {
-                flatten(format!("{key}.{k}"), v, out);
-            }
-        }
-        Value::Array(_) => out.push((key, FieldValue::Str(value.to_string()))),
-        other => out.push((key, FieldValue::from_json(&other))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hark_event::FieldValue;
 
     const NOW: i64 = 1_800_000_000_000_000_000;
 

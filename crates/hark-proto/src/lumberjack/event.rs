@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use chrono::{NaiveDateTime, TimeZone};
-use hark_event::{Event, Facility, FieldValue, Severity, parse_rfc3339_nanos};
+use hark_event::{Event, Facility, Severity, flatten_json, parse_rfc3339_nanos};
 use serde_json::{Map, Value};
 
 use crate::syslog::ParseContext;
@@ -69,14 +69,16 @@ pub fn beats_event_to_event(json: &[u8], ctx: &ParseContext) -> Event {
         .or_else(|| get_str(&obj, &["@metadata", "beat"]))
         .map(str::to_owned);
     ev.severity = get(&obj, &["log", "level"])
-        .and_then(severity_of)
-        .or_else(|| obj.get("severity").and_then(severity_of))
-        .or_else(|| get(&obj, &["log", "syslog", "severity", "code"]).and_then(severity_of));
+        .and_then(Severity::from_json)
+        .or_else(|| obj.get("severity").and_then(Severity::from_json))
+        .or_else(|| {
+            get(&obj, &["log", "syslog", "severity", "code"]).and_then(Severity::from_json)
+        });
     ev.facility = get(&obj, &["log", "syslog", "facility", "code"])
         .and_then(Value::as_u64)
         .and_then(|c| u8::try_from(c).ok())
         .and_then(Facility::from_code);
-    flatten(&mut String::new(), &obj, &mut ev.fields);
+    flatten_json(&mut String::new(), &Value::Object(obj), &mut ev.fields);
     ev
 }
 
@@ -173,39 +175,10 @@ fn take_str(obj: &mut Map<String, Value>, path: &[&str]) -> Option<String> {
     }
 }
 
-/// A severity from a name (`warn`, `ERROR`…) or a code 0–7.
-fn severity_of(v: &Value) -> Option<Severity> {
-    match v {
-        Value::String(s) => Severity::parse(s),
-        Value::Number(n) => n
-            .as_u64()
-            .and_then(|c| u8::try_from(c).ok())
-            .and_then(Severity::from_code),
-        _ => None,
-    }
-}
-
-/// Appends the leaves of `obj` to `out`, named by their dotted path after `prefix`.
-fn flatten(prefix: &mut String, obj: &Map<String, Value>, out: &mut Vec<(String, FieldValue)>) {
-    for (key, value) in obj {
-        let len = prefix.len();
-        if !prefix.is_empty() {
-            prefix.push('.');
-        }
-        prefix.push_str(key);
-        match value {
-            Value::Null => {}
-            Value::Object(inner) => flatten(prefix, inner, out),
-            Value::Array(_) => out.push((prefix.clone(), FieldValue::Str(value.to_string()))),
-            leaf => out.push((prefix.clone(), FieldValue::from_json(leaf))),
-        }
-        prefix.truncate(len);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hark_event::FieldValue;
 
     fn ctx() -> ParseContext<'static> {
         ParseContext::new(1_000, "beats")
