@@ -6,6 +6,9 @@
 #
 # - logger (bsdutils), rsyslogd with its TLS (gtls) and RELP modules;
 # - net-snmp's snmptrap and snmpinform (snmp);
+# - the monitoring checks' peers: dnsmasq, snmpd and prometheus-node-exporter,
+#   which the tests start themselves on free ports (their system services are
+#   kept from starting while installing, and stopped if they run anyway);
 # - Python senders for Beats (pylogbeat, python-logstash-async) and GELF (graypy);
 # - loggen, taken from the syslog-ng-core package without installing it,
 #   because syslog-ng-core and rsyslog conflict as installed packages
@@ -13,7 +16,7 @@
 set -euo pipefail
 
 SNG_ROOT=/opt/hark-peers/syslog-ng
-PACKAGES=(bsdutils rsyslog rsyslog-gnutls rsyslog-relp snmp python3-pip nftables iptables procps iproute2)
+PACKAGES=(bsdutils rsyslog rsyslog-gnutls rsyslog-relp snmp python3-pip nftables iptables procps iproute2 dnsmasq snmpd prometheus-node-exporter)
 
 log() { printf '== %s\n' "$*"; }
 
@@ -58,7 +61,25 @@ install_packages() {
     fi
 }
 
+# Daemons installed here must not start as system services: the tests run
+# their own instances. policy-rc.d 101 tells invoke-rc.d not to start them.
+policy_added=0
+if [ ! -e /usr/sbin/policy-rc.d ] && [ "$(id -u)" -eq 0 ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    policy_added=1
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 install_packages "${PACKAGES[@]}"
+if [ "$policy_added" -eq 1 ]; then
+    rm -f /usr/sbin/policy-rc.d
+    trap - EXIT
+fi
+for svc in dnsmasq snmpd prometheus-node-exporter; do
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+        as_root systemctl disable --now "$svc" || true
+    fi
+done
 
 if ! python3 -c 'import pylogbeat, logstash_async, graypy' 2>/dev/null; then
     log "pip install pylogbeat python-logstash-async graypy"
@@ -101,6 +122,9 @@ check() {
 check logger logger --version
 check rsyslogd rsyslogd -v
 check snmptrap snmptrap --version
+check dnsmasq dnsmasq --version
+check snmpd sh -c 'snmpd -v | grep -m1 version'
+check node-exporter prometheus-node-exporter --version
 check python python3 -c 'import pylogbeat, logstash_async, graypy'
 check loggen env LD_LIBRARY_PATH="$SNG_ROOT/usr/lib/syslog-ng" SYSLOGNG_PREFIX="$SNG_ROOT/usr" \
     "$SNG_ROOT/usr/bin/loggen" --help

@@ -6,7 +6,7 @@ use crate::server::Hark;
 use crate::tls::TlsFiles;
 use crate::{free_tcp_port, free_udp_port, init_crypto};
 
-/// A syslog input's transport.
+/// An input's transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
     /// Datagrams.
@@ -15,6 +15,8 @@ pub enum Transport {
     Tcp,
     /// TCP with TLS.
     Tls,
+    /// HTTP over plain TCP (GELF).
+    Http,
 }
 
 impl Transport {
@@ -23,6 +25,7 @@ impl Transport {
             Transport::Udp => "udp",
             Transport::Tcp => "tcp",
             Transport::Tls => "tls",
+            Transport::Http => "http",
         }
     }
 }
@@ -56,7 +59,7 @@ impl HarkBuilder {
     pub fn input_with(mut self, name: &str, transport: Transport, options: &str) -> Self {
         let port = match transport {
             Transport::Udp => free_udp_port(),
-            Transport::Tcp | Transport::Tls => free_tcp_port(),
+            Transport::Tcp | Transport::Tls | Transport::Http => free_tcp_port(),
         };
         self.inputs.push(InputSpec {
             name: name.to_owned(),

@@ -1,6 +1,6 @@
 //! The RELP, Beats, GELF and SNMP trap inputs driven by real senders:
-//! rsyslog's omrelp, pylogbeat, graypy, net-snmp's snmptrap/snmpinform, and
-//! `hark send --protocol`.
+//! rsyslog's omrelp, pylogbeat and python-logstash-async, graypy (UDP, TCP
+//! and HTTP), net-snmp's snmptrap/snmpinform, and `hark send --protocol`.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -132,20 +132,56 @@ fn rsyslog_omrelp_over_tls_with_a_client_certificate() {
     assert_exactly_once(&hark, &m, 500);
 }
 
-#[test]
-fn rsyslog_omrelp_resends_what_was_not_acknowledged_after_kill9() {
-    const COUNT: u64 = 20_000;
+/// Feeds `count` numbered messages through rsyslog's omrelp, kills Hark
+/// (`kill -9`) in the middle of the burst and restarts it on the same port:
+/// rsyslog reconnects and resends every transaction it has no `200 OK` for.
+/// Every number must be stored; only unacknowledged ones (at most omrelp's
+/// window) may be stored twice.
+fn omrelp_survives_kill9(count: u64, tls: bool) {
+    let mut rs = Rsyslog::new();
+    let certs = TlsFiles::generate(&rs.dir().join("certs"));
+    let options = if tls {
+        format!(
+            "tls_cert = \"{}\"\ntls_key = \"{}\"\ntls_client_ca = \"{}\"\n",
+            certs.server_cert.display(),
+            certs.server_key.display(),
+            certs.ca_cert.display()
+        )
+    } else {
+        String::new()
+    };
     let mut hark = Hark::builder()
-        .typed_input("relp", "relp", None, false, "")
+        .typed_input("relp", "relp", None, false, &options)
         .extra("[storage]\nfsync = \"always\"\ncommit_interval = \"200ms\"")
         .start();
-    let mut rs = Rsyslog::new();
-    rs.start(&relp_conf(&rs, hark.port("relp")));
+    // librelp needs a certificate of its own for x509 authentication.
+    let tls_params = if tls {
+        format!(
+            r#"tls="on" tls.caCert="{}" tls.myCert="{}" tls.myPrivKey="{}"
+         tls.authMode="name" tls.permittedPeer=["localhost"]"#,
+            certs.ca_cert.display(),
+            certs.client_cert.display(),
+            certs.client_key.display()
+        )
+    } else {
+        String::new()
+    };
+    let action = format!(
+        r#"action(type="omrelp" target="127.0.0.1" port="{port}" windowSize="{RELP_WINDOW}" {tls_params}
+         action.resumeRetryCount="-1" action.resumeInterval="1"
+         queue.type="LinkedList" queue.size="{queue}" queue.saveOnShutdown="on")"#,
+        port = hark.port("relp"),
+        queue = count * 2,
+    );
+    rs.start(&format!(
+        "module(load=\"omrelp\")\n{}",
+        rs.config("", &action)
+    ));
     let m = marker("relpkill");
-    feed(&rs, &m, COUNT);
+    feed(&rs, &m, count);
     let stored = "hark_events_received_total{input=\"relp\"}";
     let some = poll(Duration::from_secs(120), Duration::from_millis(10), || {
-        (hark.metric(stored) >= 1000.0).then_some(())
+        (hark.metric(stored) >= (count / 20) as f64).then_some(())
     });
     assert!(
         some.is_some(),
@@ -153,17 +189,15 @@ fn rsyslog_omrelp_resends_what_was_not_acknowledged_after_kill9() {
         rs.diagnostics(),
         hark.output()
     );
-    // Kill in the middle of the burst, restart on the same port: rsyslog
-    // reconnects and resends every transaction it has no 200 OK for.
     let before = hark.metric(stored);
     hark.restart();
     assert!(
-        before < COUNT as f64,
+        before < count as f64,
         "the burst was over before the kill ({before} received)"
     );
-    let total = hark.wait_settled(&m, COUNT, Duration::from_secs(5), Duration::from_secs(300));
+    let total = hark.wait_settled(&m, count, Duration::from_secs(5), Duration::from_secs(300));
     let seen = numbers(&hark, &m);
-    let missing: Vec<u64> = (1..=COUNT).filter(|n| !seen.contains_key(n)).collect();
+    let missing: Vec<u64> = (1..=count).filter(|n| !seen.contains_key(n)).collect();
     assert!(
         missing.is_empty(),
         "{} numbers lost, first {:?}\n{}",
@@ -173,14 +207,28 @@ fn rsyslog_omrelp_resends_what_was_not_acknowledged_after_kill9() {
     );
     let duplicates: u64 = seen.values().map(|c| u64::from(*c - 1)).sum();
     eprintln!(
-        "relp kill -9: {total} events for {COUNT} messages, {duplicates} duplicates (resent, unacknowledged)"
+        "relp kill -9 (tls: {tls}): {before} received before the kill; {total} events for \
+         {count} messages, {duplicates} duplicates (resent, unacknowledged)"
     );
-    assert_eq!(total, COUNT + duplicates);
+    assert_eq!(total, count + duplicates);
     // Only unacknowledged messages may come twice: at most omrelp's window.
     assert!(
-        duplicates <= 128,
+        duplicates <= RELP_WINDOW,
         "{duplicates} duplicates exceed the RELP window"
     );
+}
+
+/// omrelp's window of unacknowledged transactions in the kill -9 tests.
+const RELP_WINDOW: u64 = 128;
+
+#[test]
+fn rsyslog_omrelp_resends_what_was_not_acknowledged_after_kill9() {
+    omrelp_survives_kill9(100_000, false);
+}
+
+#[test]
+fn rsyslog_omrelp_over_tls_resends_what_was_not_acknowledged_after_kill9() {
+    omrelp_survives_kill9(100_000, true);
 }
 
 // ---- Beats ----
@@ -189,33 +237,190 @@ const PYLOGBEAT: &str = r#"
 import sys
 from pylogbeat import PyLogBeatClient
 port, marker, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+ca = sys.argv[4] if len(sys.argv) > 4 else None
+tls = dict(ssl_enable=True, ssl_verify=True, ca_certs=ca) if ca else dict(ssl_enable=False)
 msgs = [{"@timestamp": "2024-01-15T10:00:00.000Z", "message": f"{marker} n={i}",
          "host": {"name": "beathost"}, "agent": {"type": "filebeat"},
          "log": {"file": {"path": "/var/log/app.log"}, "offset": i},
          "fields": {"env": "test"}} for i in range(1, count + 1)]
-with PyLogBeatClient("127.0.0.1", port, ssl_enable=False) as client:
+with PyLogBeatClient("127.0.0.1", port, **tls) as client:
     for start in range(0, count, 250):
         client.send(msgs[start:start + 250])
 "#;
 
-#[test]
-fn pylogbeat_events_arrive_with_their_fields() {
+/// Events each Beats sender delivers in the tests below.
+const BEATS_EVENTS: u64 = 10_000;
+
+/// A Beats input, plain or with TLS (and a client certificate required when
+/// `mtls`), with the certificates it was given.
+fn beats_server(tls: bool, mtls: bool) -> (Hark, TlsFiles, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = TlsFiles::generate(dir.path());
+    let mut options = String::new();
+    if tls {
+        options = format!(
+            "tls_cert = \"{}\"\ntls_key = \"{}\"\n",
+            certs.server_cert.display(),
+            certs.server_key.display()
+        );
+    }
+    if mtls {
+        options.push_str(&format!(
+            "tls_client_ca = \"{}\"\n",
+            certs.ca_cert.display()
+        ));
+    }
     let hark = Hark::builder()
-        .typed_input("beats", "beats", None, false, "")
+        .typed_input("beats", "beats", None, false, &options)
         .start();
+    (hark, certs, dir)
+}
+
+fn pylogbeat_delivers(tls: bool) {
+    let (hark, certs, _dir) = beats_server(tls, false);
     let m = marker("beats");
-    python(PYLOGBEAT, &[&hark.port("beats").to_string(), &m, "1000"]);
-    assert_exactly_once(&hark, &m, 1000);
+    let port = hark.port("beats").to_string();
+    let count = BEATS_EVENTS.to_string();
+    let ca = certs.ca_cert.display().to_string();
+    let mut args = vec![port.as_str(), &m, &count];
+    if tls {
+        args.push(&ca);
+    }
+    python(PYLOGBEAT, &args);
+    assert_exactly_once(&hark, &m, BEATS_EVENTS);
+    // Beats' own `fields` object lands under Hark's `fields`: `fields.fields.env`.
+    assert_eq!(
+        hark.total(&format!("{m} AND fields.fields.env:test")),
+        BEATS_EVENTS
+    );
+    assert_eq!(hark.total(&format!("{m} AND host:beathost")), BEATS_EVENTS);
     let ev = hark
-        .query_all(&m)
-        .into_iter()
-        .find(|e| str_of(e, "message") == Some(&format!("{m} n=7")))
-        .expect("event 7");
+        .query_all(&format!("{m} AND log.offset:7"))
+        .pop()
+        .expect("event 7 by its field");
+    assert_eq!(str_of(&ev, "message"), Some(format!("{m} n=7").as_str()));
     assert_eq!(str_of(&ev, "host"), Some("beathost"), "{ev}");
     assert_eq!(str_of(&ev, "app"), Some("filebeat"), "{ev}");
     assert_eq!(field(&ev, "log.file.path"), "/var/log/app.log", "{ev}");
     assert_eq!(field(&ev, "log.offset"), 7, "{ev}");
     assert_eq!(field(&ev, "fields.env"), "test", "{ev}");
+}
+
+#[test]
+fn pylogbeat_events_arrive_with_their_fields() {
+    pylogbeat_delivers(false);
+}
+
+#[test]
+fn pylogbeat_over_tls_events_arrive_with_their_fields() {
+    pylogbeat_delivers(true);
+}
+
+/// python-logstash-async's asynchronous handler with its Beats transport:
+/// records queue in memory and a worker thread ships them in windows; at
+/// close it flushes the rest. Its batch constants are raised from 50 (one
+/// connection per 50 events) so 10 000 events take seconds, not minutes.
+const LOGSTASH_ASYNC: &str = r#"
+import logging, sys
+from logstash_async.constants import constants
+from logstash_async.handler import AsynchronousLogstashHandler
+port, marker, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+ca, cert, key = (sys.argv[4:7] + [None, None, None])[:3]
+constants.QUEUE_CHECK_INTERVAL = 0.05
+constants.QUEUED_EVENTS_FLUSH_COUNT = 1000
+constants.QUEUED_EVENTS_BATCH_SIZE = 1000
+constants.QUEUED_EVENTS_BEATS_BATCH_SIZE = 250
+handler = AsynchronousLogstashHandler(
+    "127.0.0.1", port, database_path=None,
+    transport="logstash_async.transport.BeatsTransport",
+    ssl_enable=ca is not None, ssl_verify=ca is not None,
+    ca_certs=ca, certfile=cert, keyfile=key)
+log = logging.getLogger("beatsasync")
+log.setLevel(logging.INFO)
+log.addHandler(handler)
+for i in range(1, count + 1):
+    log.warning("%s n=%d", marker, i, extra={"user": "bob", "order": i})
+handler.close()
+"#;
+
+fn logstash_async_delivers(tls: bool) {
+    // Over TLS the client presents its certificate, and Hark requires one.
+    let (hark, certs, _dir) = beats_server(tls, tls);
+    let m = marker("lsasync");
+    let port = hark.port("beats").to_string();
+    let count = BEATS_EVENTS.to_string();
+    let files =
+        [&certs.ca_cert, &certs.client_cert, &certs.client_key].map(|p| p.display().to_string());
+    let mut args = vec![port.as_str(), &m, &count];
+    if tls {
+        args.extend(files.iter().map(String::as_str));
+    }
+    python(LOGSTASH_ASYNC, &args);
+    assert_exactly_once(&hark, &m, BEATS_EVENTS);
+    assert_eq!(hark.total(&format!("{m} AND extra.user:bob")), BEATS_EVENTS);
+    let ev = hark
+        .query_all(&format!("{m} AND extra.order:42"))
+        .pop()
+        .expect("event 42 by its field");
+    assert_eq!(str_of(&ev, "message"), Some(format!("{m} n=42").as_str()));
+    assert_eq!(
+        str_of(&ev, "host"),
+        Some(hark_e2e::hostname().as_str()),
+        "{ev}"
+    );
+    assert_eq!(field(&ev, "extra.logger_name"), "beatsasync", "{ev}");
+    assert_eq!(field(&ev, "level"), "WARNING", "{ev}");
+    assert_eq!(field(&ev, "type"), "python-logstash", "{ev}");
+}
+
+#[test]
+fn python_logstash_async_beats_transport_delivers_every_event() {
+    logstash_async_delivers(false);
+}
+
+#[test]
+fn python_logstash_async_beats_transport_over_mutual_tls() {
+    logstash_async_delivers(true);
+}
+
+/// pylogbeat sending one event whose message is larger than Beats' limit.
+const PYLOGBEAT_BIG: &str = r#"
+import sys
+from pylogbeat import PyLogBeatClient
+port, marker, size = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+message = f"{marker} n=1 " + "x" * size
+with PyLogBeatClient("127.0.0.1", port, ssl_enable=False) as client:
+    client.send([{"message": message, "host": {"name": "beathost"}}])
+    client.send([{"message": f"{marker} n=2", "host": {"name": "beathost"}}])
+"#;
+
+#[test]
+fn an_oversize_beats_event_is_kept_cut_to_64000_bytes() {
+    let (hark, _certs, _dir) = beats_server(false, false);
+    let m = marker("beatsbig");
+    python(
+        PYLOGBEAT_BIG,
+        &[&hark.port("beats").to_string(), &m, "70000"],
+    );
+    assert_exactly_once(&hark, &m, 2);
+    let hits = hark.query_all(&m);
+    let big = hits
+        .iter()
+        .find(|e| str_of(e, "message").is_some_and(|s| s.starts_with(&format!("{m} n=1 "))))
+        .expect("the big event");
+    let message = str_of(big, "message").unwrap();
+    assert_eq!(message.len(), 64_000, "message cut to 64 000 bytes");
+    assert!(message[m.len() + 5..].bytes().all(|b| b == b'x'));
+    assert_eq!(big["truncated"], true, "{}", &big["truncated"]);
+    let small = hits
+        .iter()
+        .find(|e| str_of(e, "message") == Some(&format!("{m} n=2")))
+        .expect("the event after it");
+    assert_eq!(small["truncated"], false);
+    assert_eq!(
+        hark.metric_sum("hark_events_truncated_total", &[("input", "beats")]),
+        1.0
+    );
 }
 
 // ---- GELF ----
@@ -266,6 +471,87 @@ fn graypy_over_udp_with_a_chunked_message() {
 #[test]
 fn graypy_over_tcp() {
     graypy_over(Transport::Tcp, "tcp");
+}
+
+/// graypy's HTTP handler: one POST per record, zlib-compressed with the
+/// header `Content-Encoding: gzip,deflate`, the answer never read.
+const GRAYPY_HTTP: &str = r#"
+import logging, sys, graypy
+port, marker = int(sys.argv[1]), sys.argv[2]
+handler = graypy.GELFHTTPHandler("127.0.0.1", port)
+log = logging.getLogger("gelfhttp")
+log.setLevel(logging.DEBUG)
+log.addHandler(handler)
+for i in range(1, 101):
+    log.warning("%s n=%d", marker, i, extra={"user": "bob", "order": i})
+handler.close()
+"#;
+
+/// Posts bodies with http.client and checks each answer: compressed the
+/// ways senders do it, then malformed.
+const GELF_HTTP_BODIES: &str = r#"
+import gzip, http.client, json, sys, zlib
+port, marker = int(sys.argv[1]), sys.argv[2]
+conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+def post(body, headers):
+    conn.request("POST", "/gelf", body, headers)
+    r = conn.getresponse()
+    return r.status, r.read().decode()
+def doc(n, codec):
+    return json.dumps({"version": "1.1", "host": "gelfhost", "short_message": f"{marker} n={n}",
+                       "level": 3, "_codec": codec}).encode()
+cases = [
+    (gzip.compress(doc(101, "gzip")), {"Content-Encoding": "gzip"}, 202),
+    (zlib.compress(doc(102, "zlib")), {}, 202),
+    (doc(103, "plain"), {"Content-Type": "application/json"}, 202),
+    (b"{not json", {}, 400),
+    (json.dumps({"version": "1.1", "host": "gelfhost"}).encode(), {}, 400),
+    (gzip.compress(b"{\"short_message\": "), {"Content-Encoding": "gzip"}, 400),
+    (b"\x1f\x8b\x08\x00garbage", {"Content-Encoding": "gzip"}, 400),
+]
+for body, headers, want in cases:
+    status, text = post(body, headers)
+    assert status == want, (status, text, want, headers)
+    if status == 400:
+        assert json.loads(text)["error"], text
+    else:
+        assert text == "", text
+status, _ = post(doc(999, "br"), {"Content-Encoding": "br"})
+assert status == 415, status
+print("ok")
+"#;
+
+#[test]
+fn gelf_over_http_from_graypy_and_compressed_bodies() {
+    let hark = Hark::builder()
+        .typed_input("gelf_http", "gelf", Some(Transport::Http), false, "")
+        .start();
+    let port = hark.port("gelf_http").to_string();
+    let m = marker("gelfhttp");
+    python(GRAYPY_HTTP, &[&port, &m]);
+    python(GELF_HTTP_BODIES, &[&port, &m]);
+    assert_exactly_once(&hark, &m, 103);
+    assert_eq!(hark.total(&format!("{m} AND user:bob")), 100);
+    let ev = hark
+        .query_all(&format!("{m} AND order:5"))
+        .pop()
+        .expect("record 5 by its field");
+    assert_eq!(str_of(&ev, "message"), Some(format!("{m} n=5").as_str()));
+    assert_eq!(str_of(&ev, "severity"), Some("warning"), "{ev}");
+    assert_eq!(str_of(&ev, "input"), Some("gelf_http"), "{ev}");
+    assert_eq!(field(&ev, "user"), "bob", "{ev}");
+    assert_eq!(field(&ev, "order"), 5, "{ev}");
+    for codec in ["gzip", "zlib", "plain"] {
+        let ev = hark.wait_hit(&format!("{m} AND codec:{codec}"), WAIT);
+        assert_eq!(str_of(&ev, "host"), Some("gelfhost"), "{ev}");
+        assert_eq!(str_of(&ev, "severity"), Some("err"), "{ev}");
+    }
+    // Four malformed bodies and one unreadable encoding, counted; none stored.
+    assert_eq!(
+        hark.metric_sum("hark_malformed_frames_total", &[("input", "gelf_http")]),
+        5.0
+    );
+    assert_eq!(hark.total("host:gelfhost"), 3);
 }
 
 // ---- SNMP traps ----
@@ -432,9 +718,10 @@ fn hark_send_speaks_every_protocol() {
         .typed_input("beats", "beats", None, false, "")
         .typed_input("gelf_udp", "gelf", Some(Transport::Udp), true, "")
         .typed_input("gelf_tcp", "gelf", Some(Transport::Tcp), false, "")
+        .typed_input("gelf_http", "gelf", Some(Transport::Http), false, "")
         .typed_input("traps", "snmptrap", None, true, "")
         .start();
-    let cases: [(&str, &[&str]); 5] = [
+    let cases: [(&str, &[&str]); 6] = [
         ("relp", &["--protocol", "relp"]),
         ("beats", &["--protocol", "beats", "--connections", "2"]),
         (
@@ -442,6 +729,17 @@ fn hark_send_speaks_every_protocol() {
             &["--protocol", "gelf", "--transport", "udp", "--rate", "5000"],
         ),
         ("gelf_tcp", &["--protocol", "gelf", "--transport", "tcp"]),
+        (
+            "gelf_http",
+            &[
+                "--protocol",
+                "gelf",
+                "--transport",
+                "http",
+                "--connections",
+                "2",
+            ],
+        ),
         ("traps", &["--protocol", "snmptrap", "--rate", "5000"]),
     ];
     for (input, args) in cases {

@@ -12,6 +12,8 @@
 //! assert_eq!(cfg.inputs["syslog_udp"].listen.port(), 10514);
 //! ```
 
+pub mod monitor;
+mod threshold;
 mod units;
 
 use std::collections::BTreeMap;
@@ -21,6 +23,12 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use monitor::{
+    CheckConfig, DNS_RCODES, DNS_RECORD_TYPES, DnsCheck, HttpCheck, HttpMethod, IcmpCheck,
+    JsonExpect, MetricsCheck, MonitorConfig, MonitorType, MonitoringConfig, SnmpCheck, SnmpOid,
+    SnmpVersion, TcpCheck, url_host, url_port,
+};
+pub use threshold::Threshold;
 pub use units::{ByteSize, HumanDuration};
 
 /// The whole configuration.
@@ -39,6 +47,12 @@ pub struct Config {
     /// Storage settings.
     #[serde(default)]
     pub storage: StorageConfig,
+    /// Settings shared by all monitors.
+    #[serde(default)]
+    pub monitoring: MonitoringConfig,
+    /// Named monitors (active checks); none by default.
+    #[serde(default)]
+    pub monitors: BTreeMap<String, MonitorConfig>,
 }
 
 /// The HTTP API listener.
@@ -68,7 +82,8 @@ pub enum InputType {
     Relp,
     /// Beats / Lumberjack v2 (Filebeat, Winlogbeat) over TCP, or TLS when `tls_cert` is set.
     Beats,
-    /// GELF (Graylog Extended Log Format) over UDP (chunked, compressed) or TCP.
+    /// GELF (Graylog Extended Log Format) over UDP (chunked, compressed), TCP
+    /// (NUL-delimited) or HTTP (`POST /gelf`, acknowledged once durable).
     Gelf,
     /// SNMP v1/v2c traps and informs over UDP.
     Snmptrap,
@@ -107,15 +122,18 @@ pub enum Transport {
     Tcp,
     /// TCP with TLS from the first byte.
     Tls,
+    /// HTTP/1.1 over plain TCP (`gelf` only: `POST /gelf`).
+    Http,
 }
 
 impl Transport {
-    /// `udp`, `tcp` or `tls`.
+    /// `udp`, `tcp`, `tls` or `http`.
     pub fn name(self) -> &'static str {
         match self {
             Transport::Udp => "udp",
             Transport::Tcp => "tcp",
             Transport::Tls => "tls",
+            Transport::Http => "http",
         }
     }
 }
@@ -123,7 +141,7 @@ impl Transport {
 /// One named input.
 ///
 /// `transport` is written in the file for `syslog` (`udp`, `tcp`, `tls`) and
-/// `gelf` (`udp`, `tcp`). For `relp` and `beats` it is derived: TLS from the
+/// `gelf` (`udp`, `tcp`, `http`). For `relp` and `beats` it is derived: TLS from the
 /// first byte when `tls_cert` is set, plain TCP otherwise. `snmptrap` is
 /// always UDP.
 #[derive(Debug, Clone, Deserialize)]
@@ -193,13 +211,16 @@ impl TryFrom<RawInputConfig> for InputConfig {
         let kind = raw.kind;
         let ty = kind.name();
         let transport = match (kind, raw.transport) {
-            (InputType::Syslog, Some(t)) => t,
-            (InputType::Syslog, None) => {
+            (InputType::Syslog, Some(t @ (Transport::Udp | Transport::Tcp | Transport::Tls))) => t,
+            (InputType::Syslog, _) => {
                 return Err("a syslog input needs transport = \"udp\", \"tcp\" or \"tls\"".into());
             }
-            (InputType::Gelf, Some(t @ (Transport::Udp | Transport::Tcp))) => t,
+            (InputType::Gelf, Some(t @ (Transport::Udp | Transport::Tcp | Transport::Http))) => t,
             (InputType::Gelf, _) => {
-                return Err("a gelf input needs transport = \"udp\" or \"tcp\"".into());
+                return Err(
+                    "a gelf input needs transport = \"udp\", \"tcp\" or \"http\" (POST /gelf)"
+                        .into(),
+                );
             }
             (InputType::Relp | InputType::Beats, None) => {
                 if raw.tls_cert.is_some() {
@@ -396,6 +417,8 @@ impl Default for Config {
             http: HttpConfig::default(),
             inputs: default_inputs(),
             storage: StorageConfig::default(),
+            monitoring: MonitoringConfig::default(),
+            monitors: BTreeMap::new(),
         }
     }
 }
@@ -480,7 +503,7 @@ impl Config {
                         ));
                     }
                 }
-                Transport::Udp | Transport::Tcp => {
+                Transport::Udp | Transport::Tcp | Transport::Http => {
                     for (k, set) in [
                         ("tls_cert", input.tls_cert.is_some()),
                         ("tls_key", input.tls_key.is_some()),
@@ -547,11 +570,62 @@ impl Config {
             }
             seen.push((input.listen, is_udp, name));
         }
+        self.validate_monitors()?;
         if self.storage.index_threads == 0 || self.storage.index_threads > 8 {
             return Err((
                 vec!["storage".into(), "index_threads".into()],
                 "storage.index_threads must be between 1 and 8".into(),
             ));
+        }
+        Ok(())
+    }
+
+    /// Monitors: parents exist and form no cycle; flapping thresholds make sense.
+    fn validate_monitors(&self) -> Result<(), (Vec<String>, String)> {
+        let m = &self.monitoring;
+        if m.concurrency == 0 {
+            return Err((
+                vec!["monitoring".into(), "concurrency".into()],
+                "monitoring.concurrency must be at least 1".into(),
+            ));
+        }
+        if !(0.0..=100.0).contains(&m.flap_stop) || !(m.flap_stop..=100.0).contains(&m.flap_start) {
+            return Err((
+                vec!["monitoring".into(), "flap_start".into()],
+                "monitoring.flap_start and flap_stop are percentages with flap_stop <= flap_start, \
+                 e.g. flap_start = 30.0 and flap_stop = 25.0"
+                    .into(),
+            ));
+        }
+        for (name, mon) in &self.monitors {
+            let Some(parent) = &mon.parent else { continue };
+            let key = vec!["monitors".to_owned(), name.clone(), "parent".to_owned()];
+            if !self.monitors.contains_key(parent) {
+                return Err((
+                    key,
+                    format!(
+                        "monitor `{name}` names parent `{parent}`, which is not a configured monitor"
+                    ),
+                ));
+            }
+            let mut seen = vec![name.as_str()];
+            let mut at = parent.as_str();
+            loop {
+                if seen.contains(&at) {
+                    return Err((
+                        key,
+                        format!(
+                            "monitor `{name}`: parents form a cycle ({} -> {at}); remove one parent",
+                            seen.join(" -> ")
+                        ),
+                    ));
+                }
+                seen.push(at);
+                match self.monitors.get(at).and_then(|p| p.parent.as_deref()) {
+                    Some(next) => at = next,
+                    None => break,
+                }
+            }
         }
         Ok(())
     }

@@ -202,16 +202,59 @@ fn every_input_type_has_its_config_name() {
 }
 
 #[test]
+fn gelf_takes_http_and_only_gelf_does() {
+    let cfg = Config::from_toml_str(
+        "hark.toml",
+        "[inputs.gh]\ntype = \"gelf\"\ntransport = \"http\"\nlisten = \"0.0.0.0:12201\"\n",
+    )
+    .unwrap();
+    assert_eq!(cfg.inputs["gh"].transport, Transport::Http);
+    assert_eq!(Transport::Http.name(), "http");
+
+    let e = err("[inputs.s]\ntype = \"syslog\"\ntransport = \"http\"\nlisten = \"0.0.0.0:1\"\n");
+    assert!(e.starts_with("hark.toml:"), "{e}");
+    assert!(e.contains("\"udp\", \"tcp\" or \"tls\""), "{e}");
+
+    let e = err("[inputs.b]\ntype = \"beats\"\ntransport = \"http\"\nlisten = \"0.0.0.0:1\"\n");
+    assert!(e.contains("remove transport"), "{e}");
+
+    let e = err(
+        "[inputs.gh]\ntype = \"gelf\"\ntransport = \"http\"\nlisten = \"0.0.0.0:1\"\ntls_cert = \"c\"\n",
+    );
+    assert!(e.starts_with("hark.toml:5:"), "{e}");
+    assert!(e.contains("TLS is not supported here"), "{e}");
+
+    // HTTP is TCP: it cannot share a port with a TCP input, but may with UDP.
+    let e = err(
+        "[inputs.a]\ntype = \"gelf\"\ntransport = \"http\"\nlisten = \"0.0.0.0:12201\"\n\
+         [inputs.b]\ntype = \"gelf\"\ntransport = \"tcp\"\nlisten = \"0.0.0.0:12201\"\n",
+    );
+    assert!(e.contains("already uses for TCP"), "{e}");
+    Config::from_toml_str(
+        "hark.toml",
+        "[inputs.a]\ntype = \"gelf\"\ntransport = \"http\"\nlisten = \"0.0.0.0:12201\"\n\
+         [inputs.b]\ntype = \"gelf\"\ntransport = \"udp\"\nlisten = \"0.0.0.0:12201\"\n",
+    )
+    .unwrap();
+}
+
+#[test]
 fn misplaced_transport_and_snmp_keys_are_refused_with_the_form() {
     let e = err("\n[inputs.r]\ntype = \"relp\"\ntransport = \"tls\"\nlisten = \"0.0.0.0:1\"\n");
     assert!(e.starts_with("hark.toml:"), "{e}");
     assert!(e.contains("remove transport"), "{e}");
 
     let e = err("[inputs.g]\ntype = \"gelf\"\nlisten = \"0.0.0.0:1\"\n");
-    assert!(e.contains("transport = \"udp\" or \"tcp\""), "{e}");
+    assert!(
+        e.contains("transport = \"udp\", \"tcp\" or \"http\""),
+        "{e}"
+    );
 
     let e = err("[inputs.g]\ntype = \"gelf\"\ntransport = \"tls\"\nlisten = \"0.0.0.0:1\"\n");
-    assert!(e.contains("transport = \"udp\" or \"tcp\""), "{e}");
+    assert!(
+        e.contains("transport = \"udp\", \"tcp\" or \"http\""),
+        "{e}"
+    );
 
     let e = err("[inputs.s]\ntype = \"snmptrap\"\ntransport = \"tcp\"\nlisten = \"0.0.0.0:1\"\n");
     assert!(e.contains("UDP only"), "{e}");
@@ -232,4 +275,105 @@ fn misplaced_transport_and_snmp_keys_are_refused_with_the_form() {
     let e = err("[inputs.r]\ntype = \"relp\"\nlisten = \"0.0.0.0:1\"\nlisen = 1\n");
     assert!(e.starts_with("hark.toml:4:"), "{e}");
     assert!(e.contains("unknown field `lisen`"), "{e}");
+}
+
+#[test]
+fn monitors_from_the_documented_example() {
+    let cfg = Config::from_toml_str(
+        "hark.toml",
+        r#"
+[monitoring]
+concurrency = 64
+
+[monitors.shop]
+type = "http"
+url = "https://shop.example.test/health"
+interval = "30s"
+expect_status = [200]
+body_contains = "ok"
+cert_expiry_warn = "21d"
+cert_expiry_crit = "7d"
+
+[monitors.gateway]
+type = "icmp"
+host = "192.0.2.1"
+interval = "10s"
+
+[monitors.db]
+type = "tcp"
+host = "db1.example.test"
+port = 5432
+parent = "gateway"
+
+[monitors.uplink]
+type = "snmp"
+host = "192.0.2.1"
+community = "secret"
+oids = [{ oid = "1.3.6.1.2.1.2.2.1.10.2", label = "in", rate = true, scale = 8, warn = "~:800000000" }]
+
+[monitors.load]
+type = "metrics"
+url = "http://127.0.0.1:9100/metrics"
+metric = "node_load1"
+warn = 2
+crit = "4"
+"#,
+    )
+    .unwrap();
+    assert_eq!(cfg.monitoring.concurrency, 64);
+    let shop = &cfg.monitors["shop"];
+    assert_eq!(shop.kind(), MonitorType::Http);
+    assert_eq!(shop.target(), "shop.example.test");
+    assert_eq!(shop.interval, Duration::from_secs(30));
+    assert_eq!(shop.retry_interval, Duration::from_secs(30));
+    assert_eq!(shop.max_attempts, 3);
+    let CheckConfig::Http(h) = &shop.check else {
+        panic!("http")
+    };
+    assert_eq!(h.expect_status, vec![200]);
+    assert_eq!(h.cert_expiry_crit, Duration::from_secs(7 * 86400));
+    assert_eq!(cfg.monitors["db"].parent.as_deref(), Some("gateway"));
+    assert!(cfg.monitors["gateway"].kind().is_host_check());
+    let CheckConfig::Snmp(s) = &cfg.monitors["uplink"].check else {
+        panic!("snmp")
+    };
+    assert_eq!(s.port, 161);
+    assert!(s.oids[0].rate && s.oids[0].warn.unwrap().alerts(9e8));
+    let CheckConfig::Metrics(m) = &cfg.monitors["load"].check else {
+        panic!("metrics")
+    };
+    assert!(m.warn.unwrap().alerts(2.5) && !m.crit.unwrap().alerts(3.9));
+}
+
+#[test]
+fn monitor_key_of_another_type_is_named_with_its_line() {
+    let e = err("[monitors.db]\ntype = \"tcp\"\nhost = \"h\"\nport = 1\nurl = \"http://x/\"\n");
+    assert!(e.starts_with("hark.toml:"), "{e}");
+    assert!(e.contains("url does not apply to a tcp monitor"), "{e}");
+    let e = err("[monitors.db]\ntype = \"tcp\"\nhost = \"h\"\n");
+    assert!(e.contains("needs port"), "{e}");
+    let e = err("[monitors.w]\ntype = \"http\"\nurl = \"ftp://x/\"\n");
+    assert!(e.contains("http:// or https://"), "{e}");
+    let e = err("[monitors.w]\ntype = \"http\"\nurl = \"http://x/\"\nbody_regex = \"(\"\n");
+    assert!(
+        e.contains("body_regex is not a valid regular expression"),
+        "{e}"
+    );
+    let e = err(
+        "[monitors.m]\ntype = \"metrics\"\nurl = \"http://x/\"\nmetric = \"m\"\nwarn = \"20:10\"\n",
+    );
+    assert!(e.starts_with("hark.toml:5:"), "{e}");
+    assert!(e.contains("Nagios range"), "{e}");
+}
+
+#[test]
+fn monitor_parents_must_exist_and_not_loop() {
+    let e = err("[monitors.a]\ntype = \"icmp\"\nhost = \"h\"\nparent = \"nope\"\n");
+    assert!(e.starts_with("hark.toml:4:"), "{e}");
+    assert!(e.contains("not a configured monitor"), "{e}");
+    let e = err(
+        "[monitors.a]\ntype = \"icmp\"\nhost = \"h\"\nparent = \"b\"\n\
+         [monitors.b]\ntype = \"icmp\"\nhost = \"h\"\nparent = \"a\"\n",
+    );
+    assert!(e.contains("cycle"), "{e}");
 }

@@ -81,7 +81,11 @@ impl Batch {
         self.parse_errors = 0;
         self.truncated = 0;
         match ctx.store.append(events).await {
-            Ok(ticket) => Submitted::Ticket(ticket),
+            Ok(ticket) => Submitted::Ticket(Pending {
+                ticket,
+                #[cfg(test)]
+                gate: ctx.durability_gate.clone(),
+            }),
             Err(e) => {
                 telemetry::dropped(&ctx.name, "store_closed", n);
                 tracing::warn!(input = %ctx.name, "store refused {n} events: {e}");
@@ -95,8 +99,28 @@ impl Batch {
 pub(crate) enum Submitted {
     /// Nothing to append.
     Empty,
-    /// Appended; the ticket resolves once the events are durable.
-    Ticket(hark_store::Ticket),
+    /// Appended; resolves once the events are durable.
+    Ticket(Pending),
     /// The store is closed; the events were dropped and counted.
     Closed,
+}
+
+/// An appended batch on its way to durability.
+pub(crate) struct Pending {
+    ticket: hark_store::Ticket,
+    /// Tests only: stands in for a slow disk; durability is reported once it opens.
+    #[cfg(test)]
+    gate: Option<tokio::sync::watch::Receiver<bool>>,
+}
+
+impl Pending {
+    /// Waits until the events are durable: true, or false when the store
+    /// could not make them so (closed or failing).
+    pub async fn durable(self) -> bool {
+        #[cfg(test)]
+        if let Some(mut gate) = self.gate {
+            let _ = gate.wait_for(|open| *open).await;
+        }
+        self.ticket.wait().await.is_ok()
+    }
 }

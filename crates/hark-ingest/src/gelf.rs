@@ -1,7 +1,8 @@
-//! GELF over UDP (chunked, zlib or gzip) and over TCP (NUL-delimited).
+//! GELF over UDP (chunked, zlib or gzip) and over TCP (NUL-delimited); over
+//! HTTP in `gelf_http`.
 //!
-//! GELF has no acknowledgement: events are appended and the sender is not
-//! told. Incomplete chunked messages are dropped after [`CHUNK_TIMEOUT_MS`]
+//! On UDP and TCP GELF has no acknowledgement: events are appended and the
+//! sender is not told. Incomplete chunked messages are dropped after [`CHUNK_TIMEOUT_MS`]
 //! or when an input holds more than [`CHUNK_MEMORY`] bytes of chunks, and
 //! counted as `gelf_incomplete`.
 
@@ -28,9 +29,9 @@ pub(crate) const CHUNK_TIMEOUT_MS: u64 = 5_000;
 pub(crate) const CHUNK_MEMORY: usize = 64 << 20;
 /// The largest GELF document accepted (after decompression); the message
 /// inside it is still cut to the input's maximum by the mapper's rules.
-const MAX_DOCUMENT: usize = 8 << 20;
+pub(crate) const MAX_DOCUMENT: usize = 8 << 20;
 
-fn parse_context<'a>(ctx: &'a InputContext, source: &'a str) -> ParseContext<'a> {
+pub(crate) fn parse_context<'a>(ctx: &'a InputContext, source: &'a str) -> ParseContext<'a> {
     ParseContext {
         received_at: now_nanos(),
         input: &ctx.name,
@@ -184,7 +185,7 @@ impl Handler for GelfTcp {
     }
 }
 
-fn malformed(ctx: &InputContext, peer: SocketAddr, e: &dyn std::fmt::Display) {
+pub(crate) fn malformed(ctx: &InputContext, peer: SocketAddr, e: &dyn std::fmt::Display) {
     telemetry::malformed_frame(&ctx.name);
     if ctx.log_limit.allow(peer.ip()) {
         tracing::warn!(input = %ctx.name, %peer, "malformed GELF input dropped: {e}");

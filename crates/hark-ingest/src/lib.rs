@@ -1,5 +1,6 @@
 //! Hark's listeners: syslog (UDP, TCP, TLS), RELP and Beats (TCP or TLS,
-//! acknowledged once durable), GELF (UDP or TCP) and SNMP traps (UDP).
+//! acknowledged once durable), GELF (UDP, TCP, or HTTP acknowledged once
+//! durable) and SNMP traps (UDP).
 //!
 //! An input owns one socket and one protocol. Stream inputs share the accept
 //! loop, connection limit and TLS handshake (`stream`); each protocol
@@ -24,10 +25,13 @@
 mod batch;
 mod beats;
 mod gelf;
+mod gelf_http;
 mod relp;
 mod snmp;
 mod stream;
 mod syslog_tcp;
+#[cfg(test)]
+mod testing;
 mod tls;
 mod udp;
 
@@ -83,7 +87,7 @@ async fn spawn_stream<H: stream::Handler>(
             input: name.to_owned(),
             message,
         })?),
-        Transport::Tcp | Transport::Udp => None,
+        Transport::Tcp | Transport::Udp | Transport::Http => None,
     };
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
@@ -103,7 +107,7 @@ async fn spawn_stream<H: stream::Handler>(
 pub struct RunningInput {
     /// The input's configured name.
     pub name: String,
-    /// `udp`, `tcp` or `tls`.
+    /// `udp`, `tcp`, `tls` or `http`.
     pub transport: &'static str,
     /// The address actually bound.
     pub local_addr: SocketAddr,
@@ -128,6 +132,9 @@ pub(crate) struct InputContext {
     pub max_message: usize,
     pub offset: chrono::FixedOffset,
     pub log_limit: Arc<telemetry::RateLimitedLog>,
+    /// Tests only: holds back durability until it opens (see `batch::Pending`).
+    #[cfg(test)]
+    pub durability_gate: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 /// Binds and starts every configured input; fails on the first that cannot start.
@@ -159,6 +166,8 @@ pub async fn start(
         max_message: usize::try_from(cfg.max_message_size.0).unwrap_or(usize::MAX),
         offset,
         log_limit: Arc::new(telemetry::RateLimitedLog::new(Duration::from_secs(60))),
+        #[cfg(test)]
+        durability_gate: None,
     };
     let bind_err = |source| IngestError::Bind {
         input: name.to_owned(),
@@ -178,6 +187,9 @@ pub async fn start(
             let socket = udp::bind(cfg.listen, cfg.recv_buffer.0).map_err(bind_err)?;
             let addr = socket.local_addr().map_err(bind_err)?;
             (addr, tokio::spawn(gelf::run_udp(socket, ctx)))
+        }
+        (InputType::Gelf, Transport::Http) => {
+            spawn_stream(name, cfg, ctx, gelf_http::GelfHttp).await?
         }
         (InputType::Gelf, _) => spawn_stream(name, cfg, ctx, gelf::GelfTcp).await?,
         (InputType::Snmptrap, _) => {

@@ -81,8 +81,8 @@ async fn serve<S: Io>(io: S, conn: Conn) {
             );
             match batch.submit(&ctx).await {
                 Submitted::Empty => {}
-                Submitted::Ticket(ticket) => inflight.push_back(Box::pin(async move {
-                    let ok = ticket.wait().await.is_ok();
+                Submitted::Ticket(pending) => inflight.push_back(Box::pin(async move {
+                    let ok = pending.durable().await;
                     (txnrs, ok)
                 })),
                 Submitted::Closed => {
@@ -215,5 +215,114 @@ fn malformed(ctx: &InputContext, peer: SocketAddr, e: &dyn std::fmt::Display) {
     telemetry::malformed_frame(&ctx.name);
     if ctx.log_limit.allow(peer.ip()) {
         tracing::warn!(input = %ctx.name, %peer, "RELP protocol error, closing connection: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
+
+    use super::*;
+    use crate::testing::{PATIENCE, Rig};
+
+    fn frame(txnr: usize, cmd: &str, data: &str) -> Vec<u8> {
+        format!("{txnr} {cmd} {} {data}\n", data.len()).into_bytes()
+    }
+
+    /// Reads one reply frame: `TXNR rsp LEN DATA\n`; returns `TXNR rsp DATA`.
+    async fn reply<R: AsyncRead + Unpin>(rd: &mut BufReader<R>) -> String {
+        let mut head = Vec::new();
+        for _ in 0..3 {
+            rd.read_until(b' ', &mut head).await.unwrap();
+        }
+        let text = String::from_utf8(head).unwrap();
+        let len: usize = text.split(' ').nth(2).unwrap().parse().unwrap();
+        let mut data = vec![0u8; len + 1];
+        rd.read_exact(&mut data).await.unwrap();
+        assert_eq!(data.pop(), Some(b'\n'), "{text}");
+        let parts: Vec<&str> = text.split(' ').collect();
+        format!(
+            "{} {} {}",
+            parts[0],
+            parts[1],
+            String::from_utf8(data).unwrap()
+        )
+    }
+
+    #[tokio::test]
+    async fn reading_pauses_while_the_window_of_unanswered_messages_is_full() {
+        const SENT: usize = 5_000;
+        /// The duplex pipe's buffer: the most one read can bring in.
+        const PIPE: usize = 16 * 1024;
+        let mut rig = Rig::new("relp");
+        let (client, server) = tokio::io::duplex(PIPE);
+        let server = tokio::spawn(serve(server, rig.conn()));
+        let (rd, mut wr) = tokio::io::split(client);
+        let mut rd = BufReader::new(rd);
+        let mut shortest = usize::MAX;
+        let mut wire = vec![frame(
+            1,
+            "open",
+            "relp_version=0\nrelp_software=test\ncommands=syslog",
+        )];
+        for i in 0..SENT {
+            let f = frame(
+                i + 2,
+                "syslog",
+                &format!("<13>Jan  1 00:00:00 host app: m{i}"),
+            );
+            shortest = shortest.min(f.len());
+            wire.push(f);
+        }
+        let writer = tokio::spawn(async move {
+            for f in wire {
+                wr.write_all(&f).await?;
+            }
+            Ok::<_, std::io::Error>(wr)
+        });
+        let open = tokio::time::timeout(PATIENCE, reply(&mut rd))
+            .await
+            .unwrap();
+        assert!(open.starts_with("1 rsp 200 OK"), "{open}");
+
+        // Nothing is durable: the server reads until more than MAX_PENDING
+        // messages wait for their answer, then stops.
+        let mut written = rig.written(MAX_PENDING + 1).await;
+        // A server ignoring the bound would keep reading (and could not
+        // answer anything) meanwhile.
+        let mut line = String::new();
+        let early = tokio::time::timeout(Duration::from_millis(300), rd.read_line(&mut line)).await;
+        assert!(early.is_err(), "answered before durability: {line:?}");
+        written += rig.written_now();
+        let one_read = PIPE / shortest + 1;
+        assert!(
+            written <= MAX_PENDING + one_read,
+            "{written} messages read with at most {MAX_PENDING} allowed unanswered"
+        );
+        assert!(!writer.is_finished(), "the sender was never held back");
+
+        // Durability resumes: every message is answered, in order, and the
+        // rest is read.
+        rig.open_gate();
+        for i in 0..SENT {
+            line.clear();
+            tokio::time::timeout(PATIENCE, rd.read_line(&mut line))
+                .await
+                .expect("an answer in time")
+                .unwrap();
+            assert_eq!(line, format!("{} rsp 6 200 OK\n", i + 2));
+        }
+        let wr = tokio::time::timeout(PATIENCE, writer)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        written += rig.written(SENT - written).await;
+        assert_eq!(written, SENT);
+        drop((rd, wr));
+        tokio::time::timeout(PATIENCE, server)
+            .await
+            .unwrap()
+            .unwrap();
     }
 }

@@ -66,7 +66,7 @@ pub(crate) async fn run(socket: UdpSocket, ctx: InputContext, opts: TrapOptions)
                 let socket = socket.clone();
                 let name = ctx.name.clone();
                 tokio::spawn(async move {
-                    if ticket.wait().await.is_err() {
+                    if !ticket.durable().await {
                         return;
                     }
                     for (bytes, peer) in answers {

@@ -5,9 +5,15 @@
 //! new field in hark-config stops this module from compiling until someone
 //! decides whether it opens a port or makes a connection.
 
-use hark_config::{Config, HttpConfig, InputConfig, InputType, StorageConfig};
+use std::net::IpAddr;
 
-use crate::flow::{Flow, Security, Transport};
+use hark_config::{
+    CheckConfig, Config, DnsCheck, HttpCheck, HttpConfig, IcmpCheck, InputConfig, InputType,
+    MetricsCheck, MonitorConfig, MonitoringConfig, SnmpCheck, StorageConfig, TcpCheck, url_host,
+    url_port,
+};
+
+use crate::flow::{Endpoint, Flow, PortSpec, Security, Transport};
 use crate::resolver;
 
 /// Every flow of a configuration, sorted by direction, port, transport and
@@ -19,16 +25,31 @@ pub fn matrix(cfg: &Config) -> Vec<Flow> {
         http,
         inputs,
         storage,
+        monitoring,
+        monitors,
     } = cfg;
+    let MonitoringConfig {
+        concurrency: _,
+        flap_start: _,
+        flap_stop: _,
+    } = monitoring;
+    // Unreadable means the resolver library's default: this host.
+    let resolv_conf = || std::fs::read_to_string(resolver::RESOLV_CONF).unwrap_or_default();
     let mut flows = http_flows(http);
     for (name, input) in inputs {
         flows.extend(input_flows(name, input));
     }
     flows.extend(storage_flows(storage));
-    resolver::add_resolver_flows(&mut flows, || {
-        // Unreadable means the resolver library's default: this host.
-        std::fs::read_to_string(resolver::RESOLV_CONF).unwrap_or_default()
-    });
+    if !monitors.is_empty() {
+        let mut system = resolver::nameservers(&resolv_conf());
+        if system.is_empty() {
+            system.push(IpAddr::from([127, 0, 0, 1]));
+        }
+        for (name, monitor) in monitors {
+            flows.extend(monitor_flows(name, monitor, &system));
+        }
+    }
+    resolver::add_resolver_flows(&mut flows, resolv_conf);
     flows.sort_by(|a, b| {
         (a.direction, a.port, a.transport, &a.component).cmp(&(
             b.direction,
@@ -73,7 +94,9 @@ pub fn input_flows(name: &str, input: &InputConfig) -> Vec<Flow> {
     let component = format!("inputs.{name}");
     let (l4, security) = match transport {
         hark_config::Transport::Udp => (Transport::Udp, Security::Plain),
-        hark_config::Transport::Tcp => (Transport::Tcp, Security::Plain),
+        hark_config::Transport::Tcp | hark_config::Transport::Http => {
+            (Transport::Tcp, Security::Plain)
+        }
         hark_config::Transport::Tls if tls_client_ca.is_some() => (Transport::Tcp, Security::Mtls),
         hark_config::Transport::Tls => (Transport::Tcp, Security::Tls),
     };
@@ -81,6 +104,9 @@ pub fn input_flows(name: &str, input: &InputConfig) -> Vec<Flow> {
         InputType::Syslog => ("syslog", "syslog from network devices and servers"),
         InputType::Relp => ("relp", "RELP from rsyslog senders (acknowledged)"),
         InputType::Beats => ("beats", "Beats/Lumberjack from Filebeat/Winlogbeat"),
+        InputType::Gelf if *transport == hark_config::Transport::Http => {
+            ("http", "GELF over HTTP (POST /gelf) from applications")
+        }
         InputType::Gelf => ("gelf", "GELF from applications"),
         InputType::Snmptrap => ("snmptrap", "SNMP traps from network devices"),
     };
@@ -100,4 +126,124 @@ pub fn storage_flows(storage: &StorageConfig) -> Vec<Flow> {
         index_threads: _,
     } = storage;
     Vec::new()
+}
+
+/// The connections one monitor opens. `system_resolvers` are the
+/// nameservers a DNS monitor without `server` asks.
+pub fn monitor_flows(
+    name: &str,
+    monitor: &MonitorConfig,
+    system_resolvers: &[IpAddr],
+) -> Vec<Flow> {
+    let MonitorConfig {
+        check,
+        interval: _,
+        retry_interval: _,
+        timeout: _,
+        max_attempts: _,
+        parent: _,
+    } = monitor;
+    let component = format!("monitors.{name}");
+    let client =
+        |dest: &str, port: PortSpec, l4: Transport, proto: &str, sec: Security, why: &str| {
+            Flow::client(Endpoint::from(dest), port, l4, proto, sec, &component, why)
+        };
+    match check {
+        CheckConfig::Icmp(IcmpCheck {
+            host,
+            packets: _,
+            packet_interval: _,
+            warn_loss: _,
+            crit_loss: _,
+            warn_rtt: _,
+            crit_rtt: _,
+        }) => vec![client(
+            host,
+            PortSpec::None,
+            Transport::Icmp,
+            "icmp",
+            Security::Plain,
+            "ping check (echo request)",
+        )],
+        CheckConfig::Tcp(TcpCheck {
+            host,
+            port,
+            send: _,
+            expect: _,
+            tls,
+            tls_verify: _,
+            tls_ca: _,
+            warn_time: _,
+            crit_time: _,
+        }) => vec![client(
+            host,
+            PortSpec::Single(*port),
+            Transport::Tcp,
+            "tcp",
+            if *tls { Security::Tls } else { Security::Plain },
+            "TCP port check",
+        )],
+        CheckConfig::Http(HttpCheck { url, .. })
+        | CheckConfig::Metrics(MetricsCheck { url, .. }) => {
+            let https = url.to_ascii_lowercase().starts_with("https://");
+            let why = if matches!(check, CheckConfig::Http(_)) {
+                "HTTP check"
+            } else {
+                "metrics scrape check"
+            };
+            vec![client(
+                &url_host(url),
+                PortSpec::Single(url_port(url)),
+                Transport::Tcp,
+                if https { "https" } else { "http" },
+                if https {
+                    Security::Tls
+                } else {
+                    Security::Plain
+                },
+                why,
+            )]
+        }
+        CheckConfig::Dns(DnsCheck { server, .. }) => {
+            let targets: Vec<(IpAddr, u16)> = match server {
+                Some(s) => s
+                    .parse::<std::net::SocketAddr>()
+                    .map(|a| (a.ip(), a.port()))
+                    .or_else(|_| s.parse::<IpAddr>().map(|ip| (ip, 53)))
+                    .into_iter()
+                    .collect(),
+                None => system_resolvers.iter().map(|ip| (*ip, 53)).collect(),
+            };
+            targets
+                .into_iter()
+                .flat_map(|(ip, port)| {
+                    [Transport::Udp, Transport::Tcp].map(|l4| {
+                        Flow::client(
+                            Endpoint::Ip(ip),
+                            PortSpec::Single(port),
+                            l4,
+                            "dns",
+                            Security::Plain,
+                            &component,
+                            "DNS check",
+                        )
+                    })
+                })
+                .collect()
+        }
+        CheckConfig::Snmp(SnmpCheck {
+            host,
+            port,
+            community: _,
+            version: _,
+            oids: _,
+        }) => vec![client(
+            host,
+            PortSpec::Single(*port),
+            Transport::Udp,
+            "snmp",
+            Security::Plain,
+            "SNMP GET check",
+        )],
+    }
 }

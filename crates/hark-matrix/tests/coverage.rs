@@ -29,10 +29,14 @@ fn transports() -> Vec<ConfigTransport> {
         ConfigTransport::Udp,
         ConfigTransport::Tcp,
         ConfigTransport::Tls,
+        ConfigTransport::Http,
     ];
     for t in all {
         match t {
-            ConfigTransport::Udp | ConfigTransport::Tcp | ConfigTransport::Tls => {}
+            ConfigTransport::Udp
+            | ConfigTransport::Tcp
+            | ConfigTransport::Tls
+            | ConfigTransport::Http => {}
         }
     }
     all.to_vec()
@@ -78,7 +82,9 @@ fn every_input_type_and_transport_contributes_a_row() {
                 assert_eq!(row.destination.to_string(), "192.0.2.7", "{what}");
                 let (l4, security) = match (transport, client_ca) {
                     (ConfigTransport::Udp, _) => (Transport::Udp, Security::Plain),
-                    (ConfigTransport::Tcp, _) => (Transport::Tcp, Security::Plain),
+                    (ConfigTransport::Tcp | ConfigTransport::Http, _) => {
+                        (Transport::Tcp, Security::Plain)
+                    }
                     (ConfigTransport::Tls, false) => (Transport::Tcp, Security::Tls),
                     (ConfigTransport::Tls, true) => (Transport::Tcp, Security::Mtls),
                 };
@@ -118,4 +124,118 @@ fn the_default_config_has_one_row_per_listener() {
     for name in cfg.inputs.keys() {
         assert_eq!(flows_of(&flows, &format!("inputs.{name}")).len(), 1);
     }
+}
+
+#[test]
+fn gelf_over_http_is_described_as_http_carrying_gelf() {
+    let cfg = Config::from_toml_str(
+        "hark.toml",
+        "[inputs.gelf_http]\ntype = \"gelf\"\ntransport = \"http\"\nlisten = \"0.0.0.0:12202\"\n",
+    )
+    .unwrap();
+    let flows = matrix(&cfg);
+    let row = flows_of(&flows, "inputs.gelf_http")[0];
+    assert_eq!(row.port, PortSpec::Single(12202));
+    assert_eq!(
+        (row.transport, row.security),
+        (Transport::Tcp, Security::Plain)
+    );
+    assert_eq!(row.protocol, "http");
+    assert!(
+        row.purpose.contains("GELF") && row.purpose.contains("POST /gelf"),
+        "{row:?}"
+    );
+}
+
+/// Every monitor type opens the connection its check makes, to its target.
+#[test]
+fn every_monitor_type_brings_its_outbound_flow() {
+    let cfg = Config::from_toml_str(
+        "hark.toml",
+        r#"
+[monitors.gw]
+type = "icmp"
+host = "192.0.2.1"
+[monitors.db]
+type = "tcp"
+host = "192.0.2.5"
+port = 5432
+tls = true
+[monitors.shop]
+type = "http"
+url = "https://192.0.2.7:8443/health"
+[monitors.dns]
+type = "dns"
+name = "www.example.test"
+server = "192.0.2.53"
+[monitors.switch]
+type = "snmp"
+host = "192.0.2.9"
+oids = [{ oid = "1.3.6.1.2.1.1.3.0" }]
+[monitors.node]
+type = "metrics"
+url = "http://192.0.2.11:9100/metrics"
+metric = "node_load1"
+"#,
+    )
+    .unwrap();
+    let flows = matrix(&cfg);
+    let out = |component: &str| -> Vec<&Flow> {
+        flows
+            .iter()
+            .filter(|f| f.component == component && f.direction == Direction::Outbound)
+            .collect()
+    };
+    let one = |component: &str, port: PortSpec, transport: Transport, security: Security| {
+        let rows = out(component);
+        assert!(
+            rows.iter().any(|f| f.port == port
+                && f.transport == transport
+                && f.security == security
+                && f.role == Role::Connect),
+            "{component}: {rows:?}"
+        );
+    };
+    one(
+        "monitors.gw",
+        PortSpec::None,
+        Transport::Icmp,
+        Security::Plain,
+    );
+    one(
+        "monitors.db",
+        PortSpec::Single(5432),
+        Transport::Tcp,
+        Security::Tls,
+    );
+    one(
+        "monitors.shop",
+        PortSpec::Single(8443),
+        Transport::Tcp,
+        Security::Tls,
+    );
+    one(
+        "monitors.dns",
+        PortSpec::Single(53),
+        Transport::Udp,
+        Security::Plain,
+    );
+    one(
+        "monitors.dns",
+        PortSpec::Single(53),
+        Transport::Tcp,
+        Security::Plain,
+    );
+    one(
+        "monitors.switch",
+        PortSpec::Single(161),
+        Transport::Udp,
+        Security::Plain,
+    );
+    one(
+        "monitors.node",
+        PortSpec::Single(9100),
+        Transport::Tcp,
+        Security::Plain,
+    );
 }

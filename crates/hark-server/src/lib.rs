@@ -6,7 +6,11 @@
 //! # async fn demo(store: hark_store::Store, handle: metrics_exporter_prometheus::PrometheusHandle) -> std::io::Result<()> {
 //! use hark_server::{ServerState, serve, tokens::TokenStore};
 //! let tokens = TokenStore::open("./hark-data".as_ref()).map_err(std::io::Error::other)?;
-//! let state = ServerState { store, tokens, metrics: handle, ports: Vec::new() };
+//! let monitoring = hark_monitor::Monitoring::start(
+//!     &hark_config::Config::default(),
+//!     std::sync::Arc::new(hark_monitor::service::NullSink),
+//! ).map_err(std::io::Error::other)?;
+//! let state = ServerState { store, tokens, metrics: handle, ports: Vec::new(), monitoring };
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8514").await?;
 //! serve(listener, state, async { let _ = tokio::signal::ctrl_c().await; }).await
 //! # }
@@ -27,9 +31,10 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use axum::http::{Request, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::watch;
 use tower_http::compression::CompressionLayer;
@@ -38,7 +43,7 @@ use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 
-use routes::{health, ingest, openapi, ports, search, tail};
+use routes::{health, ingest, monitors, openapi, ports, search, tail};
 use tokens::TokenStore;
 
 /// Largest accepted ingest body; larger ones get 413.
@@ -60,6 +65,8 @@ pub struct ServerState {
     pub metrics: PrometheusHandle,
     /// The communication matrix of the running configuration, served at `/api/v1/ports`.
     pub ports: Vec<hark_matrix::Flow>,
+    /// The monitors and their states.
+    pub monitoring: hark_monitor::Monitoring,
 }
 
 /// Shared by every handler.
@@ -67,6 +74,7 @@ pub(crate) struct AppState {
     pub(crate) store: hark_store::Store,
     pub(crate) metrics: PrometheusHandle,
     pub(crate) ports: Vec<hark_matrix::Flow>,
+    pub(crate) monitoring: hark_monitor::Monitoring,
     /// Turns `true` when the server shuts down; ends live tails so graceful shutdown can finish.
     pub(crate) closing: watch::Receiver<bool>,
     /// Keeps `closing` open for routers not driven by [`serve`].
@@ -85,6 +93,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/tail"),
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/api/v1/ports"),
+    ("GET", "/api/v1/monitors"),
+    ("GET", "/api/v1/monitors/{name}"),
+    ("GET", "/api/v1/monitors/{name}/history"),
+    ("POST", "/api/v1/monitors/{name}/check"),
+    ("POST", "/api/v1/monitors/{name}/ack"),
+    ("DELETE", "/api/v1/monitors/{name}/ack"),
+    ("GET", "/api/v1/downtimes"),
+    ("POST", "/api/v1/downtimes"),
+    ("DELETE", "/api/v1/downtimes/{id}"),
 ];
 
 /// The API's router. Live tails end only when their clients leave; use
@@ -125,6 +142,7 @@ fn build(
         store: state.store,
         metrics: state.metrics,
         ports: state.ports,
+        monitoring: state.monitoring,
         closing,
         _closing_tx: closing_tx,
     });
@@ -147,6 +165,28 @@ fn build(
         )
         .route("/api/v1/openapi.json", get(openapi::get))
         .route("/api/v1/ports", get(ports::get))
+        .route("/api/v1/monitors", get(monitors::list))
+        .route("/api/v1/monitors/{name}", get(monitors::get))
+        .route("/api/v1/monitors/{name}/history", get(monitors::history))
+        .route(
+            "/api/v1/monitors/{name}/check",
+            post(monitors::check).route_layer(from_fn(auth::require_admin)),
+        )
+        .route(
+            "/api/v1/monitors/{name}/ack",
+            post(monitors::ack)
+                .delete(monitors::unack)
+                .route_layer(from_fn(auth::require_admin)),
+        )
+        .route(
+            "/api/v1/downtimes",
+            get(monitors::downtimes)
+                .post(monitors::add_downtime.layer(from_fn(auth::require_admin))),
+        )
+        .route(
+            "/api/v1/downtimes/{id}",
+            delete(monitors::remove_downtime).route_layer(from_fn(auth::require_admin)),
+        )
         .route_layer(from_fn_with_state(tokens.clone(), auth::require_token));
     // Streams must neither time out nor be compressed (compression buffers).
     let bounded = public
@@ -188,6 +228,14 @@ mod tests {
             tokens: TokenStore::open(dir.path()).unwrap(),
             metrics: recorder.handle(),
             ports: Vec::new(),
+            monitoring: hark_monitor::Monitoring::start(
+                &hark_config::Config {
+                    data_dir: dir.path().join("data"),
+                    ..hark_config::Config::default()
+                },
+                std::sync::Arc::new(hark_monitor::service::NullSink),
+            )
+            .unwrap(),
         });
         for (method, path) in ROUTES {
             let req = Request::builder()

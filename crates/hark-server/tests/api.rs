@@ -390,3 +390,87 @@ async fn sse_tail_streams_matching_events_ingested_after_subscribing() {
     assert_eq!(ev["host"], "h1");
     assert!(!text.contains("not for the tail"));
 }
+
+#[tokio::test]
+async fn monitor_routes_answer_with_roles_and_not_found() {
+    let h = Harness::new();
+    let (admin, viewer) = (h.admin.clone(), h.viewer.clone());
+    let (status, list) = h
+        .call(
+            Method::GET,
+            "/api/v1/monitors",
+            Some(&viewer),
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list, serde_json::json!([]));
+    let (status, body) = h
+        .call(
+            Method::GET,
+            "/api/v1/monitors/nope",
+            Some(&viewer),
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["error"].as_str().unwrap().contains("nope"), "{body}");
+    let (status, _) = h
+        .call(
+            Method::POST,
+            "/api/v1/monitors/nope/ack",
+            Some(&viewer),
+            Body::from(r#"{"comment":"x"}"#),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let downtime = r#"{"monitors":["nope"],"schedule":{"type":"once","start":"2099-01-01T00:00:00Z","end":"2099-01-01T01:00:00Z"}}"#;
+    let (status, _) = h
+        .call(
+            Method::POST,
+            "/api/v1/downtimes",
+            Some(&viewer),
+            Body::from(downtime),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = h
+        .call(
+            Method::POST,
+            "/api/v1/downtimes",
+            Some(&admin),
+            Body::from(downtime),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let all = downtime.replace(r#"["nope"]"#, r#"["*"]"#);
+    let (status, created) = h
+        .call(
+            Method::POST,
+            "/api/v1/downtimes",
+            Some(&admin),
+            Body::from(all),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_u64().expect("an id");
+    let (status, list) = h
+        .call(
+            Method::GET,
+            "/api/v1/downtimes",
+            Some(&viewer),
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list[0]["author"], "admin", "{list}");
+    let path = format!("/api/v1/downtimes/{id}");
+    let (status, _) = h
+        .call(Method::DELETE, &path, Some(&admin), Body::empty())
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = h
+        .call(Method::DELETE, &path, Some(&admin), Body::empty())
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

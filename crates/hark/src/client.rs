@@ -49,6 +49,31 @@ impl Client {
             .bearer_auth(&self.token)
     }
 
+    /// A request with any method to `path` with the token.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{}", self.base, path))
+            .bearer_auth(&self.token)
+    }
+
+    /// Sends a request whose success has no body (204), turning API errors into readable ones.
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> anyhow::Result<()> {
+        let resp = req
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the server at {}", self.base))?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let body: serde_json::Value = resp.json().await.unwrap_or_default();
+        let msg = body
+            .get("error")
+            .and_then(|e| e.as_str())
+            .unwrap_or("request failed");
+        bail!("{status}: {msg}")
+    }
+
     /// Sends a request and returns its JSON, turning API errors into readable ones.
     pub async fn json(&self, req: reqwest::RequestBuilder) -> anyhow::Result<serde_json::Value> {
         let resp = req

@@ -38,6 +38,17 @@ enum Command {
     },
     /// Send syslog messages: a test sender and load generator.
     Send(cmd::send::SendArgs),
+    /// Print the monitors of a running server and their states, problems first.
+    Status(cmd::monitor::StatusArgs),
+    /// Run one monitor's check now and print the result (states are not changed).
+    Check(cmd::monitor::CheckArgs),
+    /// Acknowledge a monitor's problem (or remove the acknowledgement).
+    Ack(cmd::monitor::AckArgs),
+    /// Schedule, list or remove downtimes.
+    Downtime {
+        #[command(subcommand)]
+        command: cmd::monitor::DowntimeCommand,
+    },
     /// Print the communication matrix: every port Hark listens on or connects to.
     Ports(cmd::ports::PortsArgs),
     /// Print the version.
@@ -100,6 +111,10 @@ fn main() -> ExitCode {
         }
         Command::Send(args) => cmd::send::run(args),
         Command::Ports(args) => cmd::ports::run(args),
+        Command::Status(args) => cmd::monitor::status(args),
+        Command::Check(args) => cmd::monitor::check(args),
+        Command::Ack(args) => cmd::monitor::ack(args),
+        Command::Downtime { command } => cmd::monitor::downtime(command),
         Command::Version => {
             println!("hark {}", env!("CARGO_PKG_VERSION"));
             Ok(())

@@ -63,6 +63,7 @@ impl Harness {
             tokens: TokenStore::open(self.dir.path()).unwrap(),
             metrics: metrics_handle(),
             ports: hark_matrix::matrix(&hark_config::Config::default()),
+            monitoring: no_monitors(self.dir.path()),
         }
     }
 
@@ -77,7 +78,10 @@ impl Harness {
         token: Option<&str>,
         body: Body,
     ) -> Request<Body> {
-        let mut req = Request::builder().method(method).uri(uri);
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::CONTENT_TYPE, "application/json");
         if let Some(t) = token {
             req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
@@ -117,4 +121,14 @@ pub async fn with_deadline<T>(fut: impl Future<Output = T>) -> T {
     tokio::time::timeout(DEADLINE, fut)
         .await
         .expect("did not finish before the deadline")
+}
+
+/// A monitoring service with no monitors, keeping its files under `dir`.
+pub fn no_monitors(dir: &std::path::Path) -> hark_monitor::Monitoring {
+    let cfg = hark_config::Config {
+        data_dir: dir.join("data"),
+        ..hark_config::Config::default()
+    };
+    hark_monitor::Monitoring::start(&cfg, std::sync::Arc::new(hark_monitor::service::NullSink))
+        .expect("monitoring starts")
 }

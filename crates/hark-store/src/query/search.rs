@@ -319,13 +319,20 @@ impl<'a> Run<'a> {
             p.count += u64::from(weight.count(reader).map_err(internal("counting"))?);
             return Ok(());
         }
-        let seq: Arc<dyn ColumnValues<u64>> = doc_values(
-            reader
-                .fast_fields()
-                .u64(names::SEQ)
-                .map_err(internal("reading sequence numbers"))?,
-            0,
-        );
+        // Sequence numbers only break ties between hits; a histogram or
+        // top-values task that takes no hits does not open the column.
+        let seq: Option<Arc<dyn ColumnValues<u64>>> = if wants_hits {
+            Some(doc_values(
+                reader
+                    .fast_fields()
+                    .u64(names::SEQ)
+                    .map_err(internal("reading sequence numbers"))?,
+                0,
+            ))
+        } else {
+            None
+        };
+        let seq_of = |doc: DocId| seq.as_ref().map_or(0, |s| s.get_val(doc));
         let (split, seg) = (task.split, task.seg);
         // Documents are added oldest first, so the newest hits are usually at
         // the end: taking them first sets a bar that most others fail at once.
@@ -339,7 +346,7 @@ impl<'a> Run<'a> {
                 for &doc in docs {
                     let min_ts = top.min_useful_ts();
                     let ts = task.ts.get_val(doc).into_timestamp_nanos();
-                    top.offer(ts, min_ts, || seq.get_val(doc), split, seg, doc);
+                    top.offer(ts, min_ts, || seq_of(doc), split, seg, doc);
                 }
             })?;
             start
@@ -378,7 +385,7 @@ impl<'a> Run<'a> {
                     p.top.offer(
                         t.into_timestamp_nanos(),
                         min_ts,
-                        || seq.get_val(*doc),
+                        || seq_of(*doc),
                         split,
                         seg,
                         *doc,

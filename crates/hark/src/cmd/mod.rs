@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod config;
+pub mod monitor;
 pub mod ports;
 pub mod query;
 pub mod send;

@@ -19,13 +19,14 @@ pub struct SendArgs {
     #[arg(long, default_value = "127.0.0.1:10514")]
     target: String,
     /// Protocol: syslog, RELP (waits for every ack), Beats (waits for each
-    /// window's ack), GELF (udp or tcp) or SNMPv2c traps (udp).
+    /// window's ack), GELF (udp, tcp, or http waiting for each 202) or
+    /// SNMPv2c traps (udp).
     #[arg(long, value_enum, default_value_t = SendProtocol::Syslog)]
     protocol: SendProtocol,
     /// SNMP community, for `--protocol snmptrap`.
     #[arg(long, default_value = "public")]
     community: String,
-    /// Transport (RELP and Beats: tcp or tls; GELF: udp or tcp; SNMP traps are always udp).
+    /// Transport (RELP and Beats: tcp or tls; GELF: udp, tcp or http; SNMP traps are always udp).
     #[arg(long, value_enum, default_value_t = SendTransport::Tcp)]
     transport: SendTransport,
     /// Syslog format.
@@ -92,6 +93,8 @@ enum SendTransport {
     Udp,
     Tcp,
     Tls,
+    /// HTTP POST (GELF only).
+    Http,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -115,11 +118,18 @@ pub fn run(args: SendArgs) -> anyhow::Result<()> {
         bail!("--connections must be at least 1");
     }
     match (args.protocol, args.transport) {
-        (SendProtocol::Relp | SendProtocol::Beats, SendTransport::Udp) => {
+        (SendProtocol::Relp | SendProtocol::Beats, SendTransport::Udp | SendTransport::Http) => {
             bail!("RELP and Beats run over --transport tcp or tls")
         }
-        (SendProtocol::Gelf, SendTransport::Tls) => bail!("GELF runs over --transport udp or tcp"),
-        (SendProtocol::Snmptrap, SendTransport::Tls) => bail!("SNMP traps run over UDP"),
+        (SendProtocol::Gelf, SendTransport::Tls) => {
+            bail!("GELF runs over --transport udp, tcp or http")
+        }
+        (SendProtocol::Syslog, SendTransport::Http) => {
+            bail!("syslog runs over --transport udp, tcp or tls")
+        }
+        (SendProtocol::Snmptrap, SendTransport::Tls | SendTransport::Http) => {
+            bail!("SNMP traps run over UDP")
+        }
         _ => {}
     }
     let lines = match &args.file {
@@ -207,6 +217,12 @@ async fn send_range(
             let sock = protocols::udp_to(target).await?;
             return protocols::gelf_udp(&sock, &mut msgs, &args.host, severity, rate, first, last)
                 .await;
+        }
+        (SendProtocol::Gelf, SendTransport::Http) => {
+            return protocols::gelf_http(
+                target, &mut msgs, &args.host, severity, rate, first, last,
+            )
+            .await;
         }
         (SendProtocol::Snmptrap, _) => {
             let sock = protocols::udp_to(target).await?;

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
@@ -80,11 +81,15 @@ async fn serve(
         .await
         .with_context(|| format!("cannot listen for HTTP on {}", cfg.http.listen))?;
     let http_addr = http.local_addr()?;
+    let sink = StoreSink::start(store.clone());
+    let monitoring = hark_monitor::Monitoring::start(&cfg, Arc::new(sink.clone()))
+        .context("cannot start monitoring")?;
     let state = ServerState {
         store: store.clone(),
         tokens,
         metrics,
         ports: hark_matrix::matrix(&cfg),
+        monitoring: monitoring.clone(),
     };
     let http_shutdown = shutdown.clone();
     let http_task = tokio::spawn(hark_server::serve(http, state, async move {
@@ -95,6 +100,9 @@ async fn serve(
     for i in &inputs {
         writeln!(out, "listening {} {} {}", i.name, i.transport, i.local_addr)?;
         tracing::info!(input = %i.name, transport = i.transport, addr = %i.local_addr, "listening");
+    }
+    if !cfg.monitors.is_empty() {
+        writeln!(out, "monitors {}", cfg.monitors.len())?;
     }
     writeln!(out, "api http://{}", display_addr(http_addr))?;
     if let Some(t) = first_token {
@@ -112,15 +120,67 @@ async fn serve(
     wait_for_signal().await;
     tracing::info!("shutting down: stopping inputs, draining, closing the store");
     shutdown.cancel();
+    monitoring.shutdown().await;
     for i in inputs {
         i.join().await;
     }
+    sink.close().await;
     match http_task.await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!("HTTP server: {e}"),
         Err(e) => tracing::warn!("HTTP server task: {e}"),
     }
     Ok(())
+}
+
+/// Hands monitor state changes to the store in batches, without blocking
+/// the checks; [`StoreSink::close`] waits until they are in the WAL.
+#[derive(Clone)]
+struct StoreSink {
+    tx: tokio::sync::mpsc::UnboundedSender<hark_event::Event>,
+    done: Arc<tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
+}
+
+impl StoreSink {
+    fn start(store: Store) -> StoreSink {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<hark_event::Event>();
+        let task = tokio::spawn(async move {
+            let mut batch = Vec::new();
+            while rx.recv_many(&mut batch, 1024).await > 0 {
+                let events = std::mem::take(&mut batch);
+                let n = events.len();
+                match store.append(events).await {
+                    Ok(ticket) => {
+                        if let Err(e) = ticket.wait().await {
+                            tracing::error!(events = n, "cannot store monitor state changes: {e}");
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(events = n, "cannot store monitor state changes: {e}")
+                    }
+                }
+            }
+        });
+        StoreSink {
+            tx,
+            done: Arc::new(tokio::sync::Mutex::new(Some(task))),
+        }
+    }
+
+    /// Stops taking events and waits until those taken are stored.
+    async fn close(self) {
+        let StoreSink { tx, done } = self;
+        drop(tx);
+        if let Some(task) = done.lock().await.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl hark_monitor::EventSink for StoreSink {
+    fn emit(&self, event: hark_event::Event) {
+        let _ = self.tx.send(event);
+    }
 }
 
 /// A wildcard listen address is shown as loopback, which is where a local user reaches it.

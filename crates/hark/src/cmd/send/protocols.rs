@@ -1,6 +1,7 @@
 //! The acknowledged and structured protocols of `hark send`: RELP (a window
 //! of unacknowledged frames), Beats (windows of JSON events), GELF (UDP,
-//! chunked when large, or NUL-delimited TCP) and SNMPv2c traps.
+//! chunked when large, NUL-delimited TCP, or HTTP `POST /gelf` waiting for
+//! each `202`) and SNMPv2c traps.
 
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -193,6 +194,44 @@ pub async fn gelf_tcp<S: AsyncWrite + Unpin>(
     }
     w.flush().await?;
     w.shutdown().await.ok();
+    Ok(last - first + 1)
+}
+
+/// Sends messages `first..=last` as GELF over HTTP, one `POST /gelf` each on
+/// a kept-alive connection, at `rate` messages per second (0: as fast as
+/// possible); fails on the first answer other than `202 Accepted`.
+#[allow(clippy::too_many_arguments)]
+pub async fn gelf_http(
+    target: SocketAddr,
+    msgs: &mut Generator<'_>,
+    host: &str,
+    severity: u8,
+    rate: f64,
+    first: u64,
+    last: u64,
+) -> anyhow::Result<u64> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(1)
+        .build()
+        .context("cannot build the HTTP client")?;
+    let url = format!("http://{target}/gelf");
+    let start = std::time::Instant::now();
+    for n in first..=last {
+        pace(rate, n - first, start).await;
+        let doc = gelf_doc(msgs, host, severity, n);
+        let resp = client
+            .post(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(doc)
+            .send()
+            .await
+            .with_context(|| format!("POST {url} failed"))?;
+        let status = resp.status();
+        if status != reqwest::StatusCode::ACCEPTED {
+            let body = resp.text().await.unwrap_or_default();
+            bail!("message {n}: {url} answered {status}: {body}");
+        }
+    }
     Ok(last - first + 1)
 }
 

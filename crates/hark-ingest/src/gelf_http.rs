@@ -1,0 +1,273 @@
+//! GELF over HTTP, as Graylog's GELF HTTP input takes it: `POST /gelf` with
+//! one GELF JSON object as the body, plain or gzip/zlib-compressed.
+//!
+//! The answer is `202 Accepted` once the event is durable in the WAL, so a
+//! sender that retries on anything else loses nothing. A body that is not a
+//! GELF object is answered `400` with the reason (and counted as a
+//! malformed frame); one larger than [`MAX_DOCUMENT`] bytes, compressed or
+//! not, `413`; an encoding Hark cannot read, `415`; a store that is
+//! closing, `503`.
+//!
+//! Connections go through the shared accept loop (connection limit,
+//! counters); each is served by hyper's HTTP/1.1 with keep-alive, closed
+//! when no request head arrives within the input's `idle_timeout`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use hark_proto::gelf::{GelfError, decompress, gelf_to_event};
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+
+use crate::batch::{Batch, Submitted};
+use crate::gelf::{MAX_DOCUMENT, malformed, parse_context};
+use crate::stream::{Conn, Handler, Io};
+use crate::{InputContext, telemetry};
+
+/// The path GELF senders post to (Graylog's, and graypy's default).
+pub(crate) const PATH: &str = "/gelf";
+
+/// Serves GELF HTTP connections.
+#[derive(Clone)]
+pub(crate) struct GelfHttp;
+
+/// What every request of one connection shares.
+struct Sender {
+    ctx: InputContext,
+    peer: SocketAddr,
+}
+
+impl Handler for GelfHttp {
+    async fn serve<S: Io>(&self, io: S, conn: Conn) {
+        let Conn { peer, idle, ctx } = conn;
+        let shutdown = ctx.shutdown.clone();
+        let name = ctx.name.clone();
+        let router = Router::new()
+            .route(PATH, post(receive))
+            .layer(DefaultBodyLimit::max(MAX_DOCUMENT))
+            .with_state(Arc::new(Sender { ctx, peer }));
+        let mut http = http1::Builder::new();
+        // Senders like graypy close their side right after the request
+        // without reading the answer: the request is still served.
+        http.timer(TokioTimer::new())
+            .header_read_timeout(idle)
+            .half_close(true);
+        let served = http.serve_connection(TokioIo::new(io), TowerToHyperService::new(router));
+        tokio::pin!(served);
+        let result = tokio::select! {
+            r = served.as_mut() => r,
+            _ = shutdown.cancelled() => {
+                // Finish the request in progress (its event may be on its way
+                // to durability), then close.
+                served.as_mut().graceful_shutdown();
+                served.await
+            }
+        };
+        if let Err(e) = result {
+            tracing::debug!(input = %name, %peer, "HTTP connection ended: {e}");
+        }
+    }
+}
+
+/// `POST /gelf`.
+async fn receive(
+    State(sender): State<Arc<Sender>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let Sender { ctx, peer } = &*sender;
+    let body = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return too_large(ctx),
+        Err(e) => return refuse(ctx, *peer, StatusCode::BAD_REQUEST, e.body_text()),
+    };
+    if let Err(reason) = check_encoding(&headers) {
+        return refuse(ctx, *peer, StatusCode::UNSUPPORTED_MEDIA_TYPE, reason);
+    }
+    // The first bytes tell the compression: senders' headers are not to be
+    // trusted (graypy announces "gzip,deflate" and sends zlib).
+    let json = match decompress(&body, MAX_DOCUMENT) {
+        Ok(j) => j,
+        Err(GelfError::TooLarge { .. }) => return too_large(ctx),
+        Err(e) => return refuse(ctx, *peer, StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    let source = peer.to_string();
+    let ev = gelf_to_event(&json, &parse_context(ctx, &source));
+    if let Some(reason) = ev.parse_error.clone() {
+        // Nobody to tell on UDP and TCP, so the mapper keeps such input as
+        // a flagged event; over HTTP the sender hears why and can fix it.
+        return refuse(ctx, *peer, StatusCode::BAD_REQUEST, reason);
+    }
+    // Stored in a task of its own, so that a sender hanging up mid-request
+    // cannot cancel the append half-way.
+    let ctx = ctx.clone();
+    let stored = tokio::spawn(async move {
+        let mut batch = Batch::new();
+        batch.push_event(ev);
+        match batch.submit(&ctx).await {
+            Submitted::Ticket(pending) => pending.durable().await,
+            Submitted::Empty | Submitted::Closed => false,
+        }
+    });
+    if stored.await.unwrap_or(false) {
+        StatusCode::ACCEPTED.into_response()
+    } else {
+        error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the event could not be stored; send it again later".into(),
+        )
+    }
+}
+
+/// Refuses `Content-Encoding` values other than gzip, deflate and identity.
+fn check_encoding(headers: &HeaderMap) -> Result<(), String> {
+    for value in headers.get_all(header::CONTENT_ENCODING) {
+        let text = value
+            .to_str()
+            .map_err(|_| "Content-Encoding is not ASCII text".to_owned())?;
+        for token in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            let known = ["gzip", "x-gzip", "deflate", "identity"]
+                .iter()
+                .any(|k| token.eq_ignore_ascii_case(k));
+            if !known {
+                return Err(format!(
+                    "Content-Encoding {token:?} is not supported; send the body plain, gzip or deflate (zlib)"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A body (or its decompressed form) over the limit: dropped as oversize.
+fn too_large(ctx: &InputContext) -> Response {
+    telemetry::dropped(&ctx.name, "oversize", 1);
+    error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("a GELF message may be at most {MAX_DOCUMENT} bytes, compressed or not"),
+    )
+}
+
+/// A body that cannot be a GELF message: counted, logged (rate-limited), answered.
+fn refuse(ctx: &InputContext, peer: SocketAddr, status: StatusCode, reason: String) -> Response {
+    malformed(ctx, peer, &reason);
+    error(status, reason)
+}
+
+/// `{"error": reason}` with `status`.
+fn error(status: StatusCode, reason: String) -> Response {
+    (status, axum::Json(serde_json::json!({ "error": reason }))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::testing::{PATIENCE, Rig};
+
+    fn post(body: &[u8], extra_headers: &str) -> Vec<u8> {
+        let mut req = format!(
+            "POST /gelf HTTP/1.1\r\nHost: hark\r\nContent-Length: {}\r\n{extra_headers}\r\n",
+            body.len()
+        )
+        .into_bytes();
+        req.extend_from_slice(body);
+        req
+    }
+
+    /// Reads one response (headers and a Content-Length body) as text.
+    async fn response<R: tokio::io::AsyncRead + Unpin>(rd: &mut R) -> String {
+        let mut got = Vec::new();
+        let mut byte = [0u8; 1];
+        while !got.ends_with(b"\r\n\r\n") {
+            rd.read_exact(&mut byte).await.unwrap();
+            got.push(byte[0]);
+        }
+        let head = String::from_utf8(got).unwrap();
+        let len: usize = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length: ")
+                    .map(str::to_owned)
+            })
+            .map_or(0, |v| v.trim().parse().unwrap());
+        let mut body = vec![0u8; len];
+        rd.read_exact(&mut body).await.unwrap();
+        head + &String::from_utf8(body).unwrap()
+    }
+
+    #[tokio::test]
+    async fn accepted_only_once_durable_and_malformed_bodies_hear_why() {
+        let mut rig = Rig::new("gelf_http");
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let server = tokio::spawn(GelfHttp.serve(server, rig.conn()));
+        let (mut rd, mut wr) = tokio::io::split(client);
+
+        let doc = br#"{"version":"1.1","host":"web1","short_message":"hello","_user":"bob"}"#;
+        wr.write_all(&post(doc, "")).await.unwrap();
+        assert_eq!(rig.written(1).await, 1);
+        // Written, not yet durable: no answer.
+        let mut first = [0u8; 1];
+        let early = tokio::time::timeout(Duration::from_millis(300), rd.read(&mut first)).await;
+        assert!(early.is_err(), "answered before durability");
+        rig.open_gate();
+        let r = tokio::time::timeout(PATIENCE, response(&mut rd))
+            .await
+            .unwrap();
+        assert!(r.starts_with("HTTP/1.1 202 Accepted\r\n"), "{r}");
+
+        // Same connection (kept alive): bodies that are no GELF message.
+        for (body, headers, status, reason) in [
+            (&b"{not json"[..], "", "400", "invalid JSON"),
+            (
+                &br#"{"host":"web1"}"#[..],
+                "",
+                "400",
+                "missing short_message",
+            ),
+            (&b"\x1f\x8bnot gzip"[..], "", "400", "gzip"),
+            (&doc[..], "Content-Encoding: br\r\n", "415", "not supported"),
+        ] {
+            wr.write_all(&post(body, headers)).await.unwrap();
+            let r = tokio::time::timeout(PATIENCE, response(&mut rd))
+                .await
+                .unwrap();
+            assert!(r.starts_with(&format!("HTTP/1.1 {status} ")), "{r}");
+            assert!(r.contains(reason), "{r}");
+        }
+        assert_eq!(rig.written_now(), 0, "refused bodies are not stored");
+        drop((rd, wr));
+        tokio::time::timeout(PATIENCE, server)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+
+    fn headers(encoding: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_ENCODING, encoding.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn known_encodings_pass_and_others_are_named() {
+        assert!(check_encoding(&HeaderMap::new()).is_ok());
+        assert!(check_encoding(&headers("gzip,deflate")).is_ok());
+        assert!(check_encoding(&headers("GZIP")).is_ok());
+        assert!(check_encoding(&headers("identity")).is_ok());
+        let e = check_encoding(&headers("gzip, br")).unwrap_err();
+        assert!(e.contains("\"br\""), "{e}");
+    }
+}

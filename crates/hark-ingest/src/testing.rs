@@ -1,0 +1,88 @@
+//! A real store and an input context for the handlers' unit tests, with
+//! durability held back until the test opens the gate (a slow disk, on cue).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hark_event::Event;
+use hark_store::{Store, StoreConfig};
+use tokio::sync::{broadcast, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::stream::Conn;
+use crate::{InputContext, telemetry};
+
+/// How long a test waits for something that must happen.
+pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
+
+pub(crate) struct Rig {
+    _dir: tempfile::TempDir,
+    pub ctx: InputContext,
+    events: broadcast::Receiver<Arc<Vec<Event>>>,
+    gate: watch::Sender<bool>,
+}
+
+impl Rig {
+    /// A store whose appends are reported durable only after [`Rig::open_gate`].
+    pub fn new(input: &str) -> Rig {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let mut sc = StoreConfig::new(dir.path());
+        sc.index_memory = 30_000_000;
+        sc.index_threads = 1;
+        let store = Store::open(sc).expect("open the store");
+        let events = store.subscribe();
+        let (gate, held) = watch::channel(false);
+        let ctx = InputContext {
+            name: Arc::from(input),
+            store,
+            shutdown: CancellationToken::new(),
+            max_message: 64 * 1024,
+            offset: chrono::FixedOffset::east_opt(0).expect("zero offset"),
+            log_limit: Arc::new(telemetry::RateLimitedLog::new(Duration::from_secs(60))),
+            durability_gate: Some(held),
+        };
+        Rig {
+            _dir: dir,
+            ctx,
+            events,
+            gate,
+        }
+    }
+
+    /// A connection from a made-up peer.
+    pub fn conn(&self) -> Conn {
+        Conn {
+            peer: SocketAddr::from(([127, 0, 0, 1], 40_000)),
+            idle: Duration::from_secs(60),
+            ctx: self.ctx.clone(),
+        }
+    }
+
+    /// From now on, appended events are reported durable.
+    pub fn open_gate(&self) {
+        self.gate.send_replace(true);
+    }
+
+    /// Waits until at least `n` more events were written to the WAL; returns how many were.
+    pub async fn written(&mut self, n: usize) -> usize {
+        let mut got = 0;
+        while got < n {
+            let batch = tokio::time::timeout(PATIENCE, self.events.recv())
+                .await
+                .expect("events written in time")
+                .expect("the store is open");
+            got += batch.len();
+        }
+        got
+    }
+
+    /// Events written since the last call, without waiting.
+    pub fn written_now(&mut self) -> usize {
+        let mut got = 0;
+        while let Ok(batch) = self.events.try_recv() {
+            got += batch.len();
+        }
+        got
+    }
+}

@@ -1,0 +1,807 @@
+//! `type = "snmp"`: one SNMP GET (v1 or v2c) of all the monitor's OIDs,
+//! each judged on its own.
+//!
+//! The GetRequest is encoded here (a few BER elements); the response is
+//! decoded with `snmp-parser`. The request is sent again each second with
+//! the same request id until the agent answers or the monitor's timeout
+//! ends the check (CRIT: no answer usually means a wrong community, version
+//! or address).
+//!
+//! Per OID: a numeric value (times `scale`) against `warn`/`crit` (Nagios
+//! ranges), `expect` as a substring of the text value, and with `rate` the
+//! per-second rate between this poll and the previous one, kept in the
+//! context by (monitor, OID). The first poll of a rate says "waiting for a
+//! second sample" (OK). Counter32 wraps are undone; a Counter64 going
+//! backwards is a reset and starts over. noSuchObject, noSuchInstance,
+//! endOfMibView and v1 noSuchName are UNKNOWN naming the OID.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use hark_config::monitor::{SnmpCheck, SnmpOid, SnmpVersion};
+use snmp_parser::{NetworkAddress, ObjectSyntax, PduType, SnmpPdu, VarBindValue};
+use tokio::net::UdpSocket;
+use tokio::time::Instant;
+
+use crate::outcome::{CheckOutcome, Perf, Status};
+
+use super::context::CheckContext;
+use super::findings::Findings;
+use super::format;
+use super::progress::{Phase, Progress};
+
+/// Time between retransmissions of the request.
+const RETRANSMIT: Duration = Duration::from_secs(1);
+
+/// Runs an SNMP check for monitor `name`.
+pub(crate) async fn check(
+    name: &str,
+    c: &SnmpCheck,
+    ctx: &CheckContext,
+    progress: &Progress,
+) -> CheckOutcome {
+    let mut arcs = Vec::with_capacity(c.oids.len());
+    for o in &c.oids {
+        match parse_oid(&o.oid) {
+            Some(a) => arcs.push(a),
+            None => {
+                return CheckOutcome::new(
+                    Status::Unknown,
+                    format!("oid {:?} is not a valid numeric OID", o.oid),
+                );
+            }
+        }
+    }
+    progress.set(Phase::Resolving);
+    let ip = match ctx.resolver.lookup(&c.host).await {
+        Ok(a) => a[0],
+        Err(e) => return CheckOutcome::new(Status::Crit, e),
+    };
+    let agent = SocketAddr::new(ip, c.port);
+    let version = match c.version {
+        SnmpVersion::V1 => 0,
+        SnmpVersion::V2c => 1,
+    };
+    let req_id = rand::random::<i32>() & 0x7fff_ffff;
+    let request = encode_get(version, c.community.as_bytes(), req_id, &arcs);
+    progress.set(Phase::WaitingAgent);
+    let started = Instant::now();
+    let datagram = match exchange(&request, agent, req_id, version).await {
+        Ok(d) => d,
+        Err((status, e)) => return CheckOutcome::new(status, e),
+    };
+    let took = started.elapsed();
+    let polled_at = Instant::now();
+    let values = match decode_response(&datagram, version, req_id, &arcs) {
+        Ok(v) => v,
+        Err(Problem::Agent(e)) => {
+            return CheckOutcome::new(Status::Unknown, format!("SNMP agent {agent}: {e}"));
+        }
+        Err(Problem::NoSuchName(i)) => {
+            let o = &c.oids[i];
+            return CheckOutcome::new(
+                Status::Unknown,
+                format!("{}: no such name on agent {agent}", describe_oid(o)),
+            );
+        }
+    };
+    let mut f = Findings::new();
+    let mut parts = Vec::with_capacity(c.oids.len());
+    for (o, value) in c.oids.iter().zip(values) {
+        judge_oid(name, o, value, polled_at, ctx, &mut f, &mut parts);
+    }
+    f.perf(Perf::seconds("time", took));
+    let summary = if parts.is_empty() {
+        format!("SNMP {agent} answered in {}", format::elapsed(took))
+    } else {
+        parts.join(", ")
+    };
+    f.note(summary);
+    f.finish()
+}
+
+fn describe_oid(o: &SnmpOid) -> String {
+    match &o.label {
+        Some(l) => format!("{l} ({})", o.oid),
+        None => o.oid.clone(),
+    }
+}
+
+/// `1.3.6.1.2.1.1.3.0` (a leading dot allowed) as arcs, checked to be encodable.
+fn parse_oid(s: &str) -> Option<Vec<u64>> {
+    let arcs: Vec<u64> = s
+        .trim()
+        .trim_start_matches('.')
+        .split('.')
+        .map(|p| p.parse::<u64>().ok())
+        .collect::<Option<_>>()?;
+    let (first, second) = (*arcs.first()?, *arcs.get(1)?);
+    let valid = first <= 2
+        && (first == 2 || second < 40)
+        && first.checked_mul(40)?.checked_add(second).is_some();
+    valid.then_some(arcs)
+}
+
+// --- The GetRequest, in BER -------------------------------------------------
+
+fn push_len(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+}
+
+fn push_tlv(out: &mut Vec<u8>, tag: u8, content: &[u8]) {
+    out.push(tag);
+    push_len(out, content.len());
+    out.extend_from_slice(content);
+}
+
+fn int_content(v: i64) -> Vec<u8> {
+    let bytes = v.to_be_bytes();
+    let mut start = 0;
+    // Drop leading bytes that only repeat the sign.
+    while start < 7
+        && ((bytes[start] == 0 && bytes[start + 1] & 0x80 == 0)
+            || (bytes[start] == 0xff && bytes[start + 1] & 0x80 != 0))
+    {
+        start += 1;
+    }
+    bytes[start..].to_vec()
+}
+
+fn push_base128(out: &mut Vec<u8>, mut v: u64) {
+    let mut tmp = [0u8; 10];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            break;
+        }
+    }
+    let last = tmp.len() - 1;
+    for (j, b) in tmp.iter().enumerate().skip(i) {
+        out.push(if j == last { *b } else { *b | 0x80 });
+    }
+}
+
+fn oid_content(arcs: &[u64]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(arcs.len() + 4);
+    push_base128(&mut out, arcs[0] * 40 + arcs[1]);
+    for a in &arcs[2..] {
+        push_base128(&mut out, *a);
+    }
+    out
+}
+
+/// A v1 (`version` 0) or v2c (1) GetRequest for `oids`.
+fn encode_get(version: i64, community: &[u8], req_id: i32, oids: &[Vec<u64>]) -> Vec<u8> {
+    let mut varbinds = Vec::new();
+    for arcs in oids {
+        let mut vb = Vec::new();
+        push_tlv(&mut vb, 0x06, &oid_content(arcs));
+        push_tlv(&mut vb, 0x05, &[]);
+        push_tlv(&mut varbinds, 0x30, &vb);
+    }
+    let mut pdu = Vec::new();
+    push_tlv(&mut pdu, 0x02, &int_content(i64::from(req_id)));
+    push_tlv(&mut pdu, 0x02, &[0]);
+    push_tlv(&mut pdu, 0x02, &[0]);
+    push_tlv(&mut pdu, 0x30, &varbinds);
+    let mut msg = Vec::new();
+    push_tlv(&mut msg, 0x02, &int_content(version));
+    push_tlv(&mut msg, 0x04, community);
+    push_tlv(&mut msg, 0xa0, &pdu);
+    let mut out = Vec::with_capacity(msg.len() + 4);
+    push_tlv(&mut out, 0x30, &msg);
+    out
+}
+
+// --- The exchange -------------------------------------------------------------
+
+/// Sends the request each second until a response with `req_id` arrives.
+async fn exchange(
+    request: &[u8],
+    agent: SocketAddr,
+    req_id: i32,
+    version: i64,
+) -> Result<Vec<u8>, (Status, String)> {
+    let bind: SocketAddr = if agent.is_ipv4() {
+        ([0, 0, 0, 0], 0).into()
+    } else {
+        ([0u16; 8], 0).into()
+    };
+    let socket = UdpSocket::bind(bind)
+        .await
+        .map_err(|e| (Status::Unknown, format!("cannot open a UDP socket: {e}")))?;
+    socket.connect(agent).await.map_err(|e| {
+        (
+            Status::Crit,
+            format!("cannot reach SNMP agent {agent}: {e}"),
+        )
+    })?;
+    let mut buf = vec![0u8; 65_536];
+    loop {
+        socket.send(request).await.map_err(|e| {
+            (
+                Status::Crit,
+                format!("cannot send to SNMP agent {agent}: {e}"),
+            )
+        })?;
+        let resend_at = Instant::now() + RETRANSMIT;
+        loop {
+            let n = match tokio::time::timeout_at(resend_at, socket.recv(&mut buf)).await {
+                Err(_) => break,
+                Ok(Ok(n)) => n,
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    return Err((
+                        Status::Crit,
+                        format!("SNMP agent {agent} refused the request (port closed)"),
+                    ));
+                }
+                Ok(Err(e)) => {
+                    return Err((Status::Crit, format!("reading from {agent} failed: {e}")));
+                }
+            };
+            let datagram = &buf[..n];
+            match response_id(datagram, version) {
+                Ok(id) if id == req_id as u32 => return Ok(datagram.to_vec()),
+                // A late answer to an earlier request: keep waiting.
+                Ok(_) => continue,
+                Err(e) => {
+                    return Err((
+                        Status::Unknown,
+                        format!("malformed SNMP response from {agent}: {e}"),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn parse(datagram: &[u8], version: i64) -> Result<snmp_parser::SnmpMessage<'_>, String> {
+    let parsed = if version == 0 {
+        snmp_parser::parse_snmp_v1(datagram)
+    } else {
+        snmp_parser::parse_snmp_v2c(datagram)
+    };
+    parsed.map(|(_, m)| m).map_err(|e| e.to_string())
+}
+
+/// The request id of a Response PDU.
+fn response_id(datagram: &[u8], version: i64) -> Result<u32, String> {
+    match parse(datagram, version)?.pdu {
+        SnmpPdu::Generic(p) if p.pdu_type == PduType::Response => Ok(p.req_id),
+        other => Err(format!(
+            "expected a Response PDU, got {:?}",
+            other.pdu_type()
+        )),
+    }
+}
+
+/// A value as received.
+#[derive(Debug, Clone, PartialEq)]
+enum Value {
+    Integer(i64),
+    Counter32(u32),
+    Counter64(u64),
+    Gauge(u32),
+    TimeTicks(u32),
+    Text(String),
+    /// noSuchObject and friends: why there is no value.
+    Missing(&'static str),
+}
+
+impl Value {
+    /// The value as a number: numeric types, and text that is a number
+    /// (some agents report loads as `"0.15"`).
+    fn number(&self) -> Option<f64> {
+        match self {
+            Value::Integer(v) => Some(*v as f64),
+            Value::Counter32(v) | Value::Gauge(v) | Value::TimeTicks(v) => Some(f64::from(*v)),
+            Value::Counter64(v) => Some(*v as f64),
+            Value::Text(t) => t.trim().parse::<f64>().ok().filter(|v| v.is_finite()),
+            Value::Missing(_) => None,
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Value::Integer(v) => v.to_string(),
+            Value::Counter32(v) | Value::Gauge(v) | Value::TimeTicks(v) => v.to_string(),
+            Value::Counter64(v) => v.to_string(),
+            Value::Text(t) => t.clone(),
+            Value::Missing(m) => (*m).to_owned(),
+        }
+    }
+}
+
+/// Why a response cannot be judged OID by OID.
+#[derive(Debug, PartialEq)]
+enum Problem {
+    /// An error status for the whole request.
+    Agent(String),
+    /// SNMPv1 noSuchName for the OID at this index.
+    NoSuchName(usize),
+}
+
+fn text_of(bytes: &[u8]) -> String {
+    let printable = std::str::from_utf8(bytes).is_ok_and(|s| {
+        s.chars()
+            .all(|c| !c.is_control() || c == '\n' || c == '\r' || c == '\t')
+    });
+    if printable {
+        String::from_utf8_lossy(bytes).into_owned()
+    } else {
+        bytes
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    }
+}
+
+/// The values of `oids`, in their order, from a Response datagram.
+fn decode_response(
+    datagram: &[u8],
+    version: i64,
+    req_id: i32,
+    oids: &[Vec<u64>],
+) -> Result<Vec<Value>, Problem> {
+    let msg = parse(datagram, version).map_err(Problem::Agent)?;
+    let SnmpPdu::Generic(pdu) = msg.pdu else {
+        return Err(Problem::Agent("not a Response PDU".into()));
+    };
+    if pdu.req_id != req_id as u32 {
+        return Err(Problem::Agent("response to another request".into()));
+    }
+    match pdu.err.0 {
+        0 => {}
+        2 => {
+            let i = usize::try_from(pdu.err_index).unwrap_or(0);
+            if (1..=oids.len()).contains(&i) {
+                return Err(Problem::NoSuchName(i - 1));
+            }
+            return Err(Problem::Agent("noSuchName".into()));
+        }
+        n => {
+            let name = match n {
+                1 => "tooBig (ask for fewer OIDs per monitor)".to_owned(),
+                3 => "badValue".to_owned(),
+                4 => "readOnly".to_owned(),
+                5 => "genErr".to_owned(),
+                6 => "noAccess".to_owned(),
+                n => format!("error status {n}"),
+            };
+            return Err(Problem::Agent(format!(
+                "{name} (error index {})",
+                pdu.err_index
+            )));
+        }
+    }
+    let mut received: Vec<(Option<Vec<u64>>, Value)> = pdu
+        .var
+        .iter()
+        .map(|v| {
+            let arcs = v.oid.iter().map(|it| it.collect::<Vec<u64>>());
+            let value = match &v.val {
+                VarBindValue::NoSuchObject => Value::Missing("no such object"),
+                VarBindValue::NoSuchInstance => Value::Missing("no such instance"),
+                VarBindValue::EndOfMibView => Value::Missing("end of MIB view"),
+                VarBindValue::Unspecified => Value::Missing("no value (NULL)"),
+                VarBindValue::Value(syntax) => match syntax {
+                    ObjectSyntax::Number(n) => Value::Integer(i64::from(*n)),
+                    ObjectSyntax::String(s) => Value::Text(text_of(s)),
+                    ObjectSyntax::Object(o) => Value::Text(o.to_id_string()),
+                    ObjectSyntax::IpAddress(NetworkAddress::IPv4(ip)) => {
+                        Value::Text(ip.to_string())
+                    }
+                    ObjectSyntax::Counter32(c) => Value::Counter32(*c),
+                    ObjectSyntax::Gauge32(g) => Value::Gauge(*g),
+                    ObjectSyntax::UInteger32(g) => Value::Gauge(*g),
+                    ObjectSyntax::TimeTicks(t) => Value::TimeTicks(*t),
+                    ObjectSyntax::Counter64(c) => Value::Counter64(*c),
+                    ObjectSyntax::Opaque(b) | ObjectSyntax::NsapAddress(b) => {
+                        Value::Text(text_of(b))
+                    }
+                    ObjectSyntax::BitString(b) => Value::Text(text_of(b.as_ref())),
+                    ObjectSyntax::Empty => Value::Text(String::new()),
+                    ObjectSyntax::UnknownSimple(_) | ObjectSyntax::UnknownApplication(_) => {
+                        Value::Missing("a value of an unknown type")
+                    }
+                },
+            };
+            (arcs, value)
+        })
+        .collect();
+    // Agents answer in request order; match by OID anyway.
+    let mut out = Vec::with_capacity(oids.len());
+    for (i, want) in oids.iter().enumerate() {
+        let pos = if received
+            .get(i)
+            .is_some_and(|(a, _)| a.as_ref() == Some(want))
+        {
+            Some(i)
+        } else {
+            received.iter().position(|(a, _)| a.as_ref() == Some(want))
+        };
+        match pos {
+            Some(p) => out.push(std::mem::replace(
+                &mut received[p].1,
+                Value::Missing("taken"),
+            )),
+            None => out.push(Value::Missing("missing from the response")),
+        }
+    }
+    Ok(out)
+}
+
+// --- Rates ------------------------------------------------------------------
+
+/// The last counter sample of each (monitor, OID), for rates.
+#[derive(Default)]
+pub(crate) struct CounterMemory {
+    samples: Mutex<HashMap<String, HashMap<String, Sample>>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    value: Value64,
+    at: Instant,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Value64 {
+    Counter32(u32),
+    Counter64(u64),
+    Other(f64),
+}
+
+/// What a new sample makes of the rate.
+#[derive(Debug, PartialEq)]
+enum Rate {
+    /// No earlier sample (or one of another type, or at the same instant).
+    First,
+    /// A Counter64 went backwards: the device restarted its counter.
+    Reset,
+    /// Units per second.
+    PerSecond(f64),
+}
+
+impl CounterMemory {
+    /// Stores `value` for (monitor, oid) and compares it with the previous sample.
+    fn update(&self, monitor: &str, oid: &str, value: Value64, at: Instant) -> Rate {
+        let mut all = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        let per_monitor = match all.get_mut(monitor) {
+            Some(m) => m,
+            None => all.entry(monitor.to_owned()).or_default(),
+        };
+        let new = Sample { value, at };
+        let previous = match per_monitor.get_mut(oid) {
+            Some(slot) => std::mem::replace(slot, new),
+            None => {
+                per_monitor.insert(oid.to_owned(), new);
+                return Rate::First;
+            }
+        };
+        let secs = at.saturating_duration_since(previous.at).as_secs_f64();
+        if secs <= 0.0 {
+            return Rate::First;
+        }
+        match (previous.value, value) {
+            (Value64::Counter32(a), Value64::Counter32(b)) => {
+                Rate::PerSecond(f64::from(b.wrapping_sub(a)) / secs)
+            }
+            (Value64::Counter64(a), Value64::Counter64(b)) if b < a => Rate::Reset,
+            (Value64::Counter64(a), Value64::Counter64(b)) => {
+                Rate::PerSecond((b - a) as f64 / secs)
+            }
+            (Value64::Other(a), Value64::Other(b)) => Rate::PerSecond((b - a) / secs),
+            _ => Rate::First,
+        }
+    }
+
+    /// Drops the samples of `monitor`.
+    pub(crate) fn forget(&self, monitor: &str) {
+        self.samples
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(monitor);
+    }
+}
+
+// --- Judging ----------------------------------------------------------------
+
+fn judge_oid(
+    monitor: &str,
+    o: &SnmpOid,
+    value: Value,
+    at: Instant,
+    ctx: &CheckContext,
+    f: &mut Findings,
+    parts: &mut Vec<String>,
+) {
+    let label = o.label.as_deref().unwrap_or(&o.oid);
+    if let Value::Missing(why) = value {
+        f.problem(Status::Unknown, format!("{}: {why}", describe_oid(o)));
+        return;
+    }
+    let scale = o.scale.unwrap_or(1.0);
+    let text = value.text();
+    // An OID with a problem is named by the problem, not again in the summary.
+    let mut troubled = false;
+    if let Some(expect) = &o.expect
+        && !text.contains(expect.as_str())
+    {
+        troubled = true;
+        f.problem(
+            Status::Crit,
+            format!(
+                "{label} is {}, expected to contain {}",
+                format::snippet(text.as_bytes(), 60),
+                format::snippet(expect.as_bytes(), 60)
+            ),
+        );
+    }
+    let (number, shown) = if o.rate {
+        let sample = match value {
+            Value::Counter32(v) => Some(Value64::Counter32(v)),
+            Value::Counter64(v) => Some(Value64::Counter64(v)),
+            ref other => other.number().map(Value64::Other),
+        };
+        let Some(sample) = sample else {
+            f.problem(
+                Status::Unknown,
+                format!(
+                    "{label} is {}, not a number to take a rate of",
+                    format::snippet(text.as_bytes(), 60)
+                ),
+            );
+            return;
+        };
+        match ctx.counters.update(monitor, &o.oid, sample, at) {
+            Rate::First => {
+                parts.push(format!("{label}: waiting for a second sample"));
+                return;
+            }
+            Rate::Reset => {
+                parts.push(format!(
+                    "{label}: counter was reset, waiting for the next sample"
+                ));
+                return;
+            }
+            Rate::PerSecond(r) => {
+                let r = r * scale;
+                (Some(r), format!("{label} rate={}/s", format::si(r)))
+            }
+        }
+    } else {
+        match value.number() {
+            Some(v) if !matches!(value, Value::Text(_)) || o.warn.is_some() || o.crit.is_some() => {
+                let v = v * scale;
+                (Some(v), format!("{label}={}", format::number(v)))
+            }
+            _ => (
+                None,
+                format!("{label}={}", format::snippet(text.as_bytes(), 60)),
+            ),
+        }
+    };
+    let thresholds = o.warn.is_some() || o.crit.is_some();
+    match number {
+        Some(v) => {
+            if let Some(t) = o.crit
+                && t.alerts(v)
+            {
+                f.problem(Status::Crit, format!("{shown} (crit at {t})"));
+                troubled = true;
+            } else if let Some(t) = o.warn
+                && t.alerts(v)
+            {
+                f.problem(Status::Warn, format!("{shown} (warn at {t})"));
+                troubled = true;
+            }
+            let unit = if !o.rate && matches!(value, Value::Counter32(_) | Value::Counter64(_)) {
+                "c"
+            } else {
+                ""
+            };
+            let mut p = Perf::new(label, v, unit);
+            p.warn = o.warn.map(|t| t.to_string());
+            p.crit = o.crit.map(|t| t.to_string());
+            f.perf(p);
+        }
+        None if thresholds => {
+            f.problem(
+                Status::Unknown,
+                format!(
+                    "{label} is {}, not a number to compare with its thresholds",
+                    format::snippet(text.as_bytes(), 60)
+                ),
+            );
+            troubled = true;
+        }
+        None => {}
+    }
+    if !troubled {
+        parts.push(shown);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oids_parse() {
+        assert_eq!(
+            parse_oid("1.3.6.1.2.1.1.3.0"),
+            Some(vec![1, 3, 6, 1, 2, 1, 1, 3, 0])
+        );
+        assert_eq!(parse_oid(".1.3.6"), Some(vec![1, 3, 6]));
+        for bad in ["", "1", "3.1", "1.40", "1.x.2", "1..2"] {
+            assert_eq!(parse_oid(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn integers_are_minimal() {
+        assert_eq!(int_content(0), [0]);
+        assert_eq!(int_content(127), [0x7f]);
+        assert_eq!(int_content(128), [0x00, 0x80]);
+        assert_eq!(int_content(-1), [0xff]);
+        assert_eq!(int_content(-129), [0xff, 0x7f]);
+        assert_eq!(int_content(0x7fff_ffff), [0x7f, 0xff, 0xff, 0xff]);
+    }
+
+    #[test]
+    fn get_request_round_trips_through_the_parser() {
+        let oids = vec![
+            parse_oid("1.3.6.1.2.1.1.3.0").unwrap(),
+            parse_oid("1.3.6.1.4.1.99999.4294967295.300").unwrap(),
+        ];
+        let wire = encode_get(1, b"hark-test", 0x1234_5678, &oids);
+        let msg = parse(&wire, 1).unwrap();
+        assert_eq!(msg.community, "hark-test");
+        let SnmpPdu::Generic(pdu) = msg.pdu else {
+            panic!("not generic")
+        };
+        assert_eq!(pdu.pdu_type, PduType::GetRequest);
+        assert_eq!(pdu.req_id, 0x1234_5678);
+        let got: Vec<String> = pdu.var.iter().map(|v| v.oid.to_id_string()).collect();
+        assert_eq!(
+            got,
+            ["1.3.6.1.2.1.1.3.0", "1.3.6.1.4.1.99999.4294967295.300"]
+        );
+        // Long community: long-form lengths.
+        let long = vec![b'c'; 300];
+        let wire = encode_get(0, &long, 1, &oids);
+        assert_eq!(parse(&wire, 0).unwrap().community.len(), 300);
+    }
+
+    /// A Response built by hand, like an agent's.
+    fn response(req_id: i32, err: u8, err_index: u8, varbinds: &[(&[u64], u8, &[u8])]) -> Vec<u8> {
+        let mut vbs = Vec::new();
+        for (oid, tag, content) in varbinds {
+            let mut vb = Vec::new();
+            push_tlv(&mut vb, 0x06, &oid_content(oid));
+            push_tlv(&mut vb, *tag, content);
+            push_tlv(&mut vbs, 0x30, &vb);
+        }
+        let mut pdu = Vec::new();
+        push_tlv(&mut pdu, 0x02, &int_content(i64::from(req_id)));
+        push_tlv(&mut pdu, 0x02, &[err]);
+        push_tlv(&mut pdu, 0x02, &[err_index]);
+        push_tlv(&mut pdu, 0x30, &vbs);
+        let mut msg = Vec::new();
+        push_tlv(&mut msg, 0x02, &[1]);
+        push_tlv(&mut msg, 0x04, b"public");
+        push_tlv(&mut msg, 0xa2, &pdu);
+        let mut out = Vec::new();
+        push_tlv(&mut out, 0x30, &msg);
+        out
+    }
+
+    #[test]
+    fn responses_decode() {
+        let a: &[u64] = &[1, 3, 6, 1, 2, 1, 1, 3, 0];
+        let b: &[u64] = &[1, 3, 6, 1, 2, 1, 1, 5, 0];
+        let c: &[u64] = &[1, 3, 6, 1, 2, 1, 2, 2, 1, 10, 1];
+        let d: &[u64] = &[1, 3, 6, 1, 2, 1, 1, 9, 9];
+        let wire = response(
+            7,
+            0,
+            0,
+            &[
+                (a, 0x43, &[0x01, 0x00]),
+                (b, 0x04, b"router"),
+                (
+                    c,
+                    0x46,
+                    &[0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+                ),
+                (d, 0x81, &[]),
+            ],
+        );
+        let oids: Vec<Vec<u64>> = [a, b, c, d].iter().map(|o| o.to_vec()).collect();
+        let values = decode_response(&wire, 1, 7, &oids).unwrap();
+        assert_eq!(
+            values,
+            [
+                Value::TimeTicks(256),
+                Value::Text("router".into()),
+                Value::Counter64(u64::MAX),
+                Value::Missing("no such instance"),
+            ]
+        );
+        // Answered out of order: matched by OID.
+        let swapped = response(7, 0, 0, &[(b, 0x04, b"x"), (a, 0x43, &[5])]);
+        let values = decode_response(&swapped, 1, 7, &oids[..2]).unwrap();
+        assert_eq!(values, [Value::TimeTicks(5), Value::Text("x".into())]);
+        let nsn = response(7, 2, 2, &[(a, 0x05, &[]), (b, 0x05, &[])]);
+        assert_eq!(
+            decode_response(&nsn, 1, 7, &oids[..2]),
+            Err(Problem::NoSuchName(1))
+        );
+        let too_big = response(7, 1, 0, &[]);
+        assert!(matches!(
+            decode_response(&too_big, 1, 7, &oids),
+            Err(Problem::Agent(_))
+        ));
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let good = response(7, 0, 0, &[(&[1, 3, 6, 1], 0x02, &[1])]);
+        for cut in 0..good.len() {
+            let _ = decode_response(&good[..cut], 1, 7, &[vec![1, 3, 6, 1]]);
+            let _ = response_id(&good[..cut], 1);
+        }
+        let mut flipped = good.clone();
+        for i in 0..flipped.len() {
+            flipped[i] ^= 0xff;
+            let _ = decode_response(&flipped, 1, 7, &[vec![1, 3, 6, 1]]);
+            flipped[i] ^= 0xff;
+        }
+    }
+
+    #[test]
+    fn rates_handle_wraps_and_resets() {
+        let m = CounterMemory::default();
+        let t0 = Instant::now();
+        let t1 = t0 + Duration::from_secs(10);
+        let t2 = t1 + Duration::from_secs(10);
+        assert_eq!(
+            m.update("m", "o", Value64::Counter32(u32::MAX - 99), t0),
+            Rate::First
+        );
+        assert_eq!(
+            m.update("m", "o", Value64::Counter32(900), t1),
+            Rate::PerSecond(100.0)
+        );
+        assert_eq!(
+            m.update("m", "p", Value64::Counter64(1000), t0),
+            Rate::First
+        );
+        assert_eq!(m.update("m", "p", Value64::Counter64(10), t1), Rate::Reset);
+        assert_eq!(
+            m.update("m", "p", Value64::Counter64(210), t2),
+            Rate::PerSecond(20.0)
+        );
+        assert_eq!(m.update("m", "q", Value64::Other(10.0), t0), Rate::First);
+        assert_eq!(
+            m.update("m", "q", Value64::Other(5.0), t1),
+            Rate::PerSecond(-0.5)
+        );
+        m.forget("m");
+        assert_eq!(m.update("m", "o", Value64::Counter32(1), t2), Rate::First);
+    }
+}

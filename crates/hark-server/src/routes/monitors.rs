@@ -1,0 +1,175 @@
+//! Monitors, their history, acknowledgements and downtimes.
+
+use axum::Json;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::StatusCode;
+use hark_event::parse_rfc3339_nanos;
+use hark_monitor::CheckOutcome;
+use hark_monitor::downtime::{Downtime, NewDowntime};
+use hark_monitor::persist::StoreError;
+use hark_monitor::service::{HistoryView, MonitorView, Monitoring, ServiceError};
+use serde::Deserialize;
+
+use crate::Shared;
+use crate::error::ApiError;
+use crate::params::parse_duration;
+use crate::tokens::TokenInfo;
+
+fn monitoring(app: &Shared) -> &Monitoring {
+    &app.monitoring
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NoSuchMonitor(_) => ApiError::NotFound(e.to_string()),
+            ServiceError::Store(StoreError::UnknownMonitor(_)) => ApiError::NotFound(e.to_string()),
+            ServiceError::Store(StoreError::Ack(_)) => ApiError::Conflict(e.to_string()),
+            ServiceError::Store(StoreError::Downtime(_)) => ApiError::bad_request(e.to_string()),
+            ServiceError::Store(_) | ServiceError::Context(_) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+/// `GET /api/v1/monitors`: every monitor with its state.
+pub(crate) async fn list(State(app): State<Shared>) -> Json<Vec<MonitorView>> {
+    Json(monitoring(&app).list())
+}
+
+/// `GET /api/v1/monitors/{name}`.
+pub(crate) async fn get(
+    State(app): State<Shared>,
+    Path(name): Path<String>,
+) -> Result<Json<MonitorView>, ApiError> {
+    monitoring(&app)
+        .get(&name)
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no monitor named `{name}`")))
+}
+
+/// Time range of a history request.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RangeParams {
+    from: Option<String>,
+    to: Option<String>,
+    since: Option<String>,
+}
+
+/// `GET /api/v1/monitors/{name}/history?since=24h` (or `from`/`to`).
+pub(crate) async fn history(
+    State(app): State<Shared>,
+    Path(name): Path<String>,
+    Query(range): Query<RangeParams>,
+) -> Result<Json<HistoryView>, ApiError> {
+    let now = hark_event::now_nanos();
+    let time = |param: &str, v: &str| {
+        parse_rfc3339_nanos(v).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "{param}: {v:?} is not an RFC 3339 time like 2026-11-22T08:00:00Z"
+            ))
+        })
+    };
+    let to = range
+        .to
+        .as_deref()
+        .map(|v| time("to", v))
+        .transpose()?
+        .unwrap_or(now);
+    let from = match (&range.from, &range.since) {
+        (Some(f), _) => time("from", f)?,
+        (None, Some(s)) => {
+            let d = parse_duration(s).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "since: {s:?} is not a duration like 15m, 24h or 7d"
+                ))
+            })?;
+            now.saturating_sub(d)
+        }
+        (None, None) => now.saturating_sub(86_400 * 1_000_000_000),
+    };
+    if from >= to {
+        return Err(ApiError::bad_request("from must be before to"));
+    }
+    monitoring(&app)
+        .history(&name, from, to)
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no monitor named `{name}`")))
+}
+
+/// `POST /api/v1/monitors/{name}/check`: runs the check now; the state is not changed.
+pub(crate) async fn check(
+    State(app): State<Shared>,
+    Path(name): Path<String>,
+) -> Result<Json<CheckOutcome>, ApiError> {
+    Ok(Json(monitoring(&app).check_now(&name).await?))
+}
+
+/// Body of an acknowledgement.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AckBody {
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    sticky: bool,
+    author: Option<String>,
+}
+
+/// `POST /api/v1/monitors/{name}/ack`: acknowledges the current problem.
+pub(crate) async fn ack(
+    State(app): State<Shared>,
+    Extension(token): Extension<TokenInfo>,
+    Path(name): Path<String>,
+    Json(body): Json<AckBody>,
+) -> Result<Json<MonitorView>, ApiError> {
+    let author = body.author.unwrap_or(token.name);
+    Ok(Json(
+        monitoring(&app)
+            .acknowledge(&name, &author, &body.comment, body.sticky)
+            .await?,
+    ))
+}
+
+/// `DELETE /api/v1/monitors/{name}/ack`.
+pub(crate) async fn unack(
+    State(app): State<Shared>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if monitoring(&app).remove_acknowledgement(&name).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(format!(
+            "monitor `{name}` has no acknowledgement"
+        )))
+    }
+}
+
+/// `GET /api/v1/downtimes`.
+pub(crate) async fn downtimes(State(app): State<Shared>) -> Json<Vec<Downtime>> {
+    Json(monitoring(&app).downtimes())
+}
+
+/// `POST /api/v1/downtimes`: a one-off or recurring downtime.
+pub(crate) async fn add_downtime(
+    State(app): State<Shared>,
+    Extension(token): Extension<TokenInfo>,
+    Json(mut request): Json<NewDowntime>,
+) -> Result<(StatusCode, Json<Downtime>), ApiError> {
+    if request.author.is_empty() {
+        request.author = token.name;
+    }
+    let added = monitoring(&app).add_downtime(request).await?;
+    Ok((StatusCode::CREATED, Json(added)))
+}
+
+/// `DELETE /api/v1/downtimes/{id}`.
+pub(crate) async fn remove_downtime(
+    State(app): State<Shared>,
+    Path(id): Path<u64>,
+) -> Result<StatusCode, ApiError> {
+    if monitoring(&app).remove_downtime(id).await {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(format!("no downtime with id {id}")))
+    }
+}
