@@ -10,6 +10,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+/// jemalloc returns freed memory to the system (glibc's per-thread arenas
+/// keep hundreds of megabytes after a load); see `cmd::serve`.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Hark: collect, keep, search and tail logs, in one binary.
 #[derive(Parser)]
 #[command(name = "hark", version, about, long_about = None, propagate_version = true)]

@@ -39,6 +39,7 @@ pub fn store_config(cfg: &Config) -> StoreConfig {
 /// Runs until SIGINT or SIGTERM, then stops inputs, drains, and closes the store.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_tracing();
+    release_memory_when_idle();
     // Two rustls providers can end up compiled in; pick ring explicitly.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cfg = super::config::load(args.config.as_deref())?;
@@ -206,6 +207,15 @@ async fn wait_for_signal() {
         _ => {
             let _ = tokio::signal::ctrl_c().await;
         }
+    }
+}
+
+/// Lets jemalloc's background threads give unused pages back to the system
+/// within seconds, so the resident size falls after a load.
+fn release_memory_when_idle() {
+    #[cfg(not(target_env = "msvc"))]
+    if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
+        tracing::debug!("jemalloc background threads unavailable: {e}");
     }
 }
 
