@@ -44,7 +44,8 @@ def main():
     d = os.path.abspath(a.dir)
     os.makedirs(os.path.join(d, "www"), exist_ok=True)
     interval = f"{int(a.interval * 1000)}ms"
-    timeout = f"{int(a.timeout * 1000)}ms"
+    # Prometheus wants scrape_timeout <= scrape_interval; Hark gets the same.
+    timeout = f"{int(min(a.timeout, a.interval) * 1000)}ms"
 
     # The page nginx serves: about the size of its stock welcome page.
     with open(os.path.join(d, "www", "index.html"), "w") as f:
@@ -85,7 +86,8 @@ http {{
     tcp_n = a.monitors - http_n
     http_targets, tcp_targets = [], []
     with open(os.path.join(d, "hark.toml"), "w") as f:
-        f.write(f'data_dir = "{d}/hark-data"\n\n[http]\nlisten = "127.0.0.1:{a.hark_http}"\n\n')
+        # An empty [inputs] table: no log listeners, only the API.
+        f.write(f'data_dir = "{d}/hark-data"\n\n[http]\nlisten = "127.0.0.1:{a.hark_http}"\n\n[inputs]\n\n')
         f.write(f"[monitoring]\nconcurrency = {a.concurrency}\n\n")
         for i in range(http_n):
             name = f"http-{i:06d}"

@@ -260,7 +260,7 @@ def measure(a):
         for kind in ("http", "tcp"):
             keys = {k for k in last["checks"] if k.startswith(kind + "/")}
             n = sum(last["checks"][k] - first["checks"].get(k, 0) for k in keys)
-            ok = last["checks"].get(f"{kind}/ok", 0) - first["checks"].get(f"{kind}/ok", 0)
+            ok = last["checks"].get(f"{kind}/OK", 0) - first["checks"].get(f"{kind}/OK", 0)
             total += n
             out["types"][kind] = {
                 "checks": n, "ok": ok,

@@ -99,12 +99,17 @@ wait_port() {
   return 1
 }
 
-# Stops one process started here (TERM, then KILL after 30 s).
+# Stops one process started here (TERM, then KILL after 60 s) and says how long it took.
 stop() {
-  local p=$1
+  local p=$1 name=$2 t0=$SECONDS
   kill -TERM "$p" 2>/dev/null || true
-  for _ in $(seq 1 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$p" 2>/dev/null || true
+  for _ in $(seq 1 600); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$p" 2>/dev/null; then
+    echo "  $name did not stop within 60 s of SIGTERM; killed" >&2
+    kill -KILL "$p" 2>/dev/null || true
+  else
+    echo "  $name stopped $((SECONDS - t0)) s after SIGTERM" >&2
+  fi
   wait "$p" 2>/dev/null || true
   local kept=()
   for q in "${pids[@]}"; do [ "$q" = "$p" ] || kept+=("$q"); done
@@ -146,7 +151,7 @@ run_hark() {
     "load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   sleep "$warmup"
   measure hark "$run" "http://127.0.0.1:$hark_http" "$pid"
-  stop "$pid"
+  stop "$pid" hark
   rm -rf "$dir"
 }
 
@@ -167,8 +172,8 @@ run_blackbox() {
     "load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   sleep "$warmup"
   measure blackbox "$run" "http://127.0.0.1:$prom_port" "$bb" "$prom"
-  stop "$prom"
-  stop "$bb"
+  stop "$prom" prometheus
+  stop "$bb" blackbox_exporter
   rm -rf "$dir"
 }
 

@@ -42,7 +42,7 @@ while getopts "n:s:w:r:o:h" opt; do
     w) window=$OPTARG ;;
     r) runs=$OPTARG ;;
     o) results=$OPTARG ;;
-    *) sed -n '2,30p' "$0"; exit 2 ;;
+    *) sed -n '2,28p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))

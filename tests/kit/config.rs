@@ -123,6 +123,13 @@ impl HarkBuilder {
         self.input_with(name, Transport::Tls, &opts)
     }
 
+    /// A monitor `[monitors.NAME]` whose table holds `body` (`key = value`
+    /// lines: `type`, `host`, `interval` …).
+    pub fn monitor(mut self, name: &str, body: &str) -> Self {
+        let _ = writeln!(self.extra, "[monitors.{name}]\n{}\n", body.trim());
+        self
+    }
+
     /// TOML appended to the configuration as is; start it with a table
     /// header (`[storage]` …), since top-level keys are written first.
     pub fn extra(mut self, toml: &str) -> Self {

@@ -16,7 +16,9 @@
 //! ```
 
 pub mod metrics;
+pub mod monitoring;
 pub mod peers;
+pub mod targets;
 pub mod tls;
 pub mod wire;
 

@@ -16,9 +16,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::body::Body;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -52,7 +51,6 @@ impl Handler for GelfHttp {
         let name = ctx.name.clone();
         let router = Router::new()
             .route(PATH, post(receive))
-            .layer(DefaultBodyLimit::max(MAX_DOCUMENT))
             .with_state(Arc::new(Sender { ctx, peer }));
         let mut http = http1::Builder::new();
         // Senders like graypy close their side right after the request
@@ -78,20 +76,27 @@ impl Handler for GelfHttp {
 }
 
 /// `POST /gelf`.
-async fn receive(
-    State(sender): State<Arc<Sender>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+async fn receive(State(sender): State<Arc<Sender>>, headers: HeaderMap, body: Body) -> Response {
     let Sender { ctx, peer } = &*sender;
-    let body = match body {
-        Ok(b) => b,
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return too_large(ctx),
-        Err(e) => return refuse(ctx, *peer, StatusCode::BAD_REQUEST, e.body_text()),
-    };
     if let Err(reason) = check_encoding(&headers) {
         return refuse(ctx, *peer, StatusCode::UNSUPPORTED_MEDIA_TYPE, reason);
     }
+    // A length announced over the limit is refused before a byte is read.
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > MAX_DOCUMENT as u64) {
+        return too_large(ctx);
+    }
+    let body = match axum::body::to_bytes(body, MAX_DOCUMENT).await {
+        Ok(b) => b,
+        Err(e) if is_length_limit(&e) => return too_large(ctx),
+        Err(e) => {
+            let reason = format!("cannot read the request body: {e}");
+            return refuse(ctx, *peer, StatusCode::BAD_REQUEST, reason);
+        }
+    };
     // The first bytes tell the compression: senders' headers are not to be
     // trusted (graypy announces "gzip,deflate" and sends zlib).
     let json = match decompress(&body, MAX_DOCUMENT) {
@@ -125,6 +130,18 @@ async fn receive(
             "the event could not be stored; send it again later".into(),
         )
     }
+}
+
+/// Whether reading the body stopped at the size limit.
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// Refuses `Content-Encoding` values other than gzip, deflate and identity.
@@ -249,6 +266,60 @@ mod tests {
         }
         assert_eq!(rig.written_now(), 0, "refused bodies are not stored");
         drop((rd, wr));
+        tokio::time::timeout(PATIENCE, server)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_is_refused_with_413() {
+        let mut rig = Rig::new("gelf_http");
+        rig.open_gate();
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let server = tokio::spawn(GelfHttp.serve(server, rig.conn()));
+        let (mut rd, mut wr) = tokio::io::split(client);
+        let head = format!(
+            "POST /gelf HTTP/1.1\r\nHost: hark\r\nContent-Length: {}\r\n\r\n",
+            MAX_DOCUMENT + 1
+        );
+        wr.write_all(head.as_bytes()).await.unwrap();
+        let r = tokio::time::timeout(PATIENCE, response(&mut rd))
+            .await
+            .unwrap();
+        assert!(r.starts_with("HTTP/1.1 413 "), "{r}");
+        assert!(r.contains(&MAX_DOCUMENT.to_string()), "{r}");
+        drop((rd, wr));
+        tokio::time::timeout(PATIENCE, server)
+            .await
+            .unwrap()
+            .unwrap();
+
+        // Chunked, so no length is announced: refused once the limit is passed.
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let server = tokio::spawn(GelfHttp.serve(server, rig.conn()));
+        let (mut rd, mut wr) = tokio::io::split(client);
+        let sender = tokio::spawn(async move {
+            wr.write_all(
+                b"POST /gelf HTTP/1.1\r\nHost: hark\r\nTransfer-Encoding: chunked\r\n\r\n",
+            )
+            .await?;
+            let chunk = vec![b' '; 1 << 20];
+            for _ in 0..=MAX_DOCUMENT >> 20 {
+                wr.write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                    .await?;
+                wr.write_all(&chunk).await?;
+                wr.write_all(b"\r\n").await?;
+            }
+            Ok::<_, std::io::Error>(wr)
+        });
+        let r = tokio::time::timeout(PATIENCE, response(&mut rd))
+            .await
+            .unwrap();
+        assert!(r.starts_with("HTTP/1.1 413 "), "{r}");
+        assert_eq!(rig.written_now(), 0);
+        drop(rd);
+        sender.abort();
         tokio::time::timeout(PATIENCE, server)
             .await
             .unwrap()

@@ -72,10 +72,12 @@ fn weight(age: u32) -> f64 {
 
 /// The weighted percentage of possible changes present in `changes`.
 pub fn change_percent(changes: u32) -> f64 {
-    let weighted: f64 = (0..FLAP_WINDOW)
+    // A fold from +0.0: `sum` of no floats is -0.0, which would show as
+    // `-0.0` in the API for a monitor that never changed.
+    let weighted = (0..FLAP_WINDOW)
         .filter(|age| changes & (1 << age) != 0)
         .map(weight)
-        .sum();
+        .fold(0.0, |acc, w| acc + w);
     100.0 * weighted / f64::from(FLAP_WINDOW)
 }
 
@@ -95,6 +97,10 @@ mod tests {
         assert!(close(total, 20.0), "all weights sum to the window: {total}");
         assert!(close(change_percent(WINDOW_MASK), 100.0));
         assert!(close(change_percent(0), 0.0));
+        assert!(
+            change_percent(0).is_sign_positive(),
+            "no changes is +0 %, not -0 %"
+        );
         // One change as the newest result counts 1.2 of 20 = 6 %.
         assert!(close(change_percent(1), 6.0));
         // The same change 19 results ago counts 0.8 of 20 = 4 %.

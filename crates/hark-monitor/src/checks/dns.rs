@@ -23,7 +23,7 @@ use hark_config::monitor::DnsCheck;
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpStream, UdpSocket};
+use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use crate::outcome::{CheckOutcome, Status};
@@ -108,18 +108,12 @@ fn parse_server(s: &str) -> Option<SocketAddr> {
 /// Sends the query over UDP (again each second) and returns the matching
 /// response; asks again over TCP when it comes back truncated.
 async fn exchange(wire: &[u8], query: &Message, server: SocketAddr) -> Result<Message, String> {
-    let bind: SocketAddr = if server.is_ipv4() {
-        ([0, 0, 0, 0], 0).into()
-    } else {
-        ([0u16; 8], 0).into()
-    };
-    let socket = UdpSocket::bind(bind)
+    let socket = super::net::udp_to(server)
         .await
-        .map_err(|e| format!("cannot open a UDP socket: {e}"))?;
-    socket
-        .connect(server)
-        .await
-        .map_err(|e| format!("cannot reach {server}: {e}"))?;
+        .map_err(|(step, e)| match step {
+            "open" => format!("cannot open a UDP socket: {e}"),
+            _ => format!("cannot reach {server}: {e}"),
+        })?;
     let mut buf = vec![0u8; 4096];
     loop {
         socket

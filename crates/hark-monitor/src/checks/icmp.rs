@@ -11,7 +11,9 @@
 //! for its reply at most `max(1s, 2 × crit_rtt)` and never past the
 //! monitor's timeout, so a dead host is reported as 100% loss, not as a
 //! timeout. Requests that would not fit in the timeout are not sent, and
-//! the output says so.
+//! the output says so. An ICMP error in answer to a request (destination
+//! unreachable from a router or from this host when ARP fails, time
+//! exceeded) counts as a lost packet, and the output names the first.
 
 use std::io;
 use std::net::IpAddr;
@@ -19,7 +21,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
 use hark_config::monitor::IcmpCheck;
-use surge_ping::{Client, Config, ICMP, PingIdentifier, PingSequence, SurgeError};
+use surge_ping::{Client, Config, ICMP, IcmpPacket, PingIdentifier, PingSequence, SurgeError};
 use tokio::time::Instant;
 
 use crate::outcome::{CheckOutcome, Perf, Status};
@@ -74,6 +76,8 @@ fn explain_open_error(e: &io::Error) -> String {
 enum Echo {
     Reply(Duration),
     Lost,
+    /// An ICMP error came back instead of a reply: what it said.
+    Refused(String),
     Failed(String),
     NotSent,
 }
@@ -120,7 +124,10 @@ pub(crate) async fn check(
             let mut pinger = client.pinger(ip, ident).await;
             pinger.timeout(wait);
             match pinger.ping(seq, &PAYLOAD).await {
-                Ok((_, rtt)) => Echo::Reply(rtt),
+                Ok((packet, rtt)) => match icmp_error(&packet) {
+                    None => Echo::Reply(rtt),
+                    Some(error) => Echo::Refused(error),
+                },
                 Err(SurgeError::Timeout { .. }) => Echo::Lost,
                 Err(SurgeError::IOError(e)) => Echo::Failed(e.to_string()),
                 Err(e) => Echo::Failed(e.to_string()),
@@ -129,6 +136,40 @@ pub(crate) async fn check(
     });
     let results = futures_util::future::join_all(echoes).await;
     judge(c, &c.host, ip, timeout, &results)
+}
+
+/// What an ICMP error answering an echo request says, with its sender;
+/// `None` for an echo reply.
+fn icmp_error(packet: &IcmpPacket) -> Option<String> {
+    let (what, from) = match packet {
+        IcmpPacket::V4(p) => {
+            let what = match (p.get_icmp_type().0, p.get_icmp_code().0) {
+                (0, _) => return None,
+                (3, 0) => "network unreachable".to_owned(),
+                (3, 1) => "host unreachable".to_owned(),
+                (3, 3) => "port unreachable".to_owned(),
+                (3, 9 | 10 | 13) => "communication administratively prohibited".to_owned(),
+                (3, c) => format!("destination unreachable (code {c})"),
+                (11, _) => "time to live exceeded".to_owned(),
+                (t, c) => format!("ICMP type {t} code {c}"),
+            };
+            (what, p.get_source().to_string())
+        }
+        IcmpPacket::V6(p) => {
+            let what = match (p.get_icmpv6_type().0, p.get_icmpv6_code().0) {
+                (129, _) => return None,
+                (1, 0) => "no route to destination".to_owned(),
+                (1, 1) => "communication administratively prohibited".to_owned(),
+                (1, 3) => "address unreachable".to_owned(),
+                (1, c) => format!("destination unreachable (code {c})"),
+                (2, _) => "packet too big".to_owned(),
+                (3, _) => "hop limit exceeded".to_owned(),
+                (t, c) => format!("ICMPv6 type {t} code {c}"),
+            };
+            (what, p.get_source().to_string())
+        }
+    };
+    Some(format!("{what} from {from}"))
 }
 
 fn judge(
@@ -151,6 +192,10 @@ fn judge(
         .collect();
     let first_error = results.iter().find_map(|e| match e {
         Echo::Failed(m) => Some(m.as_str()),
+        _ => None,
+    });
+    let first_refusal = results.iter().find_map(|e| match e {
+        Echo::Refused(m) => Some(m.as_str()),
         _ => None,
     });
     let target = if host == ip.to_string() {
@@ -208,6 +253,9 @@ fn judge(
         f.raise(Status::Crit);
     } else if loss >= c.warn_loss {
         f.raise(Status::Warn);
+    }
+    if let Some(e) = first_refusal {
+        summary.push_str(&format!(", {e}"));
     }
     if let Some(e) = first_error {
         summary.push_str(&format!(", send error: {e}"));
@@ -295,5 +343,20 @@ mod tests {
             o.output
         );
         assert_eq!(run(&[Echo::NotSent]).status, Status::Unknown);
+    }
+
+    #[test]
+    fn icmp_errors_are_lost_packets_and_named() {
+        let ms = Duration::from_millis;
+        let unreachable = || Echo::Refused("host unreachable from 192.0.2.254".into());
+        let o = run(&[unreachable(), unreachable(), unreachable()]);
+        assert_eq!(o.status, Status::Crit);
+        assert_eq!(
+            o.output,
+            "PING 192.0.2.1: 100% packet loss (0 of 3 replies), host unreachable from 192.0.2.254"
+        );
+        let o = run(&[Echo::Reply(ms(1)), unreachable(), Echo::Lost]);
+        assert_eq!(o.status, Status::Warn);
+        assert!(o.output.contains("(1 of 3 replies)"), "{}", o.output);
     }
 }

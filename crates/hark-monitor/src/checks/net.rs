@@ -7,7 +7,7 @@ use std::time::Duration;
 use hickory_resolver::TokioResolver;
 use hickory_resolver::config::ProtocolConfig;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
-use tokio::net::TcpStream;
+use tokio::net::{TcpStream, UdpSocket};
 
 use super::progress::{Phase, Progress};
 
@@ -152,6 +152,19 @@ pub(crate) fn host_port(host: &str, port: u16) -> String {
     } else {
         format!("{host}:{port}")
     }
+}
+
+/// A UDP socket bound to an ephemeral port of `peer`'s address family and
+/// connected to `peer`; `Err` says which of the two steps failed.
+pub(crate) async fn udp_to(peer: SocketAddr) -> Result<UdpSocket, (&'static str, io::Error)> {
+    let bind: SocketAddr = if peer.is_ipv4() {
+        ([0, 0, 0, 0], 0).into()
+    } else {
+        ([0u16; 8], 0).into()
+    };
+    let socket = UdpSocket::bind(bind).await.map_err(|e| ("open", e))?;
+    socket.connect(peer).await.map_err(|e| ("reach", e))?;
+    Ok(socket)
 }
 
 #[cfg(test)]

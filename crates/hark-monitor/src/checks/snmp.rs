@@ -22,7 +22,6 @@ use std::time::Duration;
 
 use hark_config::monitor::{SnmpCheck, SnmpOid, SnmpVersion};
 use snmp_parser::{NetworkAddress, ObjectSyntax, PduType, SnmpPdu, VarBindValue};
-use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
 use crate::outcome::{CheckOutcome, Perf, Status};
@@ -214,20 +213,15 @@ async fn exchange(
     req_id: i32,
     version: i64,
 ) -> Result<Vec<u8>, (Status, String)> {
-    let bind: SocketAddr = if agent.is_ipv4() {
-        ([0, 0, 0, 0], 0).into()
-    } else {
-        ([0u16; 8], 0).into()
-    };
-    let socket = UdpSocket::bind(bind)
+    let socket = super::net::udp_to(agent)
         .await
-        .map_err(|e| (Status::Unknown, format!("cannot open a UDP socket: {e}")))?;
-    socket.connect(agent).await.map_err(|e| {
-        (
-            Status::Crit,
-            format!("cannot reach SNMP agent {agent}: {e}"),
-        )
-    })?;
+        .map_err(|(step, e)| match step {
+            "open" => (Status::Unknown, format!("cannot open a UDP socket: {e}")),
+            _ => (
+                Status::Crit,
+                format!("cannot reach SNMP agent {agent}: {e}"),
+            ),
+        })?;
     let mut buf = vec![0u8; 65_536];
     loop {
         socket.send(request).await.map_err(|e| {

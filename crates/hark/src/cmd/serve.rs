@@ -139,17 +139,32 @@ async fn serve(
 #[derive(Clone)]
 struct StoreSink {
     tx: tokio::sync::mpsc::UnboundedSender<hark_event::Event>,
+    /// Ends the task once what was sent is stored, although clones of the
+    /// sender (held by the monitoring service) are still alive.
+    stop: CancellationToken,
     done: Arc<tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
 impl StoreSink {
     fn start(store: Store) -> StoreSink {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<hark_event::Event>();
+        let stop = CancellationToken::new();
+        let stopped = stop.clone();
         let task = tokio::spawn(async move {
             let mut batch = Vec::new();
-            while rx.recv_many(&mut batch, 1024).await > 0 {
+            loop {
+                let n = tokio::select! {
+                    n = rx.recv_many(&mut batch, 1024) => n,
+                    _ = stopped.cancelled() => {
+                        // Take no more; drain what is queued, then end.
+                        rx.close();
+                        rx.recv_many(&mut batch, 1024).await
+                    }
+                };
+                if n == 0 {
+                    break;
+                }
                 let events = std::mem::take(&mut batch);
-                let n = events.len();
                 match store.append(events).await {
                     Ok(ticket) => {
                         if let Err(e) = ticket.wait().await {
@@ -164,15 +179,15 @@ impl StoreSink {
         });
         StoreSink {
             tx,
+            stop,
             done: Arc::new(tokio::sync::Mutex::new(Some(task))),
         }
     }
 
     /// Stops taking events and waits until those taken are stored.
     async fn close(self) {
-        let StoreSink { tx, done } = self;
-        drop(tx);
-        if let Some(task) = done.lock().await.take() {
+        self.stop.cancel();
+        if let Some(task) = self.done.lock().await.take() {
             let _ = task.await;
         }
     }
