@@ -303,7 +303,7 @@ def ms(x):
 
 def table(path):
     rows = [json.loads(line) for line in open(path) if line.strip()]
-    head = ("| tool | run | load before | checks/min (target) | OK | lateness p50 / p99 ms (http, tcp) | "
+    head = ("| tool | run | load avg at window start | checks/min (target) | OK checks/min | lateness p50 / p99 ms (http, tcp) | "
             "duration p50 / p99 ms (http, tcp) | CPU % of a core: checker / driver / nginx | "
             "checker µs/check | RSS MiB checker / driver | nginx conn/min |\n"
             "|---|---|---|---|---|---|---|---|---|---|---|")
@@ -312,11 +312,11 @@ def table(path):
         t = r["types"]
         lat = ", ".join(f"{ms(t[k]['lateness']['p50'])} / {ms(t[k]['lateness']['p99'])}" for k in ("http", "tcp"))
         dur = ", ".join(f"{ms(t[k]['duration']['p50'])} / {ms(t[k]['duration']['p99'])}" for k in ("http", "tcp"))
-        ok = r["ok"] / r["checks"] * 100 if r["checks"] else 0
+        ok = r["ok"] * 60 / r["duration"]
         cpu = " / ".join(fmt(r["cpu_pct"].get(k), 1) for k in ("checker", "driver", "nginx"))
         rss = " / ".join(fmt(r["rss_mib"].get(k)) for k in ("checker", "driver"))
         return (f"| {r['tool']} | {r['run']} | {r['load_before'][0]:.2f} | {fmt(r['per_min'])} "
-                f"({fmt(r['target_per_min'])}) | {ok:.2f}% | {lat} | {dur} | {cpu} | "
+                f"({fmt(r['target_per_min'])}) | {fmt(ok)} | {lat} | {dur} | {cpu} | "
                 f"{fmt(r['cpu_us_per_check']['checker'], 1)} | {rss} | {fmt(r['nginx']['accepts_per_min'])} |")
 
     print(head)
@@ -325,14 +325,16 @@ def table(path):
     tools = list(dict.fromkeys(r["tool"] for r in rows))
     if len(rows) > len(tools):
         print("\nMedians per tool:\n")
-        print("| tool | runs | checks/min | lateness p50 / p99 ms (worst type) | CPU % checker / driver | "
-              "checker µs/check | RSS MiB checker / driver |\n|---|---|---|---|---|---|---|")
+        print("| tool | runs | checks/min | OK checks/min | lateness p50 / p99 ms (worst type) | "
+              "CPU % checker / driver | checker µs/check | RSS MiB checker / driver |\n"
+              "|---|---|---|---|---|---|---|---|")
         for tool in tools:
             rs = [r for r in rows if r["tool"] == tool]
             med = statistics.median
             cpu_d = [r["cpu_pct"].get("driver") for r in rs if r["cpu_pct"].get("driver") is not None]
             rss_d = [r["rss_mib"].get("driver") for r in rs if r["rss_mib"].get("driver") is not None]
             print(f"| {tool} | {len(rs)} | {fmt(med([r['per_min'] for r in rs]))} | "
+                  f"{fmt(med([r['ok'] * 60 / r['duration'] for r in rs]))} | "
                   f"{ms(med([r['lateness_p50'] for r in rs]))} / {ms(med([r['lateness_p99'] for r in rs]))} | "
                   f"{fmt(med([r['cpu_pct']['checker'] for r in rs]), 1)} / {fmt(med(cpu_d), 1) if cpu_d else '–'} | "
                   f"{fmt(med([r['cpu_us_per_check']['checker'] for r in rs]), 1)} | "

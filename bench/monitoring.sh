@@ -7,7 +7,7 @@
 #
 # TOOL is hark or blackbox (default: both, in turn, RUNS times).
 # Targets: one nginx (Debian package, 2 worker processes, access log off)
-# serving a 600-byte page on PORTS HTTP ports and accepting connections on
+# serving a 582-byte page on PORTS HTTP ports and accepting connections on
 # PORTS more ports for the TCP checks, all on 127.0.0.1. MONITORS monitors
 # (default 10 000), half HTTP GET, half TCP connect, every INTERVAL_S seconds
 # (default 5: 120 000 checks a minute), spread round-robin over the ports.

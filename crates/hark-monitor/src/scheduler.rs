@@ -103,12 +103,13 @@ pub async fn run<J: Job>(
                         Err(_) => break,
                     },
                 };
-                let started = Instant::now();
-                let lateness = started.saturating_duration_since(due);
                 let plan = plans[index];
                 let job = job.clone();
                 let done = done_tx.clone();
                 running.spawn(async move {
+                    // Measured when the run is first polled, so a busy
+                    // runtime's queueing counts as lateness too.
+                    let lateness = Instant::now().saturating_duration_since(due);
                     let next = job.run(index, due, lateness).await;
                     drop(permit);
                     let now = Instant::now();
@@ -143,6 +144,7 @@ mod tests {
     #[derive(Default)]
     struct Recorder {
         starts: Mutex<Vec<(usize, Duration)>>,
+        lateness: Mutex<Vec<(usize, Duration)>>,
         running: Mutex<Vec<bool>>,
         overlaps: AtomicUsize,
         slow: Option<(usize, Duration)>,
@@ -151,8 +153,9 @@ mod tests {
     }
 
     impl Job for Recorder {
-        async fn run(&self, index: usize, _due: Instant, _lateness: Duration) -> NextRun {
+        async fn run(&self, index: usize, _due: Instant, lateness: Duration) -> NextRun {
             let base = self.base.lock().unwrap().expect("base");
+            self.lateness.lock().unwrap().push((index, lateness));
             let n = {
                 let mut starts = self.starts.lock().unwrap();
                 starts.push((index, Instant::now() - base));
@@ -276,6 +279,17 @@ mod tests {
         assert_eq!(starts_of(&rec, 0), vec![0]);
         assert_eq!(starts_of(&rec, 1), vec![400]);
         assert_eq!(starts_of(&rec, 2), vec![400]);
+        // The wait for the slot is the lateness the run is told about.
+        let mut lateness = rec.lateness.lock().unwrap().clone();
+        lateness.sort();
+        assert_eq!(
+            lateness,
+            vec![
+                (0, Duration::ZERO),
+                (1, Duration::from_millis(300)),
+                (2, Duration::from_millis(200))
+            ]
+        );
     }
 
     #[test]
