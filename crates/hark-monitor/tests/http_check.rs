@@ -337,100 +337,77 @@ async fn statuses_bodies_and_json() {
     expect(&o, Status::Ok, &["HTTP 200 OK in"]);
     assert!(o.perf.iter().all(|p| p.label != "tls"), "{:?}", o.perf);
 
-    let o = run(&ctx, &check(&format!(r#"url = "{base}/broken""#))).await;
-    expect(
-        &o,
-        Status::Crit,
-        &["HTTP 503 Service Unavailable, expected 2xx or 3xx"],
-    );
-    let o = run(
-        &ctx,
-        &check(&format!(
-            r#"url = "{base}/broken"
-                                         expect_status = [503]"#
-        )),
-    )
-    .await;
-    expect(&o, Status::Ok, &["HTTP 503"]);
+    // (keys after `type`, expected status, words the output must contain)
+    let cases: &[(String, Status, &[&str])] = &[
+        (
+            format!(r#"url = "{base}/broken""#),
+            Status::Crit,
+            &["HTTP 503 Service Unavailable, expected 2xx or 3xx"],
+        ),
+        (
+            format!("url = \"{base}/broken\"\nexpect_status = [503]"),
+            Status::Ok,
+            &["HTTP 503"],
+        ),
+        (
+            format!("url = \"{base}/ready\"\nbody_contains = \"healthy\""),
+            Status::Crit,
+            &["body does not contain \"healthy\""],
+        ),
+        (
+            format!("url = \"{base}/ready\"\nbody_regex = \"^ok$\""),
+            Status::Crit,
+            &["body does not match /^ok$/"],
+        ),
+        (
+            json(&base, "health.json", "$.status", "\"ok\""),
+            Status::Ok,
+            &["$.status = \"ok\""],
+        ),
+        (
+            json(&base, "health.json", "$.checks[0].ok", "true"),
+            Status::Ok,
+            &[],
+        ),
+        (
+            json(&base, "health.json", "$.checks[0].latency_ms", "3"),
+            Status::Ok,
+            &[],
+        ),
+        (
+            json(&base, "health.json", "$.version", "\"3\""),
+            Status::Ok,
+            &[],
+        ),
+        (
+            json(&base, "health.json", "$.status", "\"degraded\""),
+            Status::Crit,
+            &["$.status is \"ok\", expected \"degraded\""],
+        ),
+        (
+            json(&base, "health.json", "$.checks[3].ok", "true"),
+            Status::Crit,
+            &["$.checks[3].ok not found in the JSON body"],
+        ),
+        (
+            json(&base, "ready", "$.status", "\"ok\""),
+            Status::Crit,
+            &["body is not JSON"],
+        ),
+        (
+            json(&base, "degraded.json", "$.status", "\"ok\""),
+            Status::Crit,
+            &["HTTP 503", "$.status is \"degraded\", expected \"ok\""],
+        ),
+    ];
+    for (keys, status, words) in cases {
+        expect(&run(&ctx, &check(keys)).await, *status, words);
+    }
+}
 
-    let o = run(
-        &ctx,
-        &check(&format!(
-            r#"url = "{base}/ready"
-                                         body_contains = "healthy""#
-        )),
-    )
-    .await;
-    expect(&o, Status::Crit, &["body does not contain \"healthy\""]);
-    let o = run(
-        &ctx,
-        &check(&format!(
-            r#"url = "{base}/ready"
-                                         body_regex = "^ok$""#
-        )),
-    )
-    .await;
-    expect(&o, Status::Crit, &["body does not match /^ok$/"]);
-
-    let json = |path: &str, value: &str| {
-        check(&format!(
-            "url = \"{base}/health.json\"\njson_path = \"{path}\"\njson_value = {value}"
-        ))
-    };
-    expect(
-        &run(&ctx, &json("$.status", "\"ok\"")).await,
-        Status::Ok,
-        &["$.status = \"ok\""],
-    );
-    expect(
-        &run(&ctx, &json("$.checks[0].ok", "true")).await,
-        Status::Ok,
-        &[],
-    );
-    expect(
-        &run(&ctx, &json("$.checks[0].latency_ms", "3")).await,
-        Status::Ok,
-        &[],
-    );
-    expect(
-        &run(&ctx, &json("$.version", "\"3\"")).await,
-        Status::Ok,
-        &[],
-    );
-    expect(
-        &run(&ctx, &json("$.status", "\"degraded\"")).await,
-        Status::Crit,
-        &["$.status is \"ok\", expected \"degraded\""],
-    );
-    expect(
-        &run(&ctx, &json("$.checks[3].ok", "true")).await,
-        Status::Crit,
-        &["$.checks[3].ok not found in the JSON body"],
-    );
-    let o = run(
-        &ctx,
-        &check(&format!(
-            r#"url = "{base}/ready"
-                                         json_path = "$.status"
-                                         json_value = "ok""#
-        )),
-    )
-    .await;
-    expect(&o, Status::Crit, &["body is not JSON"]);
-    let o = run(
-        &ctx,
-        &check(&format!(
-            r#"url = "{base}/degraded.json"
-                                         json_path = "$.status"
-                                         json_value = "ok""#
-        )),
-    )
-    .await;
-    expect(
-        &o,
-        Status::Crit,
-        &["HTTP 503", "$.status is \"degraded\", expected \"ok\""],
-    );
+/// Keys of an HTTP monitor comparing `path` in the JSON at `base/resource` with `value`.
+fn json(base: &str, resource: &str, path: &str, value: &str) -> String {
+    format!("url = \"{base}/{resource}\"\njson_path = \"{path}\"\njson_value = {value}")
 }
 
 #[tokio::test]
