@@ -21,6 +21,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 duration=60
 runs=1
 results=""
@@ -60,11 +62,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# utime+stime of a process (all its threads), in clock ticks.
-cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
-# A /proc/PID/status value in kB (VmRSS, VmHWM).
-status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
-
 # Bytes under a directory once they stop changing (merges finished), at most a minute.
 settled_size() {
   local prev=-1 cur
@@ -75,15 +72,6 @@ settled_size() {
     prev=$cur
   done
   echo "$cur"
-}
-
-wait_port() {
-  for _ in $(seq 1 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "nothing listens on 127.0.0.1:$1" >&2
-  return 1
 }
 
 stop_receiver() {

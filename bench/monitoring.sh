@@ -29,6 +29,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 monitors=10000
 interval=5
 concurrency=256
@@ -90,15 +92,6 @@ for p in $(seq "$base" "$prom_port"); do
   fi
 done
 
-wait_port() {
-  for _ in $(seq 1 600); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "nothing listens on 127.0.0.1:$1" >&2
-  return 1
-}
-
 # Stops one process started here (TERM, then KILL after 60 s) and says how long it took.
 stop() {
   local p=$1 name=$2 t0=$SECONDS
@@ -124,7 +117,7 @@ python3 "$here/gen_monitors.py" "$work" --monitors "$monitors" --interval "$inte
 "$NGINX" -p "$work" -c "$work/nginx.conf" -g 'daemon off;' 2>"$work/nginx.stderr" &
 nginx_pid=$!
 pids+=("$nginx_pid")
-wait_port "$status_port"
+wait_port "$status_port" 600
 
 measure() {
   local tool=$1 run=$2 url=$3 pid=$4 driver=${5:-}
@@ -162,12 +155,12 @@ run_blackbox() {
     --log.level=warn >"$dir/blackbox.log" 2>&1 &
   local bb=$!
   pids+=("$bb")
-  wait_port "$bb_port"
+  wait_port "$bb_port" 600
   "$PROMETHEUS" --config.file="$work/prometheus.yml" --storage.tsdb.path="$dir/tsdb" \
     --web.listen-address="127.0.0.1:$prom_port" --log.level=warn >"$dir/prometheus.log" 2>&1 &
   local prom=$!
   pids+=("$prom")
-  wait_port "$prom_port"
+  wait_port "$prom_port" 600
   echo "[blackbox run $run] $monitors targets every ${interval}s, warm-up ${warmup}s," \
     "load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   sleep "$warmup"
