@@ -6,6 +6,7 @@
 //! that says so.
 
 use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -292,8 +293,9 @@ pub struct DnsCheck {
     pub name: String,
     /// Record type: A, AAAA, CNAME, MX, NS, PTR, SOA, SRV, TXT.
     pub record_type: String,
-    /// `IP` or `IP:PORT` of the server asked; the system resolver when unset.
-    pub server: Option<String>,
+    /// The server asked (written `IP` or `IP:PORT`, port 53 by default);
+    /// the system resolver when unset.
+    pub server: Option<SocketAddr>,
     /// Each of these must be among the answers (as the record's text form).
     pub expect_answers: Vec<String>,
     /// Some answer must match this regular expression.
@@ -447,6 +449,13 @@ fn check_url(url: &str, key: &str) -> Result<(), String> {
             "{key} must be an http:// or https:// URL with a host, like \"https://shop.example.test/health\""
         ))
     }
+}
+
+/// `IP` or `IP:PORT` (IPv6 in brackets when a port is given), port 53 by default.
+fn dns_server(s: &str) -> Option<SocketAddr> {
+    s.parse::<SocketAddr>()
+        .ok()
+        .or_else(|| s.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, 53)))
 }
 
 fn check_regex(re: &Option<String>, key: &str) -> Result<(), String> {
@@ -719,18 +728,18 @@ impl TryFrom<RawMonitor> for MonitorConfig {
                     ));
                 }
                 check_regex(&raw.expect_regex, "expect_regex")?;
-                if let Some(s) = &raw.server
-                    && s.parse::<std::net::SocketAddr>().is_err()
-                    && s.parse::<std::net::IpAddr>().is_err()
-                {
-                    return Err(format!(
-                        "server {s:?} must be an IP address or IP:PORT, like \"192.0.2.53\" or \"127.0.0.1:5353\""
-                    ));
-                }
+                let server = match &raw.server {
+                    Some(s) => Some(dns_server(s).ok_or_else(|| {
+                        format!(
+                            "server {s:?} must be an IP address or IP:PORT, like \"192.0.2.53\" or \"127.0.0.1:5353\""
+                        )
+                    })?),
+                    None => None,
+                };
                 CheckConfig::Dns(DnsCheck {
                     name: required(raw.name, "name", ty, "\"www.example.test\"")?,
                     record_type,
-                    server: raw.server,
+                    server,
                     expect_answers: raw.expect_answers.unwrap_or_default(),
                     expect_regex: raw.expect_regex,
                     expect_rcode,
@@ -799,5 +808,15 @@ mod tests {
         assert_eq!(url_port("https://h.test/x:9"), 443);
         assert_eq!(url_port("http://[::1]/"), 80);
         assert_eq!(url_port("http://[::1]:8080/"), 8080);
+    }
+
+    #[test]
+    fn dns_server_forms() {
+        let addr = |s: &str| s.parse::<SocketAddr>().ok();
+        assert_eq!(dns_server("192.0.2.53"), addr("192.0.2.53:53"));
+        assert_eq!(dns_server("127.0.0.1:5353"), addr("127.0.0.1:5353"));
+        assert_eq!(dns_server("[::1]:5353"), addr("[::1]:5353"));
+        assert_eq!(dns_server("::1"), addr("[::1]:53"));
+        assert_eq!(dns_server("dns.test"), None);
     }
 }

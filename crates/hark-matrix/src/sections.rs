@@ -148,6 +148,21 @@ pub fn monitor_flows(
         |dest: &str, port: PortSpec, l4: Transport, proto: &str, sec: Security, why: &str| {
             Flow::client(Endpoint::from(dest), port, l4, proto, sec, &component, why)
         };
+    let url_flow = |url: &str, why: &str| {
+        let https = url.to_ascii_lowercase().starts_with("https://");
+        client(
+            &url_host(url),
+            PortSpec::Single(url_port(url)),
+            Transport::Tcp,
+            if https { "https" } else { "http" },
+            if https {
+                Security::Tls
+            } else {
+                Security::Plain
+            },
+            why,
+        )
+    };
     match check {
         CheckConfig::Icmp(IcmpCheck {
             host,
@@ -183,35 +198,44 @@ pub fn monitor_flows(
             if *tls { Security::Tls } else { Security::Plain },
             "TCP port check",
         )],
-        CheckConfig::Http(HttpCheck { url, .. })
-        | CheckConfig::Metrics(MetricsCheck { url, .. }) => {
-            let https = url.to_ascii_lowercase().starts_with("https://");
-            let why = if matches!(check, CheckConfig::Http(_)) {
-                "HTTP check"
-            } else {
-                "metrics scrape check"
-            };
-            vec![client(
-                &url_host(url),
-                PortSpec::Single(url_port(url)),
-                Transport::Tcp,
-                if https { "https" } else { "http" },
-                if https {
-                    Security::Tls
-                } else {
-                    Security::Plain
-                },
-                why,
-            )]
-        }
-        CheckConfig::Dns(DnsCheck { server, .. }) => {
+        CheckConfig::Http(HttpCheck {
+            url,
+            method: _,
+            headers: _,
+            body: _,
+            expect_status: _,
+            body_contains: _,
+            body_regex: _,
+            json_path: _,
+            json_value: _,
+            warn_time: _,
+            crit_time: _,
+            cert_expiry_warn: _,
+            cert_expiry_crit: _,
+            tls_verify: _,
+            tls_ca: _,
+            // Redirects may lead elsewhere; only the configured URL is known.
+            follow_redirects: _,
+        }) => vec![url_flow(url, "HTTP check")],
+        CheckConfig::Metrics(MetricsCheck {
+            url,
+            metric: _,
+            labels: _,
+            warn: _,
+            crit: _,
+        }) => vec![url_flow(url, "metrics scrape check")],
+        CheckConfig::Dns(DnsCheck {
+            server,
+            name: _,
+            record_type: _,
+            expect_answers: _,
+            expect_regex: _,
+            expect_rcode: _,
+            warn_time: _,
+            crit_time: _,
+        }) => {
             let targets: Vec<(IpAddr, u16)> = match server {
-                Some(s) => s
-                    .parse::<std::net::SocketAddr>()
-                    .map(|a| (a.ip(), a.port()))
-                    .or_else(|_| s.parse::<IpAddr>().map(|ip| (ip, 53)))
-                    .into_iter()
-                    .collect(),
+                Some(a) => vec![(a.ip(), a.port())],
                 None => system_resolvers.iter().map(|ip| (*ip, 53)).collect(),
             };
             targets

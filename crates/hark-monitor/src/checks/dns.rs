@@ -43,16 +43,8 @@ pub(crate) async fn check(
     ctx: &CheckContext,
     progress: &Progress,
 ) -> CheckOutcome {
-    let server = match &c.server {
-        Some(s) => match parse_server(s) {
-            Some(a) => a,
-            None => {
-                return CheckOutcome::new(
-                    Status::Unknown,
-                    format!("server {s:?} is not an IP address or IP:PORT"),
-                );
-            }
-        },
+    let server = match c.server {
+        Some(a) => a,
         None => match ctx.resolver.system_servers().first() {
             Some(a) => *a,
             None => {
@@ -96,13 +88,6 @@ pub(crate) async fn check(
     };
     let took = started.elapsed();
     judge(name, c, ctx, rtype, server, &response, took)
-}
-
-/// `IP` or `IP:PORT` (IPv6 with brackets when a port is given).
-fn parse_server(s: &str) -> Option<SocketAddr> {
-    s.parse::<SocketAddr>()
-        .ok()
-        .or_else(|| s.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, 53)))
 }
 
 /// Sends the query over UDP (again each second) and returns the matching
@@ -340,24 +325,6 @@ fn judge(
 mod tests {
     use super::*;
     use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, TXT};
-
-    #[test]
-    fn servers_parse() {
-        assert_eq!(
-            parse_server("192.0.2.53"),
-            Some("192.0.2.53:53".parse().unwrap())
-        );
-        assert_eq!(
-            parse_server("127.0.0.1:5353"),
-            Some("127.0.0.1:5353".parse().unwrap())
-        );
-        assert_eq!(
-            parse_server("[::1]:5353"),
-            Some("[::1]:5353".parse().unwrap())
-        );
-        assert_eq!(parse_server("::1"), Some("[::1]:53".parse().unwrap()));
-        assert_eq!(parse_server("dns.test"), None);
-    }
 
     #[test]
     fn answer_texts_and_expectations_meet() {
