@@ -7,17 +7,13 @@ use hark_event::parse_rfc3339_nanos;
 use hark_monitor::CheckOutcome;
 use hark_monitor::downtime::{Downtime, NewDowntime};
 use hark_monitor::persist::StoreError;
-use hark_monitor::service::{HistoryView, MonitorView, Monitoring, ServiceError};
+use hark_monitor::service::{HistoryView, MonitorView, ServiceError};
 use serde::Deserialize;
 
 use crate::Shared;
 use crate::error::ApiError;
 use crate::params::parse_duration;
 use crate::tokens::TokenInfo;
-
-fn monitoring(app: &Shared) -> &Monitoring {
-    &app.monitoring
-}
 
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
@@ -33,7 +29,7 @@ impl From<ServiceError> for ApiError {
 
 /// `GET /api/v1/monitors`: every monitor with its state.
 pub(crate) async fn list(State(app): State<Shared>) -> Json<Vec<MonitorView>> {
-    Json(monitoring(&app).list())
+    Json(app.monitoring.list())
 }
 
 /// `GET /api/v1/monitors/{name}`.
@@ -41,7 +37,7 @@ pub(crate) async fn get(
     State(app): State<Shared>,
     Path(name): Path<String>,
 ) -> Result<Json<MonitorView>, ApiError> {
-    monitoring(&app)
+    app.monitoring
         .get(&name)
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("no monitor named `{name}`")))
@@ -90,7 +86,7 @@ pub(crate) async fn history(
     if from >= to {
         return Err(ApiError::bad_request("from must be before to"));
     }
-    monitoring(&app)
+    app.monitoring
         .history(&name, from, to)
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("no monitor named `{name}`")))
@@ -101,7 +97,7 @@ pub(crate) async fn check(
     State(app): State<Shared>,
     Path(name): Path<String>,
 ) -> Result<Json<CheckOutcome>, ApiError> {
-    Ok(Json(monitoring(&app).check_now(&name).await?))
+    Ok(Json(app.monitoring.check_now(&name).await?))
 }
 
 /// Body of an acknowledgement.
@@ -124,7 +120,7 @@ pub(crate) async fn ack(
 ) -> Result<Json<MonitorView>, ApiError> {
     let author = body.author.unwrap_or(token.name);
     Ok(Json(
-        monitoring(&app)
+        app.monitoring
             .acknowledge(&name, &author, &body.comment, body.sticky)
             .await?,
     ))
@@ -135,7 +131,7 @@ pub(crate) async fn unack(
     State(app): State<Shared>,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if monitoring(&app).remove_acknowledgement(&name).await? {
+    if app.monitoring.remove_acknowledgement(&name).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound(format!(
@@ -146,7 +142,7 @@ pub(crate) async fn unack(
 
 /// `GET /api/v1/downtimes`.
 pub(crate) async fn downtimes(State(app): State<Shared>) -> Json<Vec<Downtime>> {
-    Json(monitoring(&app).downtimes())
+    Json(app.monitoring.downtimes())
 }
 
 /// `POST /api/v1/downtimes`: a one-off or recurring downtime.
@@ -158,7 +154,7 @@ pub(crate) async fn add_downtime(
     if request.author.is_empty() {
         request.author = token.name;
     }
-    let added = monitoring(&app).add_downtime(request).await?;
+    let added = app.monitoring.add_downtime(request).await?;
     Ok((StatusCode::CREATED, Json(added)))
 }
 
@@ -167,7 +163,7 @@ pub(crate) async fn remove_downtime(
     State(app): State<Shared>,
     Path(id): Path<u64>,
 ) -> Result<StatusCode, ApiError> {
-    if monitoring(&app).remove_downtime(id).await {
+    if app.monitoring.remove_downtime(id).await {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound(format!("no downtime with id {id}")))
