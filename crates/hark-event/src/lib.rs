@@ -140,16 +140,40 @@ impl Event {
         self.fields.push((name.into(), value.into()));
     }
 
-    /// Encodes the event compactly for the write-ahead log.
+    /// Appends the event's compact form (for the write-ahead log) to `out`.
+    /// On error `out` keeps what it held before.
     pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
-        let bytes = postcard::to_stdvec(self).map_err(CodecError)?;
-        out.extend_from_slice(&bytes);
-        Ok(())
+        let len = out.len();
+        postcard::serialize_with_flavor(self, Append(out)).map_err(|e| {
+            out.truncate(len);
+            CodecError(e)
+        })
     }
 
     /// Decodes an event written by [`Event::encode`].
     pub fn decode(bytes: &[u8]) -> Result<Self, CodecError> {
         postcard::from_bytes(bytes).map_err(CodecError)
+    }
+}
+
+/// A postcard output that appends to a borrowed buffer.
+struct Append<'a>(&'a mut Vec<u8>);
+
+impl postcard::ser_flavors::Flavor for Append<'_> {
+    type Output = ();
+
+    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
+        self.0.push(byte);
+        Ok(())
+    }
+
+    fn try_extend(&mut self, bytes: &[u8]) -> postcard::Result<()> {
+        self.0.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
     }
 }
 
