@@ -208,6 +208,27 @@ async fn wal_segments_are_deleted_once_indexed() {
 }
 
 #[tokio::test]
+async fn a_quiet_store_keeps_no_committed_wal_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let store = Store::open(cfg.clone()).unwrap();
+    append(&store, (0..50).map(|n| numbered(n, BASE)).collect()).await;
+    assert!(store.stats().wal_bytes > 0);
+    store.flush().unwrap();
+    wait_for("the committed WAL segment to be retired", || {
+        store.stats().wal_bytes == 0
+    });
+    let wal_files = std::fs::read_dir(dir.path().join("wal")).unwrap().count();
+    assert_eq!(wal_files, 1, "one empty segment stays open for appends");
+    append(&store, vec![numbered(50, BASE)]).await;
+    store.crash();
+    drop(store);
+    let store = Store::open(cfg).unwrap();
+    store.flush().unwrap();
+    assert_exactly_once(&all_ns(&store, "", 20), 0..51);
+}
+
+#[tokio::test]
 async fn live_subscribers_see_appended_batches() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(config(dir.path())).unwrap();

@@ -252,6 +252,7 @@ pub(crate) fn run_writer(mut ctx: WriterCtx) {
             Ok(m) => m,
             Err(RecvTimeoutError::Timeout) => {
                 ctx.on_idle();
+                ctx.retire_committed_segment();
                 continue;
             }
             Err(RecvTimeoutError::Disconnected) => WriterMsg::Shutdown,
@@ -305,6 +306,18 @@ impl WriterCtx {
             tracing::error!(error = %e, "WAL fsync failed; refusing further appends");
             self.wal.broken = true;
         }
+        self.truncate();
+    }
+
+    /// When nothing arrives and the index has committed everything, starts
+    /// a new, empty segment so that the current one can be deleted: a quiet
+    /// store keeps no WAL bytes it will never replay.
+    fn retire_committed_segment(&mut self) {
+        let all_committed = self.shared.committed_seq().saturating_add(1) >= self.wal.next_seq;
+        if self.wal.cur_len == 0 || !all_committed || self.wal.broken {
+            return;
+        }
+        self.wal.rotate(self.wal.next_seq);
         self.truncate();
     }
 
