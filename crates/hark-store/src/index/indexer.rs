@@ -5,7 +5,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use tantivy::indexer::IndexWriterOptions;
+use tantivy::indexer::{IndexWriterOptions, LogMergePolicy};
 use tantivy::schema::Schema;
 use tantivy::{IndexWriter, TantivyDocument};
 
@@ -20,6 +20,13 @@ use crate::{StoreError, index_err};
 
 /// tantivy refuses writer threads with less memory than this.
 const MIN_THREAD_MEMORY: usize = 15_000_000;
+/// Segments of the active split with more events than this are not merged
+/// again until the split is sealed.
+const ACTIVE_MERGE_MAX_DOCS: usize = 50_000;
+/// Uncommitted events that make a burst, committed early once it stops.
+const BURST_EVENTS: u64 = 1_024;
+/// How long after the last event a burst counts as stopped.
+const QUIET_COMMIT_AFTER: Duration = Duration::from_millis(100);
 /// Longest wait for work before checking the split's age.
 const IDLE_TICK: Duration = Duration::from_secs(1);
 
@@ -70,6 +77,10 @@ struct ActiveState {
     last_seq: u64,
     /// When the oldest uncommitted event was added.
     dirty_since: Option<Instant>,
+    /// When the last batch was added.
+    last_add: Instant,
+    /// When the last commit finished.
+    last_commit: Instant,
 }
 
 struct Indexer {
@@ -105,6 +116,20 @@ pub(crate) fn run_indexer(ctx: IndexerCtx) {
     }
 }
 
+/// When what was added must be committed: a commit interval after the
+/// oldest uncommitted event; after a burst, as soon as events have stopped
+/// for [`QUIET_COMMIT_AFTER`] (but not sooner than half an interval after the
+/// last commit), so that the end of a load becomes searchable without
+/// waiting out the interval.
+fn commit_due_at(st: &ActiveState, interval: Duration) -> Option<Instant> {
+    let regular = st.dirty_since? + interval;
+    if st.uncommitted < BURST_EVENTS {
+        return Some(regular);
+    }
+    let early = (st.last_add + QUIET_COMMIT_AFTER).max(st.last_commit + interval / 2);
+    Some(regular.min(early))
+}
+
 fn open_writer(
     cfg: &IndexerConfig,
     split: &SplitHandle,
@@ -116,10 +141,24 @@ fn open_writer(
         .num_merge_threads(1)
         .memory_budget_per_thread(per_thread)
         .build();
-    split
+    let writer = split
         .index
         .writer_with_options(options)
-        .map_err(index_err(format!("opening a writer on split {}", split.id)))
+        .map_err(index_err(format!("opening a writer on split {}", split.id)))?;
+    writer.set_merge_policy(Box::new(active_merge_policy()));
+    Ok(writer)
+}
+
+/// Merges in the split being written: small segments only, eight at a time.
+/// A commit a second leaves two segments of up to a second's events each;
+/// merging stops once segments hold [`ACTIVE_MERGE_MAX_DOCS`], and the
+/// compaction that follows sealing makes one segment of them all. An event
+/// is then rewritten about twice in its split's life rather than three or
+/// four times.
+fn active_merge_policy() -> LogMergePolicy {
+    let mut policy = LogMergePolicy::default();
+    policy.set_max_docs_before_merge(ACTIVE_MERGE_MAX_DOCS);
+    policy
 }
 
 impl Indexer {
@@ -133,6 +172,8 @@ impl Indexer {
             max_ts: m.max_ts,
             last_seq: m.last_seq.max(ctx.shared.committed_seq()),
             dirty_since: None,
+            last_add: Instant::now(),
+            last_commit: Instant::now(),
         };
         let mut ix = Indexer {
             ctx,
@@ -163,10 +204,8 @@ impl Indexer {
 
     fn serve(&mut self) -> Result<(), StoreError> {
         loop {
-            let timeout = match self.state.dirty_since {
-                Some(t) => (t + self.ctx.cfg.commit_interval)
-                    .saturating_duration_since(Instant::now())
-                    .min(IDLE_TICK),
+            let timeout = match self.commit_due_at() {
+                Some(t) => t.saturating_duration_since(Instant::now()).min(IDLE_TICK),
                 None => IDLE_TICK,
             };
             match self.ctx.rx.recv_timeout(timeout) {
@@ -237,12 +276,17 @@ impl Indexer {
                 self.seal()?;
             }
         }
+        self.state.last_add = Instant::now();
         Ok(())
     }
 
+    fn commit_due_at(&self) -> Option<Instant> {
+        commit_due_at(&self.state, self.ctx.cfg.commit_interval)
+    }
+
     fn commit_if_due(&mut self) -> Result<(), StoreError> {
-        match self.state.dirty_since {
-            Some(t) if t.elapsed() >= self.ctx.cfg.commit_interval => self.commit(),
+        match self.commit_due_at() {
+            Some(t) if Instant::now() >= t => self.commit(),
             _ => Ok(()),
         }
     }
@@ -274,6 +318,7 @@ impl Indexer {
             .map_err(index_err(format!("reloading split {}", active.id)))?;
         st.uncommitted = 0;
         st.dirty_since = None;
+        st.last_commit = Instant::now();
         active.refresh_bytes();
         self.ctx.shared.note_committed(st.last_seq);
         let catalog = &self.ctx.shared.catalog;
@@ -341,5 +386,59 @@ impl Indexer {
         for h in self.finishing.drain(..) {
             let _ = h.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(uncommitted: u64, t0: Instant) -> ActiveState {
+        ActiveState {
+            docs: uncommitted,
+            uncommitted,
+            min_ts: None,
+            max_ts: None,
+            last_seq: uncommitted,
+            dirty_since: (uncommitted > 0).then_some(t0),
+            last_add: t0,
+            last_commit: t0,
+        }
+    }
+
+    #[test]
+    fn commits_are_due_an_interval_after_the_first_event() {
+        let t0 = Instant::now();
+        let interval = Duration::from_secs(1);
+        assert_eq!(commit_due_at(&state(0, t0), interval), None);
+        let mut st = state(10, t0);
+        st.last_add = t0 + Duration::from_millis(900);
+        assert_eq!(commit_due_at(&st, interval), Some(t0 + interval));
+    }
+
+    #[test]
+    fn a_burst_is_committed_once_it_stops() {
+        let t0 = Instant::now();
+        let interval = Duration::from_secs(1);
+        let mut st = state(BURST_EVENTS, t0);
+        st.dirty_since = Some(t0 + Duration::from_millis(100));
+        st.last_add = t0 + Duration::from_millis(600);
+        // Quiet 100 ms after the last batch, before the interval runs out.
+        assert_eq!(
+            commit_due_at(&st, interval),
+            Some(t0 + Duration::from_millis(700))
+        );
+        // Never sooner than half an interval after the last commit.
+        st.last_add = t0 + Duration::from_millis(200);
+        assert_eq!(
+            commit_due_at(&st, interval),
+            Some(t0 + Duration::from_millis(500))
+        );
+        // A burst still arriving waits for the interval.
+        st.last_add = t0 + Duration::from_millis(1050);
+        assert_eq!(
+            commit_due_at(&st, interval),
+            Some(t0 + Duration::from_millis(1100))
+        );
     }
 }

@@ -22,5 +22,7 @@ pub(crate) use indexer::{IndexerConfig, IndexerCtx, IndexerMsg, run_indexer};
 pub(crate) use manifest::SplitManifest;
 pub(crate) use merge::{compact_split, merge_splits, plan_merges};
 pub(crate) use schema::{SchemaFields, build_schema, names, resolve_user_field};
+#[cfg(test)]
+pub(crate) use schema::{active_settings, sealed_settings};
 pub(crate) use split::{SplitHandle, create_split};
 pub(crate) use stored::decode_stored;

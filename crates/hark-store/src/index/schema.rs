@@ -1,22 +1,26 @@
 //! The tantivy schema of a split, and the names users type for its fields.
 //!
 //! Nothing is scored, so no field keeps field norms. Keywords use the raw
-//! tokenizer and are fast fields (for `top`). The event is stored once, in a
-//! zstd-compressed docstore, without its timestamps: the `ts` and
-//! `received_at` fast columns keep those to the nanosecond.
+//! tokenizer and are fast fields (for `top`). The event is stored once, in the
+//! docstore (LZ4 while its split is written, zstd once the split is sealed),
+//! without its timestamps: the `ts` and `received_at` fast columns keep those
+//! to the nanosecond.
 
-use tantivy::IndexSettings;
 use tantivy::schema::{
     BytesOptions, DateOptions, DateTimePrecision, Field, IndexRecordOption, JsonObjectOptions,
     NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::tokenizer::RAW_TOKENIZER_NAME;
+use tantivy::{Index, IndexSettings};
 
-/// Docstore block size. Larger blocks compress log text better than the
-/// 16 KiB default, but every hit read from a block not in the cache
-/// decompresses the whole block: 64 KiB keeps a page of scattered hits cheap.
+/// Docstore block size of the split being written. Larger blocks compress
+/// log text better than the 16 KiB default, but every hit read from a block
+/// not in the cache decompresses the whole block.
 const DOCSTORE_BLOCK_BYTES: usize = 64 * 1024;
+/// Docstore block size of sealed splits: denser still, and a page of
+/// scattered hits still reads in milliseconds.
+const SEALED_DOCSTORE_BLOCK_BYTES: usize = 128 * 1024;
 
 /// Names of the schema fields.
 pub(crate) mod names {
@@ -175,15 +179,39 @@ pub(crate) fn build_schema() -> (Schema, SchemaFields) {
     (schema, fields)
 }
 
-/// Settings of every split: a zstd docstore in larger blocks than the default.
-pub(crate) fn index_settings() -> IndexSettings {
+/// zstd level of a sealed split's docstore. Compaction writes it once, in
+/// the background, and every later read pays nothing for a higher level.
+const SEALED_ZSTD_LEVEL: i32 = 9;
+
+/// Settings of the split being written: an LZ4 docstore, the cheapest to
+/// compress on the ingest path. Compaction rewrites it with zstd once the
+/// split is sealed.
+pub(crate) fn active_settings() -> IndexSettings {
     IndexSettings {
-        docstore_compression: Compressor::Zstd(ZstdCompressor {
-            compression_level: Some(3),
-        }),
+        docstore_compression: Compressor::Lz4,
         docstore_blocksize: DOCSTORE_BLOCK_BYTES,
         ..IndexSettings::default()
     }
+}
+
+/// Settings of a sealed split once compacted or merged: a zstd docstore.
+pub(crate) fn sealed_settings() -> IndexSettings {
+    IndexSettings {
+        docstore_compression: Compressor::Zstd(ZstdCompressor {
+            compression_level: Some(SEALED_ZSTD_LEVEL),
+        }),
+        docstore_blocksize: SEALED_DOCSTORE_BLOCK_BYTES,
+        ..IndexSettings::default()
+    }
+}
+
+/// `index` with [`sealed_settings`], for writers whose output is sealed.
+/// Readers do not depend on the settings: each docstore file names its own
+/// compression.
+pub(crate) fn with_sealed_settings(index: &Index) -> Index {
+    let mut index = index.clone();
+    *index.settings_mut() = sealed_settings();
+    index
 }
 
 #[cfg(test)]

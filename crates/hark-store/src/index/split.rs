@@ -8,7 +8,7 @@ use tantivy::schema::Schema;
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
 use super::manifest::SplitManifest;
-use super::schema::{index_settings, names};
+use super::schema::{active_settings, names};
 use crate::fsutil::{dir_size, io_err, sync_dir};
 use crate::{StoreError, index_err};
 
@@ -103,7 +103,7 @@ pub(crate) fn create_split(
     manifest.write(&dir)?;
     let index = Index::builder()
         .schema(schema.clone())
-        .settings(index_settings())
+        .settings(active_settings())
         .create_in_dir(&dir)
         .map_err(index_err(format!("creating split {id}")))?;
     sync_dir(root).map_err(io_err(format!("syncing {}", root.display())))?;

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::index::SplitManifest;
+use crate::index::{SplitHandle, SplitManifest, active_settings, compact_split, sealed_settings};
 use crate::retention::{self, RetentionPolicy};
 
 const DAY: i64 = 86_400 * SEC;
@@ -249,6 +249,54 @@ async fn sealed_splits_are_compacted_to_one_segment() {
     assert!(sealed.manifest().sealed);
     assert_eq!(sealed.manifest().docs, 10);
     assert_eq!(sealed.reader.searcher().segment_readers().len(), 1);
+    assert_eq!(
+        docstore_compression(&sealed),
+        sealed_settings().docstore_compression
+    );
+    let active = store.inner.shared.catalog.snapshot()[1].clone();
+    assert_eq!(
+        docstore_compression(&active),
+        active_settings().docstore_compression
+    );
     assert_exactly_once(&all_ns(&store, "", 5), 0..12);
     assert_eq!(search(&store, "host:host0").total, 4);
+}
+
+fn docstore_compression(split: &SplitHandle) -> tantivy::store::Compressor {
+    split
+        .index
+        .load_metas()
+        .unwrap()
+        .index_settings
+        .docstore_compression
+}
+
+#[tokio::test]
+async fn a_sealed_split_of_one_segment_is_recompressed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.split_max_events = 5;
+    let store = Store::open(cfg).unwrap();
+    append(
+        &store,
+        (0..5).map(|n| numbered(n, BASE + n as i64)).collect(),
+    )
+    .await;
+    store.flush().unwrap();
+    wait_settled(&store);
+    let sealed = store.inner.shared.catalog.snapshot()[0].clone();
+    assert!(sealed.manifest().sealed);
+    assert_eq!(sealed.reader.searcher().segment_readers().len(), 1);
+    assert_eq!(
+        docstore_compression(&sealed),
+        active_settings().docstore_compression
+    );
+    store.maintain().unwrap();
+    assert_eq!(
+        docstore_compression(&sealed),
+        sealed_settings().docstore_compression
+    );
+    assert!(!compact_split(&sealed).unwrap(), "compacted twice");
+    // Every event read back from the recompressed docstore.
+    assert_exactly_once(&all_ns(&store, "", 2), 0..5);
 }
