@@ -9,9 +9,11 @@
 # Per receiver and run it records loggen's rate and count, what the receiver
 # kept (Hark: the search total; peers: lines in the output file), its CPU
 # time per message (utime+stime from /proc, from just before the load until
-# everything is kept), peak RSS (VmHWM), and for Hark the idle RSS before and
-# after the load, the delay from the end of the load until every message is
-# searchable, and its data directory's size against the bytes sent.
+# everything is kept), peak RSS (VmHWM), and for Hark the idle RSS before the
+# load and IDLE_WAIT seconds (default 30) after its data directory stopped
+# changing (also its anonymous part, RssAnon), the delay from the end of the
+# load until every message is searchable, and its data directory's size
+# against the bytes sent.
 # Prints one markdown row per receiver and run, then the medians.
 #
 # Environment: HARK_BIN (default target/release/hark), SYSLOGNG_ROOT
@@ -47,6 +49,7 @@ export LD_LIBRARY_PATH=$SYSLOGNG_ROOT/usr/lib/syslog-ng${LD_LIBRARY_PATH:+:$LD_L
 export SYSLOGNG_PREFIX=$SYSLOGNG_ROOT/usr
 loggen=$SYSLOGNG_ROOT/usr/bin/loggen
 clk=$(getconf CLK_TCK)
+idle_wait=${IDLE_WAIT:-30}
 
 work=$(mktemp -d /tmp/hark-bench-ingest.XXXXXX)
 [ -n "$results" ] || results=$work/results.jsonl
@@ -158,7 +161,7 @@ run_one() {
     *) echo "unknown receiver $name" >&2; return 2 ;;
   esac
   sleep 2
-  local idle_kb cpu0 cpu1 t_end out rate count size kept kept_json after hwm disk="" idle_after_kb=""
+  local idle_kb cpu0 cpu1 t_end out rate count size kept kept_json after hwm disk="" idle_after_kb="" idle_after_anon_kb=""
   idle_kb=$(status_kb "$pid" VmRSS)
   cpu0=$(cpu_ticks "$pid")
   echo "[$name run $run] load: ${duration}s, uptime load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
@@ -185,7 +188,11 @@ run_one() {
   if [ "$name" = hark ]; then
     # Let the last merges finish before measuring the data directory.
     disk=$(settled_size "$dir/data")
+    # Idle means idle for a while: the allocator returns freed pages to the
+    # system after about 20 s without use.
+    sleep "$idle_wait"
     idle_after_kb=$(status_kb "$pid" VmRSS)
+    idle_after_anon_kb=$(status_kb "$pid" RssAnon)
     hwm=$(status_kb "$pid" VmHWM)
   fi
   stop_receiver
@@ -193,12 +200,13 @@ run_one() {
     --argjson rate "$rate" --argjson sent "$count" --argjson kept "$kept" \
     --argjson after "$after" --argjson cpu_ticks "$((cpu1 - cpu0))" --argjson clk "$clk" \
     --argjson size "${size:-200}" --argjson hwm_kb "$hwm" --argjson idle_kb "$idle_kb" \
-    --arg idle_after_kb "$idle_after_kb" --arg disk "$disk" \
+    --arg idle_after_kb "$idle_after_kb" --arg idle_after_anon_kb "$idle_after_anon_kb" --arg disk "$disk" \
     '{receiver: $receiver, run: $run, duration: $duration, loggen_rate: $rate, sent: $sent, kept: $kept,
       kept_after_end_s: $after, cpu_s: ($cpu_ticks / $clk),
       cpu_us_per_msg: (if $kept > 0 then $cpu_ticks / $clk * 1e6 / $kept else null end),
       peak_rss_mib: ($hwm_kb / 1024), idle_rss_mib: ($idle_kb / 1024),
       idle_after_rss_mib: (if $idle_after_kb == "" then null else ($idle_after_kb | tonumber) / 1024 end),
+      idle_after_anon_mib: (if $idle_after_anon_kb == "" then null else ($idle_after_anon_kb | tonumber) / 1024 end),
       disk_bytes: (if $disk == "" then null else ($disk | tonumber) end),
       msg_bytes: $size, raw_bytes: ($sent * $size),
       disk_ratio: (if $disk == "" then null else ($disk | tonumber) / ($sent * $size) end)}' >>"$results"

@@ -56,8 +56,14 @@ pub(crate) fn build_doc(
     if !ev.fields.is_empty() {
         doc.add_field_value(f.fields, FieldsValue::Object(&ev.fields));
     }
-    doc.add_bool(f.truncated, ev.truncated);
-    doc.add_bool(f.parse_error, ev.parse_error.is_some());
+    // Flags are indexed only when set: most events have neither, and
+    // `truncated:false` is compiled as "all but truncated:true".
+    if ev.truncated {
+        doc.add_bool(f.truncated, true);
+    }
+    if ev.parse_error.is_some() {
+        doc.add_bool(f.parse_error, true);
+    }
     doc.add_u64(f.seq, seq);
     if let Some(bytes) = stored_len {
         doc.add_bytes(f.event, bytes.as_slice());

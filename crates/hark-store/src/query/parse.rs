@@ -121,7 +121,17 @@ impl QueryCompiler {
                 }
                 lit.phrase = normalize_value(&path, &lit.phrase);
                 let at = ctx.locate(user.as_deref(), &lit.phrase);
+                let flag_unset = is_flag(&path) && lit.phrase.parse() == Ok(false);
                 lit.field_name = Some(path);
+                if flag_unset {
+                    // Flags are indexed only when set.
+                    lit.phrase = "true".into();
+                    let set = self.delegate(UserInputLeaf::Literal(lit), user.as_deref(), at)?;
+                    let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+                        vec![(Occur::Must, Box::new(AllQuery))];
+                    clauses.extend(set.map(|q| (Occur::MustNot, q)));
+                    return Ok(Some(Box::new(BooleanQuery::new(clauses))));
+                }
                 self.delegate(UserInputLeaf::Literal(lit), user.as_deref(), at)
             }
             UserInputLeaf::Range {
@@ -277,6 +287,11 @@ fn is_match_all(ast: &UserInputAst) -> bool {
 }
 
 /// The schema path a leaf searches: `message` when no field is named.
+/// Whether `path` is one of the boolean flags, indexed only when true.
+fn is_flag(path: &str) -> bool {
+    path == names::TRUNCATED || path == names::PARSE_ERROR
+}
+
 fn target(user_field: Option<&str>) -> String {
     user_field.map_or_else(|| names::MESSAGE.to_owned(), resolve_user_field)
 }
