@@ -20,8 +20,11 @@ use crate::state::Shared;
 use crate::wal::{self, AppendRequest, Replay, WalWriter, WriterCtx, WriterMsg, run_writer};
 use crate::{StoreConfig, StoreError, StoreStats};
 
-/// Batches the indexer may have queued before the WAL writer waits for it.
-const INDEXER_QUEUE: usize = 8;
+/// WAL groups (each at most 16 384 events) the indexer may have queued
+/// before the WAL writer waits for it. When indexing is the bottleneck the
+/// queue is full as a load ends, so this bounds how long the last events
+/// wait to become searchable: four groups are about half a second of work.
+const INDEXER_QUEUE: usize = 4;
 /// Batches kept for slow live-tail subscribers.
 const LIVE_QUEUE: usize = 1024;
 
