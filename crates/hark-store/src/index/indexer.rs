@@ -150,11 +150,11 @@ fn open_writer(
 }
 
 /// Merges in the split being written: small segments only, eight at a time.
-/// A commit a second leaves two segments of up to a second's events each;
-/// merging stops once segments hold [`ACTIVE_MERGE_MAX_DOCS`], and the
-/// compaction that follows sealing makes one segment of them all. An event
-/// is then rewritten about twice in its split's life rather than three or
-/// four times.
+/// Each commit leaves a segment per indexing thread; merging stops once
+/// segments hold [`ACTIVE_MERGE_MAX_DOCS`], and the compaction that follows
+/// sealing makes one segment of them all. Under a heavy load a commit's
+/// segments are already that large, so an event is rewritten once, by the
+/// compaction, rather than two or three times.
 fn active_merge_policy() -> LogMergePolicy {
     let mut policy = LogMergePolicy::default();
     policy.set_max_docs_before_merge(ACTIVE_MERGE_MAX_DOCS);

@@ -11,11 +11,12 @@ use std::sync::Arc;
 
 use tantivy::directory::MmapDirectory;
 use tantivy::indexer::{IndexWriterOptions, merge_indices};
+use tantivy::store::Compressor;
 use tantivy::{IndexWriter, TantivyDocument};
 
 use super::catalog::{Catalog, MERGING_SUFFIX, remove_dir};
 use super::manifest::SplitManifest;
-use super::schema::{sealed_settings, with_sealed_settings};
+use super::schema::with_sealed_settings;
 use super::split::{SplitHandle, new_split_id, open_split};
 use crate::fsutil::{io_err, sync_dir};
 use crate::{StoreError, index_err};
@@ -176,12 +177,15 @@ pub(crate) fn compact_split(split: &SplitHandle) -> Result<bool, StoreError> {
     Ok(true)
 }
 
-/// Whether the split was last written with the sealed settings: its
-/// committed metadata names the compression of the writer that made it.
+/// Whether the split's docstore was last written as zstd (at any level):
+/// its committed metadata names the compression of the writer that made it.
 fn docstore_is_zstd(split: &SplitHandle) -> Result<bool, StoreError> {
     let meta = split
         .index
         .load_metas()
         .map_err(index_err(format!("reading the metadata of {}", split.id)))?;
-    Ok(meta.index_settings.docstore_compression == sealed_settings().docstore_compression)
+    Ok(matches!(
+        meta.index_settings.docstore_compression,
+        Compressor::Zstd(_)
+    ))
 }

@@ -286,12 +286,12 @@ fn is_match_all(ast: &UserInputAst) -> bool {
     }
 }
 
-/// The schema path a leaf searches: `message` when no field is named.
 /// Whether `path` is one of the boolean flags, indexed only when true.
 fn is_flag(path: &str) -> bool {
     path == names::TRUNCATED || path == names::PARSE_ERROR
 }
 
+/// The schema path a leaf searches: `message` when no field is named.
 fn target(user_field: Option<&str>) -> String {
     user_field.map_or_else(|| names::MESSAGE.to_owned(), resolve_user_field)
 }
