@@ -10,9 +10,10 @@
 use std::sync::Arc;
 
 use tantivy::directory::MmapDirectory;
+use tantivy::index::SegmentId;
 use tantivy::indexer::{IndexWriterOptions, merge_indices};
 use tantivy::store::Compressor;
-use tantivy::{IndexWriter, TantivyDocument};
+use tantivy::{IndexWriter, SegmentMeta, TantivyDocument};
 
 use super::catalog::{Catalog, MERGING_SUFFIX, remove_dir};
 use super::manifest::SplitManifest;
@@ -145,11 +146,18 @@ fn write_merged(
 /// with zstd: it then takes less disk (one term dictionary, a denser
 /// docstore) and less time to search. Returns whether it did.
 pub(crate) fn compact_split(split: &SplitHandle) -> Result<bool, StoreError> {
-    let ids = split
+    // The committed metadata lists the segments and names the docstore
+    // compression of the writer that made them.
+    let meta = split
         .index
-        .searchable_segment_ids()
-        .map_err(index_err(format!("listing segments of {}", split.id)))?;
-    if ids.is_empty() || (ids.len() == 1 && docstore_is_zstd(split)?) {
+        .load_metas()
+        .map_err(index_err(format!("reading the metadata of {}", split.id)))?;
+    let ids: Vec<SegmentId> = meta.segments.iter().map(SegmentMeta::id).collect();
+    let zstd = matches!(
+        meta.index_settings.docstore_compression,
+        Compressor::Zstd(_)
+    );
+    if ids.is_empty() || (ids.len() == 1 && zstd) {
         return Ok(false);
     }
     let options = IndexWriterOptions::builder()
@@ -175,17 +183,4 @@ pub(crate) fn compact_split(split: &SplitHandle) -> Result<bool, StoreError> {
     let bytes = split.refresh_bytes();
     tracing::info!(split = %split.id, segments = ids.len(), bytes, took_ms = started.elapsed().as_millis() as u64, "compacted split");
     Ok(true)
-}
-
-/// Whether the split's docstore was last written as zstd (at any level):
-/// its committed metadata names the compression of the writer that made it.
-fn docstore_is_zstd(split: &SplitHandle) -> Result<bool, StoreError> {
-    let meta = split
-        .index
-        .load_metas()
-        .map_err(index_err(format!("reading the metadata of {}", split.id)))?;
-    Ok(matches!(
-        meta.index_settings.docstore_compression,
-        Compressor::Zstd(_)
-    ))
 }
