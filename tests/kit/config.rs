@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use crate::server::Hark;
 use crate::tls::TlsFiles;
+use crate::tmpfs::Tmpfs;
 use crate::{free_tcp_port, free_udp_port, init_crypto};
 
 /// An input's transport.
@@ -46,6 +47,8 @@ struct InputSpec {
 pub struct HarkBuilder {
     inputs: Vec<InputSpec>,
     extra: String,
+    /// Size in MiB of a tmpfs to mount as the data directory.
+    tmpfs_mib: Option<u32>,
 }
 
 impl HarkBuilder {
@@ -130,6 +133,13 @@ impl HarkBuilder {
         self
     }
 
+    /// Puts the data directory on a tmpfs of `mib` MiB, which the test can
+    /// fill and grow ([`Hark::data_tmpfs`]).
+    pub fn data_on_tmpfs(mut self, mib: u32) -> Self {
+        self.tmpfs_mib = Some(mib);
+        self
+    }
+
     /// TOML appended to the configuration as is; start it with a table
     /// header (`[storage]` …), since top-level keys are written first.
     pub fn extra(mut self, toml: &str) -> Self {
@@ -146,6 +156,7 @@ impl HarkBuilder {
             .tempdir()
             .expect("create a temporary directory");
         let data_dir = dir.path().join("data");
+        let tmpfs = self.tmpfs_mib.map(|mib| Tmpfs::mount(&data_dir, mib));
         let http_port = free_tcp_port();
         let mut toml = String::new();
         let _ = writeln!(
@@ -172,7 +183,7 @@ impl HarkBuilder {
         }
         let config_path = dir.path().join("hark.toml");
         std::fs::write(&config_path, &toml).expect("write the configuration");
-        Hark::launch_new(dir, config_path, data_dir, toml)
+        Hark::launch_new(dir, config_path, data_dir, toml, tmpfs)
     }
 }
 

@@ -20,6 +20,7 @@ pub mod monitoring;
 pub mod peers;
 pub mod targets;
 pub mod tls;
+pub mod tmpfs;
 pub mod wire;
 
 mod config;

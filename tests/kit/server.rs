@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::config::{HarkBuilder, Transport};
 use crate::metrics::{metric_in, parse_sample};
+use crate::tmpfs::Tmpfs;
 use crate::{hark_bin, poll};
 
 /// How long `hark serve` may take to print `ready`.
@@ -33,6 +34,8 @@ pub struct Hark {
     first_token: Option<String>,
     listeners: BTreeMap<String, SocketAddr>,
     http: reqwest::blocking::Client,
+    /// The data directory's file system, when the test asked for a tmpfs.
+    tmpfs: Option<Tmpfs>,
     // Last, so the directory goes after the process is gone.
     dir: tempfile::TempDir,
 }
@@ -60,6 +63,7 @@ impl Hark {
         config_path: PathBuf,
         data_dir: PathBuf,
         toml: String,
+        tmpfs: Option<Tmpfs>,
     ) -> Hark {
         let http = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(120))
@@ -76,6 +80,7 @@ impl Hark {
             first_token: None,
             listeners: BTreeMap::new(),
             http,
+            tmpfs,
             dir,
         };
         hark.launch();
@@ -163,6 +168,13 @@ impl Hark {
 
     fn push_log(&self, line: String) {
         push(&self.log, line);
+    }
+
+    /// The tmpfs the data directory is on ([`HarkBuilder::data_on_tmpfs`]).
+    pub fn data_tmpfs(&self) -> &Tmpfs {
+        self.tmpfs
+            .as_ref()
+            .expect("the server was not started with data_on_tmpfs")
     }
 
     /// Everything the server printed so far, stdout and stderr interleaved.

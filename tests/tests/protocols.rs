@@ -66,9 +66,14 @@ fn relp_conf(rs: &Rsyslog, port: u16) -> String {
 }
 
 fn feed(rs: &Rsyslog, m: &str, count: u64) {
+    feed_lines(rs, m, (1..=count).map(|i| format!("{m} n={i}")));
+}
+
+/// Sends `lines` to rsyslog's input with logger, tagged `relptest`.
+fn feed_lines(rs: &Rsyslog, m: &str, lines: impl Iterator<Item = String>) {
     let file = rs.dir().join(format!("{m}.txt"));
-    let lines: String = (1..=count).map(|i| format!("{m} n={i}\n")).collect();
-    std::fs::write(&file, lines).expect("write the message file");
+    let text: String = lines.map(|l| l + "\n").collect();
+    std::fs::write(&file, text).expect("write the message file");
     let port = rs.input_port().to_string();
     let path = file.display().to_string();
     hark_e2e::run_logger(&[
@@ -229,6 +234,98 @@ fn rsyslog_omrelp_resends_what_was_not_acknowledged_after_kill9() {
 #[test]
 fn rsyslog_omrelp_over_tls_resends_what_was_not_acknowledged_after_kill9() {
     omrelp_survives_kill9(100_000, true);
+}
+
+/// A full disk in the middle of an omrelp burst: Hark holds the messages
+/// instead of answering errors (librelp drops what is answered with one),
+/// rsyslog waits, HTTP ingest hears 507 with the cause, `/metrics` names
+/// the cause; once the disk grows, every message is stored.
+#[test]
+fn rsyslog_omrelp_loses_nothing_while_the_disk_is_full() {
+    const COUNT: u64 = 100_000;
+    let hark = Hark::builder()
+        .typed_input("relp", "relp", None, false, "")
+        .extra("[storage]\nfsync = \"always\"\ncommit_interval = \"200ms\"")
+        .data_on_tmpfs(8)
+        .start();
+    let mut rs = Rsyslog::new();
+    let action = format!(
+        r#"action(type="omrelp" target="127.0.0.1" port="{port}" windowSize="{RELP_WINDOW}"
+         action.resumeRetryCount="-1" action.resumeInterval="1"
+         queue.type="LinkedList" queue.size="{queue}" queue.saveOnShutdown="on")"#,
+        port = hark.port("relp"),
+        queue = COUNT * 2,
+    );
+    rs.start(&format!(
+        "module(load=\"omrelp\")\n{}",
+        rs.config("", &action)
+    ));
+    let m = marker("relpfull");
+    // Text that compresses poorly, so that the index fills the disk too.
+    let noise = |i: u64| -> String {
+        (0..10)
+            .map(|k| format!("{:016x}", (i * 10 + k).wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+            .collect()
+    };
+    feed_lines(
+        &rs,
+        &m,
+        (1..=COUNT).map(|i| format!("{m} n={i} {}", noise(i))),
+    );
+
+    let full = "hark_storage_unavailable{cause=\"disk_full\"}";
+    let stalled = poll(WAIT, Duration::from_millis(20), || {
+        (hark.metric(full) == 1.0).then_some(())
+    });
+    assert!(
+        stalled.is_some(),
+        "the disk never filled\n{}\n{}",
+        rs.diagnostics(),
+        hark.output()
+    );
+    assert!(hark.metric("hark_storage_unavailable_since_seconds") > 0.0);
+    let (status, body) = hark.post_as(
+        "/api/v1/ingest",
+        Some(hark.token()),
+        &format!("{{\"message\":\"{m} over http\"}}\n"),
+    );
+    assert_eq!(status, 507, "{body}");
+    assert!(body.contains("No space left"), "{body}");
+    let received = hark.metric("hark_events_received_total{input=\"relp\"}");
+    assert!(
+        received < COUNT as f64,
+        "the burst was over before the disk filled ({received} received)"
+    );
+
+    hark.data_tmpfs().resize(512);
+    let total = hark.wait_settled(&m, COUNT, Duration::from_secs(5), Duration::from_secs(300));
+    let seen = numbers(&hark, &m);
+    let missing: Vec<u64> = (1..=COUNT).filter(|n| !seen.contains_key(n)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} numbers lost, first {:?}\n{}",
+        missing.len(),
+        &missing[..missing.len().min(20)],
+        rs.diagnostics()
+    );
+    let duplicates: u64 = seen.values().map(|c| u64::from(*c - 1)).sum();
+    eprintln!(
+        "full disk: {received} received when it filled; {total} events, {duplicates} duplicates"
+    );
+    assert!(
+        duplicates <= RELP_WINDOW,
+        "{duplicates} duplicates exceed the RELP window"
+    );
+    assert_eq!(hark.metric(full), 0.0, "still reported full after it grew");
+    assert_eq!(hark.metric("hark_storage_unavailable_since_seconds"), 0.0);
+    // The cause is logged once while it lasts (a reminder comes each minute).
+    let out = hark.output();
+    let reports = out.matches("cannot write to the WAL").count();
+    assert!(
+        (1..=3).contains(&reports),
+        "{reports} reports of the full disk\n{out}"
+    );
+    assert!(out.contains("the WAL can write again"), "{out}");
 }
 
 // ---- Beats ----

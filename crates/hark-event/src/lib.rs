@@ -15,6 +15,7 @@
 
 mod json;
 mod level;
+pub mod sink;
 mod time;
 
 pub use json::{EventJson, flatten_json};

@@ -1,7 +1,11 @@
-//! Turning received frames into events and handing them to the store in batches.
+//! Turning received frames into events and handing them to the sink in batches.
 
+use std::time::Duration;
+
+use hark_event::sink::{Receipt, SinkError};
 use hark_event::{Event, now_nanos};
 use hark_proto::{ParseContext, parse_syslog};
+use tokio_util::sync::CancellationToken;
 
 use crate::{InputContext, telemetry};
 
@@ -11,6 +15,10 @@ pub(crate) struct Batch {
     parse_errors: u64,
     truncated: u64,
 }
+
+/// How long an input that is shutting down still waits for its appended
+/// events to become durable before it gives up and leaves them unacknowledged.
+pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// How many events one append carries at most.
 pub(crate) const MAX_BATCH: usize = 1024;
@@ -58,13 +66,13 @@ impl Batch {
         self.events.push(ev);
     }
 
-    /// Appends the batch to the store (awaiting queue space: back-pressure) and
-    /// counts it. Returns false when the store is closed.
+    /// Appends the batch to the sink (awaiting queue space: back-pressure) and
+    /// counts it. Returns false when the sink refused it (shutting down).
     pub async fn flush(&mut self, ctx: &InputContext) -> bool {
-        !matches!(self.submit(ctx).await, Submitted::Closed)
+        !matches!(self.submit(ctx).await, Submitted::Refused(_))
     }
 
-    /// Like [`Batch::flush`], keeping the ticket that says when the events are durable.
+    /// Like [`Batch::flush`], keeping the receipt that says when the events are durable.
     pub async fn submit(&mut self, ctx: &InputContext) -> Submitted {
         if self.events.is_empty() {
             return Submitted::Empty;
@@ -80,16 +88,21 @@ impl Batch {
         }
         self.parse_errors = 0;
         self.truncated = 0;
-        match ctx.store.append(events).await {
-            Ok(ticket) => Submitted::Ticket(Pending {
-                ticket,
-                #[cfg(test)]
-                gate: ctx.durability_gate.clone(),
+        // Waiting for room is cancelled by shutdown: a sink that cannot
+        // write (a full disk) would otherwise hold the input forever.
+        let appended = tokio::select! {
+            r = ctx.sink.append(events) => r,
+            _ = ctx.shutdown.cancelled() => Err(SinkError::ShuttingDown),
+        };
+        match appended {
+            Ok(receipt) => Submitted::Receipt(Pending {
+                receipt,
+                shutdown: ctx.shutdown.clone(),
             }),
             Err(e) => {
                 telemetry::dropped(&ctx.name, "store_closed", n);
                 tracing::warn!(input = %ctx.name, "store refused {n} events: {e}");
-                Submitted::Closed
+                Submitted::Refused(e)
             }
         }
     }
@@ -100,27 +113,32 @@ pub(crate) enum Submitted {
     /// Nothing to append.
     Empty,
     /// Appended; resolves once the events are durable.
-    Ticket(Pending),
-    /// The store is closed; the events were dropped and counted.
-    Closed,
+    Receipt(Pending),
+    /// The sink took nothing (it is shutting down); the events were dropped
+    /// and counted, and nothing was acknowledged to their sender.
+    Refused(SinkError),
 }
 
 /// An appended batch on its way to durability.
 pub(crate) struct Pending {
-    ticket: hark_store::Ticket,
-    /// Tests only: stands in for a slow disk; durability is reported once it opens.
-    #[cfg(test)]
-    gate: Option<tokio::sync::watch::Receiver<bool>>,
+    receipt: Receipt,
+    shutdown: CancellationToken,
 }
 
 impl Pending {
-    /// Waits until the events are durable: true, or false when the store
-    /// could not make them so (closed or failing).
-    pub async fn durable(self) -> bool {
-        #[cfg(test)]
-        if let Some(mut gate) = self.gate {
-            let _ = gate.wait_for(|open| *open).await;
+    /// Waits until the events are durable. While storage cannot write (a
+    /// full disk) this simply waits; an error means they will not become
+    /// durable here (shutdown, a broken WAL): acknowledge nothing, so the
+    /// sender keeps them.
+    /// Once the input shuts down, this waits at most [`SHUTDOWN_GRACE`] more.
+    pub async fn durable(self) -> Result<u64, SinkError> {
+        let gave_up = async {
+            self.shutdown.cancelled().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        };
+        tokio::select! {
+            r = self.receipt.durable() => r,
+            _ = gave_up => Err(SinkError::ShuttingDown),
         }
-        self.ticket.wait().await.is_ok()
     }
 }

@@ -71,8 +71,8 @@ async fn serve<S: Io>(io: S, conn: Conn, keepalive: Duration) {
         );
         match batch.submit(&ctx).await {
             Submitted::Empty => {}
-            Submitted::Ticket(p) => parts.push(p),
-            Submitted::Closed => break,
+            Submitted::Receipt(p) => parts.push(p),
+            Submitted::Refused(_) => break,
         }
         match next {
             Next::Read => {}
@@ -170,7 +170,7 @@ async fn wait_durable<W: AsyncWrite + Unpin>(
 ) -> bool {
     let all = async {
         for p in parts {
-            if !p.durable().await {
+            if p.durable().await.is_err() {
                 return false;
             }
         }

@@ -5,8 +5,9 @@
 //! sender that retries on anything else loses nothing. A body that is not a
 //! GELF object is answered `400` with the reason (and counted as a
 //! malformed frame); one larger than [`MAX_DOCUMENT`] bytes, compressed or
-//! not, `413`; an encoding Hark cannot read, `415`; a store that is
-//! closing, `503`.
+//! not, `413`; an encoding Hark cannot read, `415`; while storage cannot
+//! write (a full disk), `507` with `Retry-After` and the cause; a store
+//! that is closing, `503`.
 //!
 //! Connections go through the shared accept loop (connection limit,
 //! counters); each is served by hyper's HTTP/1.1 with keep-alive, closed
@@ -26,10 +27,15 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 
+use hark_event::sink::SinkError;
+
 use crate::batch::{Batch, Submitted};
 use crate::gelf::{MAX_DOCUMENT, malformed, parse_context};
 use crate::stream::{Conn, Handler, Io};
 use crate::{InputContext, telemetry};
+
+/// Seconds a sender is asked to wait before it retries a refused event.
+const RETRY_AFTER_SECS: &str = "5";
 
 /// The path GELF senders post to (Graylog's, and graypy's default).
 pub(crate) const PATH: &str = "/gelf";
@@ -111,6 +117,10 @@ async fn receive(State(sender): State<Arc<Sender>>, headers: HeaderMap, body: Bo
         // a flagged event; over HTTP the sender hears why and can fix it.
         return refuse(ctx, *peer, StatusCode::BAD_REQUEST, reason);
     }
+    // While storage cannot write, the sender hears so at once and keeps the event.
+    if let Some(e) = ctx.sink.health().as_error() {
+        return unavailable(&e);
+    }
     // Stored in a task of its own, so that a sender hanging up mid-request
     // cannot cancel the append half-way.
     let ctx = ctx.clone();
@@ -118,18 +128,34 @@ async fn receive(State(sender): State<Arc<Sender>>, headers: HeaderMap, body: Bo
         let mut batch = Batch::new();
         batch.push_event(ev);
         match batch.submit(&ctx).await {
-            Submitted::Ticket(pending) => pending.durable().await,
-            Submitted::Empty | Submitted::Closed => false,
+            Submitted::Receipt(pending) => pending.durable().await.map(|_| ()),
+            Submitted::Empty => Ok(()),
+            Submitted::Refused(e) => Err(e),
         }
     });
-    if stored.await.unwrap_or(false) {
-        StatusCode::ACCEPTED.into_response()
-    } else {
-        error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the event could not be stored; send it again later".into(),
-        )
+    match stored.await {
+        Ok(Ok(())) => StatusCode::ACCEPTED.into_response(),
+        Ok(Err(e)) => unavailable(&e),
+        Err(_) => unavailable(&SinkError::ShuttingDown),
     }
+}
+
+/// The answer while the event cannot be stored: `507` with `Retry-After`
+/// when storage cannot write (the cause is named), `503` when shutting down.
+fn unavailable(e: &SinkError) -> Response {
+    let status = match e {
+        SinkError::Unavailable { .. } => StatusCode::INSUFFICIENT_STORAGE,
+        SinkError::Full | SinkError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    let mut response = error(
+        status,
+        format!("the event could not be stored ({e}); send it again later"),
+    );
+    response.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static(RETRY_AFTER_SECS),
+    );
+    response
 }
 
 /// Whether reading the body stopped at the size limit.

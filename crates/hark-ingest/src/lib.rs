@@ -6,16 +6,19 @@
 //! loop, connection limit and TLS handshake (`stream`); each protocol
 //! supplies the handler of one connection. It turns bytes into frames
 //! (`hark-proto` codecs), frames into [`hark_event::Event`]s, and hands them to
-//! the store in batches. It never writes storage itself. Back-pressure: an
-//! input awaits [`hark_store::Store::append`], whose queue is bounded, so a
-//! store that falls behind slows TCP senders down (their socket buffers fill)
-//! instead of growing memory; UDP cannot be slowed, so its losses are counted.
+//! an [`EventSink`] in batches. It never writes storage itself. Back-pressure:
+//! an input awaits [`EventSink::append`], whose queue is bounded, so a store
+//! that falls behind, or cannot write at all (a full disk), slows TCP senders
+//! down (their socket buffers fill) instead of growing memory or answering
+//! errors; UDP cannot be slowed, so its losses are counted.
 //!
 //! ```no_run
+//! # use std::sync::Arc;
 //! # async fn demo(store: hark_store::Store) -> Result<(), hark_ingest::IngestError> {
 //! let cfg = hark_config::Config::default();
 //! let shutdown = tokio_util::sync::CancellationToken::new();
-//! let inputs = hark_ingest::start_all(&cfg, &store, &shutdown).await?;
+//! let sink: Arc<dyn hark_event::sink::EventSink> = Arc::new(store);
+//! let inputs = hark_ingest::start_all(&cfg, &sink, &shutdown).await?;
 //! for i in &inputs { println!("listening {} {} {}", i.name, i.transport, i.local_addr); }
 //! shutdown.cancel();
 //! for i in inputs { i.join().await; }
@@ -42,7 +45,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hark_config::{Config, InputConfig, InputType, Transport};
-use hark_store::Store;
+use hark_event::sink::EventSink;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -127,25 +130,23 @@ impl RunningInput {
 #[derive(Clone)]
 pub(crate) struct InputContext {
     pub name: Arc<str>,
-    pub store: Store,
+    /// Where events go: the local store, or whatever stands in for it.
+    pub sink: Arc<dyn EventSink>,
     pub shutdown: CancellationToken,
     pub max_message: usize,
     pub offset: chrono::FixedOffset,
     pub log_limit: Arc<telemetry::RateLimitedLog>,
-    /// Tests only: holds back durability until it opens (see `batch::Pending`).
-    #[cfg(test)]
-    pub durability_gate: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 /// Binds and starts every configured input; fails on the first that cannot start.
 pub async fn start_all(
     cfg: &Config,
-    store: &Store,
+    sink: &Arc<dyn EventSink>,
     shutdown: &CancellationToken,
 ) -> Result<Vec<RunningInput>, IngestError> {
     let mut started = Vec::new();
     for (name, input) in &cfg.inputs {
-        started.push(start(name, input, store.clone(), shutdown.clone()).await?);
+        started.push(start(name, input, sink.clone(), shutdown.clone()).await?);
     }
     Ok(started)
 }
@@ -154,20 +155,18 @@ pub async fn start_all(
 pub async fn start(
     name: &str,
     cfg: &InputConfig,
-    store: Store,
+    sink: Arc<dyn EventSink>,
     shutdown: CancellationToken,
 ) -> Result<RunningInput, IngestError> {
     let offset = chrono::FixedOffset::east_opt(Config::input_offset_secs(cfg))
         .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("zero offset is valid"));
     let ctx = InputContext {
         name: Arc::from(name),
-        store,
+        sink,
         shutdown,
         max_message: usize::try_from(cfg.max_message_size.0).unwrap_or(usize::MAX),
         offset,
         log_limit: Arc::new(telemetry::RateLimitedLog::new(Duration::from_secs(60))),
-        #[cfg(test)]
-        durability_gate: None,
     };
     let bind_err = |source| IngestError::Bind {
         input: name.to_owned(),

@@ -11,7 +11,6 @@
 //! answered.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
@@ -20,15 +19,13 @@ use hark_proto::relp::{Action, DEFAULT_MAX_DATA, RelpCodec, RelpSession, ReplyQu
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_util::codec::Decoder;
 
-use crate::batch::{Batch, Submitted};
+use crate::batch::{Batch, SHUTDOWN_GRACE, Submitted};
 use crate::stream::{Conn, Handler, Io};
 use crate::syslog_tcp::READ_CHUNK;
 use crate::{InputContext, telemetry};
 
 /// Most transactions read but not yet answered; reading pauses beyond this.
 pub(crate) const MAX_PENDING: usize = 1024;
-/// How long shutdown waits for appended events to become durable.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Serves RELP connections.
 #[derive(Clone)]
@@ -81,14 +78,12 @@ async fn serve<S: Io>(io: S, conn: Conn) {
             );
             match batch.submit(&ctx).await {
                 Submitted::Empty => {}
-                Submitted::Ticket(pending) => inflight.push_back(Box::pin(async move {
-                    let ok = pending.durable().await;
+                Submitted::Receipt(pending) => inflight.push_back(Box::pin(async move {
+                    let ok = pending.durable().await.is_ok();
                     (txnrs, ok)
                 })),
-                Submitted::Closed => {
-                    for t in &txnrs {
-                        replies.mark_failed(*t, "storage unavailable");
-                    }
+                Submitted::Refused(_) => {
+                    // Unanswered, these stay with the sender, which resends them.
                     stop = Some(Stop::ServerClose);
                 }
             }
@@ -116,7 +111,10 @@ async fn serve<S: Io>(io: S, conn: Conn) {
         tokio::select! {
             _ = ctx.shutdown.cancelled() => stop = Some(Stop::ServerClose),
             Some((txnrs, ok)) = inflight.next(), if !inflight.is_empty() => {
-                resolve(&mut replies, &txnrs, ok);
+                if !resolve(&mut replies, &txnrs, ok) {
+                    tracing::warn!(input = %ctx.name, %peer, unanswered = txnrs.len(), "messages could not be made durable; closing the session without answering them, so the sender resends them");
+                    stop = Some(Stop::ServerClose);
+                }
             }
             r = rd.read_buf(&mut buf), if reading => match r {
                 Ok(0) => stop = Some(Stop::Gone),
@@ -183,14 +181,17 @@ fn decode_all(
     }
 }
 
-fn resolve(replies: &mut ReplyQueue, txnrs: &[u32], ok: bool) {
-    for t in txnrs {
-        if ok {
+/// Marks durable transactions ready to be answered `200 OK`. Ones that
+/// could not be made durable are left unanswered (an error answer would make
+/// librelp drop them); the session then closes and the sender resends them.
+/// Returns `ok`.
+fn resolve(replies: &mut ReplyQueue, txnrs: &[u32], ok: bool) -> bool {
+    if ok {
+        for t in txnrs {
             replies.mark_durable(*t);
-        } else {
-            replies.mark_failed(*t, "storage unavailable");
         }
     }
+    ok
 }
 
 /// Waits (bounded) for every appended batch and resolves its replies.
@@ -220,6 +221,8 @@ fn malformed(ctx: &InputContext, peer: SocketAddr, e: &dyn std::fmt::Display) {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 
     use super::*;

@@ -59,14 +59,14 @@ pub(crate) async fn run(socket: UdpSocket, ctx: InputContext, opts: TrapOptions)
         }
         match batch.submit(&ctx).await {
             Submitted::Empty => {}
-            Submitted::Closed => break,
-            Submitted::Ticket(ticket) if answers.is_empty() => drop(ticket),
-            Submitted::Ticket(ticket) => {
+            Submitted::Refused(_) => break,
+            Submitted::Receipt(ticket) if answers.is_empty() => drop(ticket),
+            Submitted::Receipt(ticket) => {
                 // Answer informs off the receive loop: durability takes an fsync.
                 let socket = socket.clone();
                 let name = ctx.name.clone();
                 tokio::spawn(async move {
-                    if !ticket.durable().await {
+                    if ticket.durable().await.is_err() {
                         return;
                     }
                     for (bytes, peer) in answers {

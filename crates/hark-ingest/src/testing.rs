@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hark_event::Event;
+use hark_event::sink::{AppendFuture, EventSink, Health, Receipt};
 use hark_store::{Store, StoreConfig};
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
@@ -35,12 +36,11 @@ impl Rig {
         let (gate, held) = watch::channel(false);
         let ctx = InputContext {
             name: Arc::from(input),
-            store,
+            sink: Arc::new(GatedSink { store, gate: held }),
             shutdown: CancellationToken::new(),
             max_message: 64 * 1024,
             offset: chrono::FixedOffset::east_opt(0).expect("zero offset"),
             log_limit: Arc::new(telemetry::RateLimitedLog::new(Duration::from_secs(60))),
-            durability_gate: Some(held),
         };
         Rig {
             _dir: dir,
@@ -84,5 +84,30 @@ impl Rig {
             got += batch.len();
         }
         got
+    }
+}
+
+/// The store, with durability reported only once the gate opens: a slow
+/// disk, on cue. Events are written to the WAL (and seen by the live tail)
+/// at once.
+struct GatedSink {
+    store: Store,
+    gate: watch::Receiver<bool>,
+}
+
+impl EventSink for GatedSink {
+    fn append(&self, events: Vec<Event>) -> AppendFuture<'_> {
+        Box::pin(async move {
+            let ticket = EventSink::append(&self.store, events).await?;
+            let mut gate = self.gate.clone();
+            Ok(Receipt::new(async move {
+                let _ = gate.wait_for(|open| *open).await;
+                ticket.durable().await
+            }))
+        })
+    }
+
+    fn health(&self) -> Health {
+        self.store.health()
     }
 }

@@ -33,7 +33,7 @@ impl Rig {
         let input = hark_ingest::start(
             "probe",
             &cfg.inputs["probe"],
-            store.clone(),
+            Arc::new(store.clone()),
             shutdown.clone(),
         )
         .await

@@ -4,7 +4,11 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use hark_event::sink::SinkError;
 use hark_store::QueryError;
+
+/// Seconds a client is asked to wait before sending refused data again.
+const RETRY_AFTER_SECS: &str = "5";
 use serde_json::json;
 
 /// Everything a handler can answer other than success.
@@ -39,6 +43,9 @@ pub enum ApiError {
     /// The store cannot take or serve data right now (503).
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// Storage cannot write (a full disk): send again later (507, with `Retry-After`).
+    #[error("storage cannot write, send again later: {0}")]
+    InsufficientStorage(String),
     /// A fault on the server's side (500).
     #[error("internal error: {0}")]
     Internal(String),
@@ -63,6 +70,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -74,6 +82,15 @@ impl From<QueryError> for ApiError {
             QueryError::Syntax { message, position } => ApiError::BadRequest { message, position },
             QueryError::BadRequest(message) => ApiError::bad_request(message),
             QueryError::Internal(m) => ApiError::Internal(m),
+        }
+    }
+}
+
+impl From<SinkError> for ApiError {
+    fn from(e: SinkError) -> Self {
+        match e {
+            SinkError::Unavailable { cause, .. } => ApiError::InsufficientStorage(cause),
+            SinkError::Full | SinkError::ShuttingDown => ApiError::Unavailable(e.to_string()),
         }
     }
 }
@@ -101,6 +118,15 @@ impl IntoResponse for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if matches!(
+            self,
+            ApiError::Unavailable(_) | ApiError::InsufficientStorage(_)
+        ) {
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
         }
         resp
     }

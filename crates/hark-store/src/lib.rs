@@ -44,6 +44,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hark_event::Event;
+use hark_event::sink::{AppendFuture, EventSink, Health, Receipt, SinkError};
 
 pub use filter::EventFilter;
 
@@ -135,6 +136,9 @@ pub enum StoreError {
     /// A query could not be run.
     #[error(transparent)]
     Query(#[from] QueryError),
+    /// Appended events could not be made durable.
+    #[error(transparent)]
+    Durability(#[from] SinkError),
 }
 
 /// Errors from a query.
@@ -167,15 +171,18 @@ pub(crate) fn index_err(
 /// A handle on an append: await [`Ticket::wait`] to learn the batch is durable.
 #[derive(Debug)]
 pub struct Ticket {
-    rx: tokio::sync::oneshot::Receiver<Result<u64, String>>,
+    rx: tokio::sync::oneshot::Receiver<Result<u64, SinkError>>,
 }
 
 impl Ticket {
-    /// Resolves with the sequence number of the batch's last event once it is in the WAL under the fsync policy.
-    pub async fn wait(self) -> Result<u64, StoreError> {
+    /// Resolves with the sequence number of the batch's last event once it
+    /// is in the WAL under the fsync policy. While the WAL cannot write (a
+    /// full disk) this waits; it fails only when the store shuts down first
+    /// or the WAL is broken (a failed fsync).
+    pub async fn wait(self) -> Result<u64, SinkError> {
         match self.rx.await {
-            Ok(Ok(seq)) => Ok(seq),
-            Ok(Err(_)) | Err(_) => Err(StoreError::Closed),
+            Ok(r) => r,
+            Err(_) => Err(SinkError::ShuttingDown),
         }
     }
 }
@@ -301,6 +308,12 @@ impl Store {
         Ok(Ticket { rx })
     }
 
+    /// Whether the WAL can write now; [`Health::Unavailable`] names the cause
+    /// while appends are held (a full disk).
+    pub fn health(&self) -> Health {
+        self.inner.shared.health()
+    }
+
     /// Live events, in batches, as they are appended to the WAL.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<Vec<Event>>> {
         self.inner.subscribe()
@@ -353,5 +366,20 @@ impl Store {
     #[cfg(test)]
     pub(crate) fn crash(&self) {
         self.inner.crash();
+    }
+}
+
+impl EventSink for Store {
+    fn append(&self, events: Vec<Event>) -> AppendFuture<'_> {
+        Box::pin(async move {
+            match Store::append(self, events).await {
+                Ok(ticket) => Ok(Receipt::new(ticket.wait())),
+                Err(_) => Err(SinkError::ShuttingDown),
+            }
+        })
+    }
+
+    fn health(&self) -> Health {
+        Store::health(self)
     }
 }

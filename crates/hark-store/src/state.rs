@@ -2,11 +2,14 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
+
+use hark_event::sink::Health;
 
 use crate::index::Catalog;
 use crate::telemetry as metrics;
+use crate::wal::SegmentFile;
 
 /// Counters and the split set, shared by the WAL writer, the indexer,
 /// maintenance and searches.
@@ -22,11 +25,24 @@ pub(crate) struct Shared {
     pending: Mutex<VecDeque<(u64, Instant)>>,
     /// The splits.
     pub catalog: Catalog,
+    /// Whether the WAL can write; appends are held while it cannot.
+    health: Mutex<Health>,
+    /// The WAL's segments and their written lengths, as the writer last
+    /// published them: what a reader catching up from disk may read.
+    wal_segments: Mutex<Vec<SegmentFile>>,
+    /// The store is closing: threads waiting to retry give up.
+    pub closing: AtomicBool,
 }
 
 impl Shared {
     /// State after opening: everything up to `appended` is in the WAL, up to `committed` in the index.
-    pub fn new(catalog: Catalog, appended: u64, committed: u64, wal_bytes: u64) -> Self {
+    pub fn new(
+        catalog: Catalog,
+        appended: u64,
+        committed: u64,
+        wal_segments: Vec<SegmentFile>,
+    ) -> Self {
+        let wal_bytes = crate::wal::total_bytes(&wal_segments);
         let mut pending = VecDeque::new();
         if appended > committed {
             // Replayed events have been waiting since before this process started.
@@ -38,14 +54,41 @@ impl Shared {
             wal_bytes: AtomicU64::new(wal_bytes),
             pending: Mutex::new(pending),
             catalog,
+            health: Mutex::new(Health::Ready),
+            wal_segments: Mutex::new(wal_segments),
+            closing: AtomicBool::new(false),
         }
     }
 
+    /// Whether the WAL can write now.
+    pub fn health(&self) -> Health {
+        lock(&self.health).clone()
+    }
+
+    /// Records whether the WAL can write.
+    pub fn set_health(&self, health: Health) {
+        *lock(&self.health) = health;
+    }
+
+    /// The WAL segments as last published, with lengths that end on whole records.
+    pub fn wal_segments(&self) -> Vec<SegmentFile> {
+        lock(&self.wal_segments).clone()
+    }
+
+    /// Publishes the WAL's segments after a write, a rotation or a truncation.
+    pub fn publish_wal_segments(&self, segments: &[SegmentFile]) {
+        let mut published = lock(&self.wal_segments);
+        published.clear();
+        published.extend_from_slice(segments);
+    }
+
+    /// Whether the store is closing.
+    pub fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Acquire)
+    }
+
     fn pending(&self) -> std::sync::MutexGuard<'_, VecDeque<(u64, Instant)>> {
-        match self.pending.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+        lock(&self.pending)
     }
 
     /// Records that events up to `last_seq` are in the WAL.
@@ -83,5 +126,13 @@ impl Shared {
         self.pending()
             .front()
             .map_or(0.0, |(_, at)| at.elapsed().as_secs_f64())
+    }
+}
+
+/// Locks `m`, taking the data of a poisoned lock as it is (every writer leaves it consistent).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
     }
 }

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use hark_event::Event;
+use hark_event::sink::SinkError;
 use tantivy::schema::Schema;
 use tokio::sync::{Semaphore, broadcast, oneshot};
 
@@ -108,8 +109,12 @@ impl Inner {
                 a
             }
         };
-        let wal_bytes = wal::total_bytes(&recovered.segments);
-        let shared = Arc::new(Shared::new(catalog, appended, committed, wal_bytes));
+        let shared = Arc::new(Shared::new(
+            catalog,
+            appended,
+            committed,
+            recovered.segments.clone(),
+        ));
         let replay = Replay::new(recovered.segments.clone(), committed);
         let wal_writer = WalWriter::open(
             &wal_dir,
@@ -190,7 +195,7 @@ impl Inner {
     pub async fn enqueue(
         &self,
         events: Vec<Event>,
-    ) -> Result<oneshot::Receiver<Result<u64, String>>, StoreError> {
+    ) -> Result<oneshot::Receiver<Result<u64, SinkError>>, StoreError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(StoreError::Closed);
         }
@@ -279,6 +284,7 @@ impl Inner {
             std::mem::take(&mut *guard)
         };
         self.closed.store(true, Ordering::Release);
+        self.shared.closing.store(true, Ordering::Release);
         self.queue.close();
         if threads.is_empty() {
             return Ok(());

@@ -45,3 +45,50 @@ pub(crate) fn set_index_size(splits: usize, bytes: u64) {
 pub(crate) fn query_duration(seconds: f64) {
     metrics::histogram!(QUERY_DURATION).record(seconds);
 }
+
+/// WAL writes that failed, by cause (`disk_full`, `quota_exceeded`, `read_only`, `io_error`).
+pub(crate) const WAL_WRITE_FAILURES: &str = "hark_wal_write_failures_total";
+/// 1 while the WAL cannot write, labelled with the cause; 0 once it can again.
+pub(crate) const STORAGE_UNAVAILABLE: &str = "hark_storage_unavailable";
+/// When storage became unavailable (Unix seconds); 0 while it is available.
+pub(crate) const STORAGE_UNAVAILABLE_SINCE: &str = "hark_storage_unavailable_since_seconds";
+
+/// Counts a failed WAL write.
+pub(crate) fn wal_write_failed(cause: &'static str) {
+    metrics::counter!(WAL_WRITE_FAILURES, "cause" => cause).increment(1);
+}
+
+/// Sets the storage-unavailable gauges: `Some(cause)` while the WAL cannot
+/// write, `None` once it can.
+pub(crate) fn set_storage_unavailable(cause: Option<&'static str>) {
+    static CURRENT: std::sync::Mutex<Option<&'static str>> = std::sync::Mutex::new(None);
+    let mut current = match CURRENT.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    let previous = current.take();
+    if let Some(old) = previous {
+        metrics::gauge!(STORAGE_UNAVAILABLE, "cause" => old).set(0.0);
+    }
+    match cause {
+        Some(c) => {
+            metrics::gauge!(STORAGE_UNAVAILABLE, "cause" => c).set(1.0);
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64().floor());
+            if previous.is_none() {
+                metrics::gauge!(STORAGE_UNAVAILABLE_SINCE).set(now);
+            }
+            *current = Some(c);
+        }
+        None => metrics::gauge!(STORAGE_UNAVAILABLE_SINCE).set(0.0),
+    }
+}
+
+/// Indexing failures (each is retried from the WAL).
+pub(crate) const INDEX_FAILURES: &str = "hark_index_failures_total";
+
+/// Counts an indexing failure.
+pub(crate) fn index_failed() {
+    metrics::counter!(INDEX_FAILURES).increment(1);
+}

@@ -1,10 +1,12 @@
-//! `POST /api/v1/ingest`: NDJSON events, answered once they are durable.
+//! `POST /api/v1/ingest`: NDJSON events, answered once they are durable;
+//! `507` with `Retry-After` while storage cannot write (a full disk).
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use hark_event::now_nanos;
+use hark_event::sink::SinkError;
 use hark_ingest::telemetry;
 use serde::Serialize;
 
@@ -40,13 +42,17 @@ pub(crate) async fn post(
     }
     let accepted = parsed.events.len();
     if accepted > 0 {
+        // While storage cannot write, the client hears so at once (507) and keeps its events.
+        if let Some(e) = app.store.health().as_error() {
+            return Err(e.into());
+        }
         let durable = match app.store.append(parsed.events).await {
             Ok(ticket) => ticket.wait().await,
-            Err(e) => Err(e),
+            Err(_) => Err(SinkError::ShuttingDown),
         };
         if let Err(e) = durable {
             telemetry::dropped(INPUT_NAME, "store_closed", accepted as u64);
-            return Err(ApiError::Unavailable(e.to_string()));
+            return Err(e.into());
         }
         telemetry::received(INPUT_NAME, accepted as u64);
     }

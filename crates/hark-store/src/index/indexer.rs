@@ -94,24 +94,82 @@ struct Indexer {
 }
 
 /// The indexer thread's body.
-pub(crate) fn run_indexer(ctx: IndexerCtx) {
-    let mut ix = match Indexer::start(ctx) {
-        Ok(ix) => ix,
-        Err(e) => {
-            tracing::error!(error = %e, "the indexer cannot start; events stay in the WAL");
+///
+/// When indexing fails (a full disk, most often) nothing is lost: every
+/// event is still in the WAL, which is truncated only below what the index
+/// has committed. The indexer drops its writer (and with it what it had not
+/// committed), waits [`RETRY_INTERVAL`], opens a new writer and reads the
+/// WAL back from the last commit; batches that arrive meanwhile are skipped
+/// here because that read brings them back.
+pub(crate) fn run_indexer(mut ctx: IndexerCtx) {
+    let mut failures = 0u32;
+    loop {
+        let error = match run_until_failure(ctx) {
+            Ok(()) => return,
+            Err(failed) => {
+                ctx = *failed.ctx;
+                failed.error
+            }
+        };
+        failures += 1;
+        if failures == 1 || failures.is_multiple_of(RETRY_LOG_EVERY) {
+            tracing::error!(%error, attempts = failures, "indexing failed; events stay in the WAL and indexing is retried every {}s", RETRY_INTERVAL.as_secs());
+        }
+        telemetry::index_failed();
+        if !wait_to_retry(&ctx, &error) {
             return;
         }
-    };
-    if let Err(e) = ix.replay() {
-        tracing::error!(error = %e, "WAL replay failed; events stay in the WAL until restart");
-        ix.drain_failed();
-        return;
+        ctx.replay = Replay::new(ctx.shared.wal_segments(), ctx.shared.committed_seq());
     }
-    match ix.serve() {
-        Ok(()) => {}
-        Err(e) => {
-            tracing::error!(error = %e, "the indexer stopped; events stay in the WAL until restart");
-            ix.drain_failed();
+}
+
+/// How long the indexer waits after a failure before it tries again.
+const RETRY_INTERVAL: Duration = Duration::from_secs(5);
+/// A failure that goes on is logged again every this many attempts.
+const RETRY_LOG_EVERY: u32 = 12;
+
+/// Why the indexer stopped, with what it needs to start again.
+struct Failed {
+    ctx: Box<IndexerCtx>,
+    error: StoreError,
+}
+
+/// Starts, replays the WAL and serves until shutdown (`Ok`) or a failure.
+fn run_until_failure(ctx: IndexerCtx) -> Result<(), Failed> {
+    let mut ix = Indexer::start(ctx)?;
+    let served = match ix.replay() {
+        Ok(()) => ix.serve(),
+        Err(e) => Err(e),
+    };
+    match served {
+        Ok(()) => Ok(()),
+        Err(error) => Err(Failed {
+            ctx: Box::new(ix.into_ctx()),
+            error,
+        }),
+    }
+}
+
+/// Waits [`RETRY_INTERVAL`] after a failure. Flushes are answered with the
+/// error; batches are let go (they are read back from the WAL). False when
+/// the store shuts down meanwhile.
+fn wait_to_retry(ctx: &IndexerCtx, error: &StoreError) -> bool {
+    let until = Instant::now() + RETRY_INTERVAL;
+    loop {
+        if ctx.shared.is_closing() {
+            return false;
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        match ctx.rx.recv_timeout(left.min(IDLE_TICK)) {
+            Ok(IndexerMsg::Batches(_)) => {}
+            Ok(IndexerMsg::Flush(reply)) => {
+                let _ = reply.send(Err(format!("indexing is failing: {error}")));
+            }
+            Ok(IndexerMsg::Shutdown) | Err(RecvTimeoutError::Disconnected) => return false,
+            #[cfg(test)]
+            Ok(IndexerMsg::Crash) => return false,
+            Err(RecvTimeoutError::Timeout) if left.is_zero() => return true,
+            Err(RecvTimeoutError::Timeout) => {}
         }
     }
 }
@@ -162,8 +220,16 @@ fn active_merge_policy() -> LogMergePolicy {
 }
 
 impl Indexer {
-    fn start(ctx: IndexerCtx) -> Result<Indexer, StoreError> {
-        let writer = open_writer(&ctx.cfg, &ctx.active)?;
+    fn start(ctx: IndexerCtx) -> Result<Indexer, Failed> {
+        let writer = match open_writer(&ctx.cfg, &ctx.active) {
+            Ok(w) => w,
+            Err(error) => {
+                return Err(Failed {
+                    ctx: Box::new(ctx),
+                    error,
+                });
+            }
+        };
         let m = ctx.active.manifest();
         let state = ActiveState {
             docs: m.docs,
@@ -182,8 +248,21 @@ impl Indexer {
             finishing: Vec::new(),
             stored: Vec::with_capacity(1024),
         };
-        ix.seal_if_due()?;
-        Ok(ix)
+        match ix.seal_if_due() {
+            Ok(()) => Ok(ix),
+            Err(error) => Err(Failed {
+                ctx: Box::new(ix.into_ctx()),
+                error,
+            }),
+        }
+    }
+
+    /// Drops the writer and what it had not committed; gives back the context.
+    fn into_ctx(mut self) -> IndexerCtx {
+        self.join_finishing();
+        let Indexer { ctx, writer, .. } = self;
+        drop(writer);
+        ctx
     }
 
     fn replay(&mut self) -> Result<(), StoreError> {
@@ -233,22 +312,6 @@ impl Indexer {
             }
             self.commit_if_due()?;
             self.seal_if_due()?;
-        }
-    }
-
-    /// After a fatal error: keep answering so that callers are not stuck.
-    fn drain_failed(&mut self) {
-        self.join_finishing();
-        while let Ok(msg) = self.ctx.rx.recv() {
-            match msg {
-                IndexerMsg::Flush(reply) => {
-                    let _ = reply.send(Err("the indexer has stopped".into()));
-                }
-                IndexerMsg::Shutdown => return,
-                #[cfg(test)]
-                IndexerMsg::Crash => return,
-                IndexerMsg::Batches(_) => {}
-            }
         }
     }
 

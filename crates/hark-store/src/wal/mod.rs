@@ -23,6 +23,8 @@ use crate::fsutil::{io_err, sync_dir};
 
 pub(crate) use replay::Replay;
 pub(crate) use segment::SegmentFile;
+#[cfg(test)]
+pub(crate) use writer::RETRY_INTERVAL;
 pub(crate) use writer::{AppendRequest, WalWriter, WriterCtx, WriterMsg, run_writer};
 
 /// Events that are in the WAL, on their way to the indexer.

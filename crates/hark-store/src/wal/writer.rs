@@ -1,4 +1,13 @@
 //! The WAL writer thread: group commit, fsync policy, rotation, truncation.
+//!
+//! A write that fails (a full disk, a quota, an I/O error) loses nothing:
+//! the failed part of the group is cut off the segment, its batches are
+//! held unanswered, and the writer retries them every [`RETRY_INTERVAL`].
+//! Batches that arrive meanwhile join them; the bounded append queue fills,
+//! so inputs stop reading (back-pressure) instead of answering errors. The
+//! cause is in the log (once, then a reminder every minute), in
+//! `hark_storage_unavailable{cause}` and in [`crate::Store::health`]. When a
+//! retry succeeds everything held is written and answered in order.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -9,6 +18,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::time::{Duration, Instant};
 
 use hark_event::Event;
+use hark_event::sink::{Health, SinkError};
 use tokio::sync::{OwnedSemaphorePermit, broadcast, oneshot};
 
 use super::record::encode_record;
@@ -24,13 +34,17 @@ use crate::{FsyncPolicy, StoreError};
 const MAX_GROUP_EVENTS: usize = 16_384;
 /// How often an idle writer looks for segments it may delete.
 const IDLE_TICK: Duration = Duration::from_secs(1);
+/// How often held batches are tried again while the WAL cannot write.
+pub(crate) const RETRY_INTERVAL: Duration = Duration::from_secs(1);
+/// How often the log is reminded that the WAL still cannot write.
+const REMINDER_INTERVAL: Duration = Duration::from_secs(60);
 
 /// A batch waiting to be written.
 pub(crate) struct AppendRequest {
     /// The events.
     pub events: Vec<Event>,
     /// Answered with the last sequence number once durable under the policy.
-    pub reply: oneshot::Sender<Result<u64, String>>,
+    pub reply: oneshot::Sender<Result<u64, SinkError>>,
     /// Queue capacity held until the batch is written.
     pub permit: Option<OwnedSemaphorePermit>,
 }
@@ -61,8 +75,9 @@ pub(crate) struct WalWriter {
     /// Written data not yet fsynced.
     dirty: bool,
     last_sync: Instant,
-    /// A write could not be undone or an fsync failed: refuse further appends.
-    broken: bool,
+    /// A write could not be undone or an fsync failed: refuse further
+    /// appends, with this cause.
+    broken: Option<SinkError>,
 }
 
 impl WalWriter {
@@ -99,7 +114,7 @@ impl WalWriter {
             segment_bytes: segment_bytes.max(1),
             dirty: false,
             last_sync: Instant::now(),
-            broken: false,
+            broken: None,
         })
     }
 
@@ -124,8 +139,7 @@ impl WalWriter {
     /// new file cannot be created the current segment simply grows on.
     fn rotate(&mut self, first_seq: u64) {
         if let Err(e) = self.sync() {
-            tracing::error!(error = %e, "WAL fsync failed; refusing further appends");
-            self.broken = true;
+            self.break_on_fsync(&e);
             return;
         }
         match create_segment(&self.dir, first_seq) {
@@ -144,7 +158,7 @@ impl WalWriter {
     }
 
     /// Writes `bytes` at the end of the current segment, or leaves it as it was.
-    fn write_chunk(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+    fn write_chunk(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         if bytes.is_empty() {
             return Ok(());
         }
@@ -158,12 +172,11 @@ impl WalWriter {
                 // A half-written record would end replay early: cut it off.
                 if let Err(undo) = self.file.set_len(self.cur_len) {
                     tracing::error!(error = %undo, "cannot undo a failed WAL write; refusing further appends");
-                    self.broken = true;
+                    self.broken = Some(unavailable(format!(
+                        "cannot undo a failed WAL write: {undo}"
+                    )));
                 }
-                Err(StoreError::Io {
-                    context: "writing to the WAL".into(),
-                    source: e,
-                })
+                Err(e)
             }
         }
     }
@@ -186,6 +199,24 @@ impl WalWriter {
         if removed && let Err(e) = sync_dir(&self.dir) {
             tracing::warn!(error = %e, "could not sync the WAL directory");
         }
+    }
+
+    /// After a failed fsync the kernel may have dropped the written pages:
+    /// nothing written since the last good fsync can be trusted, so the WAL
+    /// takes no more appends until a restart replays what is on disk.
+    fn break_on_fsync(&mut self, e: &std::io::Error) {
+        tracing::error!(error = %e, "WAL fsync failed; refusing further appends until restart");
+        telemetry::set_storage_unavailable(Some(cause_label(e)));
+        self.broken = Some(unavailable(format!("WAL fsync failed: {e}")));
+    }
+
+    /// The segments with the current one's written length, for readers.
+    fn published_segments(&self) -> Vec<SegmentFile> {
+        let mut segments = self.segments.clone();
+        if let Some(last) = segments.last_mut() {
+            last.valid_len = self.cur_len;
+        }
+        segments
     }
 
     /// How long the thread may wait for work before it has something to do.
@@ -269,13 +300,16 @@ pub(crate) fn run_writer(mut ctx: WriterCtx) {
                     }
                 }
                 WriterMsg::Flush(reply) => {
-                    ctx.commit_group(&mut appends);
+                    if ctx.write_group(&mut appends) == Flow::Exit {
+                        return;
+                    }
                     ctx.flush(reply);
                     next = ctx.rx.try_recv().ok();
                 }
                 WriterMsg::Shutdown => {
-                    ctx.commit_group(&mut appends);
-                    ctx.shutdown();
+                    if ctx.write_group(&mut appends) == Flow::Continue {
+                        ctx.shutdown();
+                    }
                     return;
                 }
                 #[cfg(test)]
@@ -285,15 +319,57 @@ pub(crate) fn run_writer(mut ctx: WriterCtx) {
                 }
             }
         }
-        ctx.commit_group(&mut appends);
+        if ctx.write_group(&mut appends) == Flow::Exit {
+            return;
+        }
         ctx.on_idle();
     }
+}
+
+/// Whether the writer thread goes on after a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    /// Keep serving.
+    Continue,
+    /// The thread has shut down (while waiting out a failure).
+    Exit,
 }
 
 /// A batch encoded into the group buffer.
 struct Encoded {
     req: AppendRequest,
     first_seq: u64,
+}
+
+/// Batches a failed write left unanswered, to be tried again.
+struct Held {
+    reqs: Vec<AppendRequest>,
+    error: std::io::Error,
+}
+
+/// An `Unavailable` error with `cause`, dated now.
+fn unavailable(cause: String) -> SinkError {
+    SinkError::Unavailable {
+        cause,
+        since_unix: unix_now(),
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// A short, fixed name for what failed, used as a metric label.
+fn cause_label(e: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::StorageFull => "disk_full",
+        ErrorKind::QuotaExceeded => "quota_exceeded",
+        ErrorKind::ReadOnlyFilesystem => "read_only",
+        _ => "io_error",
+    }
 }
 
 impl WriterCtx {
@@ -303,8 +379,8 @@ impl WriterCtx {
             && self.wal.last_sync.elapsed() >= d
             && let Err(e) = self.wal.sync()
         {
-            tracing::error!(error = %e, "WAL fsync failed; refusing further appends");
-            self.wal.broken = true;
+            self.wal.break_on_fsync(&e);
+            self.note_broken();
         }
         self.truncate();
     }
@@ -314,95 +390,202 @@ impl WriterCtx {
     /// store keeps no WAL bytes it will never replay.
     fn retire_committed_segment(&mut self) {
         let all_committed = self.shared.committed_seq().saturating_add(1) >= self.wal.next_seq;
-        if self.wal.cur_len == 0 || !all_committed || self.wal.broken {
+        if self.wal.cur_len == 0 || !all_committed || self.wal.broken.is_some() {
             return;
         }
         self.wal.rotate(self.wal.next_seq);
+        self.note_broken();
         self.truncate();
     }
 
     fn truncate(&mut self) {
         self.wal.truncate(self.shared.committed_seq());
+        self.shared
+            .publish_wal_segments(&self.wal.published_segments());
         let bytes = self.wal.total_bytes();
         self.shared.wal_bytes.store(bytes, Ordering::Relaxed);
         telemetry::set_wal_bytes(bytes);
     }
 
-    /// Writes `reqs` as one group, applies the fsync policy, answers them and
-    /// hands the written batches on.
-    fn commit_group(&mut self, reqs: &mut Vec<AppendRequest>) {
-        if reqs.is_empty() {
-            return;
+    /// Makes a broken WAL visible to inputs (HTTP answers 507 from it).
+    fn note_broken(&self) {
+        if let Some(SinkError::Unavailable { cause, since_unix }) = &self.wal.broken {
+            self.shared.set_health(Health::Unavailable {
+                cause: cause.clone(),
+                since_unix: *since_unix,
+            });
         }
-        if self.wal.broken {
-            for req in reqs.drain(..) {
-                let _ = req.reply.send(Err("the WAL is not writable".into()));
+    }
+
+    /// Writes `reqs` as one group; when the write fails, holds the batches
+    /// and retries them until it succeeds or the store shuts down.
+    fn write_group(&mut self, reqs: &mut Vec<AppendRequest>) -> Flow {
+        match self.commit_group(reqs) {
+            Ok(()) => Flow::Continue,
+            Err(held) => self.wait_out_failure(held),
+        }
+    }
+
+    /// Retries held batches every [`RETRY_INTERVAL`]; batches that arrive
+    /// meanwhile join them. Nothing is answered until it is written.
+    fn wait_out_failure(&mut self, held: Held) -> Flow {
+        let began = Instant::now();
+        let Held { mut reqs, error } = held;
+        let mut cause = error.to_string();
+        let mut label = cause_label(&error);
+        let since_unix = unix_now();
+        let count = |reqs: &[AppendRequest]| reqs.iter().map(|r| r.events.len()).sum::<usize>();
+        tracing::error!(error = %cause, held_events = count(&reqs), "cannot write to the WAL; holding the events unanswered and retrying every second");
+        telemetry::wal_write_failed(label);
+        telemetry::set_storage_unavailable(Some(label));
+        let health = |cause: &str| Health::Unavailable {
+            cause: cause.to_owned(),
+            since_unix,
+        };
+        self.shared.set_health(health(&cause));
+        let mut reminded = Instant::now();
+        let mut next_try = Instant::now() + RETRY_INTERVAL;
+        loop {
+            match self
+                .rx
+                .recv_timeout(next_try.saturating_duration_since(Instant::now()))
+            {
+                Ok(WriterMsg::Append(req)) => {
+                    reqs.push(req);
+                    continue;
+                }
+                Ok(WriterMsg::Flush(reply)) => {
+                    let _ = reply.send(Err(format!("the WAL cannot write: {cause}")));
+                    continue;
+                }
+                Ok(WriterMsg::Shutdown) | Err(RecvTimeoutError::Disconnected) => {
+                    tracing::warn!(
+                        held_events = count(&reqs),
+                        "shutting down while the WAL cannot write; the held events were not acknowledged, so senders that wait for acknowledgements will resend them"
+                    );
+                    for req in reqs {
+                        let _ = req.reply.send(Err(SinkError::ShuttingDown));
+                    }
+                    self.shared.set_health(Health::Ready);
+                    telemetry::set_storage_unavailable(None);
+                    self.shutdown();
+                    return Flow::Exit;
+                }
+                #[cfg(test)]
+                Ok(WriterMsg::Crash) => {
+                    let _ = self.indexer.send(IndexerMsg::Crash);
+                    return Flow::Exit;
+                }
+                Err(RecvTimeoutError::Timeout) => {}
             }
-            return;
+            next_try = Instant::now() + RETRY_INTERVAL;
+            match self.commit_group(&mut reqs) {
+                Ok(()) => {
+                    tracing::info!(after = ?began.elapsed(), "the WAL can write again; the held events are stored");
+                    telemetry::set_storage_unavailable(None);
+                    self.shared.set_health(Health::Ready);
+                    self.note_broken();
+                    return Flow::Continue;
+                }
+                Err(again) => {
+                    reqs = again.reqs;
+                    let now_label = cause_label(&again.error);
+                    if now_label != label {
+                        label = now_label;
+                        telemetry::set_storage_unavailable(Some(label));
+                    }
+                    cause = again.error.to_string();
+                    self.shared.set_health(health(&cause));
+                    if reminded.elapsed() >= REMINDER_INTERVAL {
+                        reminded = Instant::now();
+                        tracing::error!(error = %cause, for_secs = began.elapsed().as_secs(), held_events = count(&reqs), "the WAL still cannot write; the events stay held and inputs wait");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes `reqs` as one group, applies the fsync policy, answers them and
+    /// hands the written batches on. When a write fails, the batches not yet
+    /// written come back unanswered.
+    fn commit_group(&mut self, reqs: &mut Vec<AppendRequest>) -> Result<(), Held> {
+        if reqs.is_empty() {
+            return Ok(());
+        }
+        if let Some(err) = &self.wal.broken {
+            for req in reqs.drain(..) {
+                let _ = req.reply.send(Err(err.clone()));
+            }
+            return Ok(());
         }
         let total: usize = reqs.iter().map(|r| r.events.len()).sum();
         let mut buf = Vec::with_capacity(total * 256 + 64);
         let mut written: Vec<Encoded> = Vec::with_capacity(reqs.len());
         let mut chunk: Vec<Encoded> = Vec::new();
         let mut chunk_start = 0usize;
-        let mut failure: Option<String> = None;
-        let mut rest = reqs.drain(..);
-        for req in rest.by_ref() {
+        let mut rest = std::mem::take(reqs).into_iter();
+        while let Some(req) = rest.next() {
             let chunk_len = (buf.len() - chunk_start) as u64;
             if self.wal.cur_len + chunk_len >= self.wal.segment_bytes
                 && self.wal.cur_len + chunk_len > 0
             {
-                match self.wal.write_chunk(&buf[chunk_start..]) {
-                    Ok(()) => {
-                        written.append(&mut chunk);
-                        chunk_start = buf.len();
-                        self.wal.rotate(self.wal.next_seq);
-                    }
-                    Err(e) => {
-                        failure = Some(e.to_string());
-                        let _ = req.reply.send(Err(e.to_string()));
-                        break;
-                    }
+                if let Err(error) = self.wal.write_chunk(&buf[chunk_start..]) {
+                    let held = self.unwind(chunk, std::iter::once(req).chain(rest));
+                    self.finish(written);
+                    return Err(Held { reqs: held, error });
                 }
+                written.append(&mut chunk);
+                chunk_start = buf.len();
+                self.wal.rotate(self.wal.next_seq);
             }
             let first_seq = self.wal.next_seq;
             if let Err(e) = encode_record(first_seq, &req.events, &mut buf) {
                 tracing::error!(error = %e, "cannot encode a batch for the WAL");
-                let _ = req.reply.send(Err(e.to_string()));
+                let _ = req
+                    .reply
+                    .send(Err(unavailable(format!("cannot encode the batch: {e}"))));
                 continue;
             }
             self.wal.next_seq += req.events.len() as u64;
             chunk.push(Encoded { req, first_seq });
         }
-        // Whatever was not reached (after a failure) is refused.
-        for req in rest {
-            let _ = req.reply.send(Err("the WAL write failed".into()));
+        if let Err(error) = self.wal.write_chunk(&buf[chunk_start..]) {
+            let held = self.unwind(chunk, std::iter::empty());
+            self.finish(written);
+            return Err(Held { reqs: held, error });
         }
-        if failure.is_none() {
-            match self.wal.write_chunk(&buf[chunk_start..]) {
-                Ok(()) => written.append(&mut chunk),
-                Err(e) => failure = Some(e.to_string()),
-            }
+        written.append(&mut chunk);
+        self.finish(written);
+        Ok(())
+    }
+
+    /// Takes back the sequence numbers of a chunk that was not written and
+    /// returns its batches, followed by `rest`, in their order.
+    fn unwind(
+        &mut self,
+        chunk: Vec<Encoded>,
+        rest: impl Iterator<Item = AppendRequest>,
+    ) -> Vec<AppendRequest> {
+        if let Some(first) = chunk.first() {
+            self.wal.next_seq = first.first_seq;
         }
-        if let Some(reason) = &failure {
-            tracing::error!(error = %reason, "WAL write failed");
-            if let Some(first) = chunk.first() {
-                self.wal.next_seq = first.first_seq;
-            }
-            for enc in chunk.drain(..) {
-                let _ = enc.req.reply.send(Err(reason.clone()));
-            }
-        }
+        chunk.into_iter().map(|e| e.req).chain(rest).collect()
+    }
+
+    /// Applies the fsync policy to written batches, then answers them.
+    fn finish(&mut self, written: Vec<Encoded>) {
         if written.is_empty() {
             return;
         }
         if self.wal.fsync == FsyncPolicy::Always
             && let Err(e) = self.wal.sync()
         {
-            tracing::error!(error = %e, "WAL fsync failed; refusing further appends");
-            self.wal.broken = true;
-            for enc in written {
-                let _ = enc.req.reply.send(Err(format!("WAL fsync failed: {e}")));
+            self.wal.break_on_fsync(&e);
+            self.note_broken();
+            if let Some(err) = &self.wal.broken {
+                for enc in written {
+                    let _ = enc.req.reply.send(Err(err.clone()));
+                }
             }
             return;
         }
@@ -411,16 +594,21 @@ impl WriterCtx {
             && self.wal.last_sync.elapsed() >= d
             && let Err(e) = self.wal.sync()
         {
-            tracing::error!(error = %e, "WAL fsync failed; refusing further appends");
-            self.wal.broken = true;
+            self.wal.break_on_fsync(&e);
+            self.note_broken();
         }
     }
 
     /// Answers written batches and passes them to the indexer and live tail.
     fn acknowledge(&mut self, written: Vec<Encoded>) {
         let now = Instant::now();
-        let last_seq = self.wal.next_seq - 1;
+        let last_seq = written
+            .last()
+            .map_or(0, |e| e.first_seq + e.req.events.len() as u64 - 1);
         self.shared.note_appended(last_seq, now);
+        // Readers catching up from disk may now read these batches.
+        self.shared
+            .publish_wal_segments(&self.wal.published_segments());
         let bytes = self.wal.total_bytes();
         self.shared.wal_bytes.store(bytes, Ordering::Relaxed);
         telemetry::set_wal_bytes(bytes);

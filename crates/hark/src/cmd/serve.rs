@@ -77,7 +77,8 @@ async fn serve(
     first_token: Option<String>,
 ) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
-    let inputs = hark_ingest::start_all(&cfg, &store, &shutdown).await?;
+    let sink: Arc<dyn hark_event::sink::EventSink> = Arc::new(store.clone());
+    let inputs = hark_ingest::start_all(&cfg, &sink, &shutdown).await?;
     let http = tokio::net::TcpListener::bind(cfg.http.listen)
         .await
         .with_context(|| format!("cannot listen for HTTP on {}", cfg.http.listen))?;
