@@ -11,6 +11,9 @@ cd "$root"
 
 section() { printf '\n======== %s ========\n' "$*"; }
 
+# One toolchain for every step, whatever rustup's default is meanwhile.
+export RUSTUP_TOOLCHAIN="${RUSTUP_TOOLCHAIN:-stable}"
+
 section "test dependencies"
 bash scripts/install-test-deps.sh
 

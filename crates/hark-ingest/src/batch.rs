@@ -9,6 +9,18 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{InputContext, telemetry};
 
+impl InputContext {
+    /// What a parser needs to know about a message from `source` received now.
+    pub(crate) fn parse_context<'a>(&'a self, source: &'a str) -> ParseContext<'a> {
+        ParseContext {
+            received_at: now_nanos(),
+            input: &self.name,
+            source: Some(source),
+            default_offset: self.offset,
+        }
+    }
+}
+
 /// Events gathered from one read, waiting to be appended together.
 pub(crate) struct Batch {
     events: Vec<Event>,
@@ -38,13 +50,7 @@ impl Batch {
 
     /// Parses one syslog message and adds it.
     pub fn push_syslog(&mut self, ctx: &InputContext, source: &str, bytes: &[u8], truncated: bool) {
-        let pctx = ParseContext {
-            received_at: now_nanos(),
-            input: &ctx.name,
-            source: Some(source),
-            default_offset: ctx.offset,
-        };
-        let mut ev = parse_syslog(bytes, &pctx);
+        let mut ev = parse_syslog(bytes, &ctx.parse_context(source));
         if truncated {
             ev.truncated = true;
             self.truncated += 1;

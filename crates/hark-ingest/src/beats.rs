@@ -10,19 +10,17 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use hark_event::now_nanos;
-use hark_proto::ParseContext;
 use hark_proto::lumberjack::{
     BatchStep, BeatsBatch, Frame, Limits, LumberjackDecoder, beats_event_to_event,
     data_pairs_to_event,
 };
-use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio_util::codec::Decoder;
 
+use crate::InputContext;
 use crate::batch::{Batch, Pending, Submitted};
-use crate::stream::{Conn, Handler, Io};
-use crate::syslog_tcp::READ_CHUNK;
-use crate::{InputContext, telemetry};
+use crate::stream::{Conn, Handler, Io, READ_CHUNK, Read, read_more};
+use crate::telemetry::Malformed;
 
 /// Interval of keep-alive acks while a window waits for durability.
 pub(crate) const KEEPALIVE: Duration = Duration::from_secs(5);
@@ -50,7 +48,7 @@ enum Next {
 /// Serves one connection, sending keep-alive acks every `keepalive` while a
 /// window waits for durability.
 async fn serve<S: Io>(io: S, conn: Conn, keepalive: Duration) {
-    let Conn { peer, idle, ctx } = conn;
+    let (peer, ctx) = (conn.peer, conn.ctx.clone());
     let (mut rd, mut wr) = tokio::io::split(io);
     let source = peer.to_string();
     let mut decoder = LumberjackDecoder::new(Limits::default());
@@ -90,24 +88,8 @@ async fn serve<S: Io>(io: S, conn: Conn, keepalive: Duration) {
                 continue;
             }
         }
-        if buf.capacity() - buf.len() < READ_CHUNK / 4 {
-            buf.reserve(READ_CHUNK);
-        }
-        let read = tokio::select! {
-            _ = ctx.shutdown.cancelled() => break,
-            r = tokio::time::timeout(idle, rd.read_buf(&mut buf)) => r,
-        };
-        match read {
-            Ok(Ok(0)) => break,
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => {
-                tracing::debug!(input = %ctx.name, %peer, "read failed: {e}");
-                break;
-            }
-            Err(_) => {
-                tracing::debug!(input = %ctx.name, %peer, "closing idle connection");
-                break;
-            }
+        if read_more(&mut rd, &mut buf, &conn).await != Read::Data {
+            break;
         }
     }
     let _ = wr.shutdown().await;
@@ -139,12 +121,7 @@ fn decode_some(
                 return Next::Close;
             }
         };
-        let pctx = ParseContext {
-            received_at: now_nanos(),
-            input: &ctx.name,
-            source: Some(source),
-            default_offset: ctx.offset,
-        };
+        let pctx = ctx.parse_context(source);
         match &frame {
             Frame::Json { payload, .. } => batch.push_event(beats_event_to_event(payload, &pctx)),
             Frame::Data { pairs, .. } => batch.push_event(data_pairs_to_event(pairs, &pctx)),
@@ -191,10 +168,7 @@ async fn wait_durable<W: AsyncWrite + Unpin>(
 }
 
 fn malformed(ctx: &InputContext, peer: SocketAddr, e: &dyn std::fmt::Display) {
-    telemetry::malformed_frame(&ctx.name);
-    if ctx.log_limit.allow(peer.ip()) {
-        tracing::warn!(input = %ctx.name, %peer, "Beats protocol error, closing connection: {e}");
-    }
+    ctx.malformed(peer, "Beats", Malformed::CloseConnection, e);
 }
 
 #[cfg(test)]

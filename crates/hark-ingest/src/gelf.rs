@@ -7,20 +7,18 @@
 //! counted as `gelf_incomplete`.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
-use bytes::BytesMut;
-use hark_event::now_nanos;
-use hark_proto::ParseContext;
+use hark_proto::Frame;
 use hark_proto::gelf::{GelfChunker, GelfFramer, decompress, gelf_to_event};
-use tokio::io::AsyncReadExt;
 use tokio::net::UdpSocket;
-use tokio_util::codec::Decoder;
 
-use crate::batch::{Batch, MAX_BATCH};
+use crate::batch::Batch;
+use crate::datagram::{self, DatagramHandler};
+use crate::frames::{self, FrameFormat};
 use crate::stream::{Conn, Handler, Io};
-use crate::syslog_tcp::READ_CHUNK;
-use crate::udp::{DATAGRAM_BUF, watch_kernel_drops};
+use crate::telemetry::Malformed;
 use crate::{InputContext, telemetry};
 
 /// How long the chunks of one message may take to arrive.
@@ -31,96 +29,65 @@ pub(crate) const CHUNK_MEMORY: usize = 64 << 20;
 /// inside it is still cut to the input's maximum by the mapper's rules.
 pub(crate) const MAX_DOCUMENT: usize = 8 << 20;
 
-pub(crate) fn parse_context<'a>(ctx: &'a InputContext, source: &'a str) -> ParseContext<'a> {
-    ParseContext {
-        received_at: now_nanos(),
-        input: &ctx.name,
-        source: Some(source),
-        default_offset: ctx.offset,
-    }
-}
-
 /// Receives GELF datagrams until shutdown.
 pub(crate) async fn run_udp(socket: UdpSocket, ctx: InputContext) {
-    let drops = socket
-        .local_addr()
-        .ok()
-        .map(|addr| tokio::spawn(watch_kernel_drops(addr, ctx.clone())));
-    let started = Instant::now();
-    let mut chunker: GelfChunker<SocketAddr> = GelfChunker::new(CHUNK_TIMEOUT_MS, CHUNK_MEMORY);
-    let mut lost = 0u64;
-    let mut buf = vec![0u8; DATAGRAM_BUF];
-    let mut batch = Batch::new();
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        let (len, peer) = tokio::select! {
-            _ = ctx.shutdown.cancelled() => break,
-            _ = tick.tick() => {
-                chunker.expire(elapsed_ms(started));
-                count_incomplete(&ctx, &chunker, &mut lost);
-                continue;
-            }
-            r = socket.recv_from(&mut buf) => match r {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::warn!(input = %ctx.name, "udp receive failed: {e}");
-                    continue;
-                }
-            },
-        };
-        push_datagram(&ctx, &mut chunker, &mut batch, &buf[..len], peer, started);
-        while batch.len() < MAX_BATCH {
-            match socket.try_recv_from(&mut buf) {
-                Ok((len, peer)) => {
-                    push_datagram(&ctx, &mut chunker, &mut batch, &buf[..len], peer, started)
-                }
-                Err(_) => break,
-            }
-        }
-        count_incomplete(&ctx, &chunker, &mut lost);
-        if !batch.flush(&ctx).await {
-            break;
-        }
-    }
-    batch.flush(&ctx).await;
-    if let Some(d) = drops {
-        d.abort();
-    }
+    let handler = GelfDatagrams {
+        started: Instant::now(),
+        chunker: GelfChunker::new(CHUNK_TIMEOUT_MS, CHUNK_MEMORY),
+        lost: 0,
+    };
+    datagram::run(Arc::new(socket), ctx, handler).await;
 }
 
-fn elapsed_ms(started: Instant) -> u64 {
-    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
-}
-
-/// Counts the incomplete messages the chunker dropped since the last call.
-fn count_incomplete(ctx: &InputContext, chunker: &GelfChunker<SocketAddr>, lost: &mut u64) {
-    let stats = chunker.stats();
-    let now = stats.expired + stats.evicted;
-    if now > *lost {
-        telemetry::dropped(&ctx.name, "gelf_incomplete", now - *lost);
-        *lost = now;
-    }
-}
-
-fn push_datagram(
-    ctx: &InputContext,
-    chunker: &mut GelfChunker<SocketAddr>,
-    batch: &mut Batch,
-    data: &[u8],
-    peer: SocketAddr,
+/// GELF over UDP: whole or chunked, compressed or not.
+struct GelfDatagrams {
     started: Instant,
-) {
-    let payload = match chunker.push(peer, data, elapsed_ms(started)) {
-        Ok(Some(p)) => p,
-        Ok(None) => return,
-        Err(e) => return malformed(ctx, peer, &e),
-    };
-    let json = match decompress(&payload, MAX_DOCUMENT) {
-        Ok(j) => j,
-        Err(e) => return malformed(ctx, peer, &e),
-    };
-    let source = peer.to_string();
-    batch.push_event(gelf_to_event(&json, &parse_context(ctx, &source)));
+    chunker: GelfChunker<SocketAddr>,
+    /// Incomplete messages counted as dropped so far.
+    lost: u64,
+}
+
+impl GelfDatagrams {
+    fn elapsed_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Counts the incomplete messages the chunker dropped since the last call.
+    fn count_incomplete(&mut self, ctx: &InputContext) {
+        let stats = self.chunker.stats();
+        let now = stats.expired + stats.evicted;
+        if now > self.lost {
+            telemetry::dropped(&ctx.name, "gelf_incomplete", now - self.lost);
+            self.lost = now;
+        }
+    }
+}
+
+impl DatagramHandler for GelfDatagrams {
+    fn push(&mut self, ctx: &InputContext, batch: &mut Batch, data: &[u8], peer: SocketAddr) {
+        let now = self.elapsed_ms();
+        let payload = match self.chunker.push(peer, data, now) {
+            Ok(Some(p)) => p,
+            Ok(None) => return,
+            Err(e) => return malformed(ctx, peer, &e),
+        };
+        let json = match decompress(&payload, MAX_DOCUMENT) {
+            Ok(j) => j,
+            Err(e) => return malformed(ctx, peer, &e),
+        };
+        let source = peer.to_string();
+        batch.push_event(gelf_to_event(&json, &ctx.parse_context(&source)));
+    }
+
+    async fn submit(&mut self, ctx: &InputContext, batch: &mut Batch) -> bool {
+        self.count_incomplete(ctx);
+        batch.flush(ctx).await
+    }
+
+    fn tick(&mut self, ctx: &InputContext) {
+        self.chunker.expire(self.elapsed_ms());
+        self.count_incomplete(ctx);
+    }
 }
 
 /// Serves GELF TCP connections: one JSON document per NUL-terminated frame.
@@ -128,66 +95,27 @@ fn push_datagram(
 pub(crate) struct GelfTcp;
 
 impl Handler for GelfTcp {
-    async fn serve<S: Io>(&self, mut io: S, conn: Conn) {
-        let Conn { peer, idle, ctx } = conn;
-        let source = peer.to_string();
-        let mut framer = GelfFramer::new(MAX_DOCUMENT);
-        let mut buf = BytesMut::with_capacity(READ_CHUNK);
-        loop {
-            let mut batch = Batch::new();
-            loop {
-                match framer.decode(&mut buf) {
-                    Ok(Some(frame)) => {
-                        let mut ev = gelf_to_event(&frame.bytes, &parse_context(&ctx, &source));
-                        ev.truncated |= frame.truncated;
-                        batch.push_event(ev);
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        malformed(&ctx, peer, &e);
-                        batch.flush(&ctx).await;
-                        return;
-                    }
-                }
-            }
-            if !batch.flush(&ctx).await {
-                return;
-            }
-            if buf.capacity() - buf.len() < READ_CHUNK / 4 {
-                buf.reserve(READ_CHUNK);
-            }
-            let read = tokio::select! {
-                _ = ctx.shutdown.cancelled() => return,
-                r = tokio::time::timeout(idle, io.read_buf(&mut buf)) => r,
-            };
-            match read {
-                Ok(Ok(0)) => {
-                    // A last document without its NUL still counts.
-                    if let Ok(Some(frame)) = framer.decode_eof(&mut buf) {
-                        let mut ev = gelf_to_event(&frame.bytes, &parse_context(&ctx, &source));
-                        ev.truncated |= frame.truncated;
-                        batch.push_event(ev);
-                        batch.flush(&ctx).await;
-                    }
-                    return;
-                }
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => {
-                    tracing::debug!(input = %ctx.name, %peer, "read failed: {e}");
-                    return;
-                }
-                Err(_) => {
-                    tracing::debug!(input = %ctx.name, %peer, "closing idle connection");
-                    return;
-                }
-            }
-        }
+    async fn serve<S: Io>(&self, io: S, conn: Conn) {
+        frames::serve(self, io, conn).await;
     }
 }
 
-pub(crate) fn malformed(ctx: &InputContext, peer: SocketAddr, e: &dyn std::fmt::Display) {
-    telemetry::malformed_frame(&ctx.name);
-    if ctx.log_limit.allow(peer.ip()) {
-        tracing::warn!(input = %ctx.name, %peer, "malformed GELF input dropped: {e}");
+impl FrameFormat for GelfTcp {
+    type Framer = GelfFramer;
+    const PROTOCOL: &'static str = "GELF";
+
+    fn framer(&self, _ctx: &InputContext) -> GelfFramer {
+        GelfFramer::new(MAX_DOCUMENT)
     }
+
+    fn push(&self, ctx: &InputContext, batch: &mut Batch, source: &str, frame: Frame) {
+        let mut ev = gelf_to_event(&frame.bytes, &ctx.parse_context(source));
+        ev.truncated |= frame.truncated;
+        batch.push_event(ev);
+    }
+}
+
+/// A GELF document that cannot be read is dropped and counted.
+pub(crate) fn malformed(ctx: &InputContext, peer: SocketAddr, e: &dyn std::fmt::Display) {
+    ctx.malformed(peer, "GELF", Malformed::Drop, e);
 }

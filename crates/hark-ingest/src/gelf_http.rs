@@ -30,7 +30,7 @@ use hyper_util::service::TowerToHyperService;
 use hark_event::sink::SinkError;
 
 use crate::batch::{Batch, Submitted};
-use crate::gelf::{MAX_DOCUMENT, malformed, parse_context};
+use crate::gelf::{MAX_DOCUMENT, malformed};
 use crate::stream::{Conn, Handler, Io};
 use crate::{InputContext, telemetry};
 
@@ -111,7 +111,7 @@ async fn receive(State(sender): State<Arc<Sender>>, headers: HeaderMap, body: Bo
         Err(e) => return refuse(ctx, *peer, StatusCode::BAD_REQUEST, e.to_string()),
     };
     let source = peer.to_string();
-    let ev = gelf_to_event(&json, &parse_context(ctx, &source));
+    let ev = gelf_to_event(&json, &ctx.parse_context(&source));
     if let Some(reason) = ev.parse_error.clone() {
         // Nobody to tell on UDP and TCP, so the mapper keeps such input as
         // a flagged event; over HTTP the sender hears why and can fix it.

@@ -27,6 +27,8 @@
 
 mod batch;
 mod beats;
+mod datagram;
+mod frames;
 mod gelf;
 mod gelf_http;
 mod relp;

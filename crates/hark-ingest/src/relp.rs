@@ -19,10 +19,10 @@ use hark_proto::relp::{Action, DEFAULT_MAX_DATA, RelpCodec, RelpSession, ReplyQu
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_util::codec::Decoder;
 
+use crate::InputContext;
 use crate::batch::{Batch, SHUTDOWN_GRACE, Submitted};
-use crate::stream::{Conn, Handler, Io};
-use crate::syslog_tcp::READ_CHUNK;
-use crate::{InputContext, telemetry};
+use crate::stream::{Conn, Handler, Io, READ_CHUNK};
+use crate::telemetry::Malformed;
 
 /// Most transactions read but not yet answered; reading pauses beyond this.
 pub(crate) const MAX_PENDING: usize = 1024;
@@ -213,10 +213,7 @@ async fn send<W: AsyncWrite + Unpin>(wr: &mut W, replies: &mut ReplyQueue) -> bo
 }
 
 fn malformed(ctx: &InputContext, peer: SocketAddr, e: &dyn std::fmt::Display) {
-    telemetry::malformed_frame(&ctx.name);
-    if ctx.log_limit.allow(peer.ip()) {
-        tracing::warn!(input = %ctx.name, %peer, "RELP protocol error, closing connection: {e}");
-    }
+    ctx.malformed(peer, "RELP", Malformed::CloseConnection, e);
 }
 
 #[cfg(test)]

@@ -9,13 +9,12 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use hark_event::now_nanos;
-use hark_proto::ParseContext;
 use hark_proto::snmp::{PduKind, SnmpError, decode_trap, inform_response, trap_to_event};
 use tokio::net::UdpSocket;
 
-use crate::batch::{Batch, MAX_BATCH, Submitted};
-use crate::udp::{DATAGRAM_BUF, watch_kernel_drops};
+use crate::batch::{Batch, Submitted};
+use crate::datagram::{self, DatagramHandler};
+use crate::telemetry::Malformed;
 use crate::{InputContext, telemetry};
 
 /// The allow-list and storage choice of one trap input.
@@ -30,43 +29,42 @@ pub(crate) struct TrapOptions {
 /// Receives traps until shutdown.
 pub(crate) async fn run(socket: UdpSocket, ctx: InputContext, opts: TrapOptions) {
     let socket = Arc::new(socket);
-    let drops = socket
-        .local_addr()
-        .ok()
-        .map(|addr| tokio::spawn(watch_kernel_drops(addr, ctx.clone())));
-    let mut buf = vec![0u8; DATAGRAM_BUF];
-    loop {
-        let (len, peer) = tokio::select! {
-            _ = ctx.shutdown.cancelled() => break,
-            r = socket.recv_from(&mut buf) => match r {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::warn!(input = %ctx.name, "udp receive failed: {e}");
-                    continue;
-                }
-            },
-        };
-        let mut batch = Batch::new();
-        let mut answers = Vec::new();
-        push_datagram(&ctx, &opts, &mut batch, &mut answers, &buf[..len], peer);
-        while batch.len() < MAX_BATCH {
-            match socket.try_recv_from(&mut buf) {
-                Ok((len, peer)) => {
-                    push_datagram(&ctx, &opts, &mut batch, &mut answers, &buf[..len], peer)
-                }
-                Err(_) => break,
+    let handler = Traps {
+        opts,
+        socket: socket.clone(),
+        answers: Vec::new(),
+    };
+    datagram::run(socket, ctx, handler).await;
+}
+
+/// SNMP traps and informs; informs are answered once their events are durable.
+struct Traps {
+    opts: TrapOptions,
+    socket: Arc<UdpSocket>,
+    /// Inform responses waiting for the batch that holds their events.
+    answers: Vec<(Vec<u8>, SocketAddr)>,
+}
+
+impl DatagramHandler for Traps {
+    fn push(&mut self, ctx: &InputContext, batch: &mut Batch, data: &[u8], peer: SocketAddr) {
+        push_datagram(ctx, &self.opts, batch, &mut self.answers, data, peer);
+    }
+
+    async fn submit(&mut self, ctx: &InputContext, batch: &mut Batch) -> bool {
+        let answers = std::mem::take(&mut self.answers);
+        match batch.submit(ctx).await {
+            Submitted::Empty => true,
+            Submitted::Refused(_) => false,
+            Submitted::Receipt(receipt) if answers.is_empty() => {
+                drop(receipt);
+                true
             }
-        }
-        match batch.submit(&ctx).await {
-            Submitted::Empty => {}
-            Submitted::Refused(_) => break,
-            Submitted::Receipt(ticket) if answers.is_empty() => drop(ticket),
-            Submitted::Receipt(ticket) => {
+            Submitted::Receipt(receipt) => {
                 // Answer informs off the receive loop: durability takes an fsync.
-                let socket = socket.clone();
+                let socket = self.socket.clone();
                 let name = ctx.name.clone();
                 tokio::spawn(async move {
-                    if ticket.durable().await.is_err() {
+                    if receipt.durable().await.is_err() {
                         return;
                     }
                     for (bytes, peer) in answers {
@@ -75,11 +73,9 @@ pub(crate) async fn run(socket: UdpSocket, ctx: InputContext, opts: TrapOptions)
                         }
                     }
                 });
+                true
             }
         }
-    }
-    if let Some(d) = drops {
-        d.abort();
     }
 }
 
@@ -100,13 +96,7 @@ fn push_datagram(
             }
             return;
         }
-        Err(e) => {
-            telemetry::malformed_frame(&ctx.name);
-            if ctx.log_limit.allow(peer.ip()) {
-                tracing::warn!(input = %ctx.name, %peer, "malformed SNMP datagram dropped: {e}");
-            }
-            return;
-        }
+        Err(e) => return ctx.malformed(peer, "SNMP", Malformed::Drop, &e),
     };
     if !opts.communities.contains(&trap.community) {
         telemetry::dropped(&ctx.name, "community", 1);
@@ -116,12 +106,7 @@ fn push_datagram(
         return;
     }
     let source = peer.to_string();
-    let pctx = ParseContext {
-        received_at: now_nanos(),
-        input: &ctx.name,
-        source: Some(&source),
-        default_offset: ctx.offset,
-    };
+    let pctx = ctx.parse_context(&source);
     batch.push_event(trap_to_event(&trap, peer, &pctx, opts.store_community));
     if trap.pdu_kind == PduKind::InformRequest {
         match inform_response(&trap) {

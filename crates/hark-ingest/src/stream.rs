@@ -1,18 +1,68 @@
-//! What every stream input shares: TCP accept, the connection limit and the
-//! TLS handshake. Each protocol supplies a [`Handler`] that serves one
-//! established connection.
+//! What every stream input shares: TCP accept, the connection limit, the
+//! TLS handshake and reading with an idle timeout. Each protocol supplies a
+//! [`Handler`] that serves one established connection; protocols that only
+//! turn frames into events (syslog, GELF over TCP) share the whole loop in
+//! [`crate::frames`].
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite};
+use bytes::BytesMut;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::task::TaskTracker;
 
+use crate::telemetry::Malformed;
 use crate::{InputContext, telemetry};
+
+/// Read buffer growth step.
+pub(crate) const READ_CHUNK: usize = 64 * 1024;
+
+/// What [`read_more`] brought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Read {
+    /// More bytes are in the buffer.
+    Data,
+    /// The sender closed its side.
+    Eof,
+    /// The input is shutting down.
+    Shutdown,
+    /// A read error or idleness: the connection is over.
+    Gone,
+}
+
+/// Reads more bytes into `buf`, growing it when nearly full; gives up when
+/// the input shuts down or the sender stays silent for the connection's
+/// idle timeout.
+pub(crate) async fn read_more<S: AsyncRead + Unpin>(
+    io: &mut S,
+    buf: &mut BytesMut,
+    conn: &Conn,
+) -> Read {
+    if buf.capacity() - buf.len() < READ_CHUNK / 4 {
+        buf.reserve(READ_CHUNK);
+    }
+    let (ctx, peer) = (&conn.ctx, conn.peer);
+    let read = tokio::select! {
+        _ = ctx.shutdown.cancelled() => return Read::Shutdown,
+        r = tokio::time::timeout(conn.idle, io.read_buf(buf)) => r,
+    };
+    match read {
+        Ok(Ok(0)) => Read::Eof,
+        Ok(Ok(_)) => Read::Data,
+        Ok(Err(e)) => {
+            tracing::debug!(input = %ctx.name, %peer, "read failed: {e}");
+            Read::Gone
+        }
+        Err(_) => {
+            tracing::debug!(input = %ctx.name, %peer, "closing idle connection");
+            Read::Gone
+        }
+    }
+}
 
 /// A byte stream a handler serves: plain TCP or TLS.
 pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
@@ -108,12 +158,7 @@ async fn serve_connection<H: Handler>(
     let (ctx, peer) = (&conn.ctx, conn.peer);
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
         Ok(Ok(stream)) => handler.serve(stream, conn).await,
-        Ok(Err(e)) => {
-            telemetry::malformed_frame(&ctx.name);
-            if ctx.log_limit.allow(peer.ip()) {
-                tracing::warn!(input = %ctx.name, %peer, "TLS handshake failed: {e}");
-            }
-        }
+        Ok(Err(e)) => ctx.malformed(peer, "TLS handshake", Malformed::CloseConnection, &e),
         Err(_) => {
             if ctx.log_limit.allow(peer.ip()) {
                 tracing::warn!(input = %ctx.name, %peer, "TLS handshake timed out");

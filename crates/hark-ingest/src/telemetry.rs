@@ -14,7 +14,7 @@
 //! - `hark_connections_active{input}` / `hark_connections_total{input}`.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -37,6 +37,46 @@ pub fn parse_errors(input: &str, n: u64) {
 /// A framing error on a connection.
 pub fn malformed_frame(input: &str) {
     metrics::counter!("hark_malformed_frames_total", "input" => input.to_owned()).increment(1);
+}
+
+/// What an input does with input it cannot read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Malformed {
+    /// The stream cannot be resynchronised: the connection is closed.
+    CloseConnection,
+    /// The datagram or document is dropped; the input goes on.
+    Drop,
+}
+
+impl crate::InputContext {
+    /// Counts malformed input from `peer` and logs why, at most once a
+    /// minute per sender, so a misbehaving sender cannot flood the log.
+    pub(crate) fn malformed(
+        &self,
+        peer: SocketAddr,
+        protocol: &str,
+        then: Malformed,
+        e: &dyn std::fmt::Display,
+    ) {
+        malformed_frame(&self.name);
+        if self.log_limit.allow(peer.ip()) {
+            let then = match then {
+                Malformed::CloseConnection => "closing the connection",
+                Malformed::Drop => "dropped",
+            };
+            tracing::warn!(input = %self.name, %peer, "malformed {protocol} input, {then}: {e}");
+        }
+    }
+}
+
+/// The counter of datagrams the kernel dropped on `input`'s socket (its
+/// receive buffer was full); set from the kernel's own count.
+pub(crate) fn kernel_drops(input: &str) -> metrics::Counter {
+    metrics::counter!(
+        "hark_events_dropped_total",
+        "input" => input.to_owned(),
+        "reason" => "udp_overflow"
+    )
 }
 
 /// A connection opened (`delta = 1`) or closed (`delta = -1`).

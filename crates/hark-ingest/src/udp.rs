@@ -2,13 +2,15 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 
-use crate::InputContext;
-use crate::batch::{Batch, MAX_BATCH};
+use crate::batch::Batch;
+use crate::datagram::{self, DatagramHandler};
+use crate::{InputContext, telemetry};
 
 /// Largest datagram we read; anything over the input's maximum is cut and flagged.
 pub(crate) const DATAGRAM_BUF: usize = 65_536;
@@ -25,58 +27,33 @@ pub(crate) fn bind(addr: SocketAddr, recv_buffer: u64) -> io::Result<UdpSocket> 
     UdpSocket::from_std(socket.into())
 }
 
-/// Receives until shutdown, batching whatever datagrams are already queued.
+/// Receives syslog datagrams until shutdown.
 pub(crate) async fn run(socket: UdpSocket, ctx: InputContext) {
-    let local = socket.local_addr().ok();
-    let drops = local.map(|addr| tokio::spawn(watch_kernel_drops(addr, ctx.clone())));
-    let mut buf = vec![0u8; DATAGRAM_BUF];
-    let mut batch = Batch::new();
-    loop {
-        let (len, peer) = tokio::select! {
-            _ = ctx.shutdown.cancelled() => break,
-            r = socket.recv_from(&mut buf) => match r {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::warn!(input = %ctx.name, "udp receive failed: {e}");
-                    continue;
-                }
-            },
-        };
-        push_datagram(&ctx, &mut batch, &buf[..len], peer);
-        // Drain what is already queued so one append carries many datagrams.
-        while batch.len() < MAX_BATCH {
-            match socket.try_recv_from(&mut buf) {
-                Ok((len, peer)) => push_datagram(&ctx, &mut batch, &buf[..len], peer),
-                Err(_) => break,
-            }
-        }
-        if !batch.flush(&ctx).await {
-            break;
-        }
-    }
-    batch.flush(&ctx).await;
-    if let Some(d) = drops {
-        d.abort();
-    }
+    datagram::run(Arc::new(socket), ctx, SyslogDatagrams).await;
 }
 
-fn push_datagram(ctx: &InputContext, batch: &mut Batch, data: &[u8], peer: SocketAddr) {
-    let source = peer.to_string();
-    let cut = data.len() > ctx.max_message;
-    let data = if cut { &data[..ctx.max_message] } else { data };
-    for msg in hark_proto::split_datagram(data) {
-        batch.push_syslog(ctx, &source, msg, cut);
+/// Syslog over UDP: each datagram holds one message, or several split by LF.
+struct SyslogDatagrams;
+
+impl DatagramHandler for SyslogDatagrams {
+    fn push(&mut self, ctx: &InputContext, batch: &mut Batch, data: &[u8], peer: SocketAddr) {
+        let source = peer.to_string();
+        let cut = data.len() > ctx.max_message;
+        let data = if cut { &data[..ctx.max_message] } else { data };
+        for msg in hark_proto::split_datagram(data) {
+            batch.push_syslog(ctx, &source, msg, cut);
+        }
+    }
+
+    async fn submit(&mut self, ctx: &InputContext, batch: &mut Batch) -> bool {
+        batch.flush(ctx).await
     }
 }
 
 /// The kernel counts datagrams it dropped for a full receive buffer per
 /// socket in /proc/net/udp{,6}; export that as drops for this input.
 pub(crate) async fn watch_kernel_drops(addr: SocketAddr, ctx: InputContext) {
-    let counter = metrics::counter!(
-        "hark_events_dropped_total",
-        "input" => ctx.name.to_string(),
-        "reason" => "udp_overflow"
-    );
+    let counter = telemetry::kernel_drops(&ctx.name);
     counter.absolute(0);
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     loop {
