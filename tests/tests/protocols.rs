@@ -22,6 +22,26 @@ fn numbers(hark: &Hark, m: &str) -> BTreeMap<u64, u32> {
     seen
 }
 
+/// Asserts every number 1..=count was stored at least once, and at most
+/// omrelp's window of them twice (resent because they were not yet
+/// acknowledged); returns how many came twice.
+fn assert_none_lost(hark: &Hark, m: &str, count: u64, diagnostics: &str) -> u64 {
+    let seen = numbers(hark, m);
+    let missing: Vec<u64> = (1..=count).filter(|n| !seen.contains_key(n)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} numbers lost, first {:?}\n{diagnostics}",
+        missing.len(),
+        &missing[..missing.len().min(20)],
+    );
+    let duplicates: u64 = seen.values().map(|c| u64::from(*c - 1)).sum();
+    assert!(
+        duplicates <= RELP_WINDOW,
+        "{duplicates} duplicates exceed the RELP window"
+    );
+    duplicates
+}
+
 /// Asserts every number 1..=count was stored exactly once.
 fn assert_exactly_once(hark: &Hark, m: &str, count: u64) {
     let total = hark.wait_total(m, count, WAIT);
@@ -201,26 +221,12 @@ fn omrelp_survives_kill9(count: u64, tls: bool) {
         "the burst was over before the kill ({before} received)"
     );
     let total = hark.wait_settled(&m, count, Duration::from_secs(5), Duration::from_secs(300));
-    let seen = numbers(&hark, &m);
-    let missing: Vec<u64> = (1..=count).filter(|n| !seen.contains_key(n)).collect();
-    assert!(
-        missing.is_empty(),
-        "{} numbers lost, first {:?}\n{}",
-        missing.len(),
-        &missing[..missing.len().min(20)],
-        rs.diagnostics()
-    );
-    let duplicates: u64 = seen.values().map(|c| u64::from(*c - 1)).sum();
+    let duplicates = assert_none_lost(&hark, &m, count, &rs.diagnostics());
     eprintln!(
         "relp kill -9 (tls: {tls}): {before} received before the kill; {total} events for \
          {count} messages, {duplicates} duplicates (resent, unacknowledged)"
     );
     assert_eq!(total, count + duplicates);
-    // Only unacknowledged messages may come twice: at most omrelp's window.
-    assert!(
-        duplicates <= RELP_WINDOW,
-        "{duplicates} duplicates exceed the RELP window"
-    );
 }
 
 /// omrelp's window of unacknowledged transactions in the kill -9 tests.
@@ -299,22 +305,9 @@ fn rsyslog_omrelp_loses_nothing_while_the_disk_is_full() {
 
     hark.data_tmpfs().resize(512);
     let total = hark.wait_settled(&m, COUNT, Duration::from_secs(5), Duration::from_secs(300));
-    let seen = numbers(&hark, &m);
-    let missing: Vec<u64> = (1..=COUNT).filter(|n| !seen.contains_key(n)).collect();
-    assert!(
-        missing.is_empty(),
-        "{} numbers lost, first {:?}\n{}",
-        missing.len(),
-        &missing[..missing.len().min(20)],
-        rs.diagnostics()
-    );
-    let duplicates: u64 = seen.values().map(|c| u64::from(*c - 1)).sum();
+    let duplicates = assert_none_lost(&hark, &m, COUNT, &rs.diagnostics());
     eprintln!(
         "full disk: {received} received when it filled; {total} events, {duplicates} duplicates"
-    );
-    assert!(
-        duplicates <= RELP_WINDOW,
-        "{duplicates} duplicates exceed the RELP window"
     );
     assert_eq!(hark.metric(full), 0.0, "still reported full after it grew");
     assert_eq!(hark.metric("hark_storage_unavailable_since_seconds"), 0.0);
