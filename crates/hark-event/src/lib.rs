@@ -15,6 +15,7 @@
 
 mod json;
 mod level;
+pub mod parse;
 pub mod sink;
 mod time;
 

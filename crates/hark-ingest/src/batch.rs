@@ -48,21 +48,17 @@ impl Batch {
         self.events.len()
     }
 
-    /// Parses one syslog message and adds it.
+    /// Decodes one syslog message and adds it.
     pub fn push_syslog(&mut self, ctx: &InputContext, source: &str, bytes: &[u8], truncated: bool) {
         let mut ev = parse_syslog(bytes, &ctx.parse_context(source));
-        if truncated {
-            ev.truncated = true;
-            self.truncated += 1;
-        }
-        if ev.parse_error.is_some() {
-            self.parse_errors += 1;
-        }
-        self.events.push(ev);
+        ev.truncated |= truncated;
+        self.push_event(ctx, ev);
     }
 
-    /// Adds an event built by a protocol's own mapper.
-    pub fn push_event(&mut self, ev: Event) {
+    /// Adds an event decoded by a protocol's own mapper, after the input's
+    /// parse stage.
+    pub fn push_event(&mut self, ctx: &InputContext, mut ev: Event) {
+        ctx.parse.apply(&mut ev);
         if ev.truncated {
             self.truncated += 1;
         }

@@ -123,8 +123,10 @@ fn decode_some(
         };
         let pctx = ctx.parse_context(source);
         match &frame {
-            Frame::Json { payload, .. } => batch.push_event(beats_event_to_event(payload, &pctx)),
-            Frame::Data { pairs, .. } => batch.push_event(data_pairs_to_event(pairs, &pctx)),
+            Frame::Json { payload, .. } => {
+                batch.push_event(ctx, beats_event_to_event(payload, &pctx))
+            }
+            Frame::Data { pairs, .. } => batch.push_event(ctx, data_pairs_to_event(pairs, &pctx)),
             Frame::Window { .. } => {}
         }
         match step {

@@ -76,7 +76,7 @@ impl DatagramHandler for GelfDatagrams {
             Err(e) => return malformed(ctx, peer, &e),
         };
         let source = peer.to_string();
-        batch.push_event(gelf_to_event(&json, &ctx.parse_context(&source)));
+        batch.push_event(ctx, gelf_to_event(&json, &ctx.parse_context(&source)));
     }
 
     async fn submit(&mut self, ctx: &InputContext, batch: &mut Batch) -> bool {
@@ -111,7 +111,7 @@ impl FrameFormat for GelfTcp {
     fn push(&self, ctx: &InputContext, batch: &mut Batch, source: &str, frame: Frame) {
         let mut ev = gelf_to_event(&frame.bytes, &ctx.parse_context(source));
         ev.truncated |= frame.truncated;
-        batch.push_event(ev);
+        batch.push_event(ctx, ev);
     }
 }
 

@@ -126,7 +126,7 @@ async fn receive(State(sender): State<Arc<Sender>>, headers: HeaderMap, body: Bo
     let ctx = ctx.clone();
     let stored = tokio::spawn(async move {
         let mut batch = Batch::new();
-        batch.push_event(ev);
+        batch.push_event(&ctx, ev);
         match batch.submit(&ctx).await {
             Submitted::Receipt(pending) => pending.durable().await.map(|_| ()),
             Submitted::Empty => Ok(()),

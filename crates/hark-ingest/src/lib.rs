@@ -5,8 +5,9 @@
 //! An input owns one socket and one protocol. Stream inputs share the accept
 //! loop, connection limit and TLS handshake (`stream`); each protocol
 //! supplies the handler of one connection. It turns bytes into frames
-//! (`hark-proto` codecs), frames into [`hark_event::Event`]s, and hands them to
-//! an [`EventSink`] in batches. It never writes storage itself. Back-pressure:
+//! (`hark-proto` codecs), frames into [`hark_event::Event`]s, runs each
+//! through the input's [`ParseStage`] (body parsers), and hands them to an
+//! [`EventSink`] in batches. It never writes storage itself. Back-pressure:
 //! an input awaits [`EventSink::append`], whose queue is bounded, so a store
 //! that falls behind, or cannot write at all (a full disk), slows TCP senders
 //! down (their socket buffers fill) instead of growing memory or answering
@@ -31,6 +32,7 @@ mod datagram;
 mod frames;
 mod gelf;
 mod gelf_http;
+mod parse_stage;
 mod relp;
 mod snmp;
 mod stream;
@@ -41,6 +43,8 @@ mod tls;
 mod udp;
 
 pub mod telemetry;
+
+pub use parse_stage::ParseStage;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -138,6 +142,8 @@ pub(crate) struct InputContext {
     pub max_message: usize,
     pub offset: chrono::FixedOffset,
     pub log_limit: Arc<telemetry::RateLimitedLog>,
+    /// The body parsers every decoded event passes through.
+    pub parse: Arc<ParseStage>,
 }
 
 /// Binds and starts every configured input; fails on the first that cannot start.
@@ -148,16 +154,18 @@ pub async fn start_all(
 ) -> Result<Vec<RunningInput>, IngestError> {
     let mut started = Vec::new();
     for (name, input) in &cfg.inputs {
-        started.push(start(name, input, sink.clone(), shutdown.clone()).await?);
+        let parse = ParseStage::for_input(input);
+        started.push(start(name, input, sink.clone(), parse, shutdown.clone()).await?);
     }
     Ok(started)
 }
 
-/// Binds and starts one input.
+/// Binds and starts one input, whose events pass through `parse`.
 pub async fn start(
     name: &str,
     cfg: &InputConfig,
     sink: Arc<dyn EventSink>,
+    parse: ParseStage,
     shutdown: CancellationToken,
 ) -> Result<RunningInput, IngestError> {
     let offset = chrono::FixedOffset::east_opt(Config::input_offset_secs(cfg))
@@ -169,6 +177,7 @@ pub async fn start(
         max_message: usize::try_from(cfg.max_message_size.0).unwrap_or(usize::MAX),
         offset,
         log_limit: Arc::new(telemetry::RateLimitedLog::new(Duration::from_secs(60))),
+        parse: Arc::new(parse),
     };
     let bind_err = |source| IngestError::Bind {
         input: name.to_owned(),

@@ -107,7 +107,7 @@ fn push_datagram(
     }
     let source = peer.to_string();
     let pctx = ctx.parse_context(&source);
-    batch.push_event(trap_to_event(&trap, peer, &pctx, opts.store_community));
+    batch.push_event(ctx, trap_to_event(&trap, peer, &pctx, opts.store_community));
     if trap.pdu_kind == PduKind::InformRequest {
         match inform_response(&trap) {
             Ok(bytes) => answers.push((bytes, peer)),

@@ -41,6 +41,7 @@ impl Rig {
             max_message: 64 * 1024,
             offset: chrono::FixedOffset::east_opt(0).expect("zero offset"),
             log_limit: Arc::new(telemetry::RateLimitedLog::new(Duration::from_secs(60))),
+            parse: Arc::new(crate::ParseStage::default()),
         };
         Rig {
             _dir: dir,

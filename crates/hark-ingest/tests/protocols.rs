@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hark_event::Event;
+use hark_event::parse::EventParser;
+use hark_event::{Event, FieldValue};
+use hark_ingest::ParseStage;
 use hark_store::{Store, StoreConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
@@ -21,6 +23,12 @@ struct Rig {
 
 impl Rig {
     async fn start(table: &str) -> Rig {
+        Rig::start_parsed(table, None).await
+    }
+
+    /// Like [`Rig::start`], with `parse` as the input's parse stage instead
+    /// of the one its configuration gives.
+    async fn start_parsed(table: &str, parse: Option<ParseStage>) -> Rig {
         let dir = tempfile::tempdir().unwrap();
         let mut sc = StoreConfig::new(dir.path());
         sc.index_memory = 30_000_000;
@@ -30,10 +38,13 @@ impl Rig {
         let text = format!("[inputs.probe]\nlisten = \"127.0.0.1:0\"\n{table}");
         let cfg = hark_config::Config::from_toml_str("test.toml", &text).unwrap();
         let shutdown = CancellationToken::new();
+        let input_cfg = &cfg.inputs["probe"];
+        let parse = parse.unwrap_or_else(|| ParseStage::for_input(input_cfg));
         let input = hark_ingest::start(
             "probe",
-            &cfg.inputs["probe"],
+            input_cfg,
             Arc::new(store.clone()),
+            parse,
             shutdown.clone(),
         )
         .await
@@ -304,5 +315,113 @@ async fn snmp_stores_traps_answers_informs_and_drops_unknown_communities() {
     assert_eq!(buf[13], 0xa2, "a Response PDU: {:02x?}", &buf[..n]);
     let ev = rig.next_events(1).await.remove(0);
     assert_eq!(ev.message, "linkDown ifIndex.2=2");
+    rig.stop().await;
+}
+
+/// Recognises messages of `key=value` words and adds each pair as a field.
+struct KeyValues;
+
+impl EventParser for KeyValues {
+    fn name(&self) -> &str {
+        "kv"
+    }
+
+    fn parse(&self, event: &mut Event) -> bool {
+        let pairs: Vec<(String, FieldValue)> = event
+            .message
+            .split_whitespace()
+            .filter_map(|w| w.split_once('='))
+            .map(|(k, v)| (k.to_owned(), FieldValue::Str(v.to_owned())))
+            .collect();
+        let recognised = !pairs.is_empty();
+        event.fields.extend(pairs);
+        recognised
+    }
+}
+
+/// Counts the events it is asked about and recognises those whose message
+/// starts with its prefix.
+struct Prefix(&'static str, std::sync::atomic::AtomicUsize);
+
+impl EventParser for Prefix {
+    fn name(&self) -> &str {
+        self.0
+    }
+
+    fn parse(&self, event: &mut Event) -> bool {
+        self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if !event.message.starts_with(self.0) {
+            return false;
+        }
+        event
+            .fields
+            .push(("matched".into(), FieldValue::Str(self.0.into())));
+        true
+    }
+}
+
+fn field<'e>(ev: &'e Event, name: &str) -> Option<&'e FieldValue> {
+    ev.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+#[tokio::test]
+async fn every_decoded_event_passes_the_input_parse_stage_until_a_parser_recognises_it() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let first = Arc::new(Prefix("alert:", AtomicUsize::new(0)));
+    let last = Arc::new(Prefix("never", AtomicUsize::new(0)));
+    let stage = || {
+        ParseStage::new(vec![
+            first.clone() as Arc<dyn EventParser>,
+            Arc::new(KeyValues),
+            last.clone(),
+        ])
+    };
+    assert_eq!(stage().names(), ["alert:", "kv", "never"]);
+
+    // Syslog over TCP: the syslog decoder, then the stage.
+    let mut rig =
+        Rig::start_parsed("type = \"syslog\"\ntransport = \"tcp\"\n", Some(stage())).await;
+    let mut s = TcpStream::connect(rig.addr()).await.unwrap();
+    s.write_all(b"<134>Oct 11 22:14:15 fw1 filter: user=alice action=deny\n<134>Oct 11 22:14:16 fw1 filter: alert: port scan\n<134>Oct 11 22:14:17 fw1 filter: plain words\n")
+        .await
+        .unwrap();
+    let events = rig.next_events(3).await;
+    assert_eq!(events[0].host.as_deref(), Some("fw1"));
+    assert_eq!(
+        field(&events[0], "user"),
+        Some(&FieldValue::Str("alice".into()))
+    );
+    assert_eq!(
+        field(&events[0], "action"),
+        Some(&FieldValue::Str("deny".into()))
+    );
+    // The first parser recognised it: the later ones never saw it.
+    assert_eq!(
+        field(&events[1], "matched"),
+        Some(&FieldValue::Str("alert:".into()))
+    );
+    assert_eq!(field(&events[1], "user"), None);
+    // Nobody recognised it: kept as decoded.
+    assert_eq!(events[2].message, "plain words");
+    assert!(events[2].fields.is_empty(), "{:?}", events[2].fields);
+    assert_eq!(first.1.load(Ordering::Relaxed), 3);
+    assert_eq!(last.1.load(Ordering::Relaxed), 1);
+    rig.stop().await;
+
+    // GELF over UDP: GELF's own decoder, then the same kind of stage.
+    let mut rig = Rig::start_parsed("type = \"gelf\"\ntransport = \"udp\"\n", Some(stage())).await;
+    let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let doc =
+        br#"{"version":"1.1","host":"app1","short_message":"user=bob result=ok","_env":"prod"}"#;
+    udp.send_to(doc, rig.addr()).await.unwrap();
+    let ev = rig.next_events(1).await.remove(0);
+    assert_eq!(ev.host.as_deref(), Some("app1"));
+    assert_eq!(field(&ev, "user"), Some(&FieldValue::Str("bob".into())));
+    assert_eq!(field(&ev, "result"), Some(&FieldValue::Str("ok".into())));
+    assert!(
+        field(&ev, "env").is_some(),
+        "GELF's own fields stay: {:?}",
+        ev.fields
+    );
     rig.stop().await;
 }
