@@ -18,6 +18,7 @@ mod units;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::num::NonZeroU64;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -310,6 +311,12 @@ pub struct StorageConfig {
     /// Indexing threads.
     #[serde(default = "default_index_threads")]
     pub index_threads: usize,
+    /// Seal the split being written once it holds this many events.
+    #[serde(default = "default_split_max_events")]
+    pub split_max_events: NonZeroU64,
+    /// Seal the split being written once it has been open this long.
+    #[serde(default = "default_split_max_age")]
+    pub split_max_age: HumanDuration,
 }
 
 impl Default for StorageConfig {
@@ -321,6 +328,8 @@ impl Default for StorageConfig {
             retention_max_disk: None,
             commit_interval: default_commit_interval(),
             index_threads: default_index_threads(),
+            split_max_events: default_split_max_events(),
+            split_max_age: default_split_max_age(),
         }
     }
 }
@@ -354,6 +363,12 @@ fn default_commit_interval() -> HumanDuration {
 }
 fn default_index_threads() -> usize {
     2
+}
+fn default_split_max_events() -> NonZeroU64 {
+    NonZeroU64::new(10_000_000).unwrap_or(NonZeroU64::MIN)
+}
+fn default_split_max_age() -> HumanDuration {
+    HumanDuration(Duration::from_secs(86_400))
 }
 
 fn default_input(kind: InputType, transport: Transport, port: u16) -> InputConfig {

@@ -377,3 +377,21 @@ fn monitor_parents_must_exist_and_not_loop() {
     );
     assert!(e.contains("cycle"), "{e}");
 }
+
+#[test]
+fn split_limits_default_and_parse() {
+    let cfg = Config::default();
+    assert_eq!(cfg.storage.split_max_events.get(), 10_000_000);
+    assert_eq!(cfg.storage.split_max_age.0, Duration::from_secs(86_400));
+    let cfg = Config::from_toml_str(
+        "hark.toml",
+        "[storage]\nsplit_max_events = 2000000\nsplit_max_age = \"6h\"\n",
+    )
+    .unwrap();
+    assert_eq!(cfg.storage.split_max_events.get(), 2_000_000);
+    assert_eq!(cfg.storage.split_max_age.0, Duration::from_secs(6 * 3600));
+    let e = err("[storage]\n\nsplit_max_events = 0\n");
+    assert!(e.starts_with("hark.toml:3:"), "{e}");
+    let e = err("[storage]\nsplit_max_events = \"many\"\n");
+    assert!(e.starts_with("hark.toml:2:"), "{e}");
+}

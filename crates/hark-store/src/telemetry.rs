@@ -12,6 +12,10 @@ pub(crate) const INDEX_LAG_SECONDS: &str = "hark_index_lag_seconds";
 pub(crate) const INDEX_SPLITS: &str = "hark_index_splits";
 /// Bytes of index on disk.
 pub(crate) const INDEX_BYTES: &str = "hark_index_bytes";
+/// Sealed splits whose segments are still to be compacted into one.
+pub(crate) const SPLITS_AWAITING_COMPACTION: &str = "hark_index_splits_awaiting_compaction";
+/// Compactions of a sealed split's segments into one.
+pub(crate) const COMPACTIONS: &str = "hark_index_compactions_total";
 /// Time taken by searches.
 pub(crate) const QUERY_DURATION: &str = "hark_query_duration_seconds";
 
@@ -39,6 +43,22 @@ pub(crate) fn set_index_lag_seconds(seconds: f64) {
 pub(crate) fn set_index_size(splits: usize, bytes: u64) {
     metrics::gauge!(INDEX_SPLITS).set(splits as f64);
     metrics::gauge!(INDEX_BYTES).set(bytes as f64);
+}
+
+/// Sets the number of sealed splits awaiting compaction.
+pub(crate) fn set_splits_awaiting_compaction(n: usize) {
+    metrics::gauge!(SPLITS_AWAITING_COMPACTION).set(n as f64);
+}
+
+/// Makes the compaction metrics visible before the first compaction.
+pub(crate) fn register_compaction_metrics() {
+    metrics::counter!(COMPACTIONS).increment(0);
+    metrics::gauge!(SPLITS_AWAITING_COMPACTION).set(0.0);
+}
+
+/// Counts a compaction.
+pub(crate) fn compacted() {
+    metrics::counter!(COMPACTIONS).increment(1);
 }
 
 /// Records how long a search took.

@@ -33,6 +33,8 @@ pub fn store_config(cfg: &Config) -> StoreConfig {
     sc.retention_max_disk = cfg.storage.retention_max_disk.map(|b| b.0);
     sc.commit_interval = cfg.storage.commit_interval.0;
     sc.index_threads = cfg.storage.index_threads;
+    sc.split_max_events = cfg.storage.split_max_events.get();
+    sc.split_max_age = cfg.storage.split_max_age.0;
     sc
 }
 
