@@ -289,6 +289,17 @@ pub enum Fsync {
     Never,
 }
 
+/// What happens to a durable WAL reader that lags beyond `wal_max_retained`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LaggingReader {
+    /// Keep the WAL for it and report it.
+    #[default]
+    Keep,
+    /// Detach it (it must be registered again) and report it.
+    Detach,
+}
+
 /// Storage settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -317,6 +328,12 @@ pub struct StorageConfig {
     /// Seal the split being written once it has been open this long.
     #[serde(default = "default_split_max_age")]
     pub split_max_age: HumanDuration,
+    /// Most WAL bytes kept for durable readers that lag behind.
+    #[serde(default)]
+    pub wal_max_retained: Option<ByteSize>,
+    /// What happens to a reader beyond `wal_max_retained`.
+    #[serde(default)]
+    pub wal_lagging_reader: LaggingReader,
 }
 
 impl Default for StorageConfig {
@@ -330,6 +347,8 @@ impl Default for StorageConfig {
             index_threads: default_index_threads(),
             split_max_events: default_split_max_events(),
             split_max_age: default_split_max_age(),
+            wal_max_retained: None,
+            wal_lagging_reader: LaggingReader::default(),
         }
     }
 }

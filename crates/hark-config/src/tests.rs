@@ -395,3 +395,22 @@ fn split_limits_default_and_parse() {
     let e = err("[storage]\nsplit_max_events = \"many\"\n");
     assert!(e.starts_with("hark.toml:2:"), "{e}");
 }
+
+#[test]
+fn wal_retention_for_readers_parses() {
+    let cfg = Config::default();
+    assert_eq!(cfg.storage.wal_max_retained, None);
+    assert_eq!(cfg.storage.wal_lagging_reader, LaggingReader::Keep);
+    let cfg = Config::from_toml_str(
+        "hark.toml",
+        "[storage]\nwal_max_retained = \"10GiB\"\nwal_lagging_reader = \"detach\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        cfg.storage.wal_max_retained.unwrap().0,
+        10 * 1024 * 1024 * 1024
+    );
+    assert_eq!(cfg.storage.wal_lagging_reader, LaggingReader::Detach);
+    let e = err("[storage]\nwal_lagging_reader = \"skip\"\n");
+    assert!(e.starts_with("hark.toml:2:"), "{e}");
+}

@@ -126,6 +126,8 @@ pub fn storage_flows(storage: &StorageConfig) -> Vec<Flow> {
         index_threads: _,
         split_max_events: _,
         split_max_age: _,
+        wal_max_retained: _,
+        wal_lagging_reader: _,
     } = storage;
     Vec::new()
 }

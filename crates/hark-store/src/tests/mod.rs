@@ -3,6 +3,7 @@
 mod dead_files;
 mod full_disk;
 mod lifecycle;
+mod readers;
 mod recovery;
 mod search;
 
