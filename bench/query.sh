@@ -43,7 +43,9 @@ raw_bytes=$(jq .raw_bytes "$gen/meta.json")
 
 work=$(mktemp -d /tmp/hark-bench-query.XXXXXX)
 pid=""
+sampler=""
 cleanup() {
+  if [ -n "$sampler" ]; then kill "$sampler" 2>/dev/null || true; fi
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
@@ -66,6 +68,9 @@ listen = "127.0.0.1:$syslog_port"
 
 [storage]
 fsync = "interval"
+# One sealed split holds every event, as with the default at 10M events, so
+# that compaction runs at any -n.
+split_max_events = $events
 EOF
 "$HARK_BIN" serve --config "$work/hark.toml" >"$work/stdout" 2>"$work/stderr" &
 pid=$!
@@ -77,6 +82,16 @@ done
 token=$(awk '/^admin token:/ {print $3}' "$work/stdout")
 url=http://127.0.0.1:$http_port
 
+# Resident memory every second: total, the process's own (anonymous) and
+# mapped files (the index), to tell what the peak is made of.
+(
+  while kill -0 "$pid" 2>/dev/null; do
+    awk '$1 ~ /^(VmRSS|RssAnon|RssFile):$/ {printf "%s ", $2} END {print ""}' "/proc/$pid/status" 2>/dev/null || true
+    sleep 1
+  done
+) >"$work/rss" &
+sampler=$!
+
 echo "loading $events events (uptime load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
 cpu0=$(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')
 t0=$(date +%s.%N)
@@ -87,14 +102,18 @@ t_indexed=$(date +%s.%N)
 cpu1=$(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')
 clk=$(getconf CLK_TCK)
 echo "load: $load; searchable: $kept" >&2
-# Bytes once merges have finished (the size stops changing), at most two minutes.
-prev=-1
-for _ in $(seq 1 60); do
-  sleep 2
-  disk=$(du -sb "$work/data" | cut -f1)
-  [ "$disk" = "$prev" ] && break
-  prev=$disk
+# Bytes once the sealed split is compacted (its merged segments' files are
+# gone then): /metrics counts a compaction and none awaiting.
+metric() {
+  curl -sf "$url/metrics" | awk -v m="$1" '$1 == m {print $2; found = 1} END {if (!found) print 0}'
+}
+for _ in $(seq 1 1800); do
+  [ "$(metric hark_index_compactions_total)" != 0 ] \
+    && [ "$(metric hark_index_splits_awaiting_compaction)" = 0 ] && break
+  sleep 1
 done
+t_compacted=$(date +%s.%N)
+disk=$(du -sb "$work/data" | cut -f1)
 wal=$(du -sb "$work/data/wal" 2>/dev/null | cut -f1 || echo 0)
 hwm=$(awk '$1 == "VmHWM:" {print $2}' "/proc/$pid/status")
 rss=$(awk '$1 == "VmRSS:" {print $2}' "/proc/$pid/status")
@@ -118,7 +137,10 @@ echo "Loaded → all searchable: $(jq .after_end_s <<<"$kept") s after the last 
   "server CPU $(echo "scale=2; ($cpu1 - $cpu0) / $clk" | bc) s" \
   "($(echo "scale=2; ($cpu1 - $cpu0) / $clk * 1000000 / $events" | bc) µs/event)"
 echo "Disk: $disk bytes (WAL $wal) = $(echo "scale=3; $disk / $raw_bytes" | bc) × raw"
+echo "Compacted: $(echo "$t_compacted - $t_indexed" | bc) s after all were searchable"
 echo "RSS: peak $((hwm / 1024)) MiB while loading, $((rss / 1024)) MiB after; peak $((hwm_q / 1024)) MiB, $((rss_q / 1024)) MiB after the queries"
+# The largest sample: how much of it was the process's own memory and how much mapped index files.
+sort -n -k1,1 "$work/rss" | tail -1 | awk '{printf "RSS at the largest 1 s sample: %d MiB = %d MiB own (RssAnon) + %d MiB mapped files (RssFile)\n", $1 / 1024, $2 / 1024, $3 / 1024}'
 echo
 cat "$work/qtable"
 echo "| rg -c needledelta events.log ($rg_count lines; hyperfine, 10 runs) | | | median $(printf %.1f "$rg_med") ms, mean $(printf %.1f "$rg_mean") ms | |"

@@ -18,6 +18,7 @@ mod units;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::num::NonZeroU64;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -288,6 +289,17 @@ pub enum Fsync {
     Never,
 }
 
+/// What happens to a durable WAL reader that lags beyond `wal_max_retained`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LaggingReader {
+    /// Keep the WAL for it and report it.
+    #[default]
+    Keep,
+    /// Detach it (it must be registered again) and report it.
+    Detach,
+}
+
 /// Storage settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -310,6 +322,18 @@ pub struct StorageConfig {
     /// Indexing threads.
     #[serde(default = "default_index_threads")]
     pub index_threads: usize,
+    /// Seal the split being written once it holds this many events.
+    #[serde(default = "default_split_max_events")]
+    pub split_max_events: NonZeroU64,
+    /// Seal the split being written once it has been open this long.
+    #[serde(default = "default_split_max_age")]
+    pub split_max_age: HumanDuration,
+    /// Most WAL bytes kept for durable readers that lag behind.
+    #[serde(default)]
+    pub wal_max_retained: Option<ByteSize>,
+    /// What happens to a reader beyond `wal_max_retained`.
+    #[serde(default)]
+    pub wal_lagging_reader: LaggingReader,
 }
 
 impl Default for StorageConfig {
@@ -321,6 +345,10 @@ impl Default for StorageConfig {
             retention_max_disk: None,
             commit_interval: default_commit_interval(),
             index_threads: default_index_threads(),
+            split_max_events: default_split_max_events(),
+            split_max_age: default_split_max_age(),
+            wal_max_retained: None,
+            wal_lagging_reader: LaggingReader::default(),
         }
     }
 }
@@ -354,6 +382,12 @@ fn default_commit_interval() -> HumanDuration {
 }
 fn default_index_threads() -> usize {
     2
+}
+fn default_split_max_events() -> NonZeroU64 {
+    NonZeroU64::new(10_000_000).unwrap_or(NonZeroU64::MIN)
+}
+fn default_split_max_age() -> HumanDuration {
+    HumanDuration(Duration::from_secs(86_400))
 }
 
 fn default_input(kind: InputType, transport: Transport, port: u16) -> InputConfig {

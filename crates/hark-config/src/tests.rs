@@ -377,3 +377,40 @@ fn monitor_parents_must_exist_and_not_loop() {
     );
     assert!(e.contains("cycle"), "{e}");
 }
+
+#[test]
+fn split_limits_default_and_parse() {
+    let cfg = Config::default();
+    assert_eq!(cfg.storage.split_max_events.get(), 10_000_000);
+    assert_eq!(cfg.storage.split_max_age.0, Duration::from_secs(86_400));
+    let cfg = Config::from_toml_str(
+        "hark.toml",
+        "[storage]\nsplit_max_events = 2000000\nsplit_max_age = \"6h\"\n",
+    )
+    .unwrap();
+    assert_eq!(cfg.storage.split_max_events.get(), 2_000_000);
+    assert_eq!(cfg.storage.split_max_age.0, Duration::from_secs(6 * 3600));
+    let e = err("[storage]\n\nsplit_max_events = 0\n");
+    assert!(e.starts_with("hark.toml:3:"), "{e}");
+    let e = err("[storage]\nsplit_max_events = \"many\"\n");
+    assert!(e.starts_with("hark.toml:2:"), "{e}");
+}
+
+#[test]
+fn wal_retention_for_readers_parses() {
+    let cfg = Config::default();
+    assert_eq!(cfg.storage.wal_max_retained, None);
+    assert_eq!(cfg.storage.wal_lagging_reader, LaggingReader::Keep);
+    let cfg = Config::from_toml_str(
+        "hark.toml",
+        "[storage]\nwal_max_retained = \"10GiB\"\nwal_lagging_reader = \"detach\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        cfg.storage.wal_max_retained.unwrap().0,
+        10 * 1024 * 1024 * 1024
+    );
+    assert_eq!(cfg.storage.wal_lagging_reader, LaggingReader::Detach);
+    let e = err("[storage]\nwal_lagging_reader = \"skip\"\n");
+    assert!(e.starts_with("hark.toml:2:"), "{e}");
+}

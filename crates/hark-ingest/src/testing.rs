@@ -8,7 +8,7 @@ use std::time::Duration;
 use hark_event::Event;
 use hark_event::sink::{AppendFuture, EventSink, Health, Receipt};
 use hark_store::{Store, StoreConfig};
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::stream::Conn;
@@ -20,7 +20,7 @@ pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
 pub(crate) struct Rig {
     _dir: tempfile::TempDir,
     pub ctx: InputContext,
-    events: broadcast::Receiver<Arc<Vec<Event>>>,
+    events: hark_store::Tail,
     gate: watch::Sender<bool>,
 }
 
@@ -32,7 +32,7 @@ impl Rig {
         sc.index_memory = 30_000_000;
         sc.index_threads = 1;
         let store = Store::open(sc).expect("open the store");
-        let events = store.subscribe();
+        let events = store.subscribe("test");
         let (gate, held) = watch::channel(false);
         let ctx = InputContext {
             name: Arc::from(input),

@@ -10,14 +10,13 @@ use hark_ingest::ParseStage;
 use hark_store::{Store, StoreConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
-use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 struct Rig {
     _dir: tempfile::TempDir,
     store: Store,
     shutdown: CancellationToken,
-    events: broadcast::Receiver<Arc<Vec<Event>>>,
+    events: hark_store::Tail,
     input: Option<hark_ingest::RunningInput>,
 }
 
@@ -34,7 +33,7 @@ impl Rig {
         sc.index_memory = 30_000_000;
         sc.index_threads = 1;
         let store = Store::open(sc).unwrap();
-        let events = store.subscribe();
+        let events = store.subscribe("test");
         let text = format!("[inputs.probe]\nlisten = \"127.0.0.1:0\"\n{table}");
         let cfg = hark_config::Config::from_toml_str("test.toml", &text).unwrap();
         let shutdown = CancellationToken::new();

@@ -124,6 +124,10 @@ pub fn storage_flows(storage: &StorageConfig) -> Vec<Flow> {
         retention_max_disk: _,
         commit_interval: _,
         index_threads: _,
+        split_max_events: _,
+        split_max_age: _,
+        wal_max_retained: _,
+        wal_lagging_reader: _,
     } = storage;
     Vec::new()
 }

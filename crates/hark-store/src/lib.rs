@@ -8,9 +8,11 @@
 //!
 //! On disk, `data_dir/wal/` holds checksummed segment files and
 //! `data_dir/index/<split-id>/` one tantivy index per split with its
-//! `manifest.json`. The WAL is truncated only below what the index has
-//! committed, and replayed past it on open, so an acknowledged event survives
-//! a crash and is indexed exactly once. `docs/internals/wal-and-recovery.md`
+//! `manifest.json`, `data_dir/readers/<name>.json` the cursor of each durable
+//! WAL reader ([`Store::wal_reader`]). The WAL is truncated only below what
+//! the index and every durable reader have committed, and replayed past the
+//! index's position on open, so an acknowledged event survives a crash and
+//! is indexed exactly once. `docs/internals/wal-and-recovery.md`
 //! and `docs/internals/splits.md` describe the invariants the tests check.
 //!
 //! ```no_run
@@ -29,9 +31,11 @@ mod fsutil;
 mod index;
 mod maintenance;
 mod query;
+mod reader;
 mod retention;
 mod state;
 mod store;
+mod tail;
 mod telemetry;
 mod wal;
 
@@ -47,6 +51,9 @@ use hark_event::Event;
 use hark_event::sink::{AppendFuture, EventSink, Health, Receipt, SinkError};
 
 pub use filter::EventFilter;
+pub use reader::{WalBatch, WalReader};
+pub use tail::{Tail, TailError};
+pub use wal::{INDEX_READER, LaggingReader};
 
 /// When the write-ahead log calls fsync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +97,10 @@ pub struct StoreConfig {
     pub merge_trigger_splits: usize,
     /// Threads a single search may use.
     pub search_threads: usize,
+    /// Most WAL bytes kept for readers that lag behind (none: no cap).
+    pub wal_max_retained: Option<u64>,
+    /// What happens to a reader beyond `wal_max_retained`.
+    pub wal_lagging_reader: LaggingReader,
 }
 
 impl StoreConfig {
@@ -112,6 +123,8 @@ impl StoreConfig {
             search_threads: std::thread::available_parallelism()
                 .map(|n| n.get().min(4))
                 .unwrap_or(2),
+            wal_max_retained: None,
+            wal_lagging_reader: LaggingReader::Keep,
         }
     }
 }
@@ -139,6 +152,19 @@ pub enum StoreError {
     /// Appended events could not be made durable.
     #[error(transparent)]
     Durability(#[from] SinkError),
+    /// A WAL reader cannot be opened, committed or removed as asked.
+    #[error("{0}")]
+    Reader(String),
+    /// The WAL reader was detached for lagging beyond `wal_max_retained`.
+    #[error(
+        "WAL reader `{reader}` was detached at position {position} for lagging too far behind; remove it and register it again"
+    )]
+    ReaderDetached {
+        /// The reader's name.
+        reader: String,
+        /// Its last committed position.
+        position: u64,
+    },
 }
 
 /// Errors from a query.
@@ -314,9 +340,23 @@ impl Store {
         self.inner.shared.health()
     }
 
-    /// Live events, in batches, as they are appended to the WAL.
-    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<Vec<Event>>> {
-        self.inner.subscribe()
+    /// Live events, in batches, as they are appended to the WAL; lossy for
+    /// a subscriber that falls behind (see [`Tail`]). `subscriber` labels
+    /// its count of missed events in the metrics.
+    pub fn subscribe(&self, subscriber: &str) -> Tail {
+        self.inner.subscribe(subscriber)
+    }
+
+    /// Opens the durable WAL reader `name`, registering it when new (it then
+    /// reads the events appended from now on). See [`WalReader`].
+    pub fn wal_reader(&self, name: &str) -> Result<WalReader, StoreError> {
+        WalReader::open(self.inner.shared.clone(), name)
+    }
+
+    /// Unregisters the WAL reader `name` (its handle must be dropped): the
+    /// WAL no longer keeps segments for it. Returns whether it existed.
+    pub fn remove_wal_reader(&self, name: &str) -> Result<bool, StoreError> {
+        self.inner.shared.readers.remove(name)
     }
 
     /// Compiles a query for filtering live events.

@@ -6,7 +6,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::StoreError;
-use crate::index::{compact_split, merge_splits, plan_merges};
+use crate::index::{
+    Catalog, SplitHandle, collect_dead_files, compact_split, has_dead_files, merge_splits,
+    needs_compaction, plan_merges,
+};
 use crate::retention::{self, RetentionPolicy};
 use crate::state::Shared;
 use crate::telemetry;
@@ -42,6 +45,7 @@ impl Maintenance {
         merge_max_docs: u64,
         merge_trigger: usize,
     ) -> Self {
+        telemetry::register_compaction_metrics();
         Maintenance {
             shared,
             retention,
@@ -52,8 +56,9 @@ impl Maintenance {
         }
     }
 
-    /// Applies retention, merges small splits until none qualify, then
-    /// compacts sealed splits still made of several segments.
+    /// Applies retention, merges small splits until none qualify, compacts
+    /// sealed splits still made of several segments, then removes the files
+    /// of segments no settled split uses any more.
     pub fn run_once(&self) -> Result<(), StoreError> {
         let _guard = match self.lock.lock() {
             Ok(g) => g,
@@ -79,23 +84,63 @@ impl Maintenance {
             }
         }
         if result.is_ok() {
+            report_awaiting_compaction(catalog);
             for split in catalog.snapshot() {
                 if self.stopping.load(Ordering::Relaxed) {
                     break;
                 }
-                if !(split.is_settled() && split.manifest().sealed) {
+                if !is_final(&split) {
                     continue;
                 }
-                if let Err(e) = compact_split(&split) {
-                    tracing::error!(split = %split.id, error = %e, "compacting a split failed");
-                    result = Err(e);
-                    break;
+                match compact_split(&split) {
+                    Ok(true) => report_awaiting_compaction(catalog),
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::error!(split = %split.id, error = %e, "compacting a split failed");
+                        result = Err(e);
+                        break;
+                    }
                 }
             }
         }
+        for split in catalog.snapshot() {
+            if self.stopping.load(Ordering::Relaxed) {
+                break;
+            }
+            if !is_final(&split) {
+                continue;
+            }
+            // Files a search still held during an earlier round go now.
+            let dead = has_dead_files(&split).and_then(|dead| {
+                if dead {
+                    collect_dead_files(&split)?;
+                }
+                Ok(())
+            });
+            if let Err(e) = dead {
+                tracing::warn!(split = %split.id, error = %e, "could not remove the files of merged segments");
+            }
+        }
+        report_awaiting_compaction(catalog);
         telemetry::set_index_size(catalog.len(), catalog.total_bytes());
         result
     }
+}
+
+/// Whether no writer can change `split` any more.
+fn is_final(split: &SplitHandle) -> bool {
+    split.is_settled() && split.manifest().sealed
+}
+
+/// Sets the gauge of sealed splits still to compact (a sealed split whose
+/// writer is finishing counts: compaction follows once it has).
+pub(crate) fn report_awaiting_compaction(catalog: &Catalog) {
+    let awaiting = catalog
+        .snapshot()
+        .iter()
+        .filter(|s| s.manifest().sealed && needs_compaction(s).unwrap_or(false))
+        .count();
+    telemetry::set_splits_awaiting_compaction(awaiting);
 }
 
 /// The maintenance thread's body: run at start, on request, and every minute.

@@ -9,7 +9,7 @@ use hark_event::sink::Health;
 
 use crate::index::Catalog;
 use crate::telemetry as metrics;
-use crate::wal::SegmentFile;
+use crate::wal::{Readers, SegmentFile};
 
 /// Counters and the split set, shared by the WAL writer, the indexer,
 /// maintenance and searches.
@@ -32,6 +32,10 @@ pub(crate) struct Shared {
     wal_segments: Mutex<Vec<SegmentFile>>,
     /// The store is closing: threads waiting to retry give up.
     pub closing: AtomicBool,
+    /// The durable readers of the WAL (the index aside).
+    pub readers: Readers,
+    /// Woken when the writer publishes segments, and on close.
+    pub wal_published: tokio::sync::Notify,
 }
 
 impl Shared {
@@ -41,6 +45,7 @@ impl Shared {
         appended: u64,
         committed: u64,
         wal_segments: Vec<SegmentFile>,
+        readers: Readers,
     ) -> Self {
         let wal_bytes = crate::wal::total_bytes(&wal_segments);
         let mut pending = VecDeque::new();
@@ -57,6 +62,8 @@ impl Shared {
             health: Mutex::new(Health::Ready),
             wal_segments: Mutex::new(wal_segments),
             closing: AtomicBool::new(false),
+            readers,
+            wal_published: tokio::sync::Notify::new(),
         }
     }
 
@@ -80,6 +87,21 @@ impl Shared {
         let mut published = lock(&self.wal_segments);
         published.clear();
         published.extend_from_slice(segments);
+        drop(published);
+        self.wal_published.notify_waiters();
+    }
+
+    /// Where the WAL may be truncated: below what the index and every
+    /// attached reader have committed (see `wal::readers`).
+    pub fn wal_truncate_point(&self, segments: &[SegmentFile]) -> u64 {
+        self.readers
+            .truncate_point(self.committed_seq(), self.appended_seq(), segments)
+    }
+
+    /// Marks the store closing and wakes the readers waiting for the WAL.
+    pub fn close(&self) {
+        self.closing.store(true, Ordering::Release);
+        self.wal_published.notify_waiters();
     }
 
     /// Whether the store is closing.

@@ -18,7 +18,10 @@ use crate::maintenance::{Maintenance, MaintenanceMsg, run_maintenance};
 use crate::query::QueryCompiler;
 use crate::retention::RetentionPolicy;
 use crate::state::Shared;
-use crate::wal::{self, AppendRequest, Replay, WalWriter, WriterCtx, WriterMsg, run_writer};
+use crate::tail::Tail;
+use crate::wal::{
+    self, AppendRequest, Readers, Replay, WalWriter, WriterCtx, WriterMsg, run_writer,
+};
 use crate::{StoreConfig, StoreError, StoreStats};
 
 /// WAL groups (each at most 16 384 events) the indexer may have queued
@@ -39,7 +42,7 @@ pub(crate) struct Inner {
     writer_tx: Sender<WriterMsg>,
     queue: Arc<Semaphore>,
     queue_capacity: usize,
-    live: broadcast::Sender<Arc<Vec<Event>>>,
+    live: broadcast::Sender<wal::Batch>,
     maintenance: Arc<Maintenance>,
     maintenance_tx: Sender<MaintenanceMsg>,
     threads: Mutex<Vec<(&'static str, JoinHandle<()>)>>,
@@ -98,8 +101,18 @@ impl Inner {
                 "the WAL needed repair on open; events after a bad record are lost"
             );
         }
+        let readers = Readers::open(
+            &cfg.data_dir.join("readers"),
+            cfg.wal_max_retained,
+            cfg.wal_lagging_reader,
+        )?;
         let committed = opened.committed_seq;
-        let appended = recovered.last_seq.max(committed);
+        // A reader may have read appends a crash lost before they were
+        // synced: their sequence numbers are not handed out again.
+        let appended = recovered
+            .last_seq
+            .max(committed)
+            .max(readers.highest_committed());
         let catalog = opened.catalog;
         let active = match opened.active {
             Some(a) => a,
@@ -114,6 +127,7 @@ impl Inner {
             appended,
             committed,
             recovered.segments.clone(),
+            readers,
         ));
         let replay = Replay::new(recovered.segments.clone(), committed);
         let wal_writer = WalWriter::open(
@@ -225,8 +239,9 @@ impl Inner {
     }
 
     /// A receiver of live batches.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Vec<Event>>> {
-        self.live.subscribe()
+    pub fn subscribe(&self, subscriber: &str) -> Tail {
+        let rx = self.live.subscribe();
+        Tail::new(rx, subscriber, self.shared.appended_seq() + 1)
     }
 
     /// Commits everything appended so far and makes it searchable.
@@ -242,6 +257,15 @@ impl Inner {
             Ok(Ok(())) => Ok(()),
             Ok(Err(msg)) => Err(StoreError::Index(msg)),
             Err(_) => Err(StoreError::Closed),
+        }
+    }
+
+    /// Has the WAL writer delete the segments every reader has passed now.
+    #[cfg(test)]
+    pub fn truncate_wal(&self) {
+        let (tx, rx) = mpsc::channel();
+        if self.writer_tx.send(WriterMsg::Truncate(tx)).is_ok() {
+            let _ = rx.recv();
         }
     }
 
@@ -284,7 +308,7 @@ impl Inner {
             std::mem::take(&mut *guard)
         };
         self.closed.store(true, Ordering::Release);
-        self.shared.closing.store(true, Ordering::Release);
+        self.shared.close();
         self.queue.close();
         if threads.is_empty() {
             return Ok(());

@@ -2,7 +2,9 @@
 //! or as WebSocket text messages when the request is an upgrade.
 //!
 //! A subscriber that falls behind loses the oldest batches; it is told how
-//! many (an SSE comment, or a `{"lagged": n}` message) and stays connected.
+//! many events it missed (an SSE comment, or a `{"lagged": n}` message) and
+//! stays connected; `hark_tail_dropped_events_total{subscriber="api_tail"}`
+//! counts them.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -16,17 +18,15 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::{StreamExt, stream};
 use hark_event::{Event, EventJson};
-use hark_store::EventFilter;
-use tokio::sync::broadcast::{self, error::RecvError};
+use hark_store::{EventFilter, Tail, TailError};
 use tokio::sync::watch;
-use tokio_stream::wrappers::BroadcastStream;
-use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 use crate::error::ApiError;
 use crate::params::TailParams;
 use crate::{Shared, TAIL_KEEPALIVE};
 
-type Batches = broadcast::Receiver<Arc<Vec<Event>>>;
+/// The label of API tail subscribers in the metrics.
+const SUBSCRIBER: &str = "api_tail";
 
 /// `GET /api/v1/tail?q=…`.
 pub(crate) async fn get(
@@ -43,11 +43,11 @@ pub(crate) async fn get(
     let closing = app.closing.clone();
     match upgrade {
         Ok(ws) => {
-            let rx = app.store.subscribe();
+            let rx = app.store.subscribe(SUBSCRIBER);
             Ok(ws.on_upgrade(move |socket| run_websocket(socket, rx, filter, closing)))
         }
         Err(rejection) if wants_websocket(&headers) => Ok(rejection.into_response()),
-        Err(_) => Ok(sse(app.store.subscribe(), filter, closing).into_response()),
+        Err(_) => Ok(sse(app.store.subscribe(SUBSCRIBER), filter, closing).into_response()),
     }
 }
 
@@ -60,11 +60,17 @@ fn wants_websocket(headers: &HeaderMap) -> bool {
 }
 
 fn sse(
-    rx: Batches,
+    rx: Tail,
     filter: EventFilter,
     closing: watch::Receiver<bool>,
 ) -> Sse<impl futures_util::Stream<Item = Result<SseEvent, Infallible>>> {
-    let events = BroadcastStream::new(rx)
+    let batches = stream::unfold(rx, |mut rx| async move {
+        match rx.recv().await {
+            Err(TailError::Closed) => None,
+            item => Some((item, rx)),
+        }
+    });
+    let events = batches
         .flat_map(move |item| stream::iter(sse_events(&filter, item)))
         .take_until(shut_down(closing));
     Sse::new(events).keep_alive(KeepAlive::new().interval(TAIL_KEEPALIVE))
@@ -72,15 +78,16 @@ fn sse(
 
 fn sse_events(
     filter: &EventFilter,
-    item: Result<Arc<Vec<Event>>, BroadcastStreamRecvError>,
+    item: Result<Arc<Vec<Event>>, TailError>,
 ) -> Vec<Result<SseEvent, Infallible>> {
     match item {
         Ok(batch) => matching_json(filter, &batch)
             .map(|json| Ok(SseEvent::default().data(json)))
             .collect(),
-        Err(BroadcastStreamRecvError::Lagged(n)) => {
+        Err(TailError::Lagged(n)) => {
             vec![Ok(SseEvent::default().comment(format!("lagged {n}")))]
         }
+        Err(TailError::Closed | TailError::Empty) => Vec::new(),
     }
 }
 
@@ -103,7 +110,7 @@ async fn shut_down(mut closing: watch::Receiver<bool>) {
 
 async fn run_websocket(
     mut socket: WebSocket,
-    mut rx: Batches,
+    mut rx: Tail,
     filter: EventFilter,
     closing: watch::Receiver<bool>,
 ) {
@@ -117,10 +124,10 @@ async fn run_websocket(
                 Ok(batch) => matching_json(&filter, &batch)
                     .map(|json| Message::Text(json.into()))
                     .collect(),
-                Err(RecvError::Lagged(n)) => {
+                Err(TailError::Lagged(n)) => {
                     vec![Message::Text(format!("{{\"lagged\":{n}}}").into())]
                 }
-                Err(RecvError::Closed) => break,
+                Err(TailError::Closed | TailError::Empty) => break,
             },
             incoming = socket.recv() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,

@@ -5,6 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
+use super::garbage::collect_dead_files;
 use super::manifest::{MANIFEST_FILE, SplitManifest};
 use super::split::{SplitHandle, committed_stats, open_split};
 use crate::StoreError;
@@ -86,7 +87,8 @@ pub(crate) struct OpenedCatalog {
 }
 
 /// Rebuilds the split set from `root`: finishes interrupted merges, seals all
-/// but the newest unsealed split, and works out the committed sequence number.
+/// but the newest unsealed split, removes the files of segments sealed splits
+/// no longer use, and works out the committed sequence number.
 pub(crate) fn open_catalog(root: &Path) -> Result<OpenedCatalog, StoreError> {
     fs::create_dir_all(root).map_err(io_err(format!("creating {}", root.display())))?;
     let mut found: Vec<(PathBuf, SplitManifest)> = Vec::new();
@@ -170,6 +172,13 @@ pub(crate) fn open_catalog(root: &Path) -> Result<OpenedCatalog, StoreError> {
             }
         }
         let m = handle.manifest();
+        if m.sealed {
+            // Files of segments merged before a restart, which no writer
+            // will collect any more.
+            if let Err(e) = collect_dead_files(&handle) {
+                tracing::warn!(split = %id, error = %e, "could not remove the files of merged segments");
+            }
+        }
         committed_seq = committed_seq.max(m.last_seq);
         if !m.sealed {
             active = Some(handle.clone());

@@ -12,7 +12,7 @@ use tantivy::{IndexWriter, TantivyDocument};
 use super::document::build_doc;
 use super::schema::SchemaFields;
 use super::split::{SplitHandle, create_split};
-use crate::maintenance::MaintenanceMsg;
+use crate::maintenance::{MaintenanceMsg, report_awaiting_compaction};
 use crate::state::Shared;
 use crate::telemetry;
 use crate::wal::{Batch, Replay};
@@ -375,10 +375,7 @@ impl Indexer {
             m.max_ts = st.max_ts;
             m.last_seq = st.last_seq;
         });
-        active
-            .reader
-            .reload()
-            .map_err(index_err(format!("reloading split {}", active.id)))?;
+        active.reload()?;
         st.uncommitted = 0;
         st.dirty_since = None;
         st.last_commit = Instant::now();
@@ -421,6 +418,7 @@ impl Indexer {
         self.state.max_ts = None;
         let m = old.manifest();
         tracing::info!(split = %old.id, docs = m.docs, first_seq = m.first_seq, last_seq = m.last_seq, "sealed split");
+        report_awaiting_compaction(&self.ctx.shared.catalog);
         // Merges still running in the old writer finish in the background;
         // maintenance then compacts the split.
         let maintenance = self.ctx.maintenance.clone();
@@ -430,7 +428,7 @@ impl Indexer {
                 if let Err(e) = old_writer.wait_merging_threads() {
                     tracing::warn!(split = %old.id, error = %e, "merges in a sealed split did not finish");
                 }
-                if let Err(e) = old.reader.reload() {
+                if let Err(e) = old.reload() {
                     tracing::warn!(split = %old.id, error = %e, "cannot reload a sealed split");
                 }
                 old.refresh_bytes();

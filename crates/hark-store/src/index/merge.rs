@@ -16,11 +16,12 @@ use tantivy::store::Compressor;
 use tantivy::{IndexWriter, SegmentMeta, TantivyDocument};
 
 use super::catalog::{Catalog, MERGING_SUFFIX, remove_dir};
+use super::garbage::collect_dead_files;
 use super::manifest::SplitManifest;
 use super::schema::with_sealed_settings;
 use super::split::{SplitHandle, new_split_id, open_split};
 use crate::fsutil::{io_err, sync_dir};
-use crate::{StoreError, index_err};
+use crate::{StoreError, index_err, telemetry};
 
 /// Most splits merged into one.
 const MAX_FAN_IN: usize = 10;
@@ -142,10 +143,14 @@ fn write_merged(
     Ok(())
 }
 
-/// Merges the segments of a sealed split into one, its docstore recompressed
-/// with zstd: it then takes less disk (one term dictionary, a denser
-/// docstore) and less time to search. Returns whether it did.
-pub(crate) fn compact_split(split: &SplitHandle) -> Result<bool, StoreError> {
+/// Whether compacting `split` would change it: it has several segments, or
+/// one whose docstore is not yet compressed with zstd.
+pub(crate) fn needs_compaction(split: &SplitHandle) -> Result<bool, StoreError> {
+    Ok(compaction_plan(split)?.is_some())
+}
+
+/// The segments to merge, when compaction would change the split.
+fn compaction_plan(split: &SplitHandle) -> Result<Option<Vec<SegmentId>>, StoreError> {
     // The committed metadata lists the segments and names the docstore
     // compression of the writer that made them.
     let meta = split
@@ -158,8 +163,19 @@ pub(crate) fn compact_split(split: &SplitHandle) -> Result<bool, StoreError> {
         Compressor::Zstd(_)
     );
     if ids.is_empty() || (ids.len() == 1 && zstd) {
-        return Ok(false);
+        return Ok(None);
     }
+    Ok(Some(ids))
+}
+
+/// Merges the segments of a sealed split into one, its docstore recompressed
+/// with zstd: it then takes less disk (one term dictionary, a denser
+/// docstore) and less time to search. The merged segments' files are removed
+/// once the split's reader has moved to the new one. Returns whether it did.
+pub(crate) fn compact_split(split: &SplitHandle) -> Result<bool, StoreError> {
+    let Some(ids) = compaction_plan(split)? else {
+        return Ok(false);
+    };
     let options = IndexWriterOptions::builder()
         .num_worker_threads(1)
         .num_merge_threads(1)
@@ -176,11 +192,13 @@ pub(crate) fn compact_split(split: &SplitHandle) -> Result<bool, StoreError> {
     writer
         .wait_merging_threads()
         .map_err(index_err(format!("compacting {}", split.id)))?;
-    split
-        .reader
-        .reload()
-        .map_err(index_err(format!("reloading {}", split.id)))?;
+    split.reload()?;
+    // The compaction stands either way; the next maintenance round retries.
+    if let Err(e) = collect_dead_files(split) {
+        tracing::warn!(split = %split.id, error = %e, "could not remove the files of merged segments");
+    }
     let bytes = split.refresh_bytes();
+    telemetry::compacted();
     tracing::info!(split = %split.id, segments = ids.len(), bytes, took_ms = started.elapsed().as_millis() as u64, "compacted split");
     Ok(true)
 }

@@ -9,6 +9,7 @@
 
 mod catalog;
 mod document;
+mod garbage;
 mod indexer;
 mod manifest;
 mod merge;
@@ -18,9 +19,10 @@ mod stored;
 
 pub(crate) use catalog::{Catalog, open_catalog, remove_dir};
 pub(crate) use document::build_doc;
+pub(crate) use garbage::{collect_dead_files, has_dead_files};
 pub(crate) use indexer::{IndexerConfig, IndexerCtx, IndexerMsg, run_indexer};
 pub(crate) use manifest::SplitManifest;
-pub(crate) use merge::{compact_split, merge_splits, plan_merges};
+pub(crate) use merge::{compact_split, merge_splits, needs_compaction, plan_merges};
 pub(crate) use schema::{SchemaFields, build_schema, names, resolve_user_field};
 #[cfg(test)]
 pub(crate) use schema::{active_settings, sealed_settings};

@@ -1,11 +1,13 @@
 //! One split: a tantivy index in its own directory, with its manifest.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 
+use tantivy::index::SegmentId;
 use tantivy::schema::Schema;
-use tantivy::{Index, IndexReader, ReloadPolicy};
+use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, SegmentMeta};
 
 use super::manifest::SplitManifest;
 use super::schema::{active_settings, names};
@@ -32,6 +34,57 @@ pub(crate) struct SplitHandle {
     bytes: AtomicU64,
     /// True once no writer can change the split's files any more.
     settled: AtomicBool,
+    /// The reader's current state and the searchers handed out that may
+    /// still be in use: their segments' files must stay.
+    leases: Mutex<Leases>,
+}
+
+/// The leases of a split's searchers.
+struct Leases {
+    /// The reader's current generation: new searches get it.
+    current: Arc<SearcherLease>,
+    /// Leases handed out before, perhaps still held by a search.
+    older: Vec<Weak<SearcherLease>>,
+}
+
+/// Keeps the files of a searcher's segments on disk while a search uses
+/// it: it holds their segment metas, which tantivy's own collection also
+/// keeps, and the store's collection of a settled split honours it.
+#[derive(Debug)]
+pub(crate) struct SearcherLease {
+    /// Generation of the searcher the lease covers.
+    generation: u64,
+    /// The metas of the segments that searcher reads.
+    metas: Vec<SegmentMeta>,
+}
+
+/// The leases of a split, locked: no searcher is handed out and the reader
+/// does not reload while it is held.
+pub(crate) struct LeaseGuard<'a>(MutexGuard<'a, Leases>);
+
+impl LeaseGuard<'_> {
+    /// Segments read by the current searcher and by searchers that may still be in use.
+    pub fn leased_segments(&self) -> HashSet<SegmentId> {
+        let older = self.0.older.iter().filter_map(Weak::upgrade);
+        std::iter::once(self.0.current.clone())
+            .chain(older)
+            .flat_map(|l| l.metas.iter().map(SegmentMeta::id).collect::<Vec<_>>())
+            .collect()
+    }
+}
+
+/// A lease on the segments of `searcher`, whose metas are `metas` (those of
+/// other segments are left out).
+fn lease_for(searcher: &Searcher, metas: Vec<SegmentMeta>) -> SearcherLease {
+    let segments = searcher.generation().segments();
+    let mut seen = HashSet::new();
+    SearcherLease {
+        generation: searcher.generation().generation_id(),
+        metas: metas
+            .into_iter()
+            .filter(|m| segments.contains_key(&m.id()) && seen.insert(m.id()))
+            .collect(),
+    }
 }
 
 impl SplitHandle {
@@ -71,6 +124,55 @@ impl SplitHandle {
     /// Marks the split's files as final.
     pub fn set_settled(&self) {
         self.settled.store(true, Ordering::Release);
+    }
+
+    /// A searcher on the split's current state, with the lease that keeps
+    /// its segments' files on disk: hold the lease as long as the searcher.
+    pub fn searcher(&self) -> (Searcher, Arc<SearcherLease>) {
+        let mut leases = self.lock_leases();
+        let searcher = self.reader.searcher();
+        if searcher.generation().generation_id() != leases.0.current.generation {
+            // Only reached when the reader moved on without `reload`.
+            let metas = self.index.searchable_segment_metas().unwrap_or_default();
+            self.replace_current(&mut leases, lease_for(&searcher, metas));
+        }
+        (searcher, leases.0.current.clone())
+    }
+
+    /// Moves the reader to the split's last commit. The searchers handed out
+    /// before keep their leases.
+    pub fn reload(&self) -> Result<(), StoreError> {
+        let mut leases = self.lock_leases();
+        let ctx = || format!("reloading split {}", self.id);
+        // A merge of the writer may commit while the reader reloads: the
+        // metas read before and after name every segment the reader sees.
+        let mut metas = self
+            .index
+            .searchable_segment_metas()
+            .map_err(index_err(ctx()))?;
+        self.reader.reload().map_err(index_err(ctx()))?;
+        metas.extend(
+            self.index
+                .searchable_segment_metas()
+                .map_err(index_err(ctx()))?,
+        );
+        let lease = lease_for(&self.reader.searcher(), metas);
+        self.replace_current(&mut leases, lease);
+        Ok(())
+    }
+
+    fn replace_current(&self, leases: &mut LeaseGuard<'_>, lease: SearcherLease) {
+        let old = std::mem::replace(&mut leases.0.current, Arc::new(lease));
+        leases.0.older.retain(|l| l.strong_count() > 0);
+        leases.0.older.push(Arc::downgrade(&old));
+    }
+
+    /// Locks the leases: while the guard lives no searcher is handed out.
+    pub fn lock_leases(&self) -> LeaseGuard<'_> {
+        LeaseGuard(match self.leases.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        })
     }
 }
 
@@ -142,7 +244,15 @@ fn from_parts(
         meta: RwLock::new(manifest),
         bytes: AtomicU64::new(0),
         settled: AtomicBool::new(settled),
+        leases: Mutex::new(Leases {
+            current: Arc::new(SearcherLease {
+                generation: u64::MAX,
+                metas: Vec::new(),
+            }),
+            older: Vec::new(),
+        }),
     };
+    handle.reload()?;
     handle.refresh_bytes();
     Ok(handle)
 }
@@ -163,7 +273,7 @@ pub(crate) fn committed_stats(handle: &SplitHandle) -> Result<CommittedStats, St
     let ctx = || format!("reading split {}", handle.id);
     let metas = handle.index.load_metas().map_err(index_err(ctx()))?;
     let payload_seq = metas.payload.as_deref().and_then(|p| p.trim().parse().ok());
-    let searcher = handle.reader.searcher();
+    let (searcher, _lease) = handle.searcher();
     let mut ts_range: Option<(i64, i64)> = None;
     for seg in searcher.segment_readers() {
         if seg.num_docs() == 0 {

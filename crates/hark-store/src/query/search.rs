@@ -105,7 +105,8 @@ pub(crate) fn search(
     };
     let query = with_time_range(compiled, env.fields, from, to);
 
-    let searchers: Vec<Searcher> = splits.iter().map(|s| s.reader.searcher()).collect();
+    // The leases keep the searchers' files on disk until the search is done.
+    let (searchers, _leases): (Vec<Searcher>, Vec<_>) = splits.iter().map(|s| s.searcher()).unzip();
     let mut weights: Vec<Box<dyn Weight>> = Vec::with_capacity(searchers.len());
     let mut tasks = Vec::new();
     for (si, searcher) in searchers.iter().enumerate() {

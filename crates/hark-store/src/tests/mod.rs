@@ -1,7 +1,9 @@
 //! Store-level tests: recovery, search semantics, split lifecycle.
 
+mod dead_files;
 mod full_disk;
 mod lifecycle;
+mod readers;
 mod recovery;
 mod search;
 

@@ -232,8 +232,31 @@ async fn a_quiet_store_keeps_no_committed_wal_bytes() {
 async fn live_subscribers_see_appended_batches() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(config(dir.path())).unwrap();
-    let mut rx = store.subscribe();
+    let mut rx = store.subscribe("test");
     append(&store, vec![numbered(1, BASE), numbered(2, BASE)]).await;
     let batch = rx.recv().await.unwrap();
     assert_eq!(batch.iter().map(n_of).collect::<Vec<_>>(), vec![1, 2]);
+}
+
+#[tokio::test]
+async fn a_live_subscriber_that_falls_behind_is_told_what_it_missed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(config(dir.path())).unwrap();
+    let mut rx = store.subscribe("slow");
+    // More one-event batches than the broadcast keeps, none received meanwhile.
+    for n in 0..1100u64 {
+        append(&store, vec![numbered(n, BASE + n as i64)]).await;
+    }
+    let missed = match rx.recv().await {
+        Err(crate::TailError::Lagged(missed)) => missed,
+        other => panic!("expected a gap, got {other:?}"),
+    };
+    assert_eq!(rx.dropped(), missed);
+    let mut seen = Vec::new();
+    while let Ok(batch) = rx.try_recv() {
+        seen.extend(batch.iter().map(n_of));
+    }
+    // Every event is either missed or seen, in order, and the gap is at the start.
+    assert_eq!(missed + seen.len() as u64, 1100);
+    assert_eq!(seen, (missed..1100).collect::<Vec<_>>());
 }

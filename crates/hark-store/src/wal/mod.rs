@@ -3,8 +3,10 @@
 //! Segment files under `wal/` hold checksummed records, one per appended
 //! batch. On open every segment is checked; a torn or corrupt tail of the
 //! newest segment is cut off. The WAL is truncated (whole segments deleted)
-//! only below the sequence number the index has committed.
+//! only below the position every reader has committed: the index and the
+//! durable readers of [`readers`].
 
+mod readers;
 mod record;
 mod replay;
 mod segment;
@@ -21,6 +23,8 @@ use hark_event::Event;
 use crate::StoreError;
 use crate::fsutil::{io_err, sync_dir};
 
+pub(crate) use readers::Readers;
+pub use readers::{INDEX_READER, LaggingReader};
 pub(crate) use replay::Replay;
 pub(crate) use segment::SegmentFile;
 #[cfg(test)]

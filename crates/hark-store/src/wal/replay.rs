@@ -1,4 +1,5 @@
-//! Reading back the WAL events the index has not committed.
+//! Reading back WAL events past a sequence number: the events the index has
+//! not committed, or those a durable reader has not read yet.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -12,10 +13,18 @@ use crate::fsutil::io_err;
 
 /// Iterates over the events with sequence numbers above `after`, as batches,
 /// in sequence order; a batch that straddles `after` is cut at it.
+///
+/// A follower calls [`Replay::follow`] with the segments the writer has
+/// published since, and reads on where it stopped.
 pub(crate) struct Replay {
+    /// Segments still to read, oldest first.
     segments: VecDeque<SegmentFile>,
-    reader: Option<RecordReader>,
+    /// The segment being read: its first sequence number and its reader.
+    reader: Option<(u64, RecordReader)>,
+    /// Sequence number of the last event handed out (or skipped).
     after: u64,
+    /// First sequence number of the newest segment taken in.
+    newest: Option<u64>,
 }
 
 impl Replay {
@@ -27,10 +36,37 @@ impl Replay {
         while segments.len() >= 2 && segments[1].first_seq <= after.saturating_add(1) {
             segments.pop_front();
         }
+        let newest = segments.back().map(|s| s.first_seq);
         Replay {
             segments,
             reader: None,
             after,
+            newest,
+        }
+    }
+
+    /// Takes in the WAL's segments as the writer now publishes them: more of
+    /// the segment being read, and newer segments.
+    pub fn follow(&mut self, published: &[SegmentFile]) {
+        for seg in published {
+            match self.newest {
+                Some(newest) if seg.first_seq < newest => {}
+                Some(newest) if seg.first_seq == newest => {
+                    match (&mut self.reader, self.segments.back_mut()) {
+                        (_, Some(queued)) if queued.first_seq == newest => {
+                            queued.valid_len = queued.valid_len.max(seg.valid_len);
+                        }
+                        (Some((first, reader)), _) if *first == newest => {
+                            reader.extend_to(seg.valid_len);
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {
+                    self.newest = Some(seg.first_seq);
+                    self.segments.push_back(seg.clone());
+                }
+            }
         }
     }
 
@@ -40,10 +76,13 @@ impl Replay {
             segments: VecDeque::new(),
             reader: None,
             after: 0,
+            newest: None,
         }
     }
 
-    fn next_batch(&mut self) -> Result<Option<Batch>, StoreError> {
+    /// The next batch past the position, or `None` at the end of what has
+    /// been taken in (a follower may find more after [`Replay::follow`]).
+    pub fn next_batch(&mut self) -> Result<Option<Batch>, StoreError> {
         loop {
             if self.reader.is_none() {
                 let Some(seg) = self.segments.pop_front() else {
@@ -51,13 +90,15 @@ impl Replay {
                 };
                 let reader = RecordReader::open(&seg.path, seg.valid_len)
                     .map_err(io_err(format!("opening {}", seg.path.display())))?;
-                self.reader = Some(reader);
+                self.reader = Some((seg.first_seq, reader));
             }
-            let Some(reader) = self.reader.as_mut() else {
+            let Some((_, reader)) = self.reader.as_mut() else {
                 continue;
             };
             let record = match reader.next_record() {
                 Ok(Some(r)) => r,
+                // The end of the newest segment: the writer may add to it.
+                Ok(None) if self.segments.is_empty() => return Ok(None),
                 Ok(None) | Err(ReadError::Bad { .. }) => {
                     // Bad records were reported when the WAL was opened.
                     self.reader = None;

@@ -97,6 +97,11 @@ impl RecordReader {
         })
     }
 
+    /// Lets the reader go on to `end` bytes, once the writer has written more.
+    pub fn extend_to(&mut self, end: u64) {
+        self.end = self.end.max(end);
+    }
+
     /// Offset just past the last good record read so far.
     pub fn position(&self) -> u64 {
         self.pos

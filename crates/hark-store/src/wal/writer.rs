@@ -60,6 +60,9 @@ pub(crate) enum WriterMsg {
     /// Exit at once, as a killed process would (tests).
     #[cfg(test)]
     Crash,
+    /// Retire and delete what every reader has committed now, then answer (tests).
+    #[cfg(test)]
+    Truncate(Sender<()>),
 }
 
 /// The open WAL, positioned for appending.
@@ -181,7 +184,7 @@ impl WalWriter {
         }
     }
 
-    /// Deletes segments holding only events the index has committed.
+    /// Deletes segments holding only events every reader has committed.
     fn truncate(&mut self, committed: u64) {
         let mut removed = false;
         while self.segments.len() >= 2 && self.segments[1].first_seq <= committed.saturating_add(1)
@@ -268,7 +271,7 @@ pub(crate) struct WriterCtx {
     /// Where written batches go to be indexed.
     pub indexer: SyncSender<IndexerMsg>,
     /// Live-tail subscribers.
-    pub live: broadcast::Sender<Arc<Vec<Event>>>,
+    pub live: broadcast::Sender<Batch>,
     /// Shared counters.
     pub shared: Arc<Shared>,
     /// The indexer's queue is closed (reported once).
@@ -316,6 +319,16 @@ pub(crate) fn run_writer(mut ctx: WriterCtx) {
                 WriterMsg::Crash => {
                     let _ = ctx.indexer.send(IndexerMsg::Crash);
                     return;
+                }
+                #[cfg(test)]
+                WriterMsg::Truncate(reply) => {
+                    if ctx.write_group(&mut appends) == Flow::Exit {
+                        return;
+                    }
+                    ctx.retire_committed_segment();
+                    ctx.truncate();
+                    let _ = reply.send(());
+                    next = ctx.rx.try_recv().ok();
                 }
             }
         }
@@ -399,7 +412,10 @@ impl WriterCtx {
     }
 
     fn truncate(&mut self) {
-        self.wal.truncate(self.shared.committed_seq());
+        let point = self
+            .shared
+            .wal_truncate_point(&self.wal.published_segments());
+        self.wal.truncate(point);
         self.shared
             .publish_wal_segments(&self.wal.published_segments());
         let bytes = self.wal.total_bytes();
@@ -475,6 +491,11 @@ impl WriterCtx {
                 Ok(WriterMsg::Crash) => {
                     let _ = self.indexer.send(IndexerMsg::Crash);
                     return Flow::Exit;
+                }
+                #[cfg(test)]
+                Ok(WriterMsg::Truncate(reply)) => {
+                    let _ = reply.send(());
+                    continue;
                 }
                 Err(RecvTimeoutError::Timeout) => {}
             }
@@ -630,7 +651,7 @@ impl WriterCtx {
         }
         for b in &batches {
             // No subscribers is fine; lagging ones lose messages by design.
-            let _ = self.live.send(b.events.clone());
+            let _ = self.live.send(b.clone());
         }
         if self.indexer.send(IndexerMsg::Batches(batches)).is_err() && !self.indexer_gone {
             self.indexer_gone = true;

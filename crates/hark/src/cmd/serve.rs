@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use hark_config::{Config, Fsync};
+use hark_config::{Config, Fsync, LaggingReader};
 use hark_server::ServerState;
 use hark_server::tokens::{Role, TokenStore};
 use hark_store::{FsyncPolicy, Store, StoreConfig};
@@ -33,6 +33,13 @@ pub fn store_config(cfg: &Config) -> StoreConfig {
     sc.retention_max_disk = cfg.storage.retention_max_disk.map(|b| b.0);
     sc.commit_interval = cfg.storage.commit_interval.0;
     sc.index_threads = cfg.storage.index_threads;
+    sc.split_max_events = cfg.storage.split_max_events.get();
+    sc.split_max_age = cfg.storage.split_max_age.0;
+    sc.wal_max_retained = cfg.storage.wal_max_retained.map(|b| b.0);
+    sc.wal_lagging_reader = match cfg.storage.wal_lagging_reader {
+        LaggingReader::Keep => hark_store::LaggingReader::Keep,
+        LaggingReader::Detach => hark_store::LaggingReader::Detach,
+    };
     sc
 }
 
