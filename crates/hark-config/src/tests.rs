@@ -18,11 +18,11 @@ fn embedded_default_toml_matches_defaults() {
         built.inputs.keys().collect::<Vec<_>>()
     );
     for (name, input) in &parsed.inputs {
-        assert_eq!(input.kind, built.inputs[name].kind);
+        assert_eq!(input.kind(), built.inputs[name].kind());
         assert_eq!(input.listen, built.inputs[name].listen);
-        assert_eq!(input.transport, built.inputs[name].transport);
-        assert_eq!(input.communities, built.inputs[name].communities);
-        assert_eq!(input.store_community, built.inputs[name].store_community);
+        assert_eq!(input.transport(), built.inputs[name].transport());
+        // The protocol carries the snmptrap communities and store_community.
+        assert_eq!(input.protocol, built.inputs[name].protocol);
     }
 }
 
@@ -62,7 +62,7 @@ retention_max_disk = "50GiB"
     let tls = &cfg.inputs["syslog_tls"];
     assert_eq!(tls.max_message_size.0, 128 * 1024);
     assert_eq!(tls.idle_timeout.0, Duration::from_secs(300));
-    assert_eq!(Config::input_offset_secs(tls), 3600);
+    assert_eq!(tls.timezone.seconds_east(), 3600);
     assert_eq!(cfg.storage.fsync, Fsync::Always);
     assert_eq!(
         cfg.storage.retention_max_disk.unwrap().0,
@@ -171,18 +171,32 @@ store_community = true
 "#,
     )
     .unwrap();
-    assert_eq!(cfg.inputs["relp"].kind, InputType::Relp);
-    assert_eq!(cfg.inputs["relp"].transport, Transport::Tcp);
-    assert_eq!(cfg.inputs["relp_tls"].transport, Transport::Tls);
-    assert_eq!(cfg.inputs["beats"].transport, Transport::Tcp);
-    assert_eq!(cfg.inputs["gelf_udp"].transport, Transport::Udp);
-    assert_eq!(cfg.inputs["gelf_tcp"].transport, Transport::Tcp);
+    assert_eq!(cfg.inputs["relp"].kind(), InputType::Relp);
+    assert_eq!(cfg.inputs["relp"].transport(), Transport::Tcp);
+    assert_eq!(cfg.inputs["relp_tls"].transport(), Transport::Tls);
+    assert_eq!(
+        cfg.inputs["relp_tls"].tls(),
+        Some(&TlsFiles {
+            cert: "/etc/hark/server.crt".into(),
+            key: "/etc/hark/server.key".into(),
+            client_ca: Some("/etc/hark/ca.crt".into()),
+        })
+    );
+    assert_eq!(cfg.inputs["beats"].transport(), Transport::Tcp);
+    assert_eq!(cfg.inputs["gelf_udp"].transport(), Transport::Udp);
+    assert_eq!(cfg.inputs["gelf_tcp"].transport(), Transport::Tcp);
     let traps = &cfg.inputs["traps"];
-    assert_eq!(traps.transport, Transport::Udp);
-    assert_eq!(traps.communities, ["public", "monitoring"]);
-    assert!(traps.store_community);
-    assert_eq!(cfg.inputs["relp"].communities, ["public"]);
-    assert!(!cfg.inputs["relp"].store_community);
+    assert_eq!(traps.transport(), Transport::Udp);
+    let InputProtocol::Snmptrap(trap) = &traps.protocol else {
+        panic!("snmptrap")
+    };
+    assert_eq!(trap.communities, ["public", "monitoring"]);
+    assert!(trap.store_community);
+    // Only snmptrap inputs have communities at all now.
+    assert_eq!(
+        cfg.inputs["relp"].protocol,
+        InputProtocol::Relp(RelpInput { tls: None })
+    );
 }
 
 #[test]
@@ -197,7 +211,7 @@ fn every_input_type_has_its_config_name() {
             _ => text,
         };
         let cfg = Config::from_toml_str("x", &text).unwrap();
-        assert_eq!(cfg.inputs["x"].kind, *ty);
+        assert_eq!(cfg.inputs["x"].kind(), *ty);
     }
 }
 
@@ -208,7 +222,7 @@ fn gelf_takes_http_and_only_gelf_does() {
         "[inputs.gh]\ntype = \"gelf\"\ntransport = \"http\"\nlisten = \"0.0.0.0:12201\"\n",
     )
     .unwrap();
-    assert_eq!(cfg.inputs["gh"].transport, Transport::Http);
+    assert_eq!(cfg.inputs["gh"].transport(), Transport::Http);
     assert_eq!(Transport::Http.name(), "http");
 
     let e = err("[inputs.s]\ntype = \"syslog\"\ntransport = \"http\"\nlisten = \"0.0.0.0:1\"\n");
@@ -413,4 +427,199 @@ fn wal_retention_for_readers_parses() {
     assert_eq!(cfg.storage.wal_lagging_reader, LaggingReader::Detach);
     let e = err("[storage]\nwal_lagging_reader = \"skip\"\n");
     assert!(e.starts_with("hark.toml:2:"), "{e}");
+}
+
+#[test]
+fn a_key_of_the_wrong_type_is_refused_with_file_line_and_column() {
+    let e = err(
+        "[inputs.a]\ntype = \"syslog\"\ntransport = \"udp\"\nlisten = \"0.0.0.0:1\"\nmax_connections = \"many\"\n",
+    );
+    assert!(e.starts_with("hark.toml:5:19:"), "{e}");
+    assert!(e.contains("invalid type"), "{e}");
+
+    let e = err("[monitors.db]\ntype = \"tcp\"\nhost = \"h\"\nport = \"5432\"\n");
+    assert!(e.starts_with("hark.toml:4:8:"), "{e}");
+    assert!(e.contains("expected u16"), "{e}");
+
+    let e = err(
+        "[monitors.u]\ntype = \"snmp\"\nhost = \"h\"\noids = [\n  { oid = \"1.3.6.1\", rate = \"yes\" },\n]\n",
+    );
+    assert!(e.starts_with("hark.toml:5:"), "{e}");
+    assert!(e.contains("expected a boolean"), "{e}");
+}
+
+#[test]
+fn a_key_of_another_monitor_type_names_the_allowed_keys() {
+    let e = err("[monitors.web]\ntype = \"http\"\nurl = \"http://x/\"\n\noids = []\n");
+    assert!(e.starts_with("hark.toml:5:1:"), "{e}");
+    assert!(e.contains("oids does not apply to a http monitor"), "{e}");
+    assert!(e.contains("url, method, headers"), "{e}");
+    assert!(e.contains("follow_redirects"), "{e}");
+
+    let e = err("[monitors.web]\ntype = \"http\"\nurl = \"http://x/\"\nurll = 1\n");
+    assert!(e.starts_with("hark.toml:4:1:"), "{e}");
+    assert!(e.contains("unknown field `urll`"), "{e}");
+
+    let e = err("[monitors.web]\ntype = \"smtp\"\n");
+    assert!(e.starts_with("hark.toml:2:8:"), "{e}");
+    assert!(e.contains("`icmp`, `tcp`, `http`"), "{e}");
+
+    let e = err("[monitors.u]\ntype = \"snmp\"\nhost = \"h\"\n");
+    assert!(e.contains("a snmp monitor needs oids"), "{e}");
+}
+
+#[test]
+fn a_key_of_another_input_type_names_its_type() {
+    let e = err("[inputs.r]\ntype = \"relp\"\nlisten = \"0.0.0.0:1\"\nstore_community = true\n");
+    assert!(e.starts_with("hark.toml:4:1:"), "{e}");
+    assert!(e.contains("only apply to type = \"snmptrap\""), "{e}");
+    assert!(e.contains("listen"), "{e}");
+}
+
+#[test]
+fn a_bad_url_port_is_refused_at_load() {
+    let e = err("[monitors.w]\ntype = \"http\"\nurl = \"http://h:99999/\"\n");
+    assert!(e.starts_with("hark.toml:3:7:"), "{e}");
+    assert!(e.contains("invalid port \"99999\""), "{e}");
+    let e = err("[monitors.m]\ntype = \"metrics\"\nmetric = \"m\"\nurl = \"http://[::1/\"\n");
+    assert!(e.starts_with("hark.toml:4:7:"), "{e}");
+
+    let cfg = Config::from_toml_str(
+        "hark.toml",
+        "[monitors.w]\ntype = \"http\"\nurl = \"https://[::1]:8443/x\"\n",
+    )
+    .unwrap();
+    let CheckConfig::Http(h) = &cfg.monitors["w"].check else {
+        panic!("http")
+    };
+    assert_eq!(
+        (h.url.host(), h.url.port(), h.url.is_https()),
+        ("::1", 8443, true)
+    );
+    assert_eq!(cfg.monitors["w"].target(), "::1");
+}
+
+#[test]
+fn oids_are_typed_at_load() {
+    let cfg = Config::from_toml_str(
+        "hark.toml",
+        "[monitors.u]\ntype = \"snmp\"\nhost = \"h\"\noids = [{ oid = \".1.3.6.1.2.1.1.3.0\" }]\n",
+    )
+    .unwrap();
+    let CheckConfig::Snmp(s) = &cfg.monitors["u"].check else {
+        panic!("snmp")
+    };
+    assert_eq!(s.oids[0].oid.arcs(), [1, 3, 6, 1, 2, 1, 1, 3, 0]);
+    let e = err("[monitors.u]\ntype = \"snmp\"\nhost = \"h\"\noids = [{ oid = \"1.x.3\" }]\n");
+    assert!(e.starts_with("hark.toml:4:"), "{e}");
+    assert!(e.contains("not a numeric OID"), "{e}");
+}
+
+#[test]
+fn socket_addresses_are_typed_at_load() {
+    let cfg = Config::from_toml_str(
+        "hark.toml",
+        "[monitors.d]\ntype = \"dns\"\nname = \"a.test\"\nserver = \"[::1]:5353\"\n",
+    )
+    .unwrap();
+    let CheckConfig::Dns(d) = &cfg.monitors["d"].check else {
+        panic!("dns")
+    };
+    assert_eq!(d.server, "[::1]:5353".parse().ok());
+    let e = err("[monitors.d]\ntype = \"dns\"\nname = \"a.test\"\nserver = \"dns.test\"\n");
+    assert!(e.starts_with("hark.toml:4:10:"), "{e}");
+    assert!(e.contains("IP:PORT"), "{e}");
+}
+
+#[test]
+fn durations_and_sizes_are_typed_at_load() {
+    let cfg = Config::from_toml_str(
+        "hark.toml",
+        "[monitors.p]\ntype = \"icmp\"\nhost = \"h\"\ninterval = \"2m\"\nwarn_rtt = \"150ms\"\n\
+         [inputs.a]\ntype = \"syslog\"\ntransport = \"udp\"\nlisten = \"0.0.0.0:1\"\nrecv_buffer = \"1MiB\"\n",
+    )
+    .unwrap();
+    let CheckConfig::Icmp(i) = &cfg.monitors["p"].check else {
+        panic!("icmp")
+    };
+    assert_eq!(cfg.monitors["p"].interval, Duration::from_secs(120));
+    assert_eq!(cfg.monitors["p"].timeout, Duration::from_secs(10));
+    assert_eq!(i.warn_rtt, Duration::from_millis(150));
+    assert_eq!(i.crit_rtt, Duration::from_millis(500));
+    assert_eq!(cfg.inputs["a"].recv_buffer.0, 1024 * 1024);
+    let e = err("[monitors.p]\ntype = \"icmp\"\nhost = \"h\"\nwarn_rtt = \"soon\"\n");
+    assert!(e.starts_with("hark.toml:4:12:"), "{e}");
+    assert!(e.contains("\"100ms\""), "{e}");
+    let e = err(
+        "[inputs.a]\ntype = \"syslog\"\ntransport = \"udp\"\nlisten = \"0.0.0.0:1\"\nrecv_buffer = -1\n",
+    );
+    assert!(e.starts_with("hark.toml:5:"), "{e}");
+    assert!(e.contains("negative"), "{e}");
+}
+
+#[test]
+fn regexes_and_thresholds_are_typed_at_load() {
+    let cfg = Config::from_toml_str(
+        "hark.toml",
+        "[monitors.w]\ntype = \"http\"\nurl = \"http://x/\"\nbody_regex = \"^ok$\"\n\
+         [monitors.m]\ntype = \"metrics\"\nurl = \"http://x/\"\nmetric = \"m\"\ncrit = \"@10:20\"\n",
+    )
+    .unwrap();
+    let CheckConfig::Http(h) = &cfg.monitors["w"].check else {
+        panic!("http")
+    };
+    assert!(h.body_regex.as_ref().is_some_and(|r| r.is_match("ok")));
+    let CheckConfig::Metrics(m) = &cfg.monitors["m"].check else {
+        panic!("metrics")
+    };
+    assert!(m.crit.is_some_and(|t| t.alerts(15.0) && !t.alerts(25.0)));
+    let e = err("[monitors.d]\ntype = \"dns\"\nname = \"a\"\n\nexpect_regex = \"[\"\n");
+    assert!(e.starts_with("hark.toml:5:16:"), "{e}");
+    assert!(
+        e.contains("expect_regex is not a valid regular expression"),
+        "{e}"
+    );
+}
+
+#[test]
+fn dns_names_and_timezones_are_typed_at_load() {
+    let cfg = Config::from_toml_str(
+        "hark.toml",
+        "[monitors.d]\ntype = \"dns\"\nname = \"a\"\nrecord_type = \"aaaa\"\nexpect_rcode = \"nxdomain\"\n",
+    )
+    .unwrap();
+    let CheckConfig::Dns(d) = &cfg.monitors["d"].check else {
+        panic!("dns")
+    };
+    assert_eq!(
+        (d.record_type, d.expect_rcode),
+        (DnsRecordType::Aaaa, DnsRcode::NxDomain)
+    );
+    let e = err("[monitors.d]\ntype = \"dns\"\nname = \"a\"\nrecord_type = \"AXFR\"\n");
+    assert!(e.starts_with("hark.toml:4:"), "{e}");
+    assert!(e.contains("A, AAAA, CNAME"), "{e}");
+    let e = err(
+        "[inputs.a]\ntype = \"syslog\"\ntransport = \"udp\"\nlisten = \"0.0.0.0:1\"\ntimezone = \"Europe/Paris\"\n",
+    );
+    assert!(e.starts_with("hark.toml:5:12:"), "{e}");
+    assert!(e.contains("\"+01:00\""), "{e}");
+}
+
+#[test]
+fn rules_between_keys_blame_the_key() {
+    let e = err("[monitors.w]\ntype = \"http\"\nurl = \"http://x/\"\n\nbody = \"x\"\n");
+    assert!(e.starts_with("hark.toml:5:1:"), "{e}");
+    assert!(e.contains("only with method = \"POST\""), "{e}");
+    let e = err("[monitors.p]\ntype = \"icmp\"\nhost = \"h\"\n\npackets = 0\n");
+    assert!(e.starts_with("hark.toml:5:1:"), "{e}");
+    let e = err("[storage]\n\nindex_threads = 9\n");
+    assert!(e.starts_with("hark.toml:3:1:"), "{e}");
+}
+
+#[test]
+fn unknown_top_level_key_is_named() {
+    let e = err("data_dir = \"x\"\n\nmonitor = 1\n");
+    assert!(e.starts_with("hark.toml:3:1:"), "{e}");
+    assert!(e.contains("unknown field `monitor`"), "{e}");
+    assert!(e.contains("`monitors`"), "{e}");
 }

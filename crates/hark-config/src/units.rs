@@ -1,5 +1,6 @@
-//! Human-friendly units in the configuration: durations (`100ms`, `30d`)
-//! and byte sizes (`64KiB`, `50GiB`, or a plain integer).
+//! Human-friendly units in the configuration: durations (`100ms`, `30d`),
+//! byte sizes (`64KiB`, `50GiB`, or a plain integer) and UTC offsets
+//! (`+01:00`), each parsed once, at load.
 
 use std::fmt;
 use std::time::Duration;
@@ -22,6 +23,22 @@ impl<'de> Deserialize<'de> for HumanDuration {
                 ))
             })
     }
+}
+
+impl From<HumanDuration> for Duration {
+    fn from(d: HumanDuration) -> Duration {
+        d.0
+    }
+}
+
+/// `deserialize_with` for a `Duration` field written like `"30s"`.
+pub(crate) fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    HumanDuration::deserialize(d).map(Duration::from)
+}
+
+/// `deserialize_with` for an optional `Duration` field (with `#[serde(default)]`).
+pub(crate) fn duration_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    HumanDuration::deserialize(d).map(|h| Some(h.0))
 }
 
 /// A size in bytes written as an integer or like `64KiB`, `50GiB`, `1MB`.
@@ -56,6 +73,44 @@ impl<'de> Deserialize<'de> for ByteSize {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// A fixed offset from UTC, for timestamps that carry none: `UTC`, `Z`,
+/// `+01:00`, `-0530`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UtcOffset {
+    seconds_east: i32,
+}
+
+impl UtcOffset {
+    /// UTC itself.
+    pub const UTC: UtcOffset = UtcOffset { seconds_east: 0 };
+
+    /// Seconds east of UTC (negative west of it).
+    pub fn seconds_east(self) -> i32 {
+        self.seconds_east
+    }
+}
+
+impl std::str::FromStr for UtcOffset {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        parse_offset(s)
+            .map(|seconds_east| UtcOffset { seconds_east })
+            .ok_or(())
+    }
+}
+
+impl<'de> Deserialize<'de> for UtcOffset {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(|()| {
+            de::Error::custom(format!(
+                "invalid timezone {s:?}; expected a UTC offset like \"+01:00\", \"-05:00\" or \"UTC\""
+            ))
+        })
     }
 }
 

@@ -50,7 +50,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hark_config::{Config, InputConfig, InputType, Transport};
+use hark_config::{
+    Config, GelfInput, GelfTransport, InputConfig, InputProtocol, SnmptrapInput, SyslogInput,
+    SyslogTransport,
+};
 use hark_event::sink::EventSink;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -91,12 +94,12 @@ async fn spawn_stream<H: stream::Handler>(
         addr: cfg.listen,
         source,
     };
-    let acceptor = match cfg.transport {
-        Transport::Tls => Some(tls::acceptor(cfg).map_err(|message| IngestError::Tls {
+    let acceptor = match cfg.tls() {
+        Some(files) => Some(tls::acceptor(files).map_err(|message| IngestError::Tls {
             input: name.to_owned(),
             message,
         })?),
-        Transport::Tcp | Transport::Udp | Transport::Http => None,
+        None => None,
     };
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
@@ -168,7 +171,7 @@ pub async fn start(
     parse: ParseStage,
     shutdown: CancellationToken,
 ) -> Result<RunningInput, IngestError> {
-    let offset = chrono::FixedOffset::east_opt(Config::input_offset_secs(cfg))
+    let offset = chrono::FixedOffset::east_opt(cfg.timezone.seconds_east())
         .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("zero offset is valid"));
     let ctx = InputContext {
         name: Arc::from(name),
@@ -184,41 +187,48 @@ pub async fn start(
         addr: cfg.listen,
         source,
     };
-    let (local_addr, task) = match (cfg.kind, cfg.transport) {
-        (InputType::Syslog, Transport::Udp) => {
+    let (local_addr, task) = match &cfg.protocol {
+        InputProtocol::Syslog(SyslogInput {
+            transport: SyslogTransport::Udp,
+        }) => {
             let socket = udp::bind(cfg.listen, cfg.recv_buffer.0).map_err(bind_err)?;
             let addr = socket.local_addr().map_err(bind_err)?;
             (addr, tokio::spawn(udp::run(socket, ctx)))
         }
-        (InputType::Syslog, _) => spawn_stream(name, cfg, ctx, syslog_tcp::SyslogStream).await?,
-        (InputType::Relp, _) => spawn_stream(name, cfg, ctx, relp::Relp).await?,
-        (InputType::Beats, _) => spawn_stream(name, cfg, ctx, beats::Beats).await?,
-        (InputType::Gelf, Transport::Udp) => {
+        InputProtocol::Syslog(SyslogInput {
+            transport: SyslogTransport::Tcp | SyslogTransport::Tls(_),
+        }) => spawn_stream(name, cfg, ctx, syslog_tcp::SyslogStream).await?,
+        InputProtocol::Relp(_) => spawn_stream(name, cfg, ctx, relp::Relp).await?,
+        InputProtocol::Beats(_) => spawn_stream(name, cfg, ctx, beats::Beats).await?,
+        InputProtocol::Gelf(GelfInput {
+            transport: GelfTransport::Udp,
+        }) => {
             let socket = udp::bind(cfg.listen, cfg.recv_buffer.0).map_err(bind_err)?;
             let addr = socket.local_addr().map_err(bind_err)?;
             (addr, tokio::spawn(gelf::run_udp(socket, ctx)))
         }
-        (InputType::Gelf, Transport::Http) => {
-            spawn_stream(name, cfg, ctx, gelf_http::GelfHttp).await?
-        }
-        (InputType::Gelf, _) => spawn_stream(name, cfg, ctx, gelf::GelfTcp).await?,
-        (InputType::Snmptrap, _) => {
+        InputProtocol::Gelf(GelfInput {
+            transport: GelfTransport::Http,
+        }) => spawn_stream(name, cfg, ctx, gelf_http::GelfHttp).await?,
+        InputProtocol::Gelf(GelfInput {
+            transport: GelfTransport::Tcp,
+        }) => spawn_stream(name, cfg, ctx, gelf::GelfTcp).await?,
+        InputProtocol::Snmptrap(SnmptrapInput {
+            communities,
+            store_community,
+        }) => {
             let socket = udp::bind(cfg.listen, cfg.recv_buffer.0).map_err(bind_err)?;
             let addr = socket.local_addr().map_err(bind_err)?;
             let opts = snmp::TrapOptions {
-                communities: cfg
-                    .communities
-                    .iter()
-                    .map(|c| c.as_bytes().to_vec())
-                    .collect(),
-                store_community: cfg.store_community,
+                communities: communities.iter().map(|c| c.as_bytes().to_vec()).collect(),
+                store_community: *store_community,
             };
             (addr, tokio::spawn(snmp::run(socket, ctx, opts)))
         }
     };
     Ok(RunningInput {
         name: name.to_owned(),
-        transport: cfg.transport.name(),
+        transport: cfg.transport().name(),
         local_addr,
         task,
     })

@@ -3,18 +3,20 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use hark_config::InputConfig;
+use hark_config::TlsFiles;
 use rustls::RootCertStore;
 use rustls::server::WebPkiClientVerifier;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::TlsAcceptor;
 
-/// Builds the acceptor for a `tls` input, requiring client certificates when a CA is set.
-pub(crate) fn acceptor(cfg: &InputConfig) -> Result<TlsAcceptor, String> {
-    let (Some(cert), Some(key)) = (&cfg.tls_cert, &cfg.tls_key) else {
-        return Err("tls needs tls_cert and tls_key".into());
-    };
+/// Builds the acceptor for a TLS input, requiring client certificates when a CA is set.
+pub(crate) fn acceptor(files: &TlsFiles) -> Result<TlsAcceptor, String> {
+    let TlsFiles {
+        cert,
+        key,
+        client_ca,
+    } = files;
     let chain = load_certs(cert)?;
     let key = PrivateKeyDer::from_pem_file(key)
         .map_err(|e| format!("cannot read private key {}: {e}", key.display()))?;
@@ -22,7 +24,7 @@ pub(crate) fn acceptor(cfg: &InputConfig) -> Result<TlsAcceptor, String> {
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("tls: {e}"))?;
-    let builder = match &cfg.tls_client_ca {
+    let builder = match client_ca {
         Some(ca) => {
             let mut roots = RootCertStore::empty();
             for c in load_certs(ca)? {

@@ -8,9 +8,10 @@
 use std::net::IpAddr;
 
 use hark_config::{
-    CheckConfig, Config, DnsCheck, HttpCheck, HttpConfig, IcmpCheck, InputConfig, InputType,
-    MetricsCheck, MonitorConfig, MonitoringConfig, SnmpCheck, StorageConfig, TcpCheck, url_host,
-    url_port,
+    BeatsInput, CheckConfig, Config, DnsCheck, GelfInput, GelfTransport, HttpCheck, HttpConfig,
+    HttpUrl, IcmpCheck, InputConfig, InputProtocol, MetricsCheck, MonitorConfig, MonitoringConfig,
+    RelpInput, SnmpCheck, SnmptrapInput, StorageConfig, SyslogInput, SyslogTransport, TcpCheck,
+    TlsFiles,
 };
 
 use crate::flow::{Endpoint, Flow, PortSpec, Security, Transport};
@@ -77,38 +78,73 @@ pub fn http_flows(http: &HttpConfig) -> Vec<Flow> {
 /// One input's listener.
 pub fn input_flows(name: &str, input: &InputConfig) -> Vec<Flow> {
     let InputConfig {
-        kind,
-        transport,
         listen,
-        tls_cert: _,
-        tls_key: _,
-        tls_client_ca,
         max_message_size: _,
         max_connections: _,
         idle_timeout: _,
         recv_buffer: _,
         timezone: _,
-        communities: _,
-        store_community: _,
+        protocol,
     } = input;
     let component = format!("inputs.{name}");
-    let (l4, security) = match transport {
-        hark_config::Transport::Udp => (Transport::Udp, Security::Plain),
-        hark_config::Transport::Tcp | hark_config::Transport::Http => {
-            (Transport::Tcp, Security::Plain)
-        }
-        hark_config::Transport::Tls if tls_client_ca.is_some() => (Transport::Tcp, Security::Mtls),
-        hark_config::Transport::Tls => (Transport::Tcp, Security::Tls),
+    let stream = |tls: Option<&TlsFiles>| match tls {
+        Some(TlsFiles {
+            cert: _,
+            key: _,
+            client_ca: Some(_),
+        }) => (Transport::Tcp, Security::Mtls),
+        Some(TlsFiles {
+            cert: _,
+            key: _,
+            client_ca: None,
+        }) => (Transport::Tcp, Security::Tls),
+        None => (Transport::Tcp, Security::Plain),
     };
-    let (protocol, purpose) = match kind {
-        InputType::Syslog => ("syslog", "syslog from network devices and servers"),
-        InputType::Relp => ("relp", "RELP from rsyslog senders (acknowledged)"),
-        InputType::Beats => ("beats", "Beats/Lumberjack from Filebeat/Winlogbeat"),
-        InputType::Gelf if *transport == hark_config::Transport::Http => {
-            ("http", "GELF over HTTP (POST /gelf) from applications")
-        }
-        InputType::Gelf => ("gelf", "GELF from applications"),
-        InputType::Snmptrap => ("snmptrap", "SNMP traps from network devices"),
+    let ((l4, security), protocol, purpose) = match protocol {
+        InputProtocol::Syslog(SyslogInput { transport }) => (
+            match transport {
+                SyslogTransport::Udp => (Transport::Udp, Security::Plain),
+                SyslogTransport::Tcp => (Transport::Tcp, Security::Plain),
+                SyslogTransport::Tls(files) => stream(Some(files)),
+            },
+            "syslog",
+            "syslog from network devices and servers",
+        ),
+        InputProtocol::Relp(RelpInput { tls }) => (
+            stream(tls.as_ref()),
+            "relp",
+            "RELP from rsyslog senders (acknowledged)",
+        ),
+        InputProtocol::Beats(BeatsInput { tls }) => (
+            stream(tls.as_ref()),
+            "beats",
+            "Beats/Lumberjack from Filebeat/Winlogbeat",
+        ),
+        InputProtocol::Gelf(GelfInput { transport }) => match transport {
+            GelfTransport::Udp => (
+                (Transport::Udp, Security::Plain),
+                "gelf",
+                "GELF from applications",
+            ),
+            GelfTransport::Tcp => (
+                (Transport::Tcp, Security::Plain),
+                "gelf",
+                "GELF from applications",
+            ),
+            GelfTransport::Http => (
+                (Transport::Tcp, Security::Plain),
+                "http",
+                "GELF over HTTP (POST /gelf) from applications",
+            ),
+        },
+        InputProtocol::Snmptrap(SnmptrapInput {
+            communities: _,
+            store_community: _,
+        }) => (
+            (Transport::Udp, Security::Plain),
+            "snmptrap",
+            "SNMP traps from network devices",
+        ),
     };
     vec![Flow::listener(
         *listen, l4, protocol, security, &component, purpose,
@@ -152,13 +188,13 @@ pub fn monitor_flows(
         |dest: &str, port: PortSpec, l4: Transport, proto: &str, sec: Security, why: &str| {
             Flow::client(Endpoint::from(dest), port, l4, proto, sec, &component, why)
         };
-    let url_flow = |url: &str, why: &str| {
-        let https = url.to_ascii_lowercase().starts_with("https://");
+    let url_flow = |url: &HttpUrl, why: &str| {
+        let https = url.is_https();
         client(
-            &url_host(url),
-            PortSpec::Single(url_port(url)),
+            url.host(),
+            PortSpec::Single(url.port()),
             Transport::Tcp,
-            if https { "https" } else { "http" },
+            url.scheme(),
             if https {
                 Security::Tls
             } else {

@@ -28,7 +28,7 @@ pub fn severity(state: State) -> Severity {
 pub fn change_event(name: &str, monitor: &MonitorConfig, change: &StateChange) -> Event {
     let mut ev = Event::new(hark_event::now_nanos(), INPUT);
     ev.timestamp = change.at;
-    ev.host = Some(monitor.target());
+    ev.host = Some(monitor.target().to_owned());
     ev.app = Some(APP.to_owned());
     ev.severity = Some(severity(change.state));
     let stage = if change.state.is_problem() {

@@ -390,7 +390,7 @@ impl Inner {
         MonitorView {
             name: e.name.clone(),
             kind: e.config.kind().name(),
-            target: e.config.target(),
+            target: e.config.target().to_owned(),
             state: s.state,
             state_type: s.state_type,
             attempt: s.attempt,

@@ -1,10 +1,5 @@
 //! What all checks share: made once, used by every check run.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
-use regex::Regex;
-
 use super::icmp::IcmpClients;
 use super::net::Resolver;
 use super::snmp::CounterMemory;
@@ -33,7 +28,6 @@ pub enum ContextError {
 ///   loaded on first use and cached by path;
 /// - the system resolver (hickory, caching, honours `/etc/hosts`) and the
 ///   system's name servers for DNS checks without `server`;
-/// - compiled `body_regex`/`expect_regex` per monitor;
 /// - SNMP counter samples for rates, by monitor name and OID.
 ///
 /// Share one context (e.g. in an `Arc`) between all checks.
@@ -42,7 +36,6 @@ pub struct CheckContext {
     pub(crate) tls: TlsContext,
     pub(crate) resolver: Resolver,
     pub(crate) counters: CounterMemory,
-    regexes: Mutex<HashMap<String, (String, Arc<Regex>)>>,
 }
 
 impl CheckContext {
@@ -60,7 +53,6 @@ impl CheckContext {
             tls: TlsContext::new().map_err(ContextError::Tls)?,
             resolver: Resolver::from_system(),
             counters: CounterMemory::default(),
-            regexes: Mutex::new(HashMap::new()),
         })
     }
 
@@ -83,12 +75,10 @@ impl CheckContext {
         .collect()
     }
 
-    /// Drops what is kept for monitor `name` (SNMP counter samples, its
-    /// compiled regular expression): call it when a monitor is removed or
-    /// its configuration changes.
+    /// Drops what is kept for monitor `name` (SNMP counter samples): call
+    /// it when a monitor is removed or its configuration changes.
     pub fn forget_monitor(&self, name: &str) {
         self.counters.forget(name);
-        lock(&self.regexes).remove(name);
     }
 
     /// Forgets the loaded `tls_ca` files so they are read again on next use
@@ -96,24 +86,6 @@ impl CheckContext {
     pub fn reload_ca_files(&self) {
         self.tls.forget_ca_files();
     }
-
-    /// The compiled `pattern` of monitor `name`, compiled once and kept
-    /// until the pattern changes.
-    pub(crate) fn regex(&self, name: &str, pattern: &str) -> Result<Arc<Regex>, String> {
-        if let Some((p, re)) = lock(&self.regexes).get(name)
-            && p == pattern
-        {
-            return Ok(re.clone());
-        }
-        let re =
-            Arc::new(Regex::new(pattern).map_err(|e| format!("invalid regular expression: {e}"))?);
-        lock(&self.regexes).insert(name.to_owned(), (pattern.to_owned(), re.clone()));
-        Ok(re)
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]
@@ -129,18 +101,5 @@ mod tests {
     #[test]
     fn needs_a_runtime() {
         assert!(matches!(CheckContext::new(), Err(ContextError::NoRuntime)));
-    }
-
-    #[tokio::test]
-    async fn regexes_are_cached_per_monitor_and_pattern() {
-        let ctx = CheckContext::new().unwrap();
-        let a = ctx.regex("m", "^ok$").unwrap();
-        let b = ctx.regex("m", "^ok$").unwrap();
-        assert!(Arc::ptr_eq(&a, &b));
-        let c = ctx.regex("m", "^ready$").unwrap();
-        assert!(c.is_match("ready"));
-        ctx.forget_monitor("m");
-        assert!(!Arc::ptr_eq(&c, &ctx.regex("m", "^ready$").unwrap()));
-        assert!(ctx.regex("m", "(").is_err());
     }
 }

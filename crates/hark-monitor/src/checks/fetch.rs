@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::Bytes;
+use hark_config::HttpUrl;
 use http::header::{ACCEPT, AUTHORIZATION, CONNECTION, HOST, LOCATION, USER_AGENT};
 use http::{HeaderName, HeaderValue, Method, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -76,24 +77,15 @@ pub(crate) struct Failure {
     pub(crate) certs: Vec<CertReport>,
 }
 
-impl Failure {
-    fn new(message: impl Into<String>) -> Failure {
-        Failure {
-            message: message.into(),
-            certs: Vec::new(),
-        }
-    }
-}
-
 /// Sends `req` to `url`, following redirects when asked.
 pub(crate) async fn fetch(
     ctx: &CheckContext,
-    url: &str,
+    url: &HttpUrl,
     req: &Request<'_>,
     progress: &Progress,
 ) -> Result<Response, Failure> {
     let started = Instant::now();
-    let mut current = Url::parse(url).map_err(Failure::new)?;
+    let mut current = url.clone();
     let mut method = req.method.clone();
     let mut body = req.body;
     let mut timing = Timing::default();
@@ -128,7 +120,7 @@ pub(crate) async fn fetch(
             }
             redirects += 1;
             current = current.join(&location).map_err(|e| Failure {
-                message: format!("bad redirect from {}: {e}", current.display()),
+                message: format!("bad redirect from {current}: {e}"),
                 certs: certs.clone(),
             })?;
             if hop.status == StatusCode::SEE_OTHER
@@ -151,7 +143,7 @@ pub(crate) async fn fetch(
             timing,
             certs,
             redirects,
-            url: current.display(),
+            url: current.to_string(),
         });
     }
 }
@@ -167,7 +159,7 @@ struct Hop {
 #[allow(clippy::too_many_arguments)]
 async fn one_request(
     ctx: &CheckContext,
-    url: &Url,
+    url: &HttpUrl,
     method: &Method,
     body: Option<&str>,
     req: &Request<'_>,
@@ -178,19 +170,19 @@ async fn one_request(
     let request = build_request(url, method, body, req)?;
     progress.set(Phase::Resolving);
     let t = Instant::now();
-    let addrs = ctx.resolver.lookup(&url.host).await?;
+    let addrs = ctx.resolver.lookup(url.host()).await?;
     timing.dns += t.elapsed();
-    let (stream, addr, took) = net::connect(&addrs, url.port, progress).await?;
+    let (stream, addr, took) = net::connect(&addrs, url.port(), progress).await?;
     timing.connect += took;
     let read_body = *method != Method::HEAD;
-    if url.https {
+    if url.is_https() {
         progress.set(Phase::TlsHandshake);
         let t = Instant::now();
-        let tls = ctx.tls.handshake(stream, &url.host, Alpn::Http1).await?;
+        let tls = ctx.tls.handshake(stream, url.host(), Alpn::Http1).await?;
         *timing.tls.get_or_insert(Duration::ZERO) += t.elapsed();
         certs.push(
             ctx.tls
-                .inspect(tls.get_ref().1.peer_certificates(), &url.host, req.tls_ca),
+                .inspect(tls.get_ref().1.peer_certificates(), url.host(), req.tls_ca),
         );
         exchange(
             tls,
@@ -217,7 +209,7 @@ async fn one_request(
 }
 
 fn build_request(
-    url: &Url,
+    url: &HttpUrl,
     method: &Method,
     body: Option<&str>,
     req: &Request<'_>,
@@ -225,17 +217,17 @@ fn build_request(
     let payload = body.map_or_else(Bytes::new, |b| Bytes::copy_from_slice(b.as_bytes()));
     let mut request = http::Request::builder()
         .method(method.clone())
-        .uri(url.path.as_str())
+        .uri(url.path())
         .body(Full::new(payload))
-        .map_err(|e| format!("invalid request for {}: {e}", url.display()))?;
+        .map_err(|e| format!("invalid request for {url}: {e}"))?;
     let headers = request.headers_mut();
-    let host = HeaderValue::from_str(&url.host_header())
-        .map_err(|_| format!("invalid host in {}", url.display()))?;
+    let host =
+        HeaderValue::from_str(&url.host_header()).map_err(|_| format!("invalid host in {url}"))?;
     headers.insert(HOST, host);
     headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
     headers.insert(ACCEPT, HeaderValue::from_static(req.accept));
     headers.insert(CONNECTION, HeaderValue::from_static("close"));
-    if let Some(user) = &url.userinfo {
+    if let Some(user) = url.userinfo() {
         let token = base64::engine::general_purpose::STANDARD.encode(user.as_bytes());
         if let Ok(v) = HeaderValue::from_str(&format!("Basic {token}")) {
             headers.insert(AUTHORIZATION, v);
@@ -334,189 +326,4 @@ fn chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
-}
-
-/// An `http://` or `https://` URL taken apart.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Url {
-    pub(crate) https: bool,
-    /// Host name or IP address, without brackets.
-    pub(crate) host: String,
-    pub(crate) port: u16,
-    /// Path and query (origin form), at least `/`.
-    pub(crate) path: String,
-    /// `user:password` before `@`, sent as Basic authorization.
-    pub(crate) userinfo: Option<String>,
-}
-
-impl Url {
-    /// Parses an absolute `http(s)://` URL; the fragment is dropped.
-    pub(crate) fn parse(url: &str) -> Result<Url, String> {
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| format!("{url:?} is not an http:// or https:// URL"))?;
-        let https = if scheme.eq_ignore_ascii_case("https") {
-            true
-        } else if scheme.eq_ignore_ascii_case("http") {
-            false
-        } else {
-            return Err(format!("{url:?}: only http:// and https:// are supported"));
-        };
-        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let (authority, tail) = rest.split_at(end);
-        let (userinfo, hostport) = match authority.rsplit_once('@') {
-            Some((u, h)) => (Some(u.to_owned()), h),
-            None => (None, authority),
-        };
-        let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-            let (h, after) = v6
-                .split_once(']')
-                .ok_or_else(|| format!("{url:?}: unclosed '[' in the host"))?;
-            let port = match after.strip_prefix(':') {
-                Some(p) => Some(p),
-                None if after.is_empty() => None,
-                None => return Err(format!("{url:?}: unexpected text after the host")),
-            };
-            (h, port)
-        } else {
-            match hostport.rsplit_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (hostport, None),
-            }
-        };
-        if host.is_empty() {
-            return Err(format!("{url:?} has no host"));
-        }
-        let port = match port {
-            Some(p) => p
-                .parse::<u16>()
-                .map_err(|_| format!("{url:?}: invalid port {p:?}"))?,
-            None if https => 443,
-            None => 80,
-        };
-        Ok(Url {
-            https,
-            host: host.to_owned(),
-            port,
-            path: origin_form(tail),
-            userinfo,
-        })
-    }
-
-    /// The URL `location` points to from this one (absolute, scheme-relative,
-    /// absolute path or relative path).
-    pub(crate) fn join(&self, location: &str) -> Result<Url, String> {
-        let location = location.trim();
-        let lower = location.get(..8).unwrap_or(location).to_ascii_lowercase();
-        if lower.starts_with("http://") || lower.starts_with("https://") {
-            return Url::parse(location);
-        }
-        if let Some(rest) = location.strip_prefix("//") {
-            let scheme = if self.https { "https" } else { "http" };
-            return Url::parse(&format!("{scheme}://{rest}"));
-        }
-        if location.contains("://") {
-            return Err(format!("unsupported redirect target {location:?}"));
-        }
-        let path = if location.starts_with('/') {
-            origin_form(location)
-        } else {
-            let base = self.path.split(['?', '#']).next().unwrap_or("/");
-            let dir = base.rsplit_once('/').map_or("", |(d, _)| d);
-            origin_form(&format!("{dir}/{location}"))
-        };
-        Ok(Url {
-            path,
-            ..self.clone()
-        })
-    }
-
-    /// The `Host` header: the host, and the port when not the default.
-    pub(crate) fn host_header(&self) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        if self.port == if self.https { 443 } else { 80 } {
-            host
-        } else {
-            format!("{host}:{}", self.port)
-        }
-    }
-
-    /// The URL written out again (without credentials).
-    pub(crate) fn display(&self) -> String {
-        format!(
-            "{}://{}{}",
-            if self.https { "https" } else { "http" },
-            self.host_header(),
-            self.path
-        )
-    }
-}
-
-/// `tail` (what follows the authority) as a request target: fragment
-/// dropped, `/` prepended when missing.
-fn origin_form(tail: &str) -> String {
-    let tail = tail.split('#').next().unwrap_or("");
-    if tail.starts_with('/') {
-        tail.to_owned()
-    } else {
-        format!("/{tail}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_parse() {
-        let u = Url::parse("https://shop.example.test/health?x=1#frag").unwrap();
-        assert!(u.https);
-        assert_eq!(u.host, "shop.example.test");
-        assert_eq!(u.port, 443);
-        assert_eq!(u.path, "/health?x=1");
-        assert_eq!(u.host_header(), "shop.example.test");
-        let u = Url::parse("http://u:p@[::1]:8080").unwrap();
-        assert_eq!(
-            (u.host.as_str(), u.port, u.path.as_str()),
-            ("::1", 8080, "/")
-        );
-        assert_eq!(u.userinfo.as_deref(), Some("u:p"));
-        assert_eq!(u.host_header(), "[::1]:8080");
-        assert_eq!(u.display(), "http://[::1]:8080/");
-        let u = Url::parse("HTTP://h.test?q").unwrap();
-        assert_eq!(u.path, "/?q");
-        for bad in [
-            "ftp://h/",
-            "h.test",
-            "http://",
-            "http://h:99999/",
-            "http://[::1/",
-            "http://[::1]x/",
-        ] {
-            assert!(Url::parse(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn redirects_join() {
-        let base = Url::parse("https://a.test:8443/x/y?z").unwrap();
-        assert_eq!(base.join("/p").unwrap().display(), "https://a.test:8443/p");
-        assert_eq!(
-            base.join("q?r").unwrap().display(),
-            "https://a.test:8443/x/q?r"
-        );
-        assert_eq!(
-            base.join("//b.test/c").unwrap().display(),
-            "https://b.test/c"
-        );
-        assert_eq!(
-            base.join("http://c.test/").unwrap().display(),
-            "http://c.test/"
-        );
-        assert!(base.join("ftp://c.test/").is_err());
-    }
 }

@@ -30,13 +30,8 @@ use super::tls::{CertReport, ExpiryLimits};
 /// Most body bytes looked at.
 const BODY_LIMIT: usize = 1 << 20;
 
-/// Runs an HTTP check for monitor `name`.
-pub(crate) async fn check(
-    name: &str,
-    c: &HttpCheck,
-    ctx: &CheckContext,
-    progress: &Progress,
-) -> CheckOutcome {
+/// Runs an HTTP check.
+pub(crate) async fn check(c: &HttpCheck, ctx: &CheckContext, progress: &Progress) -> CheckOutcome {
     let request = Request {
         method: match c.method {
             HttpMethod::Get => Method::GET,
@@ -85,7 +80,7 @@ pub(crate) async fn check(
         };
         f.problem(Status::Crit, format!("{status_text}, expected {wanted}"));
     }
-    judge_body(name, c, ctx, &response.body, response.truncated, &mut f);
+    judge_body(c, &response.body, response.truncated, &mut f);
     let t = response.timing;
     f.time_limits("time", "response time", t.total, c.warn_time, c.crit_time);
     f.perf(Perf::seconds("dns", t.dns));
@@ -112,14 +107,7 @@ pub(crate) async fn check(
     f.finish()
 }
 
-fn judge_body(
-    name: &str,
-    c: &HttpCheck,
-    ctx: &CheckContext,
-    body: &[u8],
-    truncated: bool,
-    f: &mut Findings,
-) {
+fn judge_body(c: &HttpCheck, body: &[u8], truncated: bool, f: &mut Findings) {
     let scope = if truncated { " (first 1 MiB)" } else { "" };
     if let Some(needle) = &c.body_contains
         && memmem::find(body, needle.as_bytes()).is_none()
@@ -132,18 +120,10 @@ fn judge_body(
             ),
         );
     }
-    if let Some(pattern) = &c.body_regex {
-        match ctx.regex(name, pattern) {
-            Ok(re) => {
-                if !re.is_match(&String::from_utf8_lossy(body)) {
-                    f.problem(
-                        Status::Crit,
-                        format!("body{scope} does not match /{pattern}/"),
-                    );
-                }
-            }
-            Err(e) => f.problem(Status::Unknown, format!("body_regex: {e}")),
-        }
+    if let Some(re) = &c.body_regex
+        && !re.is_match(&String::from_utf8_lossy(body))
+    {
+        f.problem(Status::Crit, format!("body{scope} does not match /{re}/"));
     }
     if let (Some(path), Some(expect)) = (&c.json_path, &c.json_value) {
         match serde_json::from_slice::<serde_json::Value>(body) {

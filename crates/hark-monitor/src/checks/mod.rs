@@ -59,8 +59,8 @@ pub async fn run_check(name: &str, monitor: &MonitorConfig, ctx: &CheckContext) 
         match &monitor.check {
             CheckConfig::Icmp(c) => icmp::check(c, timeout, ctx, &progress).await,
             CheckConfig::Tcp(c) => tcp::check(c, ctx, &progress).await,
-            CheckConfig::Http(c) => http::check(name, c, ctx, &progress).await,
-            CheckConfig::Dns(c) => dns::check(name, c, ctx, &progress).await,
+            CheckConfig::Http(c) => http::check(c, ctx, &progress).await,
+            CheckConfig::Dns(c) => dns::check(c, ctx, &progress).await,
             CheckConfig::Snmp(c) => snmp::check(name, c, ctx, &progress).await,
             CheckConfig::Metrics(c) => metrics::check(c, ctx, &progress).await,
         }

@@ -14,7 +14,8 @@ use hark_monitor::{CheckOutcome, Status};
 
 /// A monitor from its TOML table.
 pub fn monitor(table: &str) -> MonitorConfig {
-    toml::from_str(table).unwrap_or_else(|e| panic!("invalid monitor {table}: {e}"))
+    MonitorConfig::from_toml_str("test.toml", table)
+        .unwrap_or_else(|e| panic!("invalid monitor {table}: {e}"))
 }
 
 /// Runs `table` once and returns the outcome.
