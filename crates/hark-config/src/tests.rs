@@ -513,6 +513,20 @@ fn oids_are_typed_at_load() {
     let e = err("[monitors.u]\ntype = \"snmp\"\nhost = \"h\"\noids = [{ oid = \"1.x.3\" }]\n");
     assert!(e.starts_with("hark.toml:4:"), "{e}");
     assert!(e.contains("not a numeric OID"), "{e}");
+    let typed = |text: &str| {
+        let toml = format!(
+            "[monitors.u]\ntype = \"snmp\"\nhost = \"h\"\noids = [{{ oid = \"{text}\" }}]\n"
+        );
+        let cfg = Config::from_toml_str("hark.toml", &toml).ok()?;
+        let CheckConfig::Snmp(s) = &cfg.monitors["u"].check else {
+            return None;
+        };
+        Some(s.oids[0].oid.arcs().to_vec())
+    };
+    assert_eq!(typed(" .1.3.6 "), Some(vec![1, 3, 6]));
+    for bad in ["", "1", "3.1", "1.40", "1.x.2", "1..2", "1.3.4294967296"] {
+        assert_eq!(typed(bad), None, "{bad}");
+    }
 }
 
 #[test]

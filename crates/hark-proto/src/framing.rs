@@ -271,12 +271,33 @@ impl Decoder for SyslogFramer {
 }
 
 /// Appends `msg` to `dst` as one octet-counted frame (`MSG-LEN SP MSG`).
-pub fn write_octet_counted(msg: &[u8], dst: &mut BytesMut) {
-    let count = msg.len().to_string();
-    dst.reserve(count.len() + 1 + msg.len());
-    dst.put_slice(count.as_bytes());
+pub fn write_octet_counted(msg: &[u8], dst: &mut impl BufMut) {
+    dst.put_slice(msg.len().to_string().as_bytes());
     dst.put_u8(b' ');
     dst.put_slice(msg);
+}
+
+/// How a sender delimits syslog messages on a stream (RFC 6587); the
+/// receiving [`SyslogFramer`] tells the two apart by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamFraming {
+    /// `MSG-LEN SP MSG`: any bytes may occur in the message.
+    OctetCounting,
+    /// `MSG LF`: the message must not hold an LF, or it arrives as two.
+    LineFeed,
+}
+
+impl StreamFraming {
+    /// Appends `msg` to `dst` as one frame.
+    pub fn write(self, msg: &[u8], dst: &mut impl BufMut) {
+        match self {
+            StreamFraming::OctetCounting => write_octet_counted(msg, dst),
+            StreamFraming::LineFeed => {
+                dst.put_slice(msg);
+                dst.put_u8(b'\n');
+            }
+        }
+    }
 }
 
 /// Splits a UDP datagram into its messages: one per LF-separated line, with

@@ -11,6 +11,15 @@
 //!   machine, and replies kept in receive order until messages are durable.
 //! * [`lumberjack`]: Beats (Lumberjack v2, and v1) frames with bounded zlib
 //!   inflation, window/ack bookkeeping, and Beats JSON into events.
+//! * [`gelf`]: GELF over UDP (chunked, compressed) and TCP into events.
+//! * [`snmp`]: SNMP v1/v2c in BER: traps and informs, GET requests and
+//!   responses.
+//!
+//! Each protocol also has its sending side beside its decoder, sans-IO as
+//! well: the [`syslog`] header writers and [`StreamFraming`], the RELP
+//! [`RelpClient`](relp::RelpClient), the Beats
+//! [`BeatsClient`](lumberjack::BeatsClient), GELF
+//! [`datagrams`](gelf::datagrams) and SNMP [`Message`](snmp::Message).
 //!
 //! A syslog listener chains [`framing`] and [`syslog`]:
 //!
@@ -37,5 +46,7 @@ pub mod relp;
 pub mod snmp;
 pub mod syslog;
 
-pub use framing::{Frame, FramingError, SyslogFramer, split_datagram, write_octet_counted};
+pub use framing::{
+    Frame, FramingError, StreamFraming, SyslogFramer, split_datagram, write_octet_counted,
+};
 pub use syslog::{ParseContext, parse_syslog};

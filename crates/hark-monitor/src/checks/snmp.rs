@@ -1,8 +1,8 @@
 //! `type = "snmp"`: one SNMP GET (v1 or v2c) of all the monitor's OIDs,
 //! each judged on its own.
 //!
-//! The GetRequest is encoded here (a few BER elements); the response is
-//! decoded with `snmp-parser`. The request is sent again each second with
+//! The GetRequest is encoded and the response decoded by `hark-proto`'s
+//! SNMP codec, the one the trap listener uses. The request is sent again each second with
 //! the same request id until the agent answers or the monitor's timeout
 //! ends the check (CRIT: no answer usually means a wrong community, version
 //! or address).
@@ -21,7 +21,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use hark_config::monitor::{SnmpCheck, SnmpOid, SnmpVersion};
-use snmp_parser::{NetworkAddress, ObjectSyntax, PduType, SnmpPdu, VarBindValue};
+use hark_proto::snmp::{self as wire, Message, Oid, PduKind};
 use tokio::time::Instant;
 
 use crate::outcome::{CheckOutcome, Perf, Status};
@@ -41,11 +41,7 @@ pub(crate) async fn check(
     ctx: &CheckContext,
     progress: &Progress,
 ) -> CheckOutcome {
-    let arcs: Vec<Vec<u64>> = c
-        .oids
-        .iter()
-        .map(|o| o.oid.arcs().iter().map(|&a| u64::from(a)).collect())
-        .collect();
+    let oids: Vec<Oid> = c.oids.iter().map(|o| o.oid.clone()).collect();
     progress.set(Phase::Resolving);
     let ip = match ctx.resolver.lookup(&c.host).await {
         Ok(a) => a[0],
@@ -53,11 +49,12 @@ pub(crate) async fn check(
     };
     let agent = SocketAddr::new(ip, c.port);
     let version = match c.version {
-        SnmpVersion::V1 => 0,
-        SnmpVersion::V2c => 1,
+        SnmpVersion::V1 => wire::Version::V1,
+        SnmpVersion::V2c => wire::Version::V2c,
     };
-    let req_id = rand::random::<i32>() & 0x7fff_ffff;
-    let request = encode_get(version, c.community.as_bytes(), req_id, &arcs);
+    let req_id = i64::from(rand::random::<i32>() & 0x7fff_ffff);
+    let request =
+        Message::get_request(version, c.community.as_bytes(), req_id, oids.clone()).encode();
     progress.set(Phase::WaitingAgent);
     let started = Instant::now();
     let datagram = match exchange(&request, agent, req_id, version).await {
@@ -66,7 +63,7 @@ pub(crate) async fn check(
     };
     let took = started.elapsed();
     let polled_at = Instant::now();
-    let values = match decode_response(&datagram, version, req_id, &arcs) {
+    let values = match decode_response(&datagram, version, req_id, &oids) {
         Ok(v) => v,
         Err(Problem::Agent(e)) => {
             return CheckOutcome::new(Status::Unknown, format!("SNMP agent {agent}: {e}"));
@@ -101,111 +98,14 @@ fn describe_oid(o: &SnmpOid) -> String {
     }
 }
 
-/// `1.3.6.1.2.1.1.3.0` (a leading dot allowed) as arcs, checked to be encodable.
-#[cfg(test)]
-fn parse_oid(s: &str) -> Option<Vec<u64>> {
-    let arcs: Vec<u64> = s
-        .trim()
-        .trim_start_matches('.')
-        .split('.')
-        .map(|p| p.parse::<u64>().ok())
-        .collect::<Option<_>>()?;
-    let (first, second) = (*arcs.first()?, *arcs.get(1)?);
-    let valid = first <= 2
-        && (first == 2 || second < 40)
-        && first.checked_mul(40)?.checked_add(second).is_some();
-    valid.then_some(arcs)
-}
-
-// --- The GetRequest, in BER -------------------------------------------------
-
-fn push_len(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-}
-
-fn push_tlv(out: &mut Vec<u8>, tag: u8, content: &[u8]) {
-    out.push(tag);
-    push_len(out, content.len());
-    out.extend_from_slice(content);
-}
-
-fn int_content(v: i64) -> Vec<u8> {
-    let bytes = v.to_be_bytes();
-    let mut start = 0;
-    // Drop leading bytes that only repeat the sign.
-    while start < 7
-        && ((bytes[start] == 0 && bytes[start + 1] & 0x80 == 0)
-            || (bytes[start] == 0xff && bytes[start + 1] & 0x80 != 0))
-    {
-        start += 1;
-    }
-    bytes[start..].to_vec()
-}
-
-fn push_base128(out: &mut Vec<u8>, mut v: u64) {
-    let mut tmp = [0u8; 10];
-    let mut i = tmp.len();
-    loop {
-        i -= 1;
-        tmp[i] = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            break;
-        }
-    }
-    let last = tmp.len() - 1;
-    for (j, b) in tmp.iter().enumerate().skip(i) {
-        out.push(if j == last { *b } else { *b | 0x80 });
-    }
-}
-
-fn oid_content(arcs: &[u64]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(arcs.len() + 4);
-    push_base128(&mut out, arcs[0] * 40 + arcs[1]);
-    for a in &arcs[2..] {
-        push_base128(&mut out, *a);
-    }
-    out
-}
-
-/// A v1 (`version` 0) or v2c (1) GetRequest for `oids`.
-fn encode_get(version: i64, community: &[u8], req_id: i32, oids: &[Vec<u64>]) -> Vec<u8> {
-    let mut varbinds = Vec::new();
-    for arcs in oids {
-        let mut vb = Vec::new();
-        push_tlv(&mut vb, 0x06, &oid_content(arcs));
-        push_tlv(&mut vb, 0x05, &[]);
-        push_tlv(&mut varbinds, 0x30, &vb);
-    }
-    let mut pdu = Vec::new();
-    push_tlv(&mut pdu, 0x02, &int_content(i64::from(req_id)));
-    push_tlv(&mut pdu, 0x02, &[0]);
-    push_tlv(&mut pdu, 0x02, &[0]);
-    push_tlv(&mut pdu, 0x30, &varbinds);
-    let mut msg = Vec::new();
-    push_tlv(&mut msg, 0x02, &int_content(version));
-    push_tlv(&mut msg, 0x04, community);
-    push_tlv(&mut msg, 0xa0, &pdu);
-    let mut out = Vec::with_capacity(msg.len() + 4);
-    push_tlv(&mut out, 0x30, &msg);
-    out
-}
-
 // --- The exchange -------------------------------------------------------------
 
 /// Sends the request each second until a response with `req_id` arrives.
 async fn exchange(
     request: &[u8],
     agent: SocketAddr,
-    req_id: i32,
-    version: i64,
+    req_id: i64,
+    version: wire::Version,
 ) -> Result<Vec<u8>, (Status, String)> {
     let socket = super::net::udp_to(agent)
         .await
@@ -241,7 +141,7 @@ async fn exchange(
             };
             let datagram = &buf[..n];
             match response_id(datagram, version) {
-                Ok(id) if id == req_id as u32 => return Ok(datagram.to_vec()),
+                Ok(id) if id == req_id => return Ok(datagram.to_vec()),
                 // A late answer to an earlier request: keep waiting.
                 Ok(_) => continue,
                 Err(e) => {
@@ -255,23 +155,24 @@ async fn exchange(
     }
 }
 
-fn parse(datagram: &[u8], version: i64) -> Result<snmp_parser::SnmpMessage<'_>, String> {
-    let parsed = if version == 0 {
-        snmp_parser::parse_snmp_v1(datagram)
-    } else {
-        snmp_parser::parse_snmp_v2c(datagram)
-    };
-    parsed.map(|(_, m)| m).map_err(|e| e.to_string())
+/// The message, which must be of the request's version.
+fn parse(datagram: &[u8], version: wire::Version) -> Result<Message, String> {
+    let msg = Message::decode(datagram).map_err(|e| e.to_string())?;
+    if msg.version != version {
+        return Err(format!(
+            "an SNMP {} message answers an SNMP {version} request",
+            msg.version
+        ));
+    }
+    Ok(msg)
 }
 
 /// The request id of a Response PDU.
-fn response_id(datagram: &[u8], version: i64) -> Result<u32, String> {
-    match parse(datagram, version)?.pdu {
-        SnmpPdu::Generic(p) if p.pdu_type == PduType::Response => Ok(p.req_id),
-        other => Err(format!(
-            "expected a Response PDU, got {:?}",
-            other.pdu_type()
-        )),
+fn response_id(datagram: &[u8], version: wire::Version) -> Result<i64, String> {
+    let msg = parse(datagram, version)?;
+    match msg.pdu.kind {
+        PduKind::Response => Ok(msg.pdu.request_id),
+        other => Err(format!("expected a Response PDU, got {other:?}")),
     }
 }
 
@@ -337,24 +238,63 @@ fn text_of(bytes: &[u8]) -> String {
     }
 }
 
+/// A varbind value as the check judges it.
+fn value_of(v: wire::Value) -> Value {
+    use wire::Value as W;
+    match v {
+        W::NoSuchObject => Value::Missing("no such object"),
+        W::NoSuchInstance => Value::Missing("no such instance"),
+        W::EndOfMibView => Value::Missing("end of MIB view"),
+        W::Null => Value::Missing("no value (NULL)"),
+        W::Int(n) => Value::Integer(n),
+        W::OctetString(s) | W::Opaque(s) => Value::Text(text_of(&s)),
+        W::Oid(o) => Value::Text(o.to_string()),
+        W::IpAddr(ip) => Value::Text(ip.to_string()),
+        W::Counter32(c) => Value::Counter32(c),
+        W::Gauge32(g) => Value::Gauge(g),
+        W::TimeTicks(t) => Value::TimeTicks(t),
+        W::Counter64(c) => Value::Counter64(c),
+        // NsapAddress.
+        W::Other {
+            tag: 0x45,
+            contents,
+        } => Value::Text(text_of(&contents)),
+        // UInteger32, an SNMPv1 leftover that reads as a Gauge32.
+        W::Other {
+            tag: 0x47,
+            contents,
+        } => match contents.iter().skip_while(|&&b| b == 0).count() {
+            0..=4 => Value::Gauge(contents.iter().fold(0, |acc, &b| (acc << 8) | u32::from(b))),
+            _ => Value::Missing("a value of an unknown type"),
+        },
+        // BIT STRING: the first byte counts the unused bits.
+        W::Other {
+            tag: 0x03,
+            contents,
+        } => Value::Text(text_of(contents.get(1..).unwrap_or_default())),
+        W::Other { .. } => Value::Missing("a value of an unknown type"),
+    }
+}
+
 /// The values of `oids`, in their order, from a Response datagram.
 fn decode_response(
     datagram: &[u8],
-    version: i64,
-    req_id: i32,
-    oids: &[Vec<u64>],
+    version: wire::Version,
+    req_id: i64,
+    oids: &[Oid],
 ) -> Result<Vec<Value>, Problem> {
     let msg = parse(datagram, version).map_err(Problem::Agent)?;
-    let SnmpPdu::Generic(pdu) = msg.pdu else {
+    let pdu = msg.pdu;
+    if pdu.kind != PduKind::Response {
         return Err(Problem::Agent("not a Response PDU".into()));
-    };
-    if pdu.req_id != req_id as u32 {
+    }
+    if pdu.request_id != req_id {
         return Err(Problem::Agent("response to another request".into()));
     }
-    match pdu.err.0 {
+    match pdu.error_status {
         0 => {}
         2 => {
-            let i = usize::try_from(pdu.err_index).unwrap_or(0);
+            let i = usize::try_from(pdu.error_index).unwrap_or(0);
             if (1..=oids.len()).contains(&i) {
                 return Err(Problem::NoSuchName(i - 1));
             }
@@ -371,55 +311,22 @@ fn decode_response(
             };
             return Err(Problem::Agent(format!(
                 "{name} (error index {})",
-                pdu.err_index
+                pdu.error_index
             )));
         }
     }
-    let mut received: Vec<(Option<Vec<u64>>, Value)> = pdu
-        .var
-        .iter()
-        .map(|v| {
-            let arcs = v.oid.iter().map(|it| it.collect::<Vec<u64>>());
-            let value = match &v.val {
-                VarBindValue::NoSuchObject => Value::Missing("no such object"),
-                VarBindValue::NoSuchInstance => Value::Missing("no such instance"),
-                VarBindValue::EndOfMibView => Value::Missing("end of MIB view"),
-                VarBindValue::Unspecified => Value::Missing("no value (NULL)"),
-                VarBindValue::Value(syntax) => match syntax {
-                    ObjectSyntax::Number(n) => Value::Integer(i64::from(*n)),
-                    ObjectSyntax::String(s) => Value::Text(text_of(s)),
-                    ObjectSyntax::Object(o) => Value::Text(o.to_id_string()),
-                    ObjectSyntax::IpAddress(NetworkAddress::IPv4(ip)) => {
-                        Value::Text(ip.to_string())
-                    }
-                    ObjectSyntax::Counter32(c) => Value::Counter32(*c),
-                    ObjectSyntax::Gauge32(g) => Value::Gauge(*g),
-                    ObjectSyntax::UInteger32(g) => Value::Gauge(*g),
-                    ObjectSyntax::TimeTicks(t) => Value::TimeTicks(*t),
-                    ObjectSyntax::Counter64(c) => Value::Counter64(*c),
-                    ObjectSyntax::Opaque(b) | ObjectSyntax::NsapAddress(b) => {
-                        Value::Text(text_of(b))
-                    }
-                    ObjectSyntax::BitString(b) => Value::Text(text_of(b.as_ref())),
-                    ObjectSyntax::Empty => Value::Text(String::new()),
-                    ObjectSyntax::UnknownSimple(_) | ObjectSyntax::UnknownApplication(_) => {
-                        Value::Missing("a value of an unknown type")
-                    }
-                },
-            };
-            (arcs, value)
-        })
+    let mut received: Vec<(Oid, Value)> = pdu
+        .varbinds
+        .into_iter()
+        .map(|vb| (vb.oid, value_of(vb.value)))
         .collect();
     // Agents answer in request order; match by OID anyway.
     let mut out = Vec::with_capacity(oids.len());
     for (i, want) in oids.iter().enumerate() {
-        let pos = if received
-            .get(i)
-            .is_some_and(|(a, _)| a.as_ref() == Some(want))
-        {
+        let pos = if received.get(i).is_some_and(|(a, _)| a == want) {
             Some(i)
         } else {
-            received.iter().position(|(a, _)| a.as_ref() == Some(want))
+            received.iter().position(|(a, _)| a == want)
         };
         match pos {
             Some(p) => out.push(std::mem::replace(
@@ -628,100 +535,88 @@ fn judge_oid(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hark_proto::snmp::{Pdu, VarBind};
 
-    #[test]
-    fn oids_parse() {
-        assert_eq!(
-            parse_oid("1.3.6.1.2.1.1.3.0"),
-            Some(vec![1, 3, 6, 1, 2, 1, 1, 3, 0])
-        );
-        assert_eq!(parse_oid(".1.3.6"), Some(vec![1, 3, 6]));
-        for bad in ["", "1", "3.1", "1.40", "1.x.2", "1..2"] {
-            assert_eq!(parse_oid(bad), None, "{bad}");
-        }
+    fn oid(s: &str) -> Oid {
+        s.parse().unwrap()
     }
 
     #[test]
-    fn integers_are_minimal() {
-        assert_eq!(int_content(0), [0]);
-        assert_eq!(int_content(127), [0x7f]);
-        assert_eq!(int_content(128), [0x00, 0x80]);
-        assert_eq!(int_content(-1), [0xff]);
-        assert_eq!(int_content(-129), [0xff, 0x7f]);
-        assert_eq!(int_content(0x7fff_ffff), [0x7f, 0xff, 0xff, 0xff]);
-    }
-
-    #[test]
-    fn get_request_round_trips_through_the_parser() {
+    fn get_request_round_trips_through_the_decoder() {
         let oids = vec![
-            parse_oid("1.3.6.1.2.1.1.3.0").unwrap(),
-            parse_oid("1.3.6.1.4.1.99999.4294967295.300").unwrap(),
+            oid("1.3.6.1.2.1.1.3.0"),
+            oid("1.3.6.1.4.1.99999.4294967295.300"),
         ];
-        let wire = encode_get(1, b"hark-test", 0x1234_5678, &oids);
-        let msg = parse(&wire, 1).unwrap();
-        assert_eq!(msg.community, "hark-test");
-        let SnmpPdu::Generic(pdu) = msg.pdu else {
-            panic!("not generic")
-        };
-        assert_eq!(pdu.pdu_type, PduType::GetRequest);
-        assert_eq!(pdu.req_id, 0x1234_5678);
-        let got: Vec<String> = pdu.var.iter().map(|v| v.oid.to_id_string()).collect();
-        assert_eq!(
-            got,
-            ["1.3.6.1.2.1.1.3.0", "1.3.6.1.4.1.99999.4294967295.300"]
-        );
+        let wire =
+            Message::get_request(wire::Version::V2c, b"hark-test", 0x1234_5678, oids.clone())
+                .encode();
+        let msg = parse(&wire, wire::Version::V2c).unwrap();
+        assert_eq!(msg.community, b"hark-test");
+        assert_eq!(msg.pdu.kind, PduKind::GetRequest);
+        assert_eq!(msg.pdu.request_id, 0x1234_5678);
+        let got: Vec<Oid> = msg.pdu.varbinds.into_iter().map(|v| v.oid).collect();
+        assert_eq!(got, oids);
         // Long community: long-form lengths.
         let long = vec![b'c'; 300];
-        let wire = encode_get(0, &long, 1, &oids);
-        assert_eq!(parse(&wire, 0).unwrap().community.len(), 300);
+        let wire = Message::get_request(wire::Version::V1, &long, 1, oids).encode();
+        assert_eq!(
+            parse(&wire, wire::Version::V1).unwrap().community.len(),
+            300
+        );
+        // A v1 answer to a v2c request is refused.
+        assert!(parse(&wire, wire::Version::V2c).is_err());
     }
 
-    /// A Response built by hand, like an agent's.
-    fn response(req_id: i32, err: u8, err_index: u8, varbinds: &[(&[u64], u8, &[u8])]) -> Vec<u8> {
-        let mut vbs = Vec::new();
-        for (oid, tag, content) in varbinds {
-            let mut vb = Vec::new();
-            push_tlv(&mut vb, 0x06, &oid_content(oid));
-            push_tlv(&mut vb, *tag, content);
-            push_tlv(&mut vbs, 0x30, &vb);
+    /// A Response as an agent sends it.
+    fn response(
+        req_id: i64,
+        err: i64,
+        err_index: i64,
+        varbinds: &[(&str, wire::Value)],
+    ) -> Vec<u8> {
+        Message {
+            version: wire::Version::V2c,
+            community: b"public".to_vec(),
+            pdu: Pdu {
+                kind: PduKind::Response,
+                request_id: req_id,
+                error_status: err,
+                error_index: err_index,
+                varbinds: varbinds
+                    .iter()
+                    .map(|(o, v)| VarBind {
+                        oid: oid(o),
+                        value: v.clone(),
+                    })
+                    .collect(),
+            },
         }
-        let mut pdu = Vec::new();
-        push_tlv(&mut pdu, 0x02, &int_content(i64::from(req_id)));
-        push_tlv(&mut pdu, 0x02, &[err]);
-        push_tlv(&mut pdu, 0x02, &[err_index]);
-        push_tlv(&mut pdu, 0x30, &vbs);
-        let mut msg = Vec::new();
-        push_tlv(&mut msg, 0x02, &[1]);
-        push_tlv(&mut msg, 0x04, b"public");
-        push_tlv(&mut msg, 0xa2, &pdu);
-        let mut out = Vec::new();
-        push_tlv(&mut out, 0x30, &msg);
-        out
+        .encode()
     }
 
     #[test]
     fn responses_decode() {
-        let a: &[u64] = &[1, 3, 6, 1, 2, 1, 1, 3, 0];
-        let b: &[u64] = &[1, 3, 6, 1, 2, 1, 1, 5, 0];
-        let c: &[u64] = &[1, 3, 6, 1, 2, 1, 2, 2, 1, 10, 1];
-        let d: &[u64] = &[1, 3, 6, 1, 2, 1, 1, 9, 9];
+        use wire::Value as W;
+        let (a, b, c, d) = (
+            "1.3.6.1.2.1.1.3.0",
+            "1.3.6.1.2.1.1.5.0",
+            "1.3.6.1.2.1.2.2.1.10.1",
+            "1.3.6.1.2.1.1.9.9",
+        );
+        let v2 = wire::Version::V2c;
         let wire = response(
             7,
             0,
             0,
             &[
-                (a, 0x43, &[0x01, 0x00]),
-                (b, 0x04, b"router"),
-                (
-                    c,
-                    0x46,
-                    &[0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
-                ),
-                (d, 0x81, &[]),
+                (a, W::TimeTicks(256)),
+                (b, W::OctetString(b"router".to_vec())),
+                (c, W::Counter64(u64::MAX)),
+                (d, W::NoSuchInstance),
             ],
         );
-        let oids: Vec<Vec<u64>> = [a, b, c, d].iter().map(|o| o.to_vec()).collect();
-        let values = decode_response(&wire, 1, 7, &oids).unwrap();
+        let oids: Vec<Oid> = [a, b, c, d].iter().map(|o| oid(o)).collect();
+        let values = decode_response(&wire, v2, 7, &oids).unwrap();
         assert_eq!(
             values,
             [
@@ -732,32 +627,39 @@ mod tests {
             ]
         );
         // Answered out of order: matched by OID.
-        let swapped = response(7, 0, 0, &[(b, 0x04, b"x"), (a, 0x43, &[5])]);
-        let values = decode_response(&swapped, 1, 7, &oids[..2]).unwrap();
+        let swapped = response(
+            7,
+            0,
+            0,
+            &[(b, W::OctetString(b"x".to_vec())), (a, W::TimeTicks(5))],
+        );
+        let values = decode_response(&swapped, v2, 7, &oids[..2]).unwrap();
         assert_eq!(values, [Value::TimeTicks(5), Value::Text("x".into())]);
-        let nsn = response(7, 2, 2, &[(a, 0x05, &[]), (b, 0x05, &[])]);
+        let nsn = response(7, 2, 2, &[(a, W::Null), (b, W::Null)]);
         assert_eq!(
-            decode_response(&nsn, 1, 7, &oids[..2]),
+            decode_response(&nsn, v2, 7, &oids[..2]),
             Err(Problem::NoSuchName(1))
         );
         let too_big = response(7, 1, 0, &[]);
         assert!(matches!(
-            decode_response(&too_big, 1, 7, &oids),
+            decode_response(&too_big, v2, 7, &oids),
             Err(Problem::Agent(_))
         ));
     }
 
     #[test]
     fn garbage_never_panics() {
-        let good = response(7, 0, 0, &[(&[1, 3, 6, 1], 0x02, &[1])]);
+        let v2 = wire::Version::V2c;
+        let good = response(7, 0, 0, &[("1.3.6.1", wire::Value::Int(1))]);
+        let want = [oid("1.3.6.1")];
         for cut in 0..good.len() {
-            let _ = decode_response(&good[..cut], 1, 7, &[vec![1, 3, 6, 1]]);
-            let _ = response_id(&good[..cut], 1);
+            let _ = decode_response(&good[..cut], v2, 7, &want);
+            let _ = response_id(&good[..cut], v2);
         }
         let mut flipped = good.clone();
         for i in 0..flipped.len() {
             flipped[i] ^= 0xff;
-            let _ = decode_response(&flipped, 1, 7, &[vec![1, 3, 6, 1]]);
+            let _ = decode_response(&flipped, v2, 7, &want);
             flipped[i] ^= 0xff;
         }
     }

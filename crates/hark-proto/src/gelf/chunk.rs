@@ -12,8 +12,10 @@ use super::GelfError;
 /// The most chunks one GELF message may have (Graylog's limit).
 pub const MAX_CHUNKS: u8 = 128;
 
-const MAGIC: [u8; 2] = [0x1e, 0x0f];
-const HEADER_LEN: usize = 12;
+/// The first two bytes of a chunk.
+pub(crate) const MAGIC: [u8; 2] = [0x1e, 0x0f];
+/// Magic, message id, sequence number and count.
+pub(crate) const HEADER_LEN: usize = 12;
 
 /// The sender's id for one chunked message.
 pub type MessageId = [u8; 8];

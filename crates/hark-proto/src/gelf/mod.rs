@@ -23,13 +23,18 @@
 //!
 //! On TCP, [`GelfFramer`] cuts the stream at NUL bytes and each frame goes
 //! to [`gelf_to_event`].
+//!
+//! Senders write a [`GelfMessage`] as JSON, [`compress`] it if they like
+//! (UDP only) and cut it into [`datagrams`].
 
 mod chunk;
+mod client;
 mod event;
 mod framing;
 mod payload;
 
 pub use chunk::{ChunkerStats, GelfChunker, MAX_CHUNKS, MessageId, is_chunked};
+pub use client::{GelfMessage, compress, datagrams};
 pub use event::gelf_to_event;
 pub use framing::GelfFramer;
 pub use payload::{Compression, decompress, detect_compression};
@@ -74,6 +79,16 @@ pub enum GelfError {
         format: &'static str,
         /// What the decompressor said.
         source: std::io::Error,
+    },
+    /// A message to send needs more than [`MAX_CHUNKS`] datagrams.
+    #[error(
+        "GELF message of {len} bytes does not fit in {MAX_CHUNKS} chunks of {max_datagram} bytes"
+    )]
+    MessageTooLarge {
+        /// The payload's length.
+        len: usize,
+        /// The largest datagram allowed.
+        max_datagram: usize,
     },
     /// The payload is, or decompresses to, more than the allowed size.
     #[error("GELF payload exceeds {limit} bytes")]

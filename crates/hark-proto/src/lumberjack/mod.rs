@@ -1,5 +1,5 @@
 //! Lumberjack v2, the protocol of Elastic Beats (Filebeat, Winlogbeat…),
-//! and its v1 ancestor, server side.
+//! and its v1 ancestor: the server side, and a v2 sender.
 //!
 //! * [`LumberjackDecoder`]: client frames in, compressed frames inflated
 //!   (zlib, bounded) and flattened into [`Frame`]s.
@@ -7,6 +7,8 @@
 //!   sequence number to acknowledge; [`ack`] encodes the `2A` frame.
 //! * [`beats_event_to_event`] and [`data_pairs_to_event`]: events as Hark
 //!   [`Event`](hark_event::Event)s.
+//! * [`BeatsClient`] and [`AckDecoder`]: the sender's side, windows of JSON
+//!   frames (zlib-compressed if asked) and the acks that come back.
 //!
 //! The listener acknowledges a window only once all its events are durable,
 //! and acknowledges windows in the order they arrived.
@@ -44,10 +46,15 @@
 //! ```
 
 mod batch;
+mod client;
 mod codec;
 mod event;
 
 pub use batch::{BatchError, BatchStep, BeatsBatch};
+pub use client::{
+    Ack, AckDecoder, AckProgress, BeatsClient, ClientError, write_compressed, write_json,
+    write_window,
+};
 pub use codec::{Frame, Limits, LumberjackDecoder, LumberjackError, Version, ack, ack_for};
 pub use event::{MAX_MESSAGE, beats_event_to_event, data_pairs_to_event};
 

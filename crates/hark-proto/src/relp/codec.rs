@@ -97,9 +97,8 @@ impl RelpFrame {
 
 /// Appends `TXNR SP COMMAND SP DATALEN [SP DATA] LF` to `dst`; no space and
 /// no data when `data` is empty, as the frame grammar requires.
-pub(crate) fn write_frame(txnr: u32, command: &str, data: &[u8], dst: &mut BytesMut) {
+pub(crate) fn write_frame(txnr: u32, command: &str, data: &[u8], dst: &mut impl BufMut) {
     let header = format!("{txnr} {command} {}", data.len());
-    dst.reserve(header.len() + data.len() + 2);
     dst.put_slice(header.as_bytes());
     if !data.is_empty() {
         dst.put_u8(b' ');

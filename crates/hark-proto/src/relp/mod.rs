@@ -1,4 +1,4 @@
-//! RELP, the Reliable Event Logging Protocol of rsyslog (librelp), server side.
+//! RELP, the Reliable Event Logging Protocol of rsyslog (librelp), both sides.
 //!
 //! * [`RelpCodec`]: frames `TXNR SP COMMAND SP DATALEN [SP DATA] LF` in and
 //!   out, bounded by a maximum DATALEN (librelp's 128 KiB by default).
@@ -6,6 +6,8 @@
 //!   as a state machine that turns each [`RelpFrame`] into an [`Action`].
 //! * [`ReplyQueue`]: replies in receive order, each `200 OK` held back until
 //!   its message is durable.
+//! * [`RelpClient`]: the client side: `open`, numbered `syslog` frames
+//!   within a window of unanswered transactions, `rsp` parsing, `close`.
 //!
 //! A listener drives them like this (no sockets here):
 //!
@@ -45,11 +47,13 @@
 //! assert!(close && replies.is_empty());
 //! ```
 
+mod client;
 mod codec;
 mod offers;
 mod reply_queue;
 mod session;
 
+pub use client::{ClientError, ClientEvent, DEFAULT_WINDOW, RelpClient, Rsp};
 pub use codec::{Command, DEFAULT_MAX_DATA, RelpCodec, RelpError, RelpFrame};
 pub use reply_queue::ReplyQueue;
 pub use session::{

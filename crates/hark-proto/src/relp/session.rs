@@ -9,7 +9,7 @@ use super::offers::{self, OfferError};
 const RELP_VERSION: u32 = 0;
 
 /// Transaction numbers wrap from this one back to 1.
-const MAX_TXNR: u32 = 999_999_999;
+pub(crate) const MAX_TXNR: u32 = 999_999_999;
 
 /// What Hark calls itself in the `relp_software` offer.
 pub const SOFTWARE: &str = concat!(

@@ -251,6 +251,11 @@ mod tests {
         }
         assert_eq!(integer_contents(128), [0x00, 0x80]);
         assert_eq!(integer_contents(-128), [0x80]);
+        assert_eq!(integer_contents(0), [0]);
+        assert_eq!(integer_contents(127), [0x7f]);
+        assert_eq!(integer_contents(-1), [0xff]);
+        assert_eq!(integer_contents(-129), [0xff, 0x7f]);
+        assert_eq!(integer_contents(0x7fff_ffff), [0x7f, 0xff, 0xff, 0xff]);
     }
 
     #[test]

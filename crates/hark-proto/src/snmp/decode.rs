@@ -1,4 +1,4 @@
-//! BER bytes into a [`Message`], and a message into a [`Trap`].
+//! BER bytes into a message, then into a [`Trap`] or a request/response [`Message`].
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -20,7 +20,7 @@ pub(crate) struct V1Header {
 
 /// Any v1/v2c message, whatever its PDU.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Message {
+pub(crate) struct Decoded {
     pub version: Version,
     pub community: Vec<u8>,
     pub kind: PduKind,
@@ -40,7 +40,7 @@ pub(crate) struct Message {
 /// v2c message or a v2 notification in a v1 message. Bytes after the
 /// message are ignored.
 pub fn decode_trap(datagram: &[u8]) -> Result<Trap, SnmpError> {
-    let msg = decode_message(datagram)?;
+    let msg = decode_any(datagram)?;
     match (msg.version, msg.kind) {
         (Version::V1, PduKind::TrapV1)
         | (Version::V2c, PduKind::TrapV2 | PduKind::InformRequest) => {}
@@ -117,7 +117,7 @@ fn v1_trap_oid(enterprise: &Oid, generic: i64, specific: i64) -> Oid {
 }
 
 /// Decodes any v1/v2c message (not only notifications).
-pub(crate) fn decode_message(datagram: &[u8]) -> Result<Message, SnmpError> {
+pub(crate) fn decode_any(datagram: &[u8]) -> Result<Decoded, SnmpError> {
     let mut top = Reader::new(datagram);
     let mut msg = Reader::new(top.expect(tag::SEQUENCE, "message")?);
     let version = match msg.integer("version")? {
@@ -138,7 +138,7 @@ pub(crate) fn decode_message(datagram: &[u8]) -> Result<Message, SnmpError> {
         (Some([request_id, error_status, error_index]), None)
     };
     let varbinds = varbinds(pdu.expect(tag::SEQUENCE, "varbind list")?)?;
-    Ok(Message {
+    Ok(Decoded {
         version,
         community,
         kind,

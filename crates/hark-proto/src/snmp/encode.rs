@@ -1,10 +1,10 @@
-//! A [`Trap`] back into BER: the Response that acknowledges an inform, and
-//! the notification itself.
+//! Messages into BER: request and response [`Message`]s, the Response
+//! that acknowledges an inform, and notifications ([`Trap`]s).
 
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::ber::{self, tag, write_tlv};
-use super::{PduKind, SnmpError, Trap, Value, VarBind};
+use super::{Message, PduKind, SnmpError, Trap, Value, VarBind, Version};
 
 /// The Response (`A2`) that acknowledges an InformRequest: the same
 /// version, community, request-id and varbinds, error-status and
@@ -19,9 +19,10 @@ pub fn inform_response(inform: &Trap) -> Result<Vec<u8>, SnmpError> {
     }
     let request_id = inform.request_id.unwrap_or(0);
     Ok(message(
-        inform,
+        inform.version,
+        &inform.community,
         PduKind::Response,
-        &generic_pdu_header(request_id),
+        &generic_pdu_header(request_id, 0, 0),
         &inform.varbinds,
     ))
 }
@@ -65,21 +66,45 @@ pub fn encode_trap(trap: &Trap) -> Vec<u8> {
         );
         h
     } else {
-        generic_pdu_header(trap.request_id.unwrap_or(0))
+        generic_pdu_header(trap.request_id.unwrap_or(0), 0, 0)
     };
-    message(trap, trap.pdu_kind, &header, &trap.varbinds)
+    message(
+        trap.version,
+        &trap.community,
+        trap.pdu_kind,
+        &header,
+        &trap.varbinds,
+    )
 }
 
-/// request-id, then error-status and error-index 0.
-fn generic_pdu_header(request_id: i64) -> Vec<u8> {
+/// A request or response message; see [`Message::encode`].
+pub(crate) fn encode_message(m: &Message) -> Vec<u8> {
+    let p = &m.pdu;
+    message(
+        m.version,
+        &m.community,
+        p.kind,
+        &generic_pdu_header(p.request_id, p.error_status, p.error_index),
+        &p.varbinds,
+    )
+}
+
+/// request-id, error-status and error-index.
+fn generic_pdu_header(request_id: i64, error_status: i64, error_index: i64) -> Vec<u8> {
     let mut h = Vec::new();
-    write_tlv(&mut h, tag::INTEGER, &ber::integer_contents(request_id));
-    write_tlv(&mut h, tag::INTEGER, &[0]);
-    write_tlv(&mut h, tag::INTEGER, &[0]);
+    for v in [request_id, error_status, error_index] {
+        write_tlv(&mut h, tag::INTEGER, &ber::integer_contents(v));
+    }
     h
 }
 
-fn message(trap: &Trap, kind: PduKind, pdu_header: &[u8], varbinds: &[VarBind]) -> Vec<u8> {
+fn message(
+    version: Version,
+    community: &[u8],
+    kind: PduKind,
+    pdu_header: &[u8],
+    varbinds: &[VarBind],
+) -> Vec<u8> {
     let mut list = Vec::new();
     for vb in varbinds {
         let mut one = Vec::new();
@@ -93,9 +118,9 @@ fn message(trap: &Trap, kind: PduKind, pdu_header: &[u8], varbinds: &[VarBind]) 
     write_tlv(
         &mut body,
         tag::INTEGER,
-        &ber::integer_contents(trap.version.wire()),
+        &ber::integer_contents(version.wire()),
     );
-    write_tlv(&mut body, tag::OCTET_STRING, &trap.community);
+    write_tlv(&mut body, tag::OCTET_STRING, community);
     write_tlv(&mut body, kind.tag(), &pdu);
     let mut out = Vec::with_capacity(body.len() + 4);
     write_tlv(&mut out, tag::SEQUENCE, &body);

@@ -1,6 +1,8 @@
-//! SNMP notifications (traps and informs) over UDP, BER-encoded: SNMPv1
-//! Trap-PDU, SNMPv2c Trap and InformRequest. SNMPv3 is recognised and
-//! refused with [`SnmpError::Unsupported`].
+//! SNMP v1 and v2c in BER, one implementation for both directions:
+//! notifications (SNMPv1 Trap-PDU, SNMPv2c Trap and InformRequest) with
+//! [`decode_trap`], [`encode_trap`] and [`inform_response`], and requests
+//! and responses (a GET and its answer) as [`Message`]. SNMPv3 is
+//! recognised and refused with [`SnmpError::Unsupported`].
 //!
 //! ```
 //! use hark_proto::ParseContext;
@@ -28,6 +30,7 @@ mod ber;
 mod decode;
 mod encode;
 mod event;
+mod message;
 mod names;
 
 use std::fmt;
@@ -37,6 +40,7 @@ use std::str::FromStr;
 pub use decode::decode_trap;
 pub use encode::{encode_trap, inform_response};
 pub use event::trap_to_event;
+pub use message::{Message, Pdu};
 pub use names::{oid_name, trap_name};
 
 /// An SNMP message that could not be used; the listener counts it and drops it.
@@ -116,6 +120,12 @@ pub enum SnmpError {
         /// The message's version.
         version: Version,
         /// The PDU found.
+        kind: PduKind,
+    },
+    /// A v1 Trap-PDU where a request or response was expected.
+    #[error("SNMP: {kind:?} PDU where a request or response was expected")]
+    UnexpectedPdu {
+        /// What the PDU is.
         kind: PduKind,
     },
     /// An inform response was asked for another kind of PDU.
@@ -357,6 +367,48 @@ pub struct Trap {
 }
 
 impl Trap {
+    /// An SNMPv2c Trap: `sysUpTime.0` = `uptime` and `snmpTrapOID.0` =
+    /// `trap_oid` first, as RFC 3416 requires, then `varbinds`. It encodes
+    /// with [`encode_trap`] and decodes back to the same value.
+    ///
+    /// ```
+    /// use hark_proto::snmp::{Trap, decode_trap, encode_trap};
+    ///
+    /// let trap = Trap::v2c(b"public", 7, 300, "1.3.6.1.6.3.1.1.5.3".parse().unwrap(), vec![]);
+    /// assert_eq!(decode_trap(&encode_trap(&trap)), Ok(trap));
+    /// ```
+    pub fn v2c(
+        community: &[u8],
+        request_id: i64,
+        uptime: u32,
+        trap_oid: Oid,
+        varbinds: Vec<VarBind>,
+    ) -> Trap {
+        let mut all = Vec::with_capacity(varbinds.len() + 2);
+        all.push(VarBind {
+            oid: Oid(names::SYS_UP_TIME_0.to_vec()),
+            value: Value::TimeTicks(uptime),
+        });
+        all.push(VarBind {
+            oid: Oid(names::SNMP_TRAP_OID_0.to_vec()),
+            value: Value::Oid(trap_oid.clone()),
+        });
+        all.extend(varbinds);
+        Trap {
+            version: Version::V2c,
+            community: community.to_vec(),
+            pdu_kind: PduKind::TrapV2,
+            request_id: Some(request_id),
+            enterprise: None,
+            agent_addr: None,
+            generic_trap: None,
+            specific_trap: None,
+            uptime: Some(uptime),
+            trap_oid: Some(trap_oid),
+            varbinds: all,
+        }
+    }
+
     /// The community as text (invalid UTF-8 replaced).
     pub fn community_lossy(&self) -> String {
         String::from_utf8_lossy(&self.community).into_owned()

@@ -3,7 +3,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use hark_event::{FieldValue, Severity};
 use serde_json::Value as Json;
 
-use super::decode::decode_message;
+use super::decode::decode_any;
 use super::*;
 use crate::ParseContext;
 
@@ -109,7 +109,7 @@ fn pdu_name(kind: PduKind) -> &'static str {
 }
 
 /// Checks a decoded message against the corpus' description of it.
-fn check_message(name: &str, msg: &decode::Message, decoded: &Json) {
+fn check_message(name: &str, msg: &decode::Decoded, decoded: &Json) {
     assert_eq!(
         msg.community,
         decoded["community"].as_str().unwrap().as_bytes(),
@@ -151,7 +151,7 @@ fn net_snmp_traps_decode_to_the_documented_values() {
             );
             continue;
         }
-        let msg = decode_message(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let msg = decode_any(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
         check_message(name, &msg, d);
         let trap = decode_trap(&bytes).unwrap();
         if let Some(v1) = d.get("v1_trap") {
@@ -246,7 +246,7 @@ fn gosnmp_packets_decode_or_fail_cleanly() {
         let result = decode_trap(&bytes);
         if case["valid"] == false {
             assert!(result.is_err(), "{name} decoded");
-            assert!(decode_message(&bytes).is_err(), "{name} decoded");
+            assert!(decode_any(&bytes).is_err(), "{name} decoded");
             invalid += 1;
             continue;
         }
@@ -256,7 +256,7 @@ fn gosnmp_packets_decode_or_fail_cleanly() {
             v3 += 1;
             continue;
         }
-        let msg = decode_message(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let msg = decode_any(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
         check_message(name, &msg, d);
         match msg.kind {
             PduKind::TrapV1 | PduKind::TrapV2 | PduKind::InformRequest => {
@@ -284,7 +284,7 @@ fn inform_is_answered_with_a_matching_response() {
     assert_eq!(inform.pdu_kind, PduKind::InformRequest);
     assert_eq!(inform.request_id, Some(54321));
     let response = inform_response(&inform).unwrap();
-    let msg = decode_message(&response).unwrap();
+    let msg = decode_any(&response).unwrap();
     assert_eq!(msg.kind, PduKind::Response);
     assert_eq!(msg.version, Version::V2c);
     assert_eq!(msg.community, b"public");

@@ -13,6 +13,9 @@ mod rfc3164;
 mod rfc5424;
 mod sd;
 mod timestamp;
+mod write;
+
+pub use write::{Rfc3164Header, Rfc5424Header, SdElement};
 
 use chrono::{FixedOffset, Offset, Utc};
 use hark_event::{Event, FieldValue, split_pri};

@@ -2,7 +2,7 @@
 
 mod protocols;
 
-use std::io::Write as _;
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
+use hark_proto::StreamFraming;
+use hark_proto::syslog::{Rfc3164Header, Rfc5424Header};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 /// Arguments of `hark send`.
@@ -231,17 +233,11 @@ async fn send_range(
         _ => {}
     }
     if args.transport == SendTransport::Udp {
-        let bind: SocketAddr = if target.is_ipv4() {
-            "0.0.0.0:0".parse()?
-        } else {
-            "[::]:0".parse()?
-        };
-        let sock = tokio::net::UdpSocket::bind(bind).await?;
-        sock.connect(target).await?;
+        let sock = protocols::udp_to(target).await?;
         let start = Instant::now();
         for n in first..=last {
             pace(rate, n - first, start).await;
-            msgs.render(n, false);
+            msgs.render(n);
             sock.send(&msgs.buf).await.context("udp send failed")?;
         }
         return Ok(last - first + 1);
@@ -291,18 +287,20 @@ async fn write_stream<S: AsyncWrite + Unpin>(
     last: u64,
 ) -> anyhow::Result<u64> {
     let mut w = tokio::io::BufWriter::with_capacity(256 * 1024, io);
-    let octet = args.framing == Framing::Octet;
+    let framing = match args.framing {
+        Framing::Octet => StreamFraming::OctetCounting,
+        Framing::Lf => StreamFraming::LineFeed,
+    };
+    let mut frame = Vec::with_capacity(msgs.buf.capacity() + 16);
     let start = Instant::now();
     for n in first..=last {
         if rate > 0.0 {
             pace(rate, n - first, start).await;
         }
-        msgs.render(n, !octet);
-        if octet {
-            w.write_all(msgs.buf.len().to_string().as_bytes()).await?;
-            w.write_all(b" ").await?;
-        }
-        w.write_all(&msgs.buf).await.context("write failed")?;
+        msgs.render(n);
+        frame.clear();
+        framing.write(&msgs.buf, &mut frame);
+        w.write_all(&frame).await.context("write failed")?;
         if rate > 0.0 {
             w.flush().await?;
         }
@@ -328,6 +326,9 @@ async fn pace(rate: f64, done: u64, start: Instant) {
 struct Generator<'a> {
     args: &'a SendArgs,
     lines: &'a [String],
+    /// This process's id, the PROCID of every message.
+    pid: String,
+    /// The message last rendered.
     buf: Vec<u8>,
 }
 
@@ -336,69 +337,65 @@ impl<'a> Generator<'a> {
         Generator {
             args,
             lines,
+            pid: std::process::id().to_string(),
             buf: Vec::with_capacity(args.size.max(256) + 64),
+        }
+    }
+
+    /// Message `n` as given: `--message` with `{n}` replaced, or a line of `--file`.
+    fn raw_text(&self, n: u64) -> Cow<'a, str> {
+        if self.lines.is_empty() {
+            Cow::Owned(self.args.message.replace("{n}", &n.to_string()))
+        } else {
+            let idx = usize::try_from((n - 1) % self.lines.len() as u64).unwrap_or(0);
+            Cow::Borrowed(&self.lines[idx])
         }
     }
 
     /// The message text alone (no syslog header), padded to `--size`.
     fn text(&self, n: u64) -> String {
-        let a = self.args;
-        let mut text = if self.lines.is_empty() {
-            a.message.replace("{n}", &n.to_string())
-        } else {
-            let idx = usize::try_from((n - 1) % self.lines.len() as u64).unwrap_or(0);
-            self.lines[idx].clone()
-        };
-        if a.size > text.len() {
-            text.push(' ');
-            while text.len() < a.size {
-                text.push('x');
-            }
-        }
-        text
+        let mut text = self.raw_text(n).into_owned().into_bytes();
+        pad(&mut text, self.args.size);
+        // The text and the padding are UTF-8.
+        String::from_utf8(text).unwrap_or_default()
     }
 
-    fn render(&mut self, n: u64, lf: bool) {
+    /// Message `n` with its syslog header into `buf`, padded to `--size`.
+    fn render(&mut self, n: u64) {
         let a = self.args;
         self.buf.clear();
         let now = chrono::Utc::now();
-        // Writing into a Vec cannot fail.
-        let _ = match a.format {
-            SyslogFormat::Rfc5424 => write!(
-                self.buf,
-                "<{}>1 {} {} {} {} - - ",
-                a.pri,
-                now.format("%Y-%m-%dT%H:%M:%S%.6fZ"),
-                a.host,
-                a.app,
-                std::process::id()
-            ),
-            SyslogFormat::Rfc3164 => write!(
-                self.buf,
-                "<{}>{} {} {}[{}]: ",
-                a.pri,
-                now.format("%b %e %H:%M:%S"),
-                a.host,
-                a.app,
-                std::process::id()
-            ),
-        };
-        if self.lines.is_empty() {
-            let text = a.message.replace("{n}", &n.to_string());
-            self.buf.extend_from_slice(text.as_bytes());
-        } else {
-            let idx = usize::try_from((n - 1) % self.lines.len() as u64).unwrap_or(0);
-            self.buf.extend_from_slice(self.lines[idx].as_bytes());
-        }
-        if a.size > self.buf.len() {
-            self.buf.push(b' ');
-            while self.buf.len() < a.size {
-                self.buf.push(b'x');
+        let pid = &self.pid;
+        let text = self.raw_text(n);
+        match a.format {
+            SyslogFormat::Rfc5424 => Rfc5424Header {
+                pri: a.pri,
+                timestamp: Some(now),
+                hostname: Some(&a.host),
+                app_name: Some(&a.app),
+                procid: Some(pid),
+                msgid: None,
+                structured_data: &[],
             }
+            .write(text.as_bytes(), &mut self.buf),
+            SyslogFormat::Rfc3164 => Rfc3164Header {
+                pri: a.pri,
+                timestamp: now,
+                hostname: &a.host,
+                tag: &a.app,
+                pid: Some(pid),
+            }
+            .write(text.as_bytes(), &mut self.buf),
         }
-        if lf {
-            self.buf.push(b'\n');
-        }
+        pad(&mut self.buf, a.size);
+    }
+}
+
+/// Pads `buf` with a space and `x`s to `size` bytes, if it is shorter.
+fn pad(buf: &mut Vec<u8>, size: usize) {
+    if size > buf.len() {
+        buf.push(b' ');
+        buf.resize(size.max(buf.len()), b'x');
     }
 }
 

@@ -7,62 +7,38 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 
 use anyhow::{Context, bail};
-use hark_proto::snmp::{Oid, PduKind, Trap, Value, VarBind, Version, encode_trap};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use bytes::BytesMut;
+use futures_util::StreamExt;
+use hark_proto::gelf::{GelfMessage, datagrams};
+use hark_proto::lumberjack::{AckDecoder, AckProgress, BeatsClient};
+use hark_proto::relp::{ClientEvent, RelpClient, RelpCodec};
+use hark_proto::snmp::{Oid, Trap, Value, VarBind, encode_trap};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio_util::codec::FramedRead;
 
 use super::{Generator, pace};
 
 /// RELP frames sent before waiting for their replies.
-pub const RELP_WINDOW: u64 = 128;
+pub const RELP_WINDOW: usize = 128;
 /// Events per Beats window.
 pub const BEATS_WINDOW: u64 = 512;
 /// GELF datagrams larger than this are chunked.
-const GELF_CHUNK: usize = 8192;
+const GELF_DATAGRAM: usize = 8192;
 /// Private-enterprise OIDs of the test trap and its message varbind.
 const TRAP_OID: &str = "1.3.6.1.4.1.8072.9999.1";
 const MESSAGE_OID: &str = "1.3.6.1.4.1.8072.9999.2";
 
-fn relp_frame(out: &mut Vec<u8>, txnr: u64, cmd: &str, data: &[u8]) {
-    out.extend_from_slice(format!("{txnr} {cmd} {}", data.len()).as_bytes());
-    if !data.is_empty() {
-        out.push(b' ');
-        out.extend_from_slice(data);
-    }
-    out.push(b'\n');
-}
-
-/// Reads one RELP reply frame; returns its TXNR and whether it is `200 OK`.
-async fn relp_reply<R: AsyncRead + Unpin>(r: &mut BufReader<R>) -> anyhow::Result<(u64, bool)> {
-    async fn token<R: AsyncRead + Unpin>(r: &mut BufReader<R>) -> anyhow::Result<(String, u8)> {
-        let mut t = Vec::new();
-        loop {
-            let b = r
-                .read_u8()
-                .await
-                .context("the server closed the RELP session")?;
-            if b == b' ' || b == b'\n' {
-                return Ok((String::from_utf8_lossy(&t).into_owned(), b));
-            }
-            if t.len() > 16 {
-                bail!("bad RELP reply header");
-            }
-            t.push(b);
-        }
-    }
-    let (txnr, _) = token(r).await?;
-    let (command, _) = token(r).await?;
-    let (len, end) = token(r).await?;
-    let txnr: u64 = txnr.parse().context("bad RELP reply TXNR")?;
-    let len: usize = len.parse().context("bad RELP reply DATALEN")?;
-    let mut data = vec![0u8; len];
-    if end == b' ' {
-        r.read_exact(&mut data).await?;
-        r.read_u8().await?;
-    }
-    if command == "serverclose" {
-        bail!("the server closed the RELP session");
-    }
-    Ok((txnr, data.starts_with(b"200")))
+/// The next server frame of a RELP session, as the client reads it.
+async fn relp_event<R: AsyncRead + Unpin>(
+    replies: &mut FramedRead<R, RelpCodec>,
+    client: &mut RelpClient,
+) -> anyhow::Result<ClientEvent> {
+    let frame = replies
+        .next()
+        .await
+        .context("the server closed the RELP session")?
+        .context("bad RELP reply")?;
+    Ok(client.on_frame(frame)?)
 }
 
 /// Sends messages `first..=last` over one RELP session.
@@ -73,42 +49,37 @@ pub async fn relp<S: AsyncRead + AsyncWrite + Unpin>(
     last: u64,
 ) -> anyhow::Result<u64> {
     let (rd, mut wr) = tokio::io::split(io);
-    let mut rd = BufReader::new(rd);
-    let mut out = Vec::new();
-    relp_frame(
-        &mut out,
-        1,
-        "open",
-        b"relp_version=0\nrelp_software=hark-send\ncommands=syslog",
-    );
+    let mut replies = FramedRead::new(rd, RelpCodec::default());
+    let mut client = RelpClient::new("hark-send", RELP_WINDOW);
+    let mut out = BytesMut::new();
+    client.open(&mut out)?;
     wr.write_all(&out).await?;
-    let (_, ok) = relp_reply(&mut rd).await?;
-    if !ok {
-        bail!("the server refused the RELP session");
+    match relp_event(&mut replies, &mut client).await? {
+        ClientEvent::Opened { .. } => {}
+        other => bail!("unexpected RELP reply to open: {other:?}"),
     }
     let total = last - first + 1;
     let (mut sent, mut acked) = (0u64, 0u64);
     while acked < total {
         out.clear();
-        while sent < total && sent - acked < RELP_WINDOW {
-            msgs.render(first + sent, false);
-            relp_frame(&mut out, sent + 2, "syslog", &msgs.buf);
+        while sent < total && client.can_send() {
+            msgs.render(first + sent);
+            client.send(&msgs.buf, &mut out)?;
             sent += 1;
         }
         if !out.is_empty() {
             wr.write_all(&out).await?;
         }
-        let (txnr, ok) = relp_reply(&mut rd).await?;
-        if !ok {
-            bail!("the server refused RELP transaction {txnr}");
+        match relp_event(&mut replies, &mut client).await? {
+            ClientEvent::Acked { .. } => acked += 1,
+            other => bail!("unexpected RELP reply: {other:?}"),
         }
-        acked += 1;
     }
     out.clear();
-    relp_frame(&mut out, total + 2, "close", b"");
+    client.close(&mut out)?;
     wr.write_all(&out).await?;
     // The close reply; a serverclose after it is fine.
-    let _ = relp_reply(&mut rd).await;
+    let _ = relp_event(&mut replies, &mut client).await;
     Ok(total)
 }
 
@@ -120,43 +91,38 @@ pub async fn beats<S: AsyncRead + AsyncWrite + Unpin>(
     first: u64,
     last: u64,
 ) -> anyhow::Result<u64> {
-    let (mut rd, mut wr) = tokio::io::split(io);
-    let mut seq = 0u32;
+    let (rd, mut wr) = tokio::io::split(io);
+    let mut acks = FramedRead::new(rd, AckDecoder);
+    let mut client = BeatsClient::new(None);
     let mut n = first;
-    let mut out = Vec::new();
+    let mut out = BytesMut::new();
+    let mut docs = Vec::new();
     while n <= last {
         let count = (last - n + 1).min(BEATS_WINDOW);
-        out.clear();
-        out.extend_from_slice(b"2W");
-        out.extend_from_slice(&u32::try_from(count)?.to_be_bytes());
+        docs.clear();
         for _ in 0..count {
-            seq += 1;
-            let text = msgs.text(n);
-            let doc = serde_json::json!({
-                "@timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                "message": text,
-                "host": {"name": host},
-                "agent": {"type": "hark-send"},
-                "fields": {"n": n},
-            })
-            .to_string();
-            out.extend_from_slice(b"2J");
-            out.extend_from_slice(&seq.to_be_bytes());
-            out.extend_from_slice(&u32::try_from(doc.len())?.to_be_bytes());
-            out.extend_from_slice(doc.as_bytes());
+            docs.push(
+                serde_json::json!({
+                    "@timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    "message": msgs.text(n),
+                    "host": {"name": host},
+                    "agent": {"type": "hark-send"},
+                    "fields": {"n": n},
+                })
+                .to_string(),
+            );
             n += 1;
         }
+        out.clear();
+        client.write_window(&docs, &mut out)?;
         wr.write_all(&out).await?;
         loop {
-            let mut ack = [0u8; 6];
-            rd.read_exact(&mut ack)
+            let ack = acks
+                .next()
                 .await
-                .context("the server closed the connection before acknowledging")?;
-            if ack[1] != b'A' {
-                bail!("unexpected Beats reply {ack:02x?}");
-            }
-            let acked = u32::from_be_bytes([ack[2], ack[3], ack[4], ack[5]]);
-            if acked == seq {
+                .context("the server closed the connection before acknowledging")?
+                .context("bad Beats reply")?;
+            if client.on_ack(ack)? == AckProgress::Complete {
                 break;
             }
         }
@@ -166,15 +132,15 @@ pub async fn beats<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 fn gelf_doc(msgs: &mut Generator<'_>, host: &str, severity: u8, n: u64) -> Vec<u8> {
-    serde_json::json!({
-        "version": "1.1",
-        "host": host,
-        "short_message": msgs.text(n),
-        "level": severity,
-        "_n": n,
-    })
-    .to_string()
-    .into_bytes()
+    GelfMessage {
+        host,
+        short_message: &msgs.text(n),
+        full_message: None,
+        timestamp: None,
+        level: Some(severity),
+        additional: &[("n", n.into())],
+    }
+    .to_json()
 }
 
 /// Sends messages `first..=last` as GELF over TCP, NUL-delimited.
@@ -251,21 +217,9 @@ pub async fn gelf_udp(
     for n in first..=last {
         pace(rate, n - first, start).await;
         let doc = gelf_doc(msgs, host, severity, n);
-        if doc.len() <= GELF_CHUNK {
-            sock.send(&doc).await.context("udp send failed")?;
-            continue;
-        }
-        let parts: Vec<&[u8]> = doc.chunks(GELF_CHUNK).collect();
-        if parts.len() > 128 {
-            bail!("message {n} is too large for GELF chunking");
-        }
-        let id: [u8; 8] = rand::random();
-        for (i, part) in parts.iter().enumerate() {
-            let mut d = vec![0x1e, 0x0f];
-            d.extend_from_slice(&id);
-            d.push(u8::try_from(i)?);
-            d.push(u8::try_from(parts.len())?);
-            d.extend_from_slice(part);
+        let parts = datagrams(&doc, GELF_DATAGRAM, rand::random())
+            .with_context(|| format!("message {n}"))?;
+        for d in parts {
             sock.send(&d).await.context("udp send failed")?;
         }
     }
@@ -284,36 +238,20 @@ pub async fn snmptrap(
 ) -> anyhow::Result<u64> {
     let start = std::time::Instant::now();
     let oid = |s: &str| Oid::from_str(s).context("bad OID");
-    let (uptime_oid, trap_oid_oid) = (oid("1.3.6.1.2.1.1.3.0")?, oid("1.3.6.1.6.3.1.1.4.1.0")?);
     let (trap_oid, message_oid) = (oid(TRAP_OID)?, oid(MESSAGE_OID)?);
     for n in first..=last {
         pace(rate, n - first, start).await;
-        let trap = Trap {
-            version: Version::V2c,
-            community: community.as_bytes().to_vec(),
-            pdu_kind: PduKind::TrapV2,
-            request_id: Some(i64::try_from(n)?),
-            enterprise: None,
-            agent_addr: None,
-            generic_trap: None,
-            specific_trap: None,
-            uptime: None,
-            trap_oid: None,
-            varbinds: vec![
-                VarBind {
-                    oid: uptime_oid.clone(),
-                    value: Value::TimeTicks(0),
-                },
-                VarBind {
-                    oid: trap_oid_oid.clone(),
-                    value: Value::Oid(trap_oid.clone()),
-                },
-                VarBind {
-                    oid: message_oid.clone(),
-                    value: Value::OctetString(msgs.text(n).into_bytes()),
-                },
-            ],
+        let message = VarBind {
+            oid: message_oid.clone(),
+            value: Value::OctetString(msgs.text(n).into_bytes()),
         };
+        let trap = Trap::v2c(
+            community.as_bytes(),
+            i64::try_from(n)?,
+            0,
+            trap_oid.clone(),
+            vec![message],
+        );
         sock.send(&encode_trap(&trap))
             .await
             .context("udp send failed")?;
