@@ -148,6 +148,9 @@ struct Inner {
     settings: MonitoringConfig,
     ctx: CheckContext,
     states: Mutex<StateStore>,
+    /// Held through a flush, so that flush files are written one at a time
+    /// and in the order of their numbers.
+    flushing: tokio::sync::Mutex<()>,
     sink: Arc<dyn EventSink>,
     /// Wall-clock nanoseconds at `base`, to turn scheduler instants into times.
     wall_at_base: i64,
@@ -197,6 +200,7 @@ impl Monitoring {
             settings: cfg.monitoring.clone(),
             ctx,
             states: Mutex::new(states),
+            flushing: tokio::sync::Mutex::new(()),
             sink,
             wall_at_base: now,
             base,
@@ -414,6 +418,7 @@ impl Inner {
     /// Writes what is due (or, with `all`, everything changed) without
     /// holding the lock during the I/O.
     async fn flush(self: &Arc<Self>, all: bool) {
+        let _one_at_a_time = self.flushing.lock().await;
         let now = hark_event::now_nanos();
         let batch = {
             let mut states = lock(&self.states);
@@ -423,20 +428,20 @@ impl Inner {
                 states.prepare_flush(now)
             }
         };
-        let report = match tokio::task::spawn_blocking(move || batch.write()).await {
+        if batch.is_empty() {
+            return;
+        }
+        let mut report = match tokio::task::spawn_blocking(move || batch.write()).await {
             Ok(report) => report,
             Err(e) => {
                 tracing::error!("saving monitor states failed: {e}");
                 return;
             }
         };
-        if !report.failed.is_empty() {
-            tracing::warn!(
-                files = report.failed.len(),
-                "cannot save some monitor states; retrying at the next flush"
-            );
-            lock(&self.states).requeue(report.failed);
+        if report.error.is_some() {
+            tracing::warn!("cannot save monitor states; retrying at the next flush");
         }
+        lock(&self.states).finish_flush(&mut report);
     }
 }
 
