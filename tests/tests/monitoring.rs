@@ -1079,3 +1079,21 @@ fn cli_status_and_check() {
     let (status, body) = hark.get_as("/api/v1/monitors", Some(&viewer));
     assert_eq!(status, 200, "a viewer can list monitors: {body}");
 }
+
+/// Without monitors, `hark status` says so instead of printing a bare
+/// header, and `hark serve` names its listener once (not again in its log).
+#[test]
+fn cli_status_without_monitors_says_so() {
+    let hark = server().start();
+    assert_eq!(cli_ok(&hark, &["status"]), "no monitors configured\n");
+    assert_eq!(
+        cli_ok(&hark, &["status", "--problems"]),
+        "no monitors configured\n"
+    );
+    let list: Value = serde_json::from_str(cli_ok(&hark, &["status", "-o", "json"]).trim())
+        .unwrap_or_else(|e| panic!("hark status -o json is not JSON: {e}"));
+    assert_eq!(list, json!([]));
+    let output = hark.output();
+    let listening = output.lines().filter(|l| l.contains("listening")).count();
+    assert_eq!(listening, 1, "{output}");
+}

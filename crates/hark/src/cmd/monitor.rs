@@ -125,6 +125,7 @@ pub fn status(args: StatusArgs) -> anyhow::Result<()> {
     let client = Client::from_args(&args.connect)?;
     let list = runtime()?.block_on(client.json(client.get("/api/v1/monitors")))?;
     let mut monitors: Vec<Value> = list.as_array().cloned().unwrap_or_default();
+    let configured = monitors.len();
     if args.problems {
         monitors.retain(|m| !matches!(str_of(m, "state"), "OK" | "UP" | "PENDING"));
     }
@@ -135,6 +136,7 @@ pub fn status(args: StatusArgs) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match args.format {
         StatusFormat::Json => writeln!(out, "{}", Value::Array(monitors))?,
+        StatusFormat::Text if configured == 0 => writeln!(out, "no monitors configured")?,
         StatusFormat::Text => write_table(&mut out, &monitors)?,
     }
     Ok(())
