@@ -1097,3 +1097,70 @@ fn cli_status_without_monitors_says_so() {
     let listening = output.lines().filter(|l| l.contains("listening")).count();
     assert_eq!(listening, 1, "{output}");
 }
+
+/// Roles: an operator token (`hark token create --role operator`)
+/// acknowledges and schedules downtimes, which a viewer may not, and cannot
+/// ingest, which only an admin may; each refusal names the role needed.
+#[test]
+fn operators_act_on_monitors_viewers_read_admins_ingest() {
+    let target = TcpTarget::refusing();
+    let hark = server()
+        .monitor(
+            "gone",
+            &tcp_monitor(target.port(), "interval = \"1s\"\nmax_attempts = 1"),
+        )
+        .start();
+    hark.wait_state("gone", "CRIT", "hard");
+    let operator = hark.create_token("operator", "oncall");
+    let viewer = hark.create_token("viewer", "wall");
+
+    let ack = r#"{"comment": "on it"}"#;
+    let (status, body) = hark.post_as("/api/v1/monitors/gone/ack", Some(&viewer), ack);
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("needs the operator role") && body.contains("token `wall` is a viewer"),
+        "{body}"
+    );
+    let (status, body) = hark.post_as("/api/v1/monitors/gone/ack", Some(&operator), ack);
+    assert_eq!(status, 200, "{body}");
+    let acked = hark.monitor("gone");
+    assert_eq!(
+        acked["ack"]["author"].as_str(),
+        Some("oncall"),
+        "the operator's name is the author: {acked}"
+    );
+
+    let downtime = r#"{"monitors": ["gone"], "schedule": {"type": "once", "start": "2030-01-01T00:00:00Z", "end": "2030-01-01T01:00:00Z"}}"#;
+    let (status, body) = hark.post_as("/api/v1/downtimes", Some(&viewer), downtime);
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = hark.post_as("/api/v1/downtimes", Some(&operator), downtime);
+    assert_eq!(status, 201, "{body}");
+
+    let (status, body) = hark.post_as(
+        "/api/v1/ingest",
+        Some(&operator),
+        r#"{"message": "from an operator"}"#,
+    );
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("needs the admin role") && body.contains("token `oncall` is an operator"),
+        "{body}"
+    );
+    let (status, body) = hark.get_as("/api/v1/monitors", Some(&viewer));
+    assert_eq!(status, 200, "a viewer reads: {body}");
+
+    // The CLI with the operator's token.
+    let as_operator = |args: &[&str]| {
+        let out = hark
+            .cli()
+            .args(args)
+            .args(["--token", &operator])
+            .output()
+            .unwrap_or_else(|e| panic!("run hark: {e}"));
+        assert!(out.status.success(), "hark {args:?}: {}", text(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let listed = as_operator(&["downtime", "list"]);
+    assert!(listed.contains("  gone  2030-01-01T00:00:00"), "{listed}");
+    assert!(as_operator(&["ack", "gone", "--remove"]).contains("removed"));
+}

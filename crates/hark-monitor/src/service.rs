@@ -20,7 +20,7 @@ use hark_config::Config;
 use hark_config::monitor::{MonitorConfig, MonitoringConfig};
 use hark_event::Event;
 use rand::Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -66,13 +66,13 @@ pub enum ServiceError {
 }
 
 /// One monitor as the API lists it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MonitorView {
     /// The configured name.
     pub name: String,
     /// Check type (`icmp`, `tcp`, `http`, `dns`, `snmp`, `metrics`).
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: String,
     /// What is checked.
     pub target: String,
     /// Current state.
@@ -107,17 +107,17 @@ pub struct MonitorView {
     /// Someone acknowledged the problem.
     pub acknowledged: bool,
     /// The acknowledgement, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ack: Option<Ack>,
     /// The parent monitor, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
     /// Seconds between checks.
     pub interval: f64,
 }
 
 /// A monitor's history over a time range.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryView {
     /// The monitor.
     pub name: String,
@@ -393,7 +393,7 @@ impl Inner {
         let s = states.state(&e.name).unwrap_or(&fresh);
         MonitorView {
             name: e.name.clone(),
-            kind: e.config.kind().name(),
+            kind: e.config.kind().name().to_owned(),
             target: e.config.target(),
             state: s.state,
             state_type: s.state_type,
