@@ -818,6 +818,40 @@ fn icmp_child_behind_a_down_parent_is_unreachable() {
     assert_eq!(str_of(&unreachable_event, "host"), Some(gw.behind.as_str()));
 }
 
+/// The latest state of `monitor` in the flush files of a monitor state
+/// directory, applied in the order of their numbers.
+fn saved_state(dir: &std::path::Path, monitor: &str) -> Value {
+    let mut flushes: Vec<(u64, std::path::PathBuf)> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .filter_map(|f| f.ok())
+        .filter_map(|f| {
+            let name = f.file_name().to_string_lossy().into_owned();
+            let n = name
+                .strip_prefix("flush-")?
+                .strip_suffix(".json")?
+                .parse()
+                .ok()?;
+            Some((n, f.path()))
+        })
+        .collect();
+    flushes.sort();
+    let mut latest = None;
+    for (_, file) in flushes {
+        let flush: Value = serde_json::from_str(
+            &std::fs::read_to_string(&file)
+                .unwrap_or_else(|e| panic!("read {}: {e}", file.display())),
+        )
+        .unwrap_or_else(|e| panic!("{} is not JSON: {e}", file.display()));
+        for entry in flush["entries"].as_array().into_iter().flatten() {
+            let saved = &entry["state"];
+            if saved["monitor"] == monitor {
+                latest = Some(saved["state"].clone());
+            }
+        }
+    }
+    latest.unwrap_or_else(|| panic!("no saved state of {monitor} in {}", dir.display()))
+}
+
 /// Restart: a hard CRIT monitor, acknowledged and in a downtime, comes back
 /// from the data directory exactly as it was (not PENDING), its checks
 /// resume on its grid, and no state change is made up.
@@ -841,12 +875,8 @@ fn state_survives_a_restart_and_checks_resume() {
 
     let status = hark.stop();
     assert!(status.success(), "hark serve exited with {status}");
-    let file = hark.data_dir().join("monitors").join("gone.state.json");
-    let saved: Value = serde_json::from_str(
-        &std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("read {}: {e}", file.display())),
-    )
-    .unwrap_or_else(|e| panic!("{} is not JSON: {e}", file.display()));
-    let saved = &saved["data"];
+    let saved = saved_state(&hark.data_dir().join("monitors"), "gone");
+    let saved = &saved;
     let saved_check = time_of(saved, "last_check");
     assert!(saved_check >= time_of(&before, "last_check"), "{saved}");
 
@@ -1048,4 +1078,89 @@ fn cli_status_and_check() {
     assert_eq!(status, 403, "a viewer cannot run checks: {body}");
     let (status, body) = hark.get_as("/api/v1/monitors", Some(&viewer));
     assert_eq!(status, 200, "a viewer can list monitors: {body}");
+}
+
+/// Without monitors, `hark status` says so instead of printing a bare
+/// header, and `hark serve` names its listener once (not again in its log).
+#[test]
+fn cli_status_without_monitors_says_so() {
+    let hark = server().start();
+    assert_eq!(cli_ok(&hark, &["status"]), "no monitors configured\n");
+    assert_eq!(
+        cli_ok(&hark, &["status", "--problems"]),
+        "no monitors configured\n"
+    );
+    let list: Value = serde_json::from_str(cli_ok(&hark, &["status", "-o", "json"]).trim())
+        .unwrap_or_else(|e| panic!("hark status -o json is not JSON: {e}"));
+    assert_eq!(list, json!([]));
+    let output = hark.output();
+    let listening = output.lines().filter(|l| l.contains("listening")).count();
+    assert_eq!(listening, 1, "{output}");
+}
+
+/// Roles: an operator token (`hark token create --role operator`)
+/// acknowledges and schedules downtimes, which a viewer may not, and cannot
+/// ingest, which only an admin may; each refusal names the role needed.
+#[test]
+fn operators_act_on_monitors_viewers_read_admins_ingest() {
+    let target = TcpTarget::refusing();
+    let hark = server()
+        .monitor(
+            "gone",
+            &tcp_monitor(target.port(), "interval = \"1s\"\nmax_attempts = 1"),
+        )
+        .start();
+    hark.wait_state("gone", "CRIT", "hard");
+    let operator = hark.create_token("operator", "oncall");
+    let viewer = hark.create_token("viewer", "wall");
+
+    let ack = r#"{"comment": "on it"}"#;
+    let (status, body) = hark.post_as("/api/v1/monitors/gone/ack", Some(&viewer), ack);
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("needs the operator role") && body.contains("token `wall` is a viewer"),
+        "{body}"
+    );
+    let (status, body) = hark.post_as("/api/v1/monitors/gone/ack", Some(&operator), ack);
+    assert_eq!(status, 200, "{body}");
+    let acked = hark.monitor("gone");
+    assert_eq!(
+        acked["ack"]["author"].as_str(),
+        Some("oncall"),
+        "the operator's name is the author: {acked}"
+    );
+
+    let downtime = r#"{"monitors": ["gone"], "schedule": {"type": "once", "start": "2030-01-01T00:00:00Z", "end": "2030-01-01T01:00:00Z"}}"#;
+    let (status, body) = hark.post_as("/api/v1/downtimes", Some(&viewer), downtime);
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = hark.post_as("/api/v1/downtimes", Some(&operator), downtime);
+    assert_eq!(status, 201, "{body}");
+
+    let (status, body) = hark.post_as(
+        "/api/v1/ingest",
+        Some(&operator),
+        r#"{"message": "from an operator"}"#,
+    );
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("needs the admin role") && body.contains("token `oncall` is an operator"),
+        "{body}"
+    );
+    let (status, body) = hark.get_as("/api/v1/monitors", Some(&viewer));
+    assert_eq!(status, 200, "a viewer reads: {body}");
+
+    // The CLI with the operator's token.
+    let as_operator = |args: &[&str]| {
+        let out = hark
+            .cli()
+            .args(args)
+            .args(["--token", &operator])
+            .output()
+            .unwrap_or_else(|e| panic!("run hark: {e}"));
+        assert!(out.status.success(), "hark {args:?}: {}", text(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let listed = as_operator(&["downtime", "list"]);
+    assert!(listed.contains("  gone  2030-01-01T00:00:00"), "{listed}");
+    assert!(as_operator(&["ack", "gone", "--remove"]).contains("removed"));
 }

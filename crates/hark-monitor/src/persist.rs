@@ -15,49 +15,60 @@
 //! let ctx = store.context("web", cfg, monitoring, now); // parent and downtime filled in
 //! let applied = store.apply("web", &outcome, &ctx);
 //! if let Some(change) = applied.change { /* an event; a notification if change.hard && !change.in_downtime */ }
-//! // Every few seconds, and with flush_all at shutdown:
+//! // Every few seconds, and with prepare_flush_all at shutdown, one at a time:
 //! let batch = store.prepare_flush(now); // cheap, under the lock
 //! let report = batch.write();           // blocking I/O, without the lock
-//! store.requeue(report.failed);
+//! store.finish_flush(report);           // requeues what was not written
 //! # }
 //! ```
 //!
 //! # Files
 //!
-//! Per monitor, with the name escaped (see [`file_stem`]):
+//! Each flush writes one file, `flush-<n>.json`, with the parts that are due
+//! (the format is in `persist/log.rs`), one entry per part:
 //!
-//! * `<name>.state.json`: the [`MonitorState`] (about 1 KB). Written at the
-//!   next flush when the state, state type, attempt, flapping or
-//!   acknowledgement changed; otherwise (a new `last_check` and output) at
-//!   most every [`FlushPolicy::state_every`] (5 minutes).
-//! * `<name>.intervals.json`: the state intervals, at the next flush after a
-//!   new interval began, at most every [`FlushPolicy::intervals_every`] (1 minute).
-//! * `<name>.series.json`: the response-time series (up to ~35 KB), at most
-//!   every [`FlushPolicy::series_every`] (1 hour).
+//! * a monitor's state (the [`MonitorState`], about 1 KB): at the next flush
+//!   when the state, state type, attempt, flapping or acknowledgement
+//!   changed; otherwise (a new `last_check` and output) at most every
+//!   [`FlushPolicy::state_every`] (5 minutes);
+//! * its state intervals, at the next flush after a new interval began, at
+//!   most every [`FlushPolicy::intervals_every`] (1 minute);
+//! * its response-time series (up to ~35 KB), at most every
+//!   [`FlushPolicy::series_every`] (1 hour);
+//! * all downtimes, at the next flush after a change;
+//! * the deletion of a monitor's data ([`StateStore::forget`]).
 //!
-//! and `downtimes.json` for all downtimes, at the next flush after a change.
+//! The file is written whole to `<file>.tmp`, fsynced, renamed and the
+//! directory fsynced: one fsync pair per flush, however many monitors
+//! changed. [`StateStore::prepare_flush_all`] (at shutdown) takes everything
+//! that changed regardless of the periods. A crash loses at most those
+//! periods of last-check times and response times, never a state change
+//! that a completed flush saw.
 //!
-//! Each file is written whole to `<file>.tmp`, fsynced and renamed over the
-//! old one; the directory is fsynced once per flush. [`StateStore::flush_all`]
-//! (at shutdown) writes everything that changed regardless of the periods.
-//! A crash loses at most those periods of last-check times and response
-//! times, never a state change that a completed flush saw.
+//! When the flush files together outgrow the snapshot (and at least 8 MiB),
+//! or number [`FlushPolicy::snapshot_after_files`] (1 000), the flush that notices it also folds them
+//! into `snapshot.json`, which holds every monitor, and deletes them: the
+//! files written stay within about twice what changed.
 //!
 //! Lazy writes are spread over their period by a hash of the monitor name, so
-//! 5 000 monitors checked every minute cost about 17 state files (~0.4 KB
-//! each) and 1.4 series files (~35 KB each) a second, some 55 KB/s, plus the
-//! files of monitors whose state changed, rather than one burst. A flush at
-//! shutdown writes every monitor checked since its last write: up to three
-//! files per monitor (~40 KB).
+//! 5 000 monitors checked every minute add about 17 states (~0.4 KB each)
+//! and 1.4 series (~35 KB each) a second to the flushes, rather than one
+//! burst.
 //!
 //! # Loading
 //!
-//! A missing file means a new monitor: PENDING, empty history. A file that
-//! cannot be read or parsed is logged, renamed to `<file>.corrupt` (kept for
-//! inspection, replaced by the next corrupt one) and the monitor starts
-//! PENDING or with that part of its history empty. The files of a monitor
-//! removed from the configuration are left alone, so that adding it back
-//! restores its state and history; [`StateStore::forget`] deletes them.
+//! [`StateStore::open`] reads the snapshot and applies the flush files after
+//! it in order. A monitor without saved data is new: PENDING, empty history.
+//! A file that cannot be read or parsed is logged, renamed to
+//! `<file>.corrupt` (kept for inspection, replaced by the next corrupt one)
+//! and skipped: the monitors whose latest parts were in it start with the
+//! parts of earlier files, or PENDING. The data of a monitor removed from
+//! the configuration is kept, so that adding it back restores its state and
+//! history; [`StateStore::forget`] deletes it.
+//!
+//! The per-monitor files of earlier versions (`<name>.state.json`,
+//! `<name>.intervals.json`, `<name>.series.json`, `downtimes.json`) are read
+//! once, written as a snapshot and then deleted.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
@@ -66,19 +77,24 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use hark_config::monitor::{MonitorConfig, MonitoringConfig};
-use serde::Serialize;
 
 use crate::downtime::{Downtime, DowntimeError, DowntimeId, Downtimes, NewDowntime};
-use crate::history::{Availability, History, IntervalsPart, RETENTION, SeriesPart};
+use crate::history::{Availability, History, RETENTION};
 use crate::outcome::CheckOutcome;
 use crate::state::{Ack, AckError, Applied, ApplyContext, MonitorState, State, StateType};
 
 mod files;
+mod flush;
+mod legacy;
+mod log;
 
-pub use files::{FailedWrite, FileWrite, FlushBatch, FlushReport, file_stem};
-use files::{Named, fnv1a, load_json, load_named, set_aside};
+pub use files::file_stem;
+use files::fnv1a;
+pub use flush::{FlushBatch, FlushReport};
+use log::{Entry, PartKind, Stored};
 
-const DOWNTIMES_FILE: &str = "downtimes.json";
+/// Flush files smaller than this together never make a snapshot by size.
+const MIN_SNAPSHOT_TRIGGER: u64 = 8 << 20;
 
 /// How often lazily changed data is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +105,9 @@ pub struct FlushPolicy {
     pub intervals_every: Duration,
     /// The response-time series.
     pub series_every: Duration,
+    /// How many flush files make the next flush fold them into a snapshot
+    /// (it also does when they outgrow the snapshot).
+    pub snapshot_after_files: usize,
 }
 
 impl Default for FlushPolicy {
@@ -97,6 +116,7 @@ impl Default for FlushPolicy {
             state_every: Duration::from_secs(300),
             intervals_every: Duration::from_secs(60),
             series_every: Duration::from_secs(3600),
+            snapshot_after_files: 1000,
         }
     }
 }
@@ -112,6 +132,14 @@ pub enum StoreError {
         /// The cause.
         source: io::Error,
     },
+    /// The directory could not be read.
+    #[error("cannot read the monitor state directory {path}: {source}")]
+    ReadDir {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
     /// No such monitor.
     #[error("there is no monitor named {0:?}")]
     UnknownMonitor(String),
@@ -121,17 +149,9 @@ pub enum StoreError {
     /// The downtime was refused.
     #[error(transparent)]
     Downtime(#[from] DowntimeError),
-    /// A file could not be deleted.
-    #[error("cannot delete {path}: {source}")]
-    Delete {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: io::Error,
-    },
 }
 
-/// How urgently a monitor's state file needs writing.
+/// How urgently a monitor's state needs writing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Dirty {
     Clean,
@@ -155,6 +175,23 @@ struct Record {
     series_due: i64,
 }
 
+/// The sizes that decide when the flush files are folded into a snapshot.
+#[derive(Debug, Default)]
+struct LogSize {
+    /// Flush files since the snapshot.
+    files: usize,
+    /// Their bytes.
+    bytes: u64,
+    /// The snapshot's bytes.
+    snapshot_bytes: u64,
+}
+
+impl LogSize {
+    fn snapshot_due(&self, max_files: usize) -> bool {
+        self.files >= max_files || self.bytes > self.snapshot_bytes.max(MIN_SNAPSHOT_TRIGGER)
+    }
+}
+
 fn nanos(d: Duration) -> i64 {
     i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }
@@ -170,16 +207,22 @@ pub struct StateStore {
     dir: PathBuf,
     policy: FlushPolicy,
     monitors: HashMap<String, Record>,
+    /// The saved data of monitors not configured now, so that adding one
+    /// back restores it.
+    retired: HashMap<String, Stored>,
     downtimes: Downtimes,
     downtimes_dirty: bool,
-    /// Serialized files waiting for a flush: from removed monitors and
-    /// failed writes.
-    pending: BTreeMap<PathBuf, Vec<u8>>,
+    /// Entries waiting for the next flush: of removed and forgotten monitors
+    /// and of failed flushes.
+    pending: BTreeMap<(String, PartKind), Entry>,
+    /// The number of the next flush file.
+    next_flush: u64,
+    log: LogSize,
 }
 
 impl StateStore {
     /// Opens (creating) `<data_dir>/monitors` with the default [`FlushPolicy`]
-    /// and loads the downtimes. Monitors come with [`StateStore::set_monitors`].
+    /// and loads the saved data. Monitors come with [`StateStore::set_monitors`].
     pub fn open(data_dir: &Path, now: i64) -> Result<StateStore, StoreError> {
         StateStore::open_with(data_dir, now, FlushPolicy::default())
     }
@@ -195,14 +238,39 @@ impl StateStore {
             path: dir.clone(),
             source,
         })?;
-        let downtimes = load_json::<Downtimes>(&dir.join(DOWNTIMES_FILE)).unwrap_or_default();
+        let mut replayed = log::replay(&dir).map_err(|source| StoreError::ReadDir {
+            path: dir.clone(),
+            source,
+        })?;
+        if !replayed.legacy.is_empty() {
+            if !replayed.had_snapshot {
+                replayed =
+                    upgrade(&dir, &replayed.legacy).map_err(|source| StoreError::ReadDir {
+                        path: dir.clone(),
+                        source,
+                    })?;
+            } else {
+                // Left over from an upgrade interrupted after its snapshot.
+                for path in &replayed.legacy {
+                    log::remove_quietly(path);
+                }
+            }
+        }
+        let snapshot = replayed.snapshot;
         let mut store = StateStore {
             dir,
             policy,
             monitors: HashMap::new(),
-            downtimes,
+            retired: snapshot.monitors.into_iter().collect(),
+            downtimes: snapshot.downtimes,
             downtimes_dirty: false,
             pending: BTreeMap::new(),
+            next_flush: replayed.last_flush + 1,
+            log: LogSize {
+                files: replayed.flushes.len(),
+                bytes: replayed.flush_bytes,
+                snapshot_bytes: replayed.snapshot_bytes,
+            },
         };
         store.prune_downtimes(now);
         Ok(store)
@@ -213,9 +281,9 @@ impl StateStore {
         &self.dir
     }
 
-    /// Makes the configured monitors exactly `names`: new ones are loaded
-    /// from their files (or start PENDING), removed ones leave memory after
-    /// their unsaved changes are queued for the next flush; their files stay.
+    /// Makes the configured monitors exactly `names`: new ones get their
+    /// saved data (or start PENDING), removed ones leave memory after their
+    /// unsaved changes are queued for the next flush; their data is kept.
     pub fn set_monitors<'a>(&mut self, names: impl IntoIterator<Item = &'a str>, now: i64) {
         let wanted: HashSet<&str> = names.into_iter().collect();
         let gone: Vec<String> = self
@@ -226,9 +294,20 @@ impl StateStore {
             .collect();
         for name in gone {
             if let Some(mut record) = self.monitors.remove(&name) {
-                for w in self.serialize(&name, &mut record, i64::MAX, true) {
-                    self.pending.insert(w.path, w.bytes);
-                }
+                serialize(
+                    &name,
+                    &mut record,
+                    &self.policy,
+                    i64::MAX,
+                    true,
+                    &mut self.pending,
+                );
+                let stored = Stored {
+                    intervals: Some(record.history.intervals_part()),
+                    series: Some(record.history.series_part()),
+                    state: Some(record.state),
+                };
+                self.retired.insert(name, stored);
             }
         }
         for name in wanted {
@@ -242,14 +321,10 @@ impl StateStore {
     }
 
     fn ensure(&mut self, name: &str, now: i64) -> &mut Record {
-        let (dir, policy) = (&self.dir, &self.policy);
+        let (retired, policy) = (&mut self.retired, &self.policy);
         self.monitors
             .entry(name.to_owned())
-            .or_insert_with(|| load(dir, policy, name, now))
-    }
-
-    fn path(&self, name: &str, kind: &str) -> PathBuf {
-        monitor_path(&self.dir, name, kind)
+            .or_insert_with(|| restore(name, retired.remove(name).unwrap_or_default(), policy, now))
     }
 
     /// A monitor's state.
@@ -261,7 +336,6 @@ impl StateStore {
     pub fn history(&self, name: &str) -> Option<&History> {
         self.monitors.get(name).map(|r| &r.history)
     }
-
     /// The context to apply a result of monitor `name` with: its
     /// configuration, whether its parent is failing and whether it is in a
     /// downtime at `now`.
@@ -370,157 +444,190 @@ impl StateStore {
         }
     }
 
-    /// Serializes what is due at `now` (see the module docs) and marks it
+    /// Collects what is due at `now` (see the module docs) and marks it
     /// clean. Cheap: call it under the lock, then [`FlushBatch::write`]
-    /// without.
+    /// without, then [`StateStore::finish_flush`].
     pub fn prepare_flush(&mut self, now: i64) -> FlushBatch {
         self.collect(now, false)
     }
 
-    /// Serializes everything not yet written, due or not (at shutdown).
+    /// Collects everything not yet written, due or not (at shutdown).
     pub fn prepare_flush_all(&mut self, now: i64) -> FlushBatch {
         self.collect(now, true)
     }
 
-    /// [`StateStore::prepare_flush`], write, and requeue what failed.
+    /// Takes back what a flush could not write, for the next flush (unless
+    /// newer data for the same part is queued by then), and notes the sizes
+    /// of the files written.
+    pub fn finish_flush(&mut self, report: &mut FlushReport) {
+        if report.error.is_none() && report.entries > 0 {
+            self.log.files += 1;
+            self.log.bytes += report.bytes;
+        }
+        if report.compacted {
+            // Also after a failed snapshot, so that a refusing disk is not
+            // asked again at every flush.
+            self.log.files = 0;
+            self.log.bytes = 0;
+            if let Some(bytes) = report.snapshot_bytes {
+                self.log.snapshot_bytes = bytes;
+            }
+        }
+        for entry in std::mem::take(&mut report.unsaved) {
+            match entry.key() {
+                Some(key) => {
+                    self.pending.entry(key).or_insert(entry);
+                }
+                None => self.downtimes_dirty = true,
+            }
+        }
+    }
+
+    /// [`StateStore::prepare_flush`], write, and [`StateStore::finish_flush`].
     pub fn flush(&mut self, now: i64) -> FlushReport {
         let mut report = self.prepare_flush(now).write();
-        self.requeue(std::mem::take(&mut report.failed));
+        self.finish_flush(&mut report);
         report
     }
 
-    /// [`StateStore::prepare_flush_all`], write, and requeue what failed.
+    /// [`StateStore::prepare_flush_all`], write, and [`StateStore::finish_flush`].
     pub fn flush_all(&mut self, now: i64) -> FlushReport {
         let mut report = self.prepare_flush_all(now).write();
-        self.requeue(std::mem::take(&mut report.failed));
+        self.finish_flush(&mut report);
         report
-    }
-
-    /// Queues failed writes for the next flush (unless newer content for the
-    /// same file is queued by then).
-    pub fn requeue(&mut self, failed: Vec<FailedWrite>) {
-        for f in failed {
-            self.pending.entry(f.write.path).or_insert(f.write.bytes);
-        }
     }
 
     fn collect(&mut self, now: i64, all: bool) -> FlushBatch {
         self.prune_downtimes(now);
-        let mut files = std::mem::take(&mut self.pending);
+        let mut parts = std::mem::take(&mut self.pending);
+        for (name, record) in self.monitors.iter_mut() {
+            serialize(name, record, &self.policy, now, all, &mut parts);
+        }
+        let mut entries: Vec<Entry> = parts.into_values().collect();
         if self.downtimes_dirty {
-            match serde_json::to_vec_pretty(&self.downtimes) {
-                Ok(bytes) => {
-                    files.insert(self.dir.join(DOWNTIMES_FILE), bytes);
-                    self.downtimes_dirty = false;
-                }
-                Err(error) => tracing::error!(%error, "cannot serialize the downtimes"),
-            }
+            entries.push(Entry::Downtimes {
+                downtimes: self.downtimes.clone(),
+            });
+            self.downtimes_dirty = false;
         }
-        let mut records = std::mem::take(&mut self.monitors);
-        for (name, record) in records.iter_mut() {
-            for w in self.serialize(name, record, now, all) {
-                files.insert(w.path, w.bytes);
-            }
+        let compact = self.log.snapshot_due(self.policy.snapshot_after_files);
+        let number = self.next_flush;
+        if !entries.is_empty() {
+            self.next_flush += 1;
         }
-        self.monitors = records;
         FlushBatch {
             dir: self.dir.clone(),
-            writes: files
-                .into_iter()
-                .map(|(path, bytes)| FileWrite { path, bytes })
-                .collect(),
+            number,
+            entries,
+            compact,
         }
     }
 
-    /// The files of `record` due at `now` (all unsaved ones with `all`),
-    /// marking them clean.
-    fn serialize(&self, name: &str, r: &mut Record, now: i64, all: bool) -> Vec<FileWrite> {
-        let mut out = Vec::new();
-        let state_due = match r.state_dirty {
-            Dirty::Changed => true,
-            Dirty::Checked => all || now >= r.state_due,
-            Dirty::Clean => false,
-        };
-        if state_due && let Some(w) = self.named(name, "state", &r.state) {
-            out.push(w);
-            r.state_dirty = Dirty::Clean;
-            r.state_due = now.saturating_add(nanos(self.policy.state_every));
-        }
-        if r.intervals_dirty
-            && (all || now >= r.intervals_due)
-            && let Some(w) = self.named(name, "intervals", &r.history.intervals_part())
-        {
-            out.push(w);
-            r.intervals_dirty = false;
-            r.intervals_due = now.saturating_add(nanos(self.policy.intervals_every));
-        }
-        if r.series_dirty
-            && (all || now >= r.series_due)
-            && let Some(w) = self.named(name, "series", &r.history.series_part())
-        {
-            out.push(w);
-            r.series_dirty = false;
-            r.series_due = now.saturating_add(nanos(self.policy.series_every));
-        }
-        out
-    }
-
-    fn named<T: Serialize>(&self, name: &str, kind: &str, data: &T) -> Option<FileWrite> {
-        let file = Named {
-            name: name.to_owned(),
-            data,
-        };
-        match serde_json::to_vec(&file) {
-            Ok(bytes) => Some(FileWrite {
-                path: self.path(name, kind),
-                bytes,
-            }),
-            Err(error) => {
-                tracing::error!(monitor = name, kind, %error, "cannot serialize monitor data");
-                None
-            }
-        }
-    }
-
-    /// Removes monitor `name` from memory and deletes its files.
-    pub fn forget(&mut self, name: &str) -> Result<(), StoreError> {
+    /// Removes monitor `name` from memory and deletes its saved data with
+    /// the next flush.
+    pub fn forget(&mut self, name: &str) {
         self.monitors.remove(name);
-        for kind in ["state", "intervals", "series"] {
-            let path = self.path(name, kind);
-            self.pending.remove(&path);
-            match fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(source) => return Err(StoreError::Delete { path, source }),
-            }
-        }
-        Ok(())
+        self.retired.remove(name);
+        self.pending.retain(|(monitor, _), _| monitor != name);
+        self.pending.insert(
+            (name.to_owned(), PartKind::Forget),
+            Entry::Forget {
+                monitor: name.to_owned(),
+            },
+        );
     }
 }
 
-fn monitor_path(dir: &Path, name: &str, kind: &str) -> PathBuf {
-    dir.join(format!("{}.{kind}.json", file_stem(name)))
+/// Adds the parts of `r` due at `now` (all unsaved ones with `all`) to
+/// `out`, marking them clean.
+fn serialize(
+    name: &str,
+    r: &mut Record,
+    policy: &FlushPolicy,
+    now: i64,
+    all: bool,
+    out: &mut BTreeMap<(String, PartKind), Entry>,
+) {
+    let state_due = match r.state_dirty {
+        Dirty::Changed => true,
+        Dirty::Checked => all || now >= r.state_due,
+        Dirty::Clean => false,
+    };
+    if state_due {
+        out.insert(
+            (name.to_owned(), PartKind::State),
+            Entry::State {
+                monitor: name.to_owned(),
+                state: r.state.clone(),
+            },
+        );
+        r.state_dirty = Dirty::Clean;
+        r.state_due = now.saturating_add(nanos(policy.state_every));
+    }
+    if r.intervals_dirty && (all || now >= r.intervals_due) {
+        out.insert(
+            (name.to_owned(), PartKind::Intervals),
+            Entry::Intervals {
+                monitor: name.to_owned(),
+                intervals: r.history.intervals_part(),
+            },
+        );
+        r.intervals_dirty = false;
+        r.intervals_due = now.saturating_add(nanos(policy.intervals_every));
+    }
+    if r.series_dirty && (all || now >= r.series_due) {
+        out.insert(
+            (name.to_owned(), PartKind::Series),
+            Entry::Series {
+                monitor: name.to_owned(),
+                series: r.history.series_part(),
+            },
+        );
+        r.series_dirty = false;
+        r.series_due = now.saturating_add(nanos(policy.series_every));
+    }
 }
 
-/// A monitor's state and history from its files.
-fn load(dir: &Path, policy: &FlushPolicy, name: &str, now: i64) -> Record {
-    let state =
-        load_named::<MonitorState>(&monitor_path(dir, name, "state"), name).unwrap_or_default();
+/// Reads the per-monitor files of earlier versions, writes them as a
+/// snapshot, deletes them and replays the directory again. If the snapshot
+/// cannot be written, the old files stay and are used as they are.
+fn upgrade(dir: &Path, files: &[PathBuf]) -> io::Result<log::Replayed> {
+    let snapshot = legacy::read(dir, files);
+    tracing::info!(
+        dir = %dir.display(), monitors = snapshot.monitors.len(),
+        "monitor states of an earlier version read; writing them as one snapshot"
+    );
+    if let Err(error) = log::write_snapshot(dir, &snapshot) {
+        tracing::warn!(
+            dir = %dir.display(), %error,
+            "cannot write the monitor state snapshot; reading the old files again at the next start"
+        );
+        return Ok(log::Replayed {
+            snapshot,
+            ..log::Replayed::default()
+        });
+    }
+    for path in files {
+        log::remove_quietly(path);
+    }
+    log::replay(dir)
+}
+
+/// A monitor's record from its saved data.
+fn restore(name: &str, stored: Stored, policy: &FlushPolicy, now: i64) -> Record {
     let mut history = History::default();
-    let path = monitor_path(dir, name, "intervals");
-    if let Some(part) = load_named::<IntervalsPart>(&path, name)
-        && let Err(e) = history.set_intervals_part(part)
+    if let Some(part) = stored.intervals
+        && let Err(error) = history.set_intervals_part(part)
     {
-        set_aside(&path, &e);
+        tracing::warn!(monitor = name, %error, "damaged state intervals; starting without them");
     }
-    let path = monitor_path(dir, name, "series");
-    if let Some(part) = load_named::<SeriesPart>(&path, name)
-        && let Err(e) = history.set_series_part(part)
+    if let Some(part) = stored.series
+        && let Err(error) = history.set_series_part(part)
     {
-        set_aside(&path, &e);
+        tracing::warn!(monitor = name, %error, "damaged response times; starting without them");
     }
     Record {
-        state,
+        state: stored.state.unwrap_or_default(),
         history,
         state_dirty: Dirty::Clean,
         intervals_dirty: false,

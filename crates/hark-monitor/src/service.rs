@@ -20,7 +20,7 @@ use hark_config::Config;
 use hark_config::monitor::{MonitorConfig, MonitoringConfig};
 use hark_event::Event;
 use rand::Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -66,13 +66,13 @@ pub enum ServiceError {
 }
 
 /// One monitor as the API lists it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MonitorView {
     /// The configured name.
     pub name: String,
     /// Check type (`icmp`, `tcp`, `http`, `dns`, `snmp`, `metrics`).
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: String,
     /// What is checked.
     pub target: String,
     /// Current state.
@@ -107,17 +107,17 @@ pub struct MonitorView {
     /// Someone acknowledged the problem.
     pub acknowledged: bool,
     /// The acknowledgement, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ack: Option<Ack>,
     /// The parent monitor, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
     /// Seconds between checks.
     pub interval: f64,
 }
 
 /// A monitor's history over a time range.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryView {
     /// The monitor.
     pub name: String,
@@ -148,6 +148,9 @@ struct Inner {
     settings: MonitoringConfig,
     ctx: CheckContext,
     states: Mutex<StateStore>,
+    /// Held through a flush, so that flush files are written one at a time
+    /// and in the order of their numbers.
+    flushing: tokio::sync::Mutex<()>,
     sink: Arc<dyn EventSink>,
     /// Wall-clock nanoseconds at `base`, to turn scheduler instants into times.
     wall_at_base: i64,
@@ -197,6 +200,7 @@ impl Monitoring {
             settings: cfg.monitoring.clone(),
             ctx,
             states: Mutex::new(states),
+            flushing: tokio::sync::Mutex::new(()),
             sink,
             wall_at_base: now,
             base,
@@ -389,7 +393,7 @@ impl Inner {
         let s = states.state(&e.name).unwrap_or(&fresh);
         MonitorView {
             name: e.name.clone(),
-            kind: e.config.kind().name(),
+            kind: e.config.kind().name().to_owned(),
             target: e.config.target().to_owned(),
             state: s.state,
             state_type: s.state_type,
@@ -414,6 +418,7 @@ impl Inner {
     /// Writes what is due (or, with `all`, everything changed) without
     /// holding the lock during the I/O.
     async fn flush(self: &Arc<Self>, all: bool) {
+        let _one_at_a_time = self.flushing.lock().await;
         let now = hark_event::now_nanos();
         let batch = {
             let mut states = lock(&self.states);
@@ -423,20 +428,20 @@ impl Inner {
                 states.prepare_flush(now)
             }
         };
-        let report = match tokio::task::spawn_blocking(move || batch.write()).await {
+        if batch.is_empty() {
+            return;
+        }
+        let mut report = match tokio::task::spawn_blocking(move || batch.write()).await {
             Ok(report) => report,
             Err(e) => {
                 tracing::error!("saving monitor states failed: {e}");
                 return;
             }
         };
-        if !report.failed.is_empty() {
-            tracing::warn!(
-                files = report.failed.len(),
-                "cannot save some monitor states; retrying at the next flush"
-            );
-            lock(&self.states).requeue(report.failed);
+        if report.error.is_some() {
+            tracing::warn!("cannot save monitor states; retrying at the next flush");
         }
+        lock(&self.states).finish_flush(&mut report);
     }
 }
 

@@ -1,7 +1,8 @@
 //! Bearer-token authentication and role checks, as axum middleware.
 //!
-//! [`require_token`] puts the caller's [`TokenInfo`] into the request
-//! extensions; [`require_admin`], layered inside it, checks the role.
+//! [`require_token`] puts the caller's [`Principal`] into the request
+//! extensions; [`require_operator`] and [`require_admin`], layered inside
+//! it, check its role. Routes without either need a viewer, the least role.
 
 use std::sync::Arc;
 
@@ -12,7 +13,8 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::tokens::{Role, TokenInfo, TokenStore};
+use crate::identity::{Principal, Role};
+use crate::tokens::TokenStore;
 
 /// Rejects requests without a valid `Authorization: Bearer` token.
 pub(crate) async fn require_token(
@@ -20,8 +22,8 @@ pub(crate) async fn require_token(
     mut req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let info = authenticate(&tokens, bearer_token(req.headers()))?;
-    req.extensions_mut().insert(info);
+    let principal = authenticate(&tokens, bearer_token(req.headers()))?;
+    req.extensions_mut().insert(principal);
     Ok(next.run(req).await)
 }
 
@@ -34,23 +36,48 @@ pub(crate) async fn require_token_or_query(
 ) -> Result<Response, ApiError> {
     let from_query = query_token(&req);
     let secret = bearer_token(req.headers()).or(from_query.as_deref());
-    let info = authenticate(&tokens, secret)?;
-    req.extensions_mut().insert(info);
+    let principal = authenticate(&tokens, secret)?;
+    req.extensions_mut().insert(principal);
     Ok(next.run(req).await)
 }
 
-/// Lets only admin tokens through; must run inside [`require_token`].
+/// Lets operators and admins through; must run inside [`require_token`].
+pub(crate) async fn require_operator(req: Request, next: Next) -> Result<Response, ApiError> {
+    require_role(Role::Operator, req, next).await
+}
+
+/// Lets only admins through; must run inside [`require_token`].
 pub(crate) async fn require_admin(req: Request, next: Next) -> Result<Response, ApiError> {
-    match req.extensions().get::<TokenInfo>() {
-        Some(info) if info.role == Role::Admin => Ok(next.run(req).await),
-        Some(_) => Err(ApiError::Forbidden("this route needs an admin token")),
+    require_role(Role::Admin, req, next).await
+}
+
+async fn require_role(needed: Role, req: Request, next: Next) -> Result<Response, ApiError> {
+    match req.extensions().get::<Principal>() {
+        Some(p) if p.may(needed) => Ok(next.run(req).await),
+        Some(p) => Err(ApiError::Forbidden(format!(
+            "this route needs the {needed} role (or a higher one); {} `{}` is {} {}",
+            p.kind,
+            p.name,
+            article(p.role),
+            p.role
+        ))),
         None => Err(ApiError::Unauthorized),
     }
 }
 
-fn authenticate(tokens: &TokenStore, secret: Option<&str>) -> Result<TokenInfo, ApiError> {
+fn article(role: Role) -> &'static str {
+    match role {
+        Role::Admin | Role::Operator => "an",
+        Role::Viewer => "a",
+    }
+}
+
+fn authenticate(tokens: &TokenStore, secret: Option<&str>) -> Result<Principal, ApiError> {
     let secret = secret.ok_or(ApiError::Unauthorized)?;
-    tokens.verify(secret).ok_or(ApiError::Unauthorized)
+    tokens
+        .verify(secret)
+        .map(|info| info.principal())
+        .ok_or(ApiError::Unauthorized)
 }
 
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
@@ -85,6 +112,7 @@ mod tests {
     struct Fixture {
         app: Router,
         admin: String,
+        operator: String,
         viewer: String,
         _dir: tempfile::TempDir,
     }
@@ -93,12 +121,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let tokens = Arc::new(TokenStore::open(dir.path()).unwrap());
         let admin = tokens.create(Role::Admin, "ops").unwrap();
+        let operator = tokens.create(Role::Operator, "oncall").unwrap();
         let viewer = tokens.create(Role::Viewer, "dash").unwrap();
         let header_only = Router::new()
             .route("/read", get(|| async { "read" }))
             .route(
                 "/write",
                 post(|| async { "written" }).route_layer(from_fn(require_admin)),
+            )
+            .route(
+                "/act",
+                post(|| async { "acted" }).route_layer(from_fn(require_operator)),
             )
             .route_layer(from_fn_with_state(tokens.clone(), require_token));
         let with_query = Router::new()
@@ -107,12 +140,23 @@ mod tests {
         Fixture {
             app: header_only.merge(with_query),
             admin,
+            operator,
             viewer,
             _dir: dir,
         }
     }
 
     async fn status(app: &Router, method: Method, uri: &str, token: Option<&str>) -> StatusCode {
+        answer(app, method, uri, token).await.0
+    }
+
+    /// The status and the error message of a request.
+    async fn answer(
+        app: &Router,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+    ) -> (StatusCode, String) {
         let mut req = Request::builder().method(method).uri(uri);
         if let Some(t) = token {
             req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -122,7 +166,15 @@ mod tests {
             .oneshot(req.body(Body::empty()).unwrap())
             .await
             .unwrap();
-        resp.status()
+        let status = resp.status();
+        let body = http_body_util::BodyExt::collect(resp.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let error = serde_json::from_slice::<crate::api::ErrorBody>(&body)
+            .map(|e| e.error)
+            .unwrap_or_default();
+        (status, error)
     }
 
     #[tokio::test]
@@ -169,6 +221,48 @@ mod tests {
             status(&f.app, Method::POST, "/write", Some(&f.admin)).await,
             StatusCode::OK
         );
+    }
+
+    #[tokio::test]
+    async fn each_role_boundary_is_403_with_the_role_needed() {
+        let f = fixture();
+        // viewer < operator
+        let (status, error) = answer(&f.app, Method::POST, "/act", Some(&f.viewer)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            error,
+            "this route needs the operator role (or a higher one); token `dash` is a viewer"
+        );
+        assert_eq!(
+            status_of(&f, Method::POST, "/act", &f.operator).await,
+            StatusCode::OK
+        );
+        // operator < admin
+        let (status, error) = answer(&f.app, Method::POST, "/write", Some(&f.operator)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            error,
+            "this route needs the admin role (or a higher one); token `oncall` is an operator"
+        );
+        assert_eq!(
+            status_of(&f, Method::POST, "/write", &f.admin).await,
+            StatusCode::OK
+        );
+        // Higher roles include the lower ones.
+        for token in [&f.viewer, &f.operator, &f.admin] {
+            assert_eq!(
+                status_of(&f, Method::GET, "/read", token).await,
+                StatusCode::OK
+            );
+        }
+        assert_eq!(
+            status_of(&f, Method::POST, "/act", &f.admin).await,
+            StatusCode::OK
+        );
+    }
+
+    async fn status_of(f: &Fixture, method: Method, uri: &str, token: &str) -> StatusCode {
+        status(&f.app, method, uri, Some(token)).await
     }
 
     #[tokio::test]

@@ -19,7 +19,7 @@ pub enum ApiError {
     Unauthorized,
     /// The token's role does not allow this (403).
     #[error("{0}")]
-    Forbidden(&'static str),
+    Forbidden(String),
     /// The request is wrong (400); `position` points into the query text when known.
     #[error("{message}")]
     BadRequest {

@@ -1,6 +1,9 @@
 //! Hark's HTTP API: search, NDJSON ingest, live tail (Server-Sent Events or
 //! WebSocket), Prometheus metrics and the OpenAPI document, behind bearer
-//! tokens with an admin and a viewer role.
+//! tokens whose [`Principal`](identity::Principal) has one of three roles:
+//! viewer (read), operator (also act on monitors: acknowledge, downtimes,
+//! checks) and admin (also ingest). The bodies of requests and answers are
+//! the types of [`api`], which clients share.
 //!
 //! ```no_run
 //! # async fn demo(store: hark_store::Store, handle: metrics_exporter_prometheus::PrometheusHandle) -> std::io::Result<()> {
@@ -16,8 +19,10 @@
 //! # }
 //! ```
 
+pub mod api;
 mod auth;
 mod error;
+pub mod identity;
 mod ndjson;
 mod params;
 mod routes;
@@ -43,6 +48,7 @@ use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 
+use identity::Role;
 use routes::{health, ingest, monitors, openapi, ports, search, tail};
 use tokens::TokenStore;
 
@@ -83,25 +89,50 @@ pub(crate) struct AppState {
 
 pub(crate) type Shared = Arc<AppState>;
 
-/// Every route the API serves, as (method, path); the OpenAPI document describes each.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/healthz"),
-    ("GET", "/metrics"),
-    ("GET", "/api/v1/search"),
-    ("POST", "/api/v1/search"),
-    ("POST", "/api/v1/ingest"),
-    ("GET", "/api/v1/tail"),
-    ("GET", "/api/v1/openapi.json"),
-    ("GET", "/api/v1/ports"),
-    ("GET", "/api/v1/monitors"),
-    ("GET", "/api/v1/monitors/{name}"),
-    ("GET", "/api/v1/monitors/{name}/history"),
-    ("POST", "/api/v1/monitors/{name}/check"),
-    ("POST", "/api/v1/monitors/{name}/ack"),
-    ("DELETE", "/api/v1/monitors/{name}/ack"),
-    ("GET", "/api/v1/downtimes"),
-    ("POST", "/api/v1/downtimes"),
-    ("DELETE", "/api/v1/downtimes/{id}"),
+/// One route of the API and the least role that may call it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    /// The HTTP method.
+    pub method: &'static str,
+    /// The path, with `{name}` for a path parameter.
+    pub path: &'static str,
+    /// The least role needed; `None` for the public routes, which need no token.
+    pub needs: Option<Role>,
+}
+
+const fn route(method: &'static str, path: &'static str, needs: Option<Role>) -> Route {
+    Route {
+        method,
+        path,
+        needs,
+    }
+}
+
+const PUBLIC: Option<Role> = None;
+const VIEWER: Option<Role> = Some(Role::Viewer);
+const OPERATOR: Option<Role> = Some(Role::Operator);
+const ADMIN: Option<Role> = Some(Role::Admin);
+
+/// Every route the API serves; the OpenAPI document describes each, with
+/// its role as `x-hark-role`, and the tests hold the router to both.
+pub const ROUTES: &[Route] = &[
+    route("GET", "/healthz", PUBLIC),
+    route("GET", "/metrics", PUBLIC),
+    route("GET", "/api/v1/search", VIEWER),
+    route("POST", "/api/v1/search", VIEWER),
+    route("POST", "/api/v1/ingest", ADMIN),
+    route("GET", "/api/v1/tail", VIEWER),
+    route("GET", "/api/v1/openapi.json", VIEWER),
+    route("GET", "/api/v1/ports", VIEWER),
+    route("GET", "/api/v1/monitors", VIEWER),
+    route("GET", "/api/v1/monitors/{name}", VIEWER),
+    route("GET", "/api/v1/monitors/{name}/history", VIEWER),
+    route("POST", "/api/v1/monitors/{name}/check", OPERATOR),
+    route("POST", "/api/v1/monitors/{name}/ack", OPERATOR),
+    route("DELETE", "/api/v1/monitors/{name}/ack", OPERATOR),
+    route("GET", "/api/v1/downtimes", VIEWER),
+    route("POST", "/api/v1/downtimes", OPERATOR),
+    route("DELETE", "/api/v1/downtimes/{id}", OPERATOR),
 ];
 
 /// The API's router. Live tails end only when their clients leave; use
@@ -170,22 +201,22 @@ fn build(
         .route("/api/v1/monitors/{name}/history", get(monitors::history))
         .route(
             "/api/v1/monitors/{name}/check",
-            post(monitors::check).route_layer(from_fn(auth::require_admin)),
+            post(monitors::check).route_layer(from_fn(auth::require_operator)),
         )
         .route(
             "/api/v1/monitors/{name}/ack",
             post(monitors::ack)
                 .delete(monitors::unack)
-                .route_layer(from_fn(auth::require_admin)),
+                .route_layer(from_fn(auth::require_operator)),
         )
         .route(
             "/api/v1/downtimes",
             get(monitors::downtimes)
-                .post(monitors::add_downtime.layer(from_fn(auth::require_admin))),
+                .post(monitors::add_downtime.layer(from_fn(auth::require_operator))),
         )
         .route(
             "/api/v1/downtimes/{id}",
-            delete(monitors::remove_downtime).route_layer(from_fn(auth::require_admin)),
+            delete(monitors::remove_downtime).route_layer(from_fn(auth::require_operator)),
         )
         .route_layer(from_fn_with_state(tokens.clone(), auth::require_token));
     // Streams must neither time out nor be compressed (compression buffers).
@@ -214,18 +245,30 @@ fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::Method;
+    use axum::http::{Method, header};
     use tower::ServiceExt;
 
-    #[tokio::test]
-    async fn every_listed_route_is_routed() {
+    struct Fixture {
+        app: Router,
+        store: hark_store::Store,
+        /// A token of each role, least first.
+        tokens: Vec<(Role, String)>,
+        _dir: tempfile::TempDir,
+    }
+
+    fn fixture() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let store = hark_store::Store::open(hark_store::StoreConfig::new(dir.path().join("data")))
             .expect("store opens");
         let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let tokens = TokenStore::open(dir.path()).unwrap();
+        let secrets = Role::ALL
+            .into_iter()
+            .map(|role| (role, tokens.create(role, role.name()).unwrap()))
+            .collect();
         let app = router(ServerState {
             store: store.clone(),
-            tokens: TokenStore::open(dir.path()).unwrap(),
+            tokens,
             metrics: recorder.handle(),
             ports: Vec::new(),
             monitoring: hark_monitor::Monitoring::start(
@@ -237,24 +280,93 @@ mod tests {
             )
             .unwrap(),
         });
-        for (method, path) in ROUTES {
-            let req = Request::builder()
-                .method(Method::from_bytes(method.as_bytes()).unwrap())
-                .uri(*path)
-                .body(Body::empty())
-                .unwrap();
-            let status = app.clone().oneshot(req).await.unwrap().status();
-            assert_ne!(status, StatusCode::NOT_FOUND, "{method} {path}");
-            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        Fixture {
+            app,
+            store,
+            tokens: secrets,
+            _dir: dir,
+        }
+    }
+
+    async fn call(app: &Router, route: &Route, token: Option<&str>) -> (StatusCode, String) {
+        let mut req = Request::builder()
+            .method(Method::from_bytes(route.method.as_bytes()).unwrap())
+            .uri(route.path);
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let resp = app
+            .clone()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status();
+        if status.is_success() {
+            // A live tail's body never ends.
+            return (status, String::new());
+        }
+        let body = http_body_util::BodyExt::collect(resp.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn every_listed_route_is_routed() {
+        let f = fixture();
+        // Without a token: 401 from a protected route shows it is routed.
+        for r in ROUTES {
+            let (status, _) = call(&f.app, r, None).await;
+            assert_ne!(status, StatusCode::NOT_FOUND, "{r:?}");
+            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{r:?}");
         }
         let req = Request::builder()
             .uri("/api/v1/nothing")
             .body(Body::empty())
             .unwrap();
         assert_eq!(
-            app.oneshot(req).await.unwrap().status(),
+            f.app.clone().oneshot(req).await.unwrap().status(),
             StatusCode::NOT_FOUND
         );
-        store.shutdown().unwrap();
+        f.store.shutdown().unwrap();
+    }
+
+    /// Each route lets in exactly the roles its entry in [`ROUTES`] names:
+    /// a lesser role gets 403 with the role it lacks, the named role and
+    /// higher ones get past the check.
+    #[tokio::test]
+    async fn every_route_enforces_its_listed_role() {
+        let f = fixture();
+        for r in ROUTES {
+            let Some(needs) = r.needs else {
+                let (status, body) = call(&f.app, r, None).await;
+                assert!(status.is_success(), "{r:?} is public: {status} {body}");
+                continue;
+            };
+            let (status, _) = call(&f.app, r, None).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{r:?} without a token");
+            for (role, token) in &f.tokens {
+                let (status, body) = call(&f.app, r, Some(token)).await;
+                if role.includes(needs) {
+                    assert!(
+                        status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED,
+                        "{r:?} as {role}: {status} {body}"
+                    );
+                } else {
+                    assert_eq!(status, StatusCode::FORBIDDEN, "{r:?} as {role}: {body}");
+                    let error: api::ErrorBody = serde_json::from_str(&body).unwrap();
+                    assert_eq!(
+                        error.error,
+                        format!(
+                            "this route needs the {needs} role (or a higher one); token `{role}` is {} {role}",
+                            if *role == Role::Viewer { "a" } else { "an" }
+                        ),
+                        "{r:?}"
+                    );
+                }
+            }
+        }
+        f.store.shutdown().unwrap();
     }
 }

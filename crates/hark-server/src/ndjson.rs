@@ -6,7 +6,7 @@
 //! objects flattened with dots and arrays kept as their JSON text.
 
 use hark_event::{Event, Severity, flatten_json, parse_rfc3339_nanos};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Name of the input events from the HTTP API carry.
@@ -47,7 +47,7 @@ pub enum BadLine {
 }
 
 /// One rejected line, as reported to the client.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineError {
     /// 1-based line number.
     pub line: usize,

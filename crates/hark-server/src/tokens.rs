@@ -15,54 +15,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use crate::identity::Role;
+use crate::identity::{Principal, PrincipalKind};
+
 /// File name of the token file inside the data directory.
 pub const TOKENS_FILE: &str = "tokens.json";
 
 /// Prefix of every secret, so leaked tokens are easy to recognise.
 pub const SECRET_PREFIX: &str = "hark_";
-
-/// What a token may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Everything, including ingest.
-    Admin,
-    /// Read-only: search, tail, metrics.
-    Viewer,
-}
-
-impl Role {
-    /// The lower-case name (`admin`, `viewer`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Viewer => "viewer",
-        }
-    }
-
-    /// Whether this role may send events.
-    pub fn can_ingest(self) -> bool {
-        self == Role::Admin
-    }
-}
-
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Role {
-    type Err = TokenError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "admin" => Ok(Role::Admin),
-            "viewer" => Ok(Role::Viewer),
-            _ => Err(TokenError::BadRole(s.to_owned())),
-        }
-    }
-}
 
 /// What is known about a token (never its secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -99,9 +59,6 @@ pub enum TokenError {
     /// The name is empty, too long or has control characters.
     #[error("invalid token name {0:?}: use 1 to 64 printable characters")]
     BadName(String),
-    /// Not a role name.
-    #[error("unknown role {0:?}: use admin or viewer")]
-    BadRole(String),
 }
 
 /// One token as stored on disk.
@@ -112,6 +69,17 @@ struct TokenRecord {
     created_at: DateTime<Utc>,
     /// Lower-case hex SHA-256 of the secret.
     sha256: String,
+}
+
+impl TokenInfo {
+    /// The principal this token stands for.
+    pub fn principal(&self) -> Principal {
+        Principal {
+            kind: PrincipalKind::Token,
+            name: self.name.clone(),
+            role: self.role,
+        }
+    }
 }
 
 impl TokenRecord {
@@ -483,6 +451,34 @@ mod tests {
         assert_eq!("Viewer".parse::<Role>().unwrap(), Role::Viewer);
         assert!("root".parse::<Role>().is_err());
         assert_eq!(serde_json::to_string(&Role::Admin).unwrap(), "\"admin\"");
+        assert_eq!("operator".parse::<Role>().unwrap(), Role::Operator);
+    }
+
+    #[test]
+    fn token_files_of_earlier_versions_keep_their_roles() {
+        let dir = tempfile::tempdir().unwrap();
+        let admin = "hark_admin-secret";
+        let viewer = "hark_viewer-secret";
+        let file = serde_json::json!({"tokens": [
+            {"name": "ops", "role": "admin", "created_at": "2026-01-02T03:04:05Z", "sha256": hash_hex(admin)},
+            {"name": "dash", "role": "viewer", "created_at": "2026-01-02T03:04:05Z", "sha256": hash_hex(viewer)},
+        ]});
+        fs::write(dir.path().join(TOKENS_FILE), file.to_string()).unwrap();
+        let store = TokenStore::open(dir.path()).unwrap();
+        let ops = store.verify(admin).unwrap().principal();
+        assert_eq!(
+            ops,
+            Principal {
+                kind: PrincipalKind::Token,
+                name: "ops".into(),
+                role: Role::Admin
+            }
+        );
+        assert_eq!(store.verify(viewer).unwrap().principal().role, Role::Viewer);
+        let operator = store.create(Role::Operator, "oncall").unwrap();
+        assert_eq!(store.verify(&operator).unwrap().role, Role::Operator);
+        let text = fs::read_to_string(dir.path().join(TOKENS_FILE)).unwrap();
+        assert!(text.contains("\"operator\""), "{text}");
     }
 
     #[test]

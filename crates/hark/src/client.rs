@@ -1,6 +1,8 @@
 //! Finding and calling a running server from the CLI.
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
+use hark_server::api::ErrorBody;
+use serde::de::DeserializeOwned;
 
 use crate::ConnectArgs;
 
@@ -62,39 +64,44 @@ impl Client {
             .send()
             .await
             .with_context(|| format!("cannot reach the server at {}", self.base))?;
-        let status = resp.status();
-        if status.is_success() {
+        if resp.status().is_success() {
             return Ok(());
         }
-        let body: serde_json::Value = resp.json().await.unwrap_or_default();
-        let msg = body
-            .get("error")
-            .and_then(|e| e.as_str())
-            .unwrap_or("request failed");
-        bail!("{status}: {msg}")
+        Err(api_error(resp).await)
     }
 
-    /// Sends a request and returns its JSON, turning API errors into readable ones.
-    pub async fn json(&self, req: reqwest::RequestBuilder) -> anyhow::Result<serde_json::Value> {
+    /// Sends a request and reads its answer as `T`, turning API errors into
+    /// readable ones.
+    pub async fn json<T: DeserializeOwned>(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> anyhow::Result<T> {
         let resp = req
             .send()
             .await
             .with_context(|| format!("cannot reach the server at {}", self.base))?;
-        let status = resp.status();
-        let body: serde_json::Value = resp
-            .json()
-            .await
-            .context("the server's answer is not JSON")?;
-        if !status.is_success() {
-            let msg = body
-                .get("error")
-                .and_then(|e| e.as_str())
-                .unwrap_or("request failed");
-            match body.get("position").and_then(|p| p.as_u64()) {
-                Some(pos) => bail!("{status}: {msg} (at position {pos})"),
-                None => bail!("{status}: {msg}"),
-            }
+        if !resp.status().is_success() {
+            return Err(api_error(resp).await);
         }
-        Ok(body)
+        let body = resp
+            .bytes()
+            .await
+            .context("the server's answer broke off")?;
+        serde_json::from_slice(&body)
+            .context("the server's answer is not what this version of hark expects")
+    }
+}
+
+/// An API error answer as a readable error: `403 Forbidden: <message>`.
+pub async fn api_error(resp: reqwest::Response) -> anyhow::Error {
+    let status = resp.status();
+    let body = resp.bytes().await.unwrap_or_default();
+    match serde_json::from_slice::<ErrorBody>(&body) {
+        Ok(ErrorBody {
+            error,
+            position: Some(pos),
+        }) => anyhow!("{status}: {error} (at position {pos})"),
+        Ok(ErrorBody { error, .. }) => anyhow!("{status}: {error}"),
+        Err(_) => anyhow!("{status}: request failed"),
     }
 }

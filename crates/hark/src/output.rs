@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use clap::ValueEnum;
-use serde_json::Value;
+use hark_server::api::EventJson;
 
 /// Output format of `hark query` and `hark tail`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -39,8 +39,23 @@ pub struct EventWriter<W: Write> {
     first: bool,
 }
 
-fn str_of<'a>(ev: &'a Value, key: &str) -> &'a str {
-    ev.get(key).and_then(Value::as_str).unwrap_or("")
+/// An event's value in each of [`CSV_COLUMNS`].
+fn csv_row(ev: &EventJson) -> [&str; 10] {
+    fn opt(v: &Option<String>) -> &str {
+        v.as_deref().unwrap_or("")
+    }
+    [
+        &ev.timestamp,
+        opt(&ev.host),
+        opt(&ev.app),
+        opt(&ev.procid),
+        opt(&ev.msgid),
+        opt(&ev.facility),
+        opt(&ev.severity),
+        &ev.message,
+        opt(&ev.source),
+        &ev.input,
+    ]
 }
 
 impl<W: Write> EventWriter<W> {
@@ -65,21 +80,17 @@ impl<W: Write> EventWriter<W> {
     }
 
     /// Writes one event (the API's JSON form).
-    pub fn write(&mut self, ev: &Value) -> anyhow::Result<()> {
+    pub fn write(&mut self, ev: &EventJson) -> anyhow::Result<()> {
         match self.format {
             Format::Text => writeln!(self.out, "{}", text_line(ev))?,
-            Format::Ndjson => writeln!(self.out, "{ev}")?,
+            Format::Ndjson => writeln!(self.out, "{}", serde_json::to_string(ev)?)?,
             Format::Json => {
                 let sep = if self.first { "[\n" } else { ",\n" };
-                write!(self.out, "{sep}{ev}")?;
+                write!(self.out, "{sep}{}", serde_json::to_string(ev)?)?;
             }
             Format::Csv => {
                 if let Some(w) = self.csv.as_mut() {
-                    w.write_record(CSV_COLUMNS.map(|c| match ev.get(c) {
-                        Some(Value::String(s)) => s.clone(),
-                        Some(Value::Null) | None => String::new(),
-                        Some(v) => v.to_string(),
-                    }))?;
+                    w.write_record(csv_row(ev))?;
                 }
             }
         }
@@ -110,19 +121,19 @@ impl<W: Write> EventWriter<W> {
 }
 
 /// `2026-11-22T05:00:00.123Z fw1 sshd[42]: <err> login failed`
-pub fn text_line(ev: &Value) -> String {
+pub fn text_line(ev: &EventJson) -> String {
     let mut line = String::with_capacity(128);
-    line.push_str(str_of(ev, "timestamp"));
+    line.push_str(&ev.timestamp);
     line.push(' ');
-    line.push_str(match str_of(ev, "host") {
-        "" => "-",
-        h => h,
+    line.push_str(match ev.host.as_deref() {
+        None | Some("") => "-",
+        Some(h) => h,
     });
     line.push(' ');
-    let app = str_of(ev, "app");
+    let app = ev.app.as_deref().unwrap_or("");
     if !app.is_empty() {
         line.push_str(app);
-        let pid = str_of(ev, "procid");
+        let pid = ev.procid.as_deref().unwrap_or("");
         if !pid.is_empty() {
             line.push('[');
             line.push_str(pid);
@@ -130,12 +141,12 @@ pub fn text_line(ev: &Value) -> String {
         }
         line.push_str(": ");
     }
-    let sev = str_of(ev, "severity");
+    let sev = ev.severity.as_deref().unwrap_or("");
     if !sev.is_empty() {
         line.push('<');
         line.push_str(sev);
         line.push_str("> ");
     }
-    line.push_str(str_of(ev, "message"));
+    line.push_str(&ev.message);
     line
 }

@@ -1,95 +1,18 @@
-//! The files of the monitor state store: names, atomic writes, tolerant loading.
+//! File helpers of the monitor state store: atomic writes, tolerant loading,
+//! and the escaped names of the per-monitor layout of earlier versions.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 /// Escaped names longer than this are cut and completed with a hash.
 pub(super) const MAX_STEM: usize = 120;
 
-/// A monitor's data as stored, with its name to detect collisions.
-#[derive(Serialize, Deserialize)]
-pub(super) struct Named<T> {
-    pub(super) name: String,
-    pub(super) data: T,
-}
-
-/// One file to write.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileWrite {
-    /// Where.
-    pub path: PathBuf,
-    /// The whole new content.
-    pub bytes: Vec<u8>,
-}
-
-/// A write that failed, to hand back with [`super::StateStore::requeue`].
-#[derive(Debug)]
-pub struct FailedWrite {
-    /// The write.
-    pub write: FileWrite,
-    /// Why it failed.
-    pub error: io::Error,
-}
-
-/// What [`super::StateStore::prepare_flush`] collected: serialized files to write.
-#[derive(Debug, Default)]
-pub struct FlushBatch {
-    pub(super) dir: PathBuf,
-    pub(super) writes: Vec<FileWrite>,
-}
-
-/// What a flush wrote.
-#[derive(Debug, Default)]
-pub struct FlushReport {
-    /// Files written.
-    pub files: usize,
-    /// Bytes written.
-    pub bytes: u64,
-    /// Writes that failed (already logged).
-    pub failed: Vec<FailedWrite>,
-}
-
-impl FlushBatch {
-    /// Whether there is nothing to write.
-    pub fn is_empty(&self) -> bool {
-        self.writes.is_empty()
-    }
-
-    /// The files to write.
-    pub fn writes(&self) -> &[FileWrite] {
-        &self.writes
-    }
-
-    /// Writes every file atomically (temporary file, fsync, rename), then
-    /// fsyncs the directory. Blocking: run it off the async runtime.
-    pub fn write(self) -> FlushReport {
-        let mut report = FlushReport::default();
-        for w in self.writes {
-            match write_atomic(&w.path, &w.bytes) {
-                Ok(()) => {
-                    report.files += 1;
-                    report.bytes += w.bytes.len() as u64;
-                }
-                Err(error) => {
-                    tracing::warn!(path = %w.path.display(), %error, "cannot write monitor state");
-                    report.failed.push(FailedWrite { write: w, error });
-                }
-            }
-        }
-        if report.files > 0
-            && let Err(error) = File::open(&self.dir).and_then(|d| d.sync_all())
-        {
-            tracing::warn!(dir = %self.dir.display(), %error, "cannot sync the monitor state directory");
-        }
-        report
-    }
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Writes a file whole: to `<file>.tmp`, fsynced, renamed over `path`. The
+/// caller fsyncs the directory.
+pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
@@ -171,19 +94,5 @@ pub(super) fn load_json<T: DeserializeOwned>(path: &Path) -> Option<T> {
             set_aside(path, &e.to_string());
             None
         }
-    }
-}
-
-/// [`load_json`] of a file that must belong to monitor `name`.
-pub(super) fn load_named<T: DeserializeOwned>(path: &Path, name: &str) -> Option<T> {
-    let file = load_json::<Named<T>>(path)?;
-    if file.name == name {
-        Some(file.data)
-    } else {
-        tracing::warn!(
-            path = %path.display(), monitor = name, file_monitor = %file.name,
-            "monitor state file belongs to another monitor; starting without it"
-        );
-        None
     }
 }

@@ -1,6 +1,7 @@
 use std::collections::HashSet;
 
 use super::files::MAX_STEM;
+use super::legacy;
 use super::*;
 use crate::downtime::Schedule;
 use crate::outcome::{Perf, Status};
@@ -36,13 +37,8 @@ fn open(dir: &Path, now: i64) -> StateStore {
     StateStore::open(dir, now).unwrap_or_else(|e| panic!("open: {e}"))
 }
 
-fn file_names(batch: &FlushBatch) -> HashSet<String> {
-    batch
-        .writes()
-        .iter()
-        .filter_map(|w| w.path.file_name())
-        .map(|n| n.to_string_lossy().into_owned())
-        .collect()
+fn parts(batch: &FlushBatch) -> HashSet<String> {
+    batch.parts().into_iter().collect()
 }
 
 fn names(list: &[&str]) -> HashSet<String> {
@@ -85,14 +81,15 @@ fn everything_survives_a_restart() {
         )
         .unwrap_or_else(|e| panic!("downtime: {e}"));
     let report = store.flush_all(T0 + 5 * MIN);
-    assert!(report.failed.is_empty());
-    // 3 files for each of the 2 monitors, and the downtimes.
-    assert_eq!(report.files, 7);
-    assert!(
-        data.path()
-            .join("monitors/db%2Fprimary.state.json")
-            .is_file()
-    );
+    assert!(report.error.is_none());
+    // 3 parts for each of the 2 monitors, and the downtimes, in one file.
+    assert_eq!(report.entries, 7);
+    let files: Vec<_> = fs::read_dir(data.path().join("monitors"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(|f| f.ok())
+        .map(|f| f.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, ["flush-1.json"]);
 
     let mut again = open(data.path(), T0 + 6 * MIN);
     again.set_monitors(["web", "db/primary"], T0 + 6 * MIN);
@@ -120,6 +117,7 @@ fn state_changes_are_written_at_once_checks_lazily() {
         state_every: Duration::from_secs(300),
         intervals_every: Duration::from_secs(60),
         series_every: Duration::from_secs(1800),
+        snapshot_after_files: 1000,
     };
     let mut store =
         StateStore::open_with(data.path(), T0, policy).unwrap_or_else(|e| panic!("open: {e}"));
@@ -129,41 +127,41 @@ fn state_changes_are_written_at_once_checks_lazily() {
     store.apply("api", &outcome(Status::Ok, 5), &ctx(T0));
     let batch = store.prepare_flush_all(T0);
     assert_eq!(
-        file_names(&batch),
-        names(&["api.state.json", "api.intervals.json", "api.series.json"])
+        parts(&batch),
+        names(&["api.state", "api.intervals", "api.series"])
     );
-    assert_eq!(batch.write().files, 3);
+    assert_eq!(batch.write().entries, 3);
     // Just another OK: nothing due yet.
     store.apply("api", &outcome(Status::Ok, 6), &ctx(T0 + MIN / 3));
     assert!(store.prepare_flush(T0 + MIN / 3).is_empty());
     // A soft problem: the state at once; the intervals a minute after their last write.
     store.apply("api", &outcome(Status::Crit, 7), &ctx(T0 + MIN / 2));
     assert_eq!(
-        file_names(&store.prepare_flush(T0 + MIN / 2)),
-        names(&["api.state.json"])
+        parts(&store.prepare_flush(T0 + MIN / 2)),
+        names(&["api.state"])
     );
     assert!(store.prepare_flush(T0 + MIN - 1).is_empty());
     assert_eq!(
-        file_names(&store.prepare_flush(T0 + MIN)),
-        names(&["api.intervals.json"])
+        parts(&store.prepare_flush(T0 + MIN)),
+        names(&["api.intervals"])
     );
     // Attempt 1 → 2 made it hard: a change, written at once.
     store.apply("api", &outcome(Status::Crit, 8), &ctx(T0 + 3 * MIN));
     assert_eq!(
-        file_names(&store.prepare_flush(T0 + 3 * MIN)),
-        names(&["api.state.json"])
+        parts(&store.prepare_flush(T0 + 3 * MIN)),
+        names(&["api.state"])
     );
     // An unchanged check is written once its period is up, and so is the series.
     store.apply("api", &outcome(Status::Crit, 8), &ctx(T0 + 4 * MIN));
     assert!(store.prepare_flush(T0 + 8 * MIN - 1).is_empty());
     assert_eq!(
-        file_names(&store.prepare_flush(T0 + 8 * MIN)),
-        names(&["api.state.json"])
+        parts(&store.prepare_flush(T0 + 8 * MIN)),
+        names(&["api.state"])
     );
     assert!(store.prepare_flush(T0 + 30 * MIN - 1).is_empty());
     assert_eq!(
-        file_names(&store.prepare_flush(T0 + 30 * MIN)),
-        names(&["api.series.json"])
+        parts(&store.prepare_flush(T0 + 30 * MIN)),
+        names(&["api.series"])
     );
     assert!(store.prepare_flush(T0 + 60 * MIN).is_empty());
 }
@@ -177,24 +175,112 @@ fn first_lazy_writes_are_spread_by_name() {
     assert_eq!(stagger("web", period), stagger("web", period));
 }
 
-#[test]
-fn corrupt_files_are_set_aside() {
-    let data = tempdir();
-    let mut store = open(data.path(), T0);
+/// Writes `store`'s monitors and downtimes in the per-monitor layout of
+/// earlier versions.
+fn write_legacy(store: &StateStore, dir: &Path) {
+    let write = |path: PathBuf, value: serde_json::Value| {
+        fs::write(&path, value.to_string()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    for name in store.names() {
+        let stem = file_stem(name);
+        let (state, history) = (
+            store.state(name).unwrap_or_else(|| panic!("{name}")),
+            store.history(name).unwrap_or_else(|| panic!("{name}")),
+        );
+        let named = |data: serde_json::Value| serde_json::json!({"name": name, "data": data});
+        write(
+            dir.join(format!("{stem}.state.json")),
+            named(to_json(state)),
+        );
+        write(
+            dir.join(format!("{stem}.intervals.json")),
+            named(to_json(&history.intervals_part())),
+        );
+        write(
+            dir.join(format!("{stem}.series.json")),
+            named(to_json(&history.series_part())),
+        );
+    }
+    write(dir.join(legacy::DOWNTIMES_FILE), to_json(store.downtimes()));
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A store with two monitors in CRIT and a downtime, nothing written yet.
+fn two_crit_monitors(data: &Path) -> StateStore {
+    let mut store = open(data, T0);
     store.set_monitors(["web", "db"], T0);
     for name in ["web", "db"] {
         store.apply(name, &outcome(Status::Crit, 5), &ctx(T0));
         store.apply(name, &outcome(Status::Crit, 5), &ctx(T0 + MIN));
     }
-    store.flush_all(T0 + MIN);
+    store
+        .add_downtime(
+            NewDowntime {
+                monitors: vec!["db".into()],
+                schedule: Schedule::Once {
+                    start: T0 + 10 * MIN,
+                    end: T0 + 20 * MIN,
+                },
+                comment: "upgrade".into(),
+                author: "ops".into(),
+            },
+            T0 + MIN,
+        )
+        .unwrap_or_else(|e| panic!("downtime: {e}"));
+    store
+}
+
+#[test]
+fn the_old_layout_is_upgraded_once() {
+    let data = tempdir();
     let dir = data.path().join("monitors");
+    let old = two_crit_monitors(data.path());
+    write_legacy(&old, &dir);
+    assert!(dir.join("web.state.json").is_file());
+
+    let mut again = open(data.path(), T0 + 2 * MIN);
+    again.set_monitors(["web", "db"], T0 + 2 * MIN);
+    for name in ["web", "db"] {
+        assert_eq!(again.state(name), old.state(name), "{name}");
+        assert_eq!(again.history(name), old.history(name), "{name}");
+    }
+    assert_eq!(again.downtimes(), old.downtimes());
+    // The old files are gone; one snapshot holds everything.
+    let mut files: Vec<_> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(|f| f.ok())
+        .map(|f| f.file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["snapshot.json"]);
+    assert!(again.prepare_flush_all(T0 + 2 * MIN).is_empty());
+
+    // Later starts read the snapshot.
+    let mut third = open(data.path(), T0 + 3 * MIN);
+    third.set_monitors(["web", "db"], T0 + 3 * MIN);
+    for name in ["web", "db"] {
+        assert_eq!(third.state(name), old.state(name), "{name}");
+        assert_eq!(third.history(name), old.history(name), "{name}");
+    }
+    assert_eq!(third.downtimes(), old.downtimes());
+}
+
+#[test]
+fn corrupt_files_are_set_aside() {
+    let data = tempdir();
+    let dir = data.path().join("monitors");
+    let store = two_crit_monitors(data.path());
+    write_legacy(&store, &dir);
     fs::write(
         dir.join("web.state.json"),
         b"{\"name\":\"web\",\"data\":{\"state\":",
     )
     .unwrap_or_else(|e| panic!("{e}"));
     fs::write(dir.join("db.intervals.json"), b"\0\0\0 not json").unwrap_or_else(|e| panic!("{e}"));
-    fs::write(dir.join(DOWNTIMES_FILE), b"[1, 2").unwrap_or_else(|e| panic!("{e}"));
+    fs::write(dir.join(legacy::DOWNTIMES_FILE), b"[1, 2").unwrap_or_else(|e| panic!("{e}"));
 
     let mut again = open(data.path(), T0 + 2 * MIN);
     again.set_monitors(["web", "db"], T0 + 2 * MIN);
@@ -220,13 +306,96 @@ fn corrupt_files_are_set_aside() {
 }
 
 #[test]
+fn a_torn_flush_file_is_set_aside_and_later_ones_apply() {
+    let data = tempdir();
+    let dir = data.path().join("monitors");
+    let mut store = open(data.path(), T0);
+    store.set_monitors(["web", "db"], T0);
+    // flush-1: both OK.
+    for name in ["web", "db"] {
+        store.apply(name, &outcome(Status::Ok, 5), &ctx(T0));
+    }
+    assert_eq!(store.flush_all(T0).entries, 6);
+    let both_ok = store.state("db").cloned();
+    // flush-2: both WARN.
+    for name in ["web", "db"] {
+        store.apply(name, &outcome(Status::Warn, 5), &ctx(T0 + MIN));
+    }
+    assert_eq!(store.flush_all(T0 + MIN).entries, 6);
+    // flush-3: web CRIT.
+    store.apply("web", &outcome(Status::Crit, 5), &ctx(T0 + 2 * MIN));
+    assert_eq!(store.flush_all(T0 + 2 * MIN).entries, 3);
+    // flush-2 loses its end, as a disk that lies about fsync could leave it.
+    let torn = dir.join("flush-2.json");
+    let bytes = fs::read(&torn).unwrap_or_else(|e| panic!("{e}"));
+    fs::write(&torn, &bytes[..bytes.len() / 2]).unwrap_or_else(|e| panic!("{e}"));
+    // And a temporary file of a flush interrupted before its rename.
+    fs::write(dir.join("flush-4.json.tmp"), b"{\"flush\":4,").unwrap_or_else(|e| panic!("{e}"));
+
+    let mut again = open(data.path(), T0 + 3 * MIN);
+    again.set_monitors(["web", "db"], T0 + 3 * MIN);
+    assert!(dir.join("flush-2.json.corrupt").is_file());
+    assert!(!torn.exists());
+    assert!(!dir.join("flush-4.json.tmp").exists());
+    // web's latest state was in flush-3; db's in the torn file, so it has
+    // that of flush-1.
+    assert_eq!(again.state("web"), store.state("web"));
+    assert_eq!(again.state("db"), both_ok.as_ref());
+    // Numbering goes on after the highest file.
+    again.apply("db", &outcome(Status::Crit, 5), &ctx(T0 + 3 * MIN));
+    again.flush_all(T0 + 3 * MIN);
+    assert!(dir.join("flush-4.json").is_file());
+}
+
+#[test]
+fn flush_files_are_folded_into_a_snapshot() {
+    let data = tempdir();
+    let dir = data.path().join("monitors");
+    let policy = FlushPolicy {
+        snapshot_after_files: 3,
+        ..FlushPolicy::default()
+    };
+    let mut store =
+        StateStore::open_with(data.path(), T0, policy).unwrap_or_else(|e| panic!("open: {e}"));
+    store.set_monitors(["a", "b", "c"], T0);
+    for (i, name) in ["a", "b", "c"].into_iter().enumerate() {
+        store.apply(name, &outcome(Status::Crit, 5), &ctx(T0 + i as i64));
+        store.flush_all(T0 + i as i64);
+    }
+    assert!(dir.join("flush-3.json").is_file());
+    assert!(!dir.join("snapshot.json").exists());
+    // The fourth flush writes its file, then the snapshot.
+    store.apply("a", &outcome(Status::Ok, 5), &ctx(T0 + MIN));
+    let report = store.flush_all(T0 + MIN);
+    assert!(report.snapshot_bytes.is_some());
+    let mut files: Vec<_> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(|f| f.ok())
+        .map(|f| f.file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["snapshot.json"]);
+    // The next flush is numbered after those the snapshot holds.
+    store.apply("b", &outcome(Status::Ok, 5), &ctx(T0 + MIN));
+    store.flush_all(T0 + MIN);
+    assert!(dir.join("flush-5.json").is_file());
+
+    let mut again = open(data.path(), T0 + 2 * MIN);
+    again.set_monitors(["a", "b", "c"], T0 + 2 * MIN);
+    for name in ["a", "b", "c"] {
+        assert_eq!(again.state(name), store.state(name), "{name}");
+        assert_eq!(again.history(name), store.history(name), "{name}");
+    }
+}
+
+#[test]
 fn a_file_of_another_monitor_is_not_loaded() {
     let data = tempdir();
     let mut store = open(data.path(), T0);
     store.set_monitors(["a"], T0);
     store.apply("a", &outcome(Status::Crit, 5), &ctx(T0));
-    store.flush_all(T0);
     let dir = data.path().join("monitors");
+    write_legacy(&store, &dir);
     fs::rename(dir.join("a.state.json"), dir.join("b.state.json"))
         .unwrap_or_else(|e| panic!("{e}"));
     let mut again = open(data.path(), T0);
@@ -235,7 +404,7 @@ fn a_file_of_another_monitor_is_not_loaded() {
 }
 
 #[test]
-fn removed_monitors_keep_their_files_and_unsaved_changes() {
+fn removed_monitors_keep_their_data_and_unsaved_changes() {
     let data = tempdir();
     let mut store = open(data.path(), T0);
     store.set_monitors(["old", "kept"], T0);
@@ -246,19 +415,26 @@ fn removed_monitors_keep_their_files_and_unsaved_changes() {
     // Its unsaved state goes out with the next flush.
     let batch = store.prepare_flush(T0);
     assert_eq!(
-        file_names(&batch),
-        names(&["old.state.json", "old.intervals.json", "old.series.json"])
+        parts(&batch),
+        names(&["old.state", "old.intervals", "old.series"])
     );
     batch.write();
-    // Added back, it has its state again.
+    // Added back, it has its state again, in this process and the next.
     store.set_monitors(["kept", "old"], T0 + MIN);
     assert_eq!(store.state("old").map(|s| s.state), Some(State::Warn));
-    // forget deletes the files.
-    store.forget("old").unwrap_or_else(|e| panic!("{e}"));
-    assert!(!data.path().join("monitors/old.state.json").exists());
-    assert!(!data.path().join("monitors/old.series.json").exists());
+    let mut next = open(data.path(), T0 + MIN);
+    next.set_monitors(["kept", "old"], T0 + MIN);
+    assert_eq!(next.state("old").map(|s| s.state), Some(State::Warn));
+    // forget deletes its data with the next flush.
+    store.forget("old");
+    let batch = store.prepare_flush(T0 + MIN);
+    assert_eq!(parts(&batch), names(&["old.forget"]));
+    assert_eq!(batch.write().entries, 1);
     store.set_monitors(["old"], T0 + MIN);
     assert_eq!(store.state("old").map(|s| s.state), Some(State::Pending));
+    let mut next = open(data.path(), T0 + MIN);
+    next.set_monitors(["old"], T0 + MIN);
+    assert_eq!(next.state("old").map(|s| s.state), Some(State::Pending));
 }
 
 #[test]
@@ -267,17 +443,18 @@ fn failed_writes_are_retried() {
     let mut store = open(data.path(), T0);
     store.set_monitors(["x"], T0);
     store.apply("x", &outcome(Status::Crit, 5), &ctx(T0));
-    // A directory where the state file goes makes the rename fail.
-    let blocker = data.path().join("monitors/x.state.json");
+    // A directory where the flush file goes makes the rename fail.
+    let blocker = data.path().join("monitors/flush-1.json");
     fs::create_dir(&blocker).unwrap_or_else(|e| panic!("{e}"));
     fs::write(blocker.join("keep"), b"").unwrap_or_else(|e| panic!("{e}"));
     let report = store.flush(T0);
-    assert_eq!(report.failed.len(), 0, "flush requeues by itself");
-    assert_eq!(report.files, 1, "only the intervals file was written");
+    assert!(report.error.is_some());
+    assert_eq!(report.entries, 0, "nothing was written");
     fs::remove_dir_all(&blocker).unwrap_or_else(|e| panic!("{e}"));
+    // flush requeued the parts by itself.
     let batch = store.prepare_flush(T0 + 1);
-    assert_eq!(file_names(&batch), names(&["x.state.json"]));
-    assert_eq!(batch.write().files, 1);
+    assert_eq!(parts(&batch), names(&["x.state", "x.intervals"]));
+    assert_eq!(batch.write().entries, 2);
     let again = {
         let mut s = open(data.path(), T0);
         s.set_monitors(["x"], T0);
@@ -334,7 +511,7 @@ fn file_stems_are_safe_and_distinct() {
     for name in tricky {
         store.apply(name, &outcome(Status::Warn, 1), &ctx(T0));
     }
-    assert!(store.flush_all(T0).failed.is_empty());
+    assert!(store.flush_all(T0).error.is_none());
     let mut again = open(data.path(), T0);
     again.set_monitors(tricky, T0);
     for name in tricky {

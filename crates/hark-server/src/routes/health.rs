@@ -7,13 +7,15 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use hark_store::StoreStats;
-use serde_json::{Value, json};
 
 use crate::Shared;
+use crate::api::Health;
 
 /// `GET /healthz`.
-pub(crate) async fn healthz() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+pub(crate) async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".to_owned(),
+    })
 }
 
 /// `GET /metrics`: the Prometheus text format, with the store gauges fresh.

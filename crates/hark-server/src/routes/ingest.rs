@@ -8,27 +8,19 @@ use axum::extract::rejection::BytesRejection;
 use hark_event::now_nanos;
 use hark_event::sink::SinkError;
 use hark_ingest::telemetry;
-use serde::Serialize;
 
+use crate::api::IngestResponse;
 use crate::error::ApiError;
-use crate::ndjson::{self, INPUT_NAME, LineError};
+use crate::ndjson::{self, INPUT_NAME};
 use crate::routes::{Peer, body_error};
 use crate::{INGEST_BODY_LIMIT, Shared};
-
-/// The reply: counts, and why lines were rejected.
-#[derive(Debug, Serialize)]
-pub(crate) struct IngestReply {
-    accepted: usize,
-    rejected: usize,
-    errors: Vec<LineError>,
-}
 
 /// `POST /api/v1/ingest`.
 pub(crate) async fn post(
     State(app): State<Shared>,
     Peer(peer): Peer,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<IngestReply>, ApiError> {
+) -> Result<Json<IngestResponse>, ApiError> {
     let body = body.map_err(|e| body_error(e, INGEST_BODY_LIMIT))?;
     let received_at = now_nanos();
     let source = peer.map(|p| p.to_string());
@@ -56,7 +48,7 @@ pub(crate) async fn post(
         }
         telemetry::received(INPUT_NAME, accepted as u64);
     }
-    Ok(Json(IngestReply {
+    Ok(Json(IngestResponse {
         accepted,
         rejected: parsed.rejected,
         errors: parsed.errors,

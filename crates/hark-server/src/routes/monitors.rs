@@ -8,12 +8,12 @@ use hark_monitor::CheckOutcome;
 use hark_monitor::downtime::{Downtime, NewDowntime};
 use hark_monitor::persist::StoreError;
 use hark_monitor::service::{HistoryView, MonitorView, ServiceError};
-use serde::Deserialize;
 
 use crate::Shared;
+use crate::api::{AckRequest, HistoryParams};
 use crate::error::ApiError;
+use crate::identity::Principal;
 use crate::params::parse_duration;
-use crate::tokens::TokenInfo;
 
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
@@ -43,19 +43,11 @@ pub(crate) async fn get(
         .ok_or_else(|| ApiError::NotFound(format!("no monitor named `{name}`")))
 }
 
-/// Time range of a history request.
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct RangeParams {
-    from: Option<String>,
-    to: Option<String>,
-    since: Option<String>,
-}
-
 /// `GET /api/v1/monitors/{name}/history?since=24h` (or `from`/`to`).
 pub(crate) async fn history(
     State(app): State<Shared>,
     Path(name): Path<String>,
-    Query(range): Query<RangeParams>,
+    Query(range): Query<HistoryParams>,
 ) -> Result<Json<HistoryView>, ApiError> {
     let now = hark_event::now_nanos();
     let time = |param: &str, v: &str| {
@@ -100,25 +92,14 @@ pub(crate) async fn check(
     Ok(Json(app.monitoring.check_now(&name).await?))
 }
 
-/// Body of an acknowledgement.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct AckBody {
-    #[serde(default)]
-    comment: String,
-    #[serde(default)]
-    sticky: bool,
-    author: Option<String>,
-}
-
 /// `POST /api/v1/monitors/{name}/ack`: acknowledges the current problem.
 pub(crate) async fn ack(
     State(app): State<Shared>,
-    Extension(token): Extension<TokenInfo>,
+    Extension(who): Extension<Principal>,
     Path(name): Path<String>,
-    Json(body): Json<AckBody>,
+    Json(body): Json<AckRequest>,
 ) -> Result<Json<MonitorView>, ApiError> {
-    let author = body.author.unwrap_or(token.name);
+    let author = body.author.unwrap_or(who.name);
     Ok(Json(
         app.monitoring
             .acknowledge(&name, &author, &body.comment, body.sticky)
@@ -148,11 +129,11 @@ pub(crate) async fn downtimes(State(app): State<Shared>) -> Json<Vec<Downtime>> 
 /// `POST /api/v1/downtimes`: a one-off or recurring downtime.
 pub(crate) async fn add_downtime(
     State(app): State<Shared>,
-    Extension(token): Extension<TokenInfo>,
+    Extension(who): Extension<Principal>,
     Json(mut request): Json<NewDowntime>,
 ) -> Result<(StatusCode, Json<Downtime>), ApiError> {
     if request.author.is_empty() {
-        request.author = token.name;
+        request.author = who.name;
     }
     let added = app.monitoring.add_downtime(request).await?;
     Ok((StatusCode::CREATED, Json(added)))

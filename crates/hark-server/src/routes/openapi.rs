@@ -29,17 +29,25 @@ mod tests {
     }
 
     #[test]
-    fn describes_every_route_and_no_other() {
+    fn describes_every_route_with_its_role_and_no_other() {
         let d = doc();
         let paths = d["paths"].as_object().unwrap();
-        for (method, path) in ROUTES {
-            let op = &paths.get(*path).unwrap_or_else(|| panic!("{path} missing"))
-                [method.to_ascii_lowercase()];
-            assert!(op.is_object(), "{method} {path} missing");
-            assert!(
-                op["responses"].is_object(),
-                "{method} {path} has no responses"
+        for r in ROUTES {
+            let op = &paths
+                .get(r.path)
+                .unwrap_or_else(|| panic!("{} missing", r.path))[r.method.to_ascii_lowercase()];
+            assert!(op.is_object(), "{r:?} missing");
+            assert!(op["responses"].is_object(), "{r:?} has no responses");
+            assert_eq!(
+                op["x-hark-role"].as_str(),
+                r.needs.map(|role| role.name()),
+                "{r:?}: x-hark-role"
             );
+            if r.needs
+                .is_some_and(|role| role > crate::identity::Role::Viewer)
+            {
+                assert!(op["responses"]["403"].is_object(), "{r:?} lacks its 403");
+            }
         }
         for (path, item) in paths {
             for method in item.as_object().unwrap().keys() {
@@ -49,7 +57,7 @@ mod tests {
                 assert!(
                     ROUTES
                         .iter()
-                        .any(|(m, p)| p == path && m.eq_ignore_ascii_case(method)),
+                        .any(|r| r.path == path && r.method.eq_ignore_ascii_case(method)),
                     "{method} {path} documented but not routed"
                 );
             }

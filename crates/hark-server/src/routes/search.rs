@@ -1,45 +1,24 @@
 //! `GET` and `POST /api/v1/search`: the same parameters from the query
 //! string or a JSON body.
 
-use std::collections::BTreeMap;
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Query, State};
 use hark_event::{EventJson, format_rfc3339_nanos, now_nanos};
-use hark_store::{SearchRequest, SearchResponse, TopValue};
-use serde::Serialize;
+use hark_store::SearchRequest;
 
+use crate::api::{HistogramBucket, SearchResponse, TopValue};
 use crate::error::ApiError;
 use crate::params::SearchParams;
 use crate::routes::body_error;
 use crate::{SEARCH_BODY_LIMIT, Shared};
 
-/// The response body.
-#[derive(Debug, Serialize)]
-pub(crate) struct SearchBody {
-    total: u64,
-    hits: Vec<EventJson>,
-    next: Option<String>,
-    took_ms: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    histogram: Option<Vec<BucketJson>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    top: Option<BTreeMap<String, Vec<TopValue>>>,
-}
-
-#[derive(Debug, Serialize)]
-struct BucketJson {
-    start: String,
-    count: u64,
-}
-
 /// `GET /api/v1/search?q=…`.
 pub(crate) async fn get(
     State(app): State<Shared>,
     query: Result<Query<SearchParams>, QueryRejection>,
-) -> Result<Json<SearchBody>, ApiError> {
+) -> Result<Json<SearchResponse>, ApiError> {
     let Query(params) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     run(&app, params).await
 }
@@ -48,7 +27,7 @@ pub(crate) async fn get(
 pub(crate) async fn post(
     State(app): State<Shared>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<SearchBody>, ApiError> {
+) -> Result<Json<SearchResponse>, ApiError> {
     let body = body.map_err(|e| body_error(e, SEARCH_BODY_LIMIT))?;
     let params = if body.iter().all(u8::is_ascii_whitespace) {
         SearchParams::default()
@@ -59,7 +38,7 @@ pub(crate) async fn post(
     run(&app, params).await
 }
 
-async fn run(app: &Shared, params: SearchParams) -> Result<Json<SearchBody>, ApiError> {
+async fn run(app: &Shared, params: SearchParams) -> Result<Json<SearchResponse>, ApiError> {
     let req = params
         .into_request(now_nanos())
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
@@ -69,36 +48,45 @@ async fn run(app: &Shared, params: SearchParams) -> Result<Json<SearchBody>, Api
         (req, resp)
     })
     .await?;
-    Ok(Json(SearchBody::new(&req, resp?)))
+    Ok(Json(response(&req, resp?)))
 }
 
-impl SearchBody {
-    fn new(req: &SearchRequest, mut resp: SearchResponse) -> Self {
-        let histogram = req.histogram.map(|_| {
-            resp.histogram
-                .take()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|b| BucketJson {
-                    start: format_rfc3339_nanos(b.start),
-                    count: b.count,
-                })
-                .collect()
-        });
-        let top = (!req.top.is_empty()).then(|| {
-            req.top
-                .iter()
-                .map(|f| (f.clone(), resp.top.remove(f).unwrap_or_default()))
-                .collect()
-        });
-        SearchBody {
-            total: resp.total,
-            hits: resp.hits.iter().map(EventJson::from).collect(),
-            next: resp.next,
-            took_ms: resp.took_ms,
-            histogram,
-            top,
-        }
+/// The API's form of a store's answer.
+fn response(req: &SearchRequest, mut resp: hark_store::SearchResponse) -> SearchResponse {
+    let histogram = req.histogram.map(|_| {
+        resp.histogram
+            .take()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|b| HistogramBucket {
+                start: format_rfc3339_nanos(b.start),
+                count: b.count,
+            })
+            .collect()
+    });
+    let top = (!req.top.is_empty()).then(|| {
+        req.top
+            .iter()
+            .map(|f| {
+                let values = resp.top.remove(f).unwrap_or_default();
+                let values = values
+                    .into_iter()
+                    .map(|t| TopValue {
+                        value: t.value,
+                        count: t.count,
+                    })
+                    .collect();
+                (f.clone(), values)
+            })
+            .collect()
+    });
+    SearchResponse {
+        total: resp.total,
+        hits: resp.hits.iter().map(EventJson::from).collect(),
+        next: resp.next,
+        took_ms: resp.took_ms,
+        histogram,
+        top,
     }
 }
 
@@ -106,11 +94,12 @@ impl SearchBody {
 mod tests {
     use super::*;
     use hark_store::{Bucket, HistogramInterval};
+    use std::collections::BTreeMap;
 
-    fn response() -> SearchResponse {
+    fn answer() -> hark_store::SearchResponse {
         let mut ev = hark_event::Event::new(1_800_000_000_000_000_000, "http");
         ev.message = "hello".into();
-        SearchResponse {
+        hark_store::SearchResponse {
             total: 7,
             hits: vec![ev],
             next: Some("c1".into()),
@@ -120,7 +109,7 @@ mod tests {
             }]),
             top: BTreeMap::from([(
                 "host".to_owned(),
-                vec![TopValue {
+                vec![hark_store::TopValue {
                     value: "fw1".into(),
                     count: 7,
                 }],
@@ -131,7 +120,7 @@ mod tests {
 
     #[test]
     fn plain_response_has_no_aggregations() {
-        let body = SearchBody::new(&SearchRequest::new("*"), response());
+        let body = response(&SearchRequest::new("*"), answer());
         let v = serde_json::to_value(body).unwrap();
         assert_eq!(v["total"], 7);
         assert_eq!(v["next"], "c1");
@@ -147,7 +136,7 @@ mod tests {
         let mut req = SearchRequest::new("*");
         req.histogram = Some(HistogramInterval::Auto);
         req.top = vec!["host".into(), "app".into()];
-        let v = serde_json::to_value(SearchBody::new(&req, response())).unwrap();
+        let v = serde_json::to_value(response(&req, answer())).unwrap();
         assert_eq!(v["histogram"][0]["start"], "2027-01-15T08:00:00.000000000Z");
         assert_eq!(v["histogram"][0]["count"], 7);
         assert_eq!(v["top"]["host"][0]["value"], "fw1");

@@ -125,7 +125,7 @@ async fn run_websocket(
                     .map(|json| Message::Text(json.into()))
                     .collect(),
                 Err(TailError::Lagged(n)) => {
-                    vec![Message::Text(format!("{{\"lagged\":{n}}}").into())]
+                    vec![Message::Text(lagged_message(n).into())]
                 }
                 Err(TailError::Closed | TailError::Empty) => break,
             },
@@ -148,6 +148,12 @@ async fn run_websocket(
             reason: "server shutting down".into(),
         })))
         .await;
+}
+
+/// The `{"lagged": n}` notice of a WebSocket tail.
+fn lagged_message(n: u64) -> String {
+    serde_json::to_string(&crate::api::TailMessage::Lagged { lagged: n })
+        .unwrap_or_else(|_| format!("{{\"lagged\":{n}}}"))
 }
 
 #[cfg(test)]

@@ -4,9 +4,11 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use serde_json::{Value, json};
+use hark_server::api::{
+    AckRequest, Downtime, MonitorView, NewDowntime, Recurrence, Schedule, State, StateType,
+};
 
 use crate::ConnectArgs;
 use crate::client::Client;
@@ -123,72 +125,59 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// Prints the monitors of a running server, problems first.
 pub fn status(args: StatusArgs) -> anyhow::Result<()> {
     let client = Client::from_args(&args.connect)?;
-    let list = runtime()?.block_on(client.json(client.get("/api/v1/monitors")))?;
-    let mut monitors: Vec<Value> = list.as_array().cloned().unwrap_or_default();
+    let mut monitors: Vec<MonitorView> =
+        runtime()?.block_on(client.json(client.get("/api/v1/monitors")))?;
+    let configured = monitors.len();
     if args.problems {
-        monitors.retain(|m| !matches!(str_of(m, "state"), "OK" | "UP" | "PENDING"));
+        monitors.retain(|m| !matches!(m.state, State::Ok | State::Up | State::Pending));
     }
-    monitors.sort_by(|a, b| {
-        (rank(str_of(a, "state")), str_of(a, "name"))
-            .cmp(&(rank(str_of(b, "state")), str_of(b, "name")))
-    });
+    monitors.sort_by(|a, b| (rank(a.state), &a.name).cmp(&(rank(b.state), &b.name)));
     let mut out = std::io::stdout().lock();
     match args.format {
-        StatusFormat::Json => writeln!(out, "{}", Value::Array(monitors))?,
+        StatusFormat::Json => writeln!(out, "{}", serde_json::to_string(&monitors)?)?,
+        StatusFormat::Text if configured == 0 => writeln!(out, "no monitors configured")?,
         StatusFormat::Text => write_table(&mut out, &monitors)?,
     }
     Ok(())
 }
 
 /// Order of states in the status table: the worst first.
-fn rank(state: &str) -> u8 {
+fn rank(state: State) -> u8 {
     match state {
-        "CRIT" | "DOWN" => 0,
-        "UNREACHABLE" => 1,
-        "UNKNOWN" => 2,
-        "WARN" => 3,
-        "PENDING" => 4,
-        _ => 5,
+        State::Crit | State::Down => 0,
+        State::Unreachable => 1,
+        State::Unknown => 2,
+        State::Warn => 3,
+        State::Pending => 4,
+        State::Ok | State::Up => 5,
     }
 }
 
-fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
-    v.get(key).and_then(Value::as_str).unwrap_or("")
-}
-
-fn write_table(out: &mut impl Write, monitors: &[Value]) -> anyhow::Result<()> {
+fn write_table(out: &mut impl Write, monitors: &[MonitorView]) -> anyhow::Result<()> {
     let rows: Vec<[String; 6]> = monitors
         .iter()
         .map(|m| {
-            let state = str_of(m, "state");
-            let soft = str_of(m, "state_type") == "soft";
-            let state = if soft {
-                format!(
-                    "{state} (soft {}/{})",
-                    m["attempt"].as_u64().unwrap_or(0),
-                    m["max_attempts"].as_u64().unwrap_or(0)
-                )
+            let state = if m.state_type == StateType::Soft {
+                format!("{} (soft {}/{})", m.state, m.attempt, m.max_attempts)
             } else {
-                state.to_owned()
+                m.state.to_string()
             };
-            let mut flags = Vec::new();
-            for (key, flag) in [
-                ("acknowledged", "ack"),
-                ("in_downtime", "downtime"),
-                ("flapping", "flapping"),
-                ("stale", "stale"),
-            ] {
-                if m[key].as_bool() == Some(true) {
-                    flags.push(flag);
-                }
-            }
+            let flags: Vec<&str> = [
+                (m.acknowledged, "ack"),
+                (m.in_downtime, "downtime"),
+                (m.flapping, "flapping"),
+                (m.stale, "stale"),
+            ]
+            .into_iter()
+            .filter_map(|(set, flag)| set.then_some(flag))
+            .collect();
             [
-                str_of(m, "name").to_owned(),
-                str_of(m, "type").to_owned(),
-                str_of(m, "target").to_owned(),
+                m.name.clone(),
+                m.kind.clone(),
+                m.target.clone(),
                 state,
                 flags.join(","),
-                str_of(m, "output").to_owned(),
+                m.output.clone(),
             ]
         })
         .collect();
@@ -278,10 +267,14 @@ pub fn ack(args: AckArgs) -> anyhow::Result<()> {
         rt.block_on(client.send(client.request(reqwest::Method::DELETE, &path)))?;
         println!("acknowledgement of {} removed", args.name);
     } else {
-        let body = json!({ "comment": args.comment, "sticky": args.sticky });
-        let m =
+        let body = AckRequest {
+            comment: args.comment,
+            sticky: args.sticky,
+            author: None,
+        };
+        let m: MonitorView =
             rt.block_on(client.json(client.request(reqwest::Method::POST, &path).json(&body)))?;
-        println!("{} {} acknowledged", args.name, str_of(&m, "state"));
+        println!("{} {} acknowledged", args.name, m.state);
     }
     Ok(())
 }
@@ -292,9 +285,9 @@ pub fn downtime(command: DowntimeCommand) -> anyhow::Result<()> {
     match command {
         DowntimeCommand::List { connect } => {
             let client = Client::from_args(&connect)?;
-            let list = rt.block_on(client.json(client.get("/api/v1/downtimes")))?;
+            let list: Vec<Downtime> = rt.block_on(client.json(client.get("/api/v1/downtimes")))?;
             let mut out = std::io::stdout().lock();
-            for d in list.as_array().into_iter().flatten() {
+            for d in &list {
                 writeln!(out, "{}", downtime_line(d))?;
             }
         }
@@ -307,7 +300,7 @@ pub fn downtime(command: DowntimeCommand) -> anyhow::Result<()> {
         DowntimeCommand::Add(args) => {
             let client = Client::from_args(&args.connect)?;
             let body = downtime_body(&args)?;
-            let d = rt.block_on(
+            let d: Downtime = rt.block_on(
                 client.json(
                     client
                         .request(reqwest::Method::POST, "/api/v1/downtimes")
@@ -320,7 +313,7 @@ pub fn downtime(command: DowntimeCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn downtime_body(args: &DowntimeAddArgs) -> anyhow::Result<Value> {
+fn downtime_body(args: &DowntimeAddArgs) -> anyhow::Result<NewDowntime> {
     let secs = |d: &str| -> anyhow::Result<u64> {
         Ok(humantime::parse_duration(d)
             .with_context(|| format!("--duration {d:?}: expected a duration like 2h or 30m"))?
@@ -330,12 +323,27 @@ fn downtime_body(args: &DowntimeAddArgs) -> anyhow::Result<Value> {
         let Some(d) = &args.duration else {
             bail!("a recurring downtime (--at) needs --duration, e.g. --duration 2h");
         };
-        json!({
-            "type": "recurring",
-            "weekdays": args.days,
-            "start": at,
-            "duration_secs": secs(d)?,
-            "time_zone": args.time_zone,
+        let weekdays = args
+            .days
+            .iter()
+            .map(|day| {
+                day.parse::<chrono::Weekday>().map_err(|_| {
+                    anyhow!(
+                        "--days: {day:?} is not a weekday; use mon, tue, wed, thu, fri, sat or sun"
+                    )
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Schedule::Recurring(Recurrence {
+            weekdays,
+            start: at.parse().with_context(|| format!("--at {at:?}"))?,
+            duration_secs: secs(d)?,
+            time_zone: args.time_zone.parse().map_err(|_| {
+                anyhow!(
+                    "--time-zone {:?} is not an IANA time zone like Europe/Berlin",
+                    args.time_zone
+                )
+            })?,
         })
     } else {
         let now = chrono::Utc::now();
@@ -356,30 +364,30 @@ fn downtime_body(args: &DowntimeAddArgs) -> anyhow::Result<Value> {
                 bail!("a downtime needs --end or --duration (or --at for a recurring one)")
             }
         };
-        json!({ "type": "once", "start": start.to_rfc3339(), "end": end.to_rfc3339() })
+        let nanos = |t: chrono::DateTime<chrono::Utc>, flag: &str| {
+            t.timestamp_nanos_opt()
+                .ok_or_else(|| anyhow!("{flag}: {t} is out of range"))
+        };
+        Schedule::Once {
+            start: nanos(start, "--start")?,
+            end: nanos(end, "--end")?,
+        }
     };
-    Ok(json!({
-        "monitors": args.monitors,
-        "schedule": schedule,
-        "comment": args.comment,
-    }))
+    Ok(NewDowntime {
+        monitors: args.monitors.clone(),
+        schedule,
+        comment: args.comment.clone(),
+        author: String::new(),
+    })
 }
 
-fn downtime_line(d: &Value) -> String {
-    let monitors: Vec<&str> = d["monitors"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    let s = &d["schedule"];
-    let when = match str_of(s, "type") {
-        "recurring" => {
-            let days: Vec<&str> = s["weekdays"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
+fn downtime_line(d: &Downtime) -> String {
+    let when = match &d.schedule {
+        Schedule::Recurring(r) => {
+            let days: Vec<String> = r
+                .weekdays
+                .iter()
+                .map(|w| w.to_string().to_ascii_lowercase())
                 .collect();
             format!(
                 "every {} at {} {} for {}s",
@@ -388,19 +396,23 @@ fn downtime_line(d: &Value) -> String {
                 } else {
                     days.join(",")
                 },
-                str_of(s, "start"),
-                str_of(s, "time_zone"),
-                s["duration_secs"].as_u64().unwrap_or(0)
+                r.start,
+                r.time_zone.name(),
+                r.duration_secs
             )
         }
-        _ => format!("{} to {}", str_of(s, "start"), str_of(s, "end")),
+        Schedule::Once { start, end } => format!(
+            "{} to {}",
+            hark_event::format_rfc3339_nanos(*start),
+            hark_event::format_rfc3339_nanos(*end)
+        ),
     };
     format!(
         "{}  {}  {}  {}",
-        d["id"].as_u64().unwrap_or(0),
-        monitors.join(","),
+        d.id,
+        d.monitors.join(","),
         when,
-        str_of(d, "comment")
+        d.comment
     )
 }
 

@@ -1,7 +1,7 @@
 //! `hark query`: search stored events.
 
 use clap::Args;
-use serde_json::Value;
+use hark_server::api::SearchResponse;
 
 use crate::ConnectArgs;
 use crate::client::Client;
@@ -68,9 +68,9 @@ async fn query(client: &Client, args: &QueryArgs) -> anyhow::Result<()> {
         if let Some(c) = &cursor {
             p.push(("cursor", c.clone()));
         }
-        let body = client.json(client.get("/api/v1/search").query(&p)).await?;
+        let body: SearchResponse = client.json(client.get("/api/v1/search").query(&p)).await?;
         if args.count {
-            println!("{}", body.get("total").and_then(Value::as_u64).unwrap_or(0));
+            println!("{}", body.total);
             return Ok(());
         }
         if args.format == Format::Json && !args.all {
@@ -81,12 +81,10 @@ async fn query(client: &Client, args: &QueryArgs) -> anyhow::Result<()> {
             Some(w) => w,
             None => writer.insert(EventWriter::new(args.format, LockedStdout(&stdout))?),
         };
-        if let Some(hits) = body.get("hits").and_then(Value::as_array) {
-            for hit in hits {
-                w.write(hit)?;
-            }
+        for hit in &body.hits {
+            w.write(hit)?;
         }
-        cursor = body.get("next").and_then(Value::as_str).map(str::to_owned);
+        cursor = body.next;
         if !args.all || cursor.is_none() {
             break;
         }

@@ -108,7 +108,7 @@ async fn serve(
     let mut out = std::io::stdout().lock();
     for i in &inputs {
         writeln!(out, "listening {} {} {}", i.name, i.transport, i.local_addr)?;
-        tracing::info!(input = %i.name, transport = i.transport, addr = %i.local_addr, "listening");
+        tracing::debug!(input = %i.name, transport = i.transport, addr = %i.local_addr, "listening");
     }
     if !cfg.monitors.is_empty() {
         writeln!(out, "monitors {}", cfg.monitors.len())?;

@@ -1,13 +1,14 @@
 //! `hark tail`: follow matching events live over Server-Sent Events.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args;
 use futures_util::StreamExt;
 
 use crate::ConnectArgs;
-use crate::client::Client;
+use crate::client::{Client, api_error};
 use crate::cmd::query::LockedStdout;
 use crate::output::{EventWriter, Format};
+use hark_server::api::TailMessage;
 
 /// Arguments of `hark tail`.
 #[derive(Args)]
@@ -43,13 +44,7 @@ async fn tail(client: &Client, args: &TailArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot reach the server at {}", client.base))?;
     if !resp.status().is_success() {
-        let status = resp.status();
-        let body: serde_json::Value = resp.json().await.unwrap_or_default();
-        let msg = body
-            .get("error")
-            .and_then(|e| e.as_str())
-            .unwrap_or("request failed");
-        bail!("{status}: {msg}");
+        return Err(api_error(resp).await);
     }
     let stdout = std::io::stdout();
     let mut writer = EventWriter::new(args.format, LockedStdout(&stdout))?;
@@ -63,12 +58,11 @@ async fn tail(client: &Client, args: &TailArgs) -> anyhow::Result<()> {
             let Some(data) = line.strip_prefix(b"data:") else {
                 continue;
             };
-            let Ok(ev) = serde_json::from_slice::<serde_json::Value>(data) else {
-                continue;
+            let ev = match serde_json::from_slice::<TailMessage>(data) {
+                Ok(TailMessage::Event(ev)) => ev,
+                // A notice such as {"lagged": n}, or nothing this version knows.
+                Ok(TailMessage::Lagged { .. }) | Err(_) => continue,
             };
-            if ev.get("message").is_none() {
-                continue; // a notice such as {"lagged": n}
-            }
             writer.write(&ev)?;
             writer.flush()?;
             seen += 1;

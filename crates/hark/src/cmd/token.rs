@@ -22,9 +22,11 @@ pub struct CreateArgs {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum RoleArg {
-    /// Search, tail, ingest and administer.
+    /// Everything an operator may, and ingest.
     Admin,
-    /// Search and tail only.
+    /// Everything a viewer may, and acknowledge, schedule downtimes, run checks.
+    Operator,
+    /// Search, tail and read monitors and downtimes.
     Viewer,
 }
 
@@ -37,6 +39,7 @@ pub fn create(args: CreateArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot open tokens in {}", cfg.data_dir.display()))?;
     let role = match args.role {
         RoleArg::Admin => Role::Admin,
+        RoleArg::Operator => Role::Operator,
         RoleArg::Viewer => Role::Viewer,
     };
     let secret = store.create(role, &args.name)?;

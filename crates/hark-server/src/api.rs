@@ -1,0 +1,149 @@
+//! The request and response bodies of the HTTP API, in one place: the
+//! server answers with them and its clients (the `hark` CLI, the web UI)
+//! read them, so both sides agree by construction.
+//!
+//! ```
+//! use hark_server::api::{ErrorBody, SearchResponse};
+//! let body: SearchResponse =
+//!     serde_json::from_str(r#"{"total": 0, "hits": [], "next": null, "took_ms": 1}"#).unwrap();
+//! assert_eq!(body.total, 0);
+//! let error: ErrorBody = serde_json::from_str(r#"{"error": "missing or invalid bearer token"}"#).unwrap();
+//! assert_eq!(error.position, None);
+//! ```
+//!
+//! | Route | Request | Response |
+//! |---|---|---|
+//! | `GET /healthz` | | [`Health`] |
+//! | `GET`/`POST /api/v1/search` | `q`, `from`, `to`, `since`, `limit`, `cursor`, `histogram`, `top` | [`SearchResponse`] |
+//! | `POST /api/v1/ingest` | NDJSON events | [`IngestResponse`] |
+//! | `GET /api/v1/tail` | `q` | [`TailMessage`]s |
+//! | `GET /api/v1/monitors` | | [`MonitorView`]s |
+//! | `GET /api/v1/monitors/{name}` | | [`MonitorView`] |
+//! | `GET /api/v1/monitors/{name}/history` | [`HistoryParams`] | [`HistoryView`] |
+//! | `POST /api/v1/monitors/{name}/check` | | [`CheckOutcome`] |
+//! | `POST /api/v1/monitors/{name}/ack` | [`AckRequest`] | [`MonitorView`] |
+//! | `GET /api/v1/downtimes` | | [`Downtime`]s |
+//! | `POST /api/v1/downtimes` | [`NewDowntime`] | [`Downtime`] |
+//!
+//! Every error is an [`ErrorBody`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::identity::{Principal, PrincipalKind, Role};
+pub use crate::ndjson::LineError;
+pub use hark_event::EventJson;
+pub use hark_monitor::CheckOutcome;
+pub use hark_monitor::downtime::{Downtime, NewDowntime, Recurrence, Schedule};
+pub use hark_monitor::service::{HistoryView, MonitorView};
+pub use hark_monitor::state::{Ack, State, StateType};
+
+/// Every error answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// What went wrong, for people.
+    pub error: String,
+    /// On a 400 about the query text: the byte offset of the problem, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<usize>,
+}
+
+/// `GET /healthz`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+}
+
+/// The answer to a search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchResponse {
+    /// How many events match.
+    pub total: u64,
+    /// The page of matching events, newest first.
+    pub hits: Vec<EventJson>,
+    /// The cursor of the next page, if there is one.
+    pub next: Option<String>,
+    /// How long the search took.
+    pub took_ms: u64,
+    /// Counts per time bucket, when asked for with `histogram`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<Vec<HistogramBucket>>,
+    /// The most frequent values per field, when asked for with `top`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top: Option<BTreeMap<String, Vec<TopValue>>>,
+}
+
+/// One bucket of a search histogram.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistogramBucket {
+    /// Its start, RFC 3339.
+    pub start: String,
+    /// Matching events in it.
+    pub count: u64,
+}
+
+/// One of the most frequent values of a field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopValue {
+    /// The value, as text.
+    pub value: String,
+    /// How many matching events have it.
+    pub count: u64,
+}
+
+/// The answer to `POST /api/v1/ingest`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestResponse {
+    /// Events stored.
+    pub accepted: usize,
+    /// Lines refused.
+    pub rejected: usize,
+    /// Why, for the first 1 000 refused lines.
+    pub errors: Vec<LineError>,
+}
+
+/// One `data:` message of the live tail (a WebSocket text message carries
+/// the same).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum TailMessage {
+    /// A matching event.
+    Event(Box<EventJson>),
+    /// This many events were dropped because the client read too slowly.
+    Lagged {
+        /// How many.
+        lagged: u64,
+    },
+}
+
+/// The time range of `GET /api/v1/monitors/{name}/history`: `from` and
+/// `to` (RFC 3339), or `since` (a duration like `24h`, the default) before now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryParams {
+    /// Start, RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// End, RFC 3339 (now when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// How far back from now, when `from` is absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+}
+
+/// The body of `POST /api/v1/monitors/{name}/ack`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AckRequest {
+    /// Why, or what is being done.
+    #[serde(default)]
+    pub comment: String,
+    /// Keep the acknowledgement until the monitor is OK or UP again.
+    #[serde(default)]
+    pub sticky: bool,
+    /// Who acknowledges; the caller's name when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+}

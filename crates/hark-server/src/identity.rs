@@ -1,0 +1,128 @@
+//! Who makes a request and what they may do: a [`Principal`] with a
+//! [`Role`]. Tokens are the one kind of principal today; users signing in
+//! are another, with the same roles.
+
+use serde::{Deserialize, Serialize};
+
+/// Not a role name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role {0:?}: use viewer, operator or admin")]
+pub struct UnknownRole(pub String);
+
+/// What a principal may do. Each role may do everything the roles before it
+/// may: `Viewer < Operator < Admin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Read-only: search, tail, monitors, downtimes, metrics.
+    Viewer,
+    /// A viewer that also acts on monitors: acknowledges problems, schedules
+    /// and removes downtimes, runs checks.
+    Operator,
+    /// Everything, including ingest.
+    Admin,
+}
+
+impl Role {
+    /// Every role, least first.
+    pub const ALL: [Role; 3] = [Role::Viewer, Role::Operator, Role::Admin];
+
+    /// The lower-case name (`viewer`, `operator`, `admin`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Whether this role may do what `needed` may.
+    pub fn includes(self, needed: Role) -> bool {
+        self >= needed
+    }
+
+    /// Whether this role may send events.
+    pub fn can_ingest(self) -> bool {
+        self.includes(Role::Admin)
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase();
+        Role::ALL
+            .into_iter()
+            .find(|r| r.name() == wanted)
+            .ok_or_else(|| UnknownRole(s.to_owned()))
+    }
+}
+
+/// What kind of principal made a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrincipalKind {
+    /// A person who signed in.
+    User,
+    /// An API token.
+    Token,
+}
+
+impl std::fmt::Display for PrincipalKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PrincipalKind::User => "user",
+            PrincipalKind::Token => "token",
+        })
+    }
+}
+
+/// Who made a request: what kind of principal, its name and its role.
+/// The authentication middleware puts it into the request's extensions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    /// A user or a token.
+    pub kind: PrincipalKind,
+    /// The user's or token's name (an author of acknowledgements and downtimes).
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+}
+
+impl Principal {
+    /// Whether this principal may do what `needed` may.
+    pub fn may(&self, needed: Role) -> bool {
+        self.role.includes(needed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_ordered_and_include_the_lesser() {
+        assert!(Role::Viewer < Role::Operator && Role::Operator < Role::Admin);
+        assert!(Role::Admin.includes(Role::Operator) && Role::Admin.includes(Role::Viewer));
+        assert!(Role::Operator.includes(Role::Viewer) && !Role::Operator.includes(Role::Admin));
+        assert!(!Role::Viewer.includes(Role::Operator));
+        assert!(!Role::Operator.can_ingest() && Role::Admin.can_ingest());
+    }
+
+    #[test]
+    fn role_names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(role.name().parse::<Role>(), Ok(role));
+            assert_eq!(serde_json::to_string(&role).unwrap(), format!("\"{role}\""));
+        }
+        assert_eq!(" Operator ".parse::<Role>(), Ok(Role::Operator));
+        assert_eq!("root".parse::<Role>(), Err(UnknownRole("root".into())));
+    }
+}
