@@ -17,8 +17,8 @@
 //! if let Some(change) = applied.change { /* an event; a notification if change.hard && !change.in_downtime */ }
 //! // Every few seconds, and with prepare_flush_all at shutdown, one at a time:
 //! let batch = store.prepare_flush(now); // cheap, under the lock
-//! let report = batch.write();           // blocking I/O, without the lock
-//! store.finish_flush(report);           // requeues what was not written
+//! let mut report = batch.write();       // blocking I/O, without the lock
+//! store.finish_flush(&mut report);      // requeues what was not written
 //! # }
 //! ```
 //!
