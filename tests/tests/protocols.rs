@@ -191,17 +191,7 @@ fn omrelp_survives_kill9(count: u64, tls: bool) {
     } else {
         String::new()
     };
-    let action = format!(
-        r#"action(type="omrelp" target="127.0.0.1" port="{port}" windowSize="{RELP_WINDOW}" {tls_params}
-         action.resumeRetryCount="-1" action.resumeInterval="1"
-         queue.type="LinkedList" queue.size="{queue}" queue.saveOnShutdown="on")"#,
-        port = hark.port("relp"),
-        queue = count * 2,
-    );
-    rs.start(&format!(
-        "module(load=\"omrelp\")\n{}",
-        rs.config("", &action)
-    ));
+    start_omrelp(&mut rs, &hark, &tls_params, count * 2);
     let m = marker("relpkill");
     feed(&rs, &m, count);
     let stored = "hark_events_received_total{input=\"relp\"}";
@@ -227,6 +217,21 @@ fn omrelp_survives_kill9(count: u64, tls: bool) {
          {count} messages, {duplicates} duplicates (resent, unacknowledged)"
     );
     assert_eq!(total, count + duplicates);
+}
+
+/// Starts `rs` forwarding to Hark's `relp` input with omrelp: retrying
+/// forever, with a queue of `queue` messages that is saved on shutdown.
+fn start_omrelp(rs: &mut Rsyslog, hark: &Hark, tls_params: &str, queue: u64) {
+    let action = format!(
+        r#"action(type="omrelp" target="127.0.0.1" port="{port}" windowSize="{RELP_WINDOW}" {tls_params}
+         action.resumeRetryCount="-1" action.resumeInterval="1"
+         queue.type="LinkedList" queue.size="{queue}" queue.saveOnShutdown="on")"#,
+        port = hark.port("relp"),
+    );
+    rs.start(&format!(
+        "module(load=\"omrelp\")\n{}",
+        rs.config("", &action)
+    ));
 }
 
 /// omrelp's window of unacknowledged transactions in the kill -9 tests.
@@ -255,17 +260,7 @@ fn rsyslog_omrelp_loses_nothing_while_the_disk_is_full() {
         .data_on_tmpfs(8)
         .start();
     let mut rs = Rsyslog::new();
-    let action = format!(
-        r#"action(type="omrelp" target="127.0.0.1" port="{port}" windowSize="{RELP_WINDOW}"
-         action.resumeRetryCount="-1" action.resumeInterval="1"
-         queue.type="LinkedList" queue.size="{queue}" queue.saveOnShutdown="on")"#,
-        port = hark.port("relp"),
-        queue = COUNT * 2,
-    );
-    rs.start(&format!(
-        "module(load=\"omrelp\")\n{}",
-        rs.config("", &action)
-    ));
+    start_omrelp(&mut rs, &hark, "", COUNT * 2);
     let m = marker("relpfull");
     // Text that compresses poorly, so that the index fills the disk too.
     let noise = |i: u64| -> String {

@@ -56,6 +56,15 @@ impl Maintenance {
         }
     }
 
+    /// Keeps every maintenance round waiting until the guard is dropped.
+    #[cfg(test)]
+    pub(crate) fn hold(&self) -> std::sync::MutexGuard<'_, ()> {
+        match self.lock.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
     /// Applies retention, merges small splits until none qualify, compacts
     /// sealed splits still made of several segments, then removes the files
     /// of segments no settled split uses any more.

@@ -43,7 +43,7 @@ pub(crate) struct Inner {
     queue: Arc<Semaphore>,
     queue_capacity: usize,
     live: broadcast::Sender<wal::Batch>,
-    maintenance: Arc<Maintenance>,
+    pub(crate) maintenance: Arc<Maintenance>,
     maintenance_tx: Sender<MaintenanceMsg>,
     threads: Mutex<Vec<(&'static str, JoinHandle<()>)>>,
     closed: AtomicBool,
