@@ -5,6 +5,7 @@
 mod common;
 
 use std::process::Command;
+use std::time::Duration;
 
 use common::{Daemon, expect, perf, run};
 use hark_monitor::Status;
@@ -36,12 +37,36 @@ async fn snmpd() -> Snmpd {
             .arg(format!("udp:127.0.0.1:{port}")),
         &log,
     );
-    common::wait_udp(port, &mut daemon, &log).await;
+    wait_answering(port, &mut daemon, &log).await;
     Snmpd {
         port,
         _daemon: daemon,
         _dir: dir,
     }
+}
+
+/// Waits until the agent on `port` answers an SNMP GET of sysUpTime: a bound
+/// socket alone does not mean snmpd has finished starting.
+async fn wait_answering(port: u16, daemon: &mut Daemon, log: &std::path::Path) {
+    use hark_proto::snmp::{Message, PduKind, Version};
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0")
+        .await
+        .expect("a UDP socket");
+    let uptime = "1.3.6.1.2.1.1.3.0".parse().expect("an OID");
+    let get = Message::get_request(Version::V2c, b"hark-test", 1, [uptime]).encode();
+    let mut buf = vec![0; 65_536];
+    for _ in 0..100 {
+        daemon.assert_running(log);
+        // Refused (nothing bound yet) or unanswered: try again.
+        let _ = socket.send_to(&get, ("127.0.0.1", port)).await;
+        let reply = tokio::time::timeout(Duration::from_millis(100), socket.recv(&mut buf)).await;
+        if let Ok(Ok(n)) = reply
+            && Message::decode(&buf[..n]).is_ok_and(|m| m.pdu.kind == PduKind::Response)
+        {
+            return;
+        }
+    }
+    panic!("snmpd on 127.0.0.1:{port} did not answer an SNMP GET within 10 s");
 }
 
 fn snmp(port: u16, version: &str, community: &str, oids: &str) -> String {

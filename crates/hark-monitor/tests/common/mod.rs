@@ -122,20 +122,3 @@ pub async fn wait_tcp(port: u16, daemon: &mut Daemon, log: &Path) {
     }
     panic!("nothing listens on 127.0.0.1:{port} after 10s");
 }
-
-/// Waits until a UDP socket is bound to 127.0.0.1:`port` (per /proc/net/udp).
-pub async fn wait_udp(port: u16, daemon: &mut Daemon, log: &Path) {
-    let wanted = format!("0100007F:{port:04X}");
-    for _ in 0..200 {
-        let table = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
-        if table
-            .lines()
-            .any(|l| l.split_whitespace().nth(1) == Some(wanted.as_str()))
-        {
-            return;
-        }
-        daemon.assert_running(log);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("nothing bound UDP 127.0.0.1:{port} after 10s");
-}
