@@ -5,8 +5,11 @@
 //! checked against them too: they write what librelp and go-lumber write,
 //! and read what those servers answer.
 
+mod common;
+
 use bytes::{Bytes, BytesMut};
 use chrono::{TimeZone, Utc};
+use common::{protocol_file, protocol_jsonl, unhex};
 use hark_event::FieldValue;
 use hark_proto::gelf::{
     Compression, GelfChunker, GelfMessage, compress, datagrams, decompress, gelf_to_event,
@@ -24,32 +27,7 @@ use hark_proto::snmp::{
 use hark_proto::syslog::{Rfc3164Header, Rfc5424Header, SdElement};
 use hark_proto::{ParseContext, StreamFraming, SyslogFramer, parse_syslog};
 use proptest::prelude::*;
-use serde_json::Value as Json;
 use tokio_util::codec::Decoder;
-
-fn corpus(path: &str) -> Vec<u8> {
-    let full = format!(
-        "{}/../../../shared/corpora/protocols/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&full).unwrap_or_else(|e| panic!("reading {full}: {e}"))
-}
-
-fn jsonl(path: &str) -> Vec<Json> {
-    String::from_utf8(corpus(path))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 /// Every item a decoder finds in `bytes`, the end of stream included.
 fn decode_all<D: Decoder>(decoder: &mut D, bytes: &[u8]) -> Vec<D::Item>
@@ -238,14 +216,14 @@ fn relp_client_and_server_sessions_deliver_every_message() {
 /// byte for byte, and reads imrelp's replies to the end.
 #[test]
 fn relp_client_speaks_like_librelp() {
-    let frames = jsonl("relp/librelp_session_frames.jsonl");
+    let frames = protocol_jsonl("relp/librelp_session_frames.jsonl");
     let messages: Vec<&str> = frames
         .iter()
         .filter(|f| f["dir"] == "client_to_server" && f["command"] == "syslog")
         .map(|f| f["data"].as_str().unwrap())
         .collect();
     assert_eq!(messages.len(), 25);
-    let replies = corpus("relp/librelp_session_server_to_client.bin");
+    let replies = protocol_file("relp/librelp_session_server_to_client.bin");
     let mut replies = decode_all(&mut RelpCodec::default(), &replies).into_iter();
 
     let mut client = RelpClient::new("librelp,1.11.0,http://librelp.adiscon.com", 128);
@@ -259,7 +237,7 @@ fn relp_client_speaks_like_librelp() {
     client.close(&mut out).unwrap();
     assert_eq!(
         &out[..],
-        &corpus("relp/librelp_session_client_to_server.bin")[..]
+        &protocol_file("relp/librelp_session_client_to_server.bin")[..]
     );
 
     let events: Vec<_> = replies.map(|f| client.on_frame(f)).collect();
@@ -318,11 +296,11 @@ fn beats_windows_plain_and_compressed_decode_and_ack() {
 #[test]
 fn beats_client_writes_what_go_lumber_writes() {
     let mut compared = 0;
-    for v in jsonl("lumberjack/lumberjack_v2_vectors.jsonl") {
+    for v in protocol_jsonl("lumberjack/lumberjack_v2_vectors.jsonl") {
         let Some(file) = v["client_to_server_file"].as_str() else {
             continue;
         };
-        let theirs = corpus(&format!("lumberjack/{file}"));
+        let theirs = protocol_file(&format!("lumberjack/{file}"));
         let (events, _) = beats_serve(&theirs);
         let level = v["compression_level"].as_u64().unwrap();
         let mut client = BeatsClient::new((level > 0).then_some(level as u32));
@@ -486,7 +464,7 @@ fn snmp_parser_reads_our_get_request() {
 #[test]
 fn gosnmp_responses_decode_and_re_encode() {
     let mut compared = 0;
-    for v in jsonl("snmp/gosnmp_test_vectors.jsonl") {
+    for v in protocol_jsonl("snmp/gosnmp_test_vectors.jsonl") {
         let d = &v["decoded"];
         if d["pdu_type"] != "GetResponse" {
             continue;

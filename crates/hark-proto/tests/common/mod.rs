@@ -55,3 +55,30 @@ pub fn trimmed(b: &[u8]) -> &[u8] {
     let end = b.iter().rposition(|c| !blank(c)).map_or(start, |i| i + 1);
     &b[start..end]
 }
+
+/// The bytes of `path` under the protocol corpora (`protocols/relp/…`).
+pub fn protocol_file(path: &str) -> Vec<u8> {
+    let full = format!(
+        "{}/../../../shared/corpora/protocols/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&full).unwrap_or_else(|e| panic!("reading {full}: {e}"))
+}
+
+/// The JSON Lines vectors of `path` under the protocol corpora.
+pub fn protocol_jsonl(path: &str) -> Vec<Value> {
+    String::from_utf8(protocol_file(path))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Bytes from their hexadecimal text.
+pub fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}

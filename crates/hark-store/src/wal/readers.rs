@@ -438,29 +438,9 @@ mod tests {
 
     /// Runs `f` with its log lines (WARN and up) and metrics captured.
     fn observed<R>(f: impl FnOnce() -> R) -> (R, String, Capture) {
-        #[derive(Clone, Default)]
-        struct Buf(std::sync::Arc<Mutex<Vec<u8>>>);
-        impl std::io::Write for Buf {
-            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let buf = Buf::default();
-        let writer = buf.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::WARN)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
         let capture = Capture::default();
-        let r = tracing::subscriber::with_default(subscriber, || {
-            metrics::with_local_recorder(&capture, f)
-        });
-        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let (r, text) =
+            crate::wal::tests::warnings_of(|| metrics::with_local_recorder(&capture, f));
         (r, text, capture)
     }
 

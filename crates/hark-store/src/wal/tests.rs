@@ -48,7 +48,7 @@ fn replayed(dir: &Path, after: u64) -> Vec<(u64, String)> {
 }
 
 /// Captures what `f` logs at WARN and above.
-fn warnings_of<R>(f: impl FnOnce() -> R) -> (R, String) {
+pub(crate) fn warnings_of<R>(f: impl FnOnce() -> R) -> (R, String) {
     #[derive(Clone, Default)]
     struct Buf(Arc<Mutex<Vec<u8>>>);
     impl Write for Buf {
