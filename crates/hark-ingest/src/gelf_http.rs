@@ -34,9 +34,6 @@ use crate::gelf::{MAX_DOCUMENT, malformed};
 use crate::stream::{Conn, Handler, Io};
 use crate::{InputContext, telemetry};
 
-/// Seconds a sender is asked to wait before it retries a refused event.
-const RETRY_AFTER_SECS: &str = "5";
-
 /// The path GELF senders post to (Graylog's, and graypy's default).
 pub(crate) const PATH: &str = "/gelf";
 
@@ -153,7 +150,7 @@ fn unavailable(e: &SinkError) -> Response {
     );
     response.headers_mut().insert(
         axum::http::header::RETRY_AFTER,
-        axum::http::HeaderValue::from_static(RETRY_AFTER_SECS),
+        axum::http::HeaderValue::from_static(crate::RETRY_AFTER_SECS),
     );
     response
 }

@@ -46,6 +46,10 @@ pub mod telemetry;
 
 pub use parse_stage::ParseStage;
 
+/// Seconds an HTTP sender is asked to wait (`Retry-After`) before it sends
+/// again what was refused because storage could not write.
+pub const RETRY_AFTER_SECS: &str = "5";
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

@@ -7,8 +7,6 @@ use axum::response::{IntoResponse, Response};
 use hark_event::sink::SinkError;
 use hark_store::QueryError;
 
-/// Seconds a client is asked to wait before sending refused data again.
-const RETRY_AFTER_SECS: &str = "5";
 use serde_json::json;
 
 /// Everything a handler can answer other than success.
@@ -125,7 +123,7 @@ impl IntoResponse for ApiError {
         ) {
             resp.headers_mut().insert(
                 header::RETRY_AFTER,
-                HeaderValue::from_static(RETRY_AFTER_SECS),
+                HeaderValue::from_static(hark_ingest::RETRY_AFTER_SECS),
             );
         }
         resp
