@@ -634,6 +634,7 @@ impl WriterCtx {
         self.shared.wal_bytes.store(bytes, Ordering::Relaxed);
         telemetry::set_wal_bytes(bytes);
         let mut batches = Vec::with_capacity(written.len());
+        let mut replies = Vec::with_capacity(written.len());
         for enc in written {
             let AppendRequest {
                 events,
@@ -642,8 +643,7 @@ impl WriterCtx {
             } = enc.req;
             drop(permit);
             count_by_input(&events);
-            let last = enc.first_seq + events.len() as u64 - 1;
-            let _ = reply.send(Ok(last));
+            replies.push((reply, enc.first_seq + events.len() as u64 - 1));
             batches.push(Batch {
                 first_seq: enc.first_seq,
                 events: Arc::new(events),
@@ -652,6 +652,11 @@ impl WriterCtx {
         for b in &batches {
             // No subscribers is fine; lagging ones lose messages by design.
             let _ = self.live.send(b.clone());
+        }
+        // Answered after the broadcast, so an acknowledged batch is already
+        // in every live subscriber's queue.
+        for (reply, last) in replies {
+            let _ = reply.send(Ok(last));
         }
         if self.indexer.send(IndexerMsg::Batches(batches)).is_err() && !self.indexer_gone {
             self.indexer_gone = true;
