@@ -18,6 +18,7 @@
 //! assert_eq!(cfg.inputs["syslog_udp"].listen.port(), 10514);
 //! ```
 
+pub mod alert;
 pub mod input;
 pub mod monitor;
 mod table;
@@ -34,6 +35,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::de::DeTable;
 
+pub use alert::{
+    AlertConfig, AlertRule, AlertSeverity, Comparison, Condition, LogRule, Measure, MonitorRule,
+    ProblemState,
+};
 pub use hark_proto::snmp::Oid;
 pub use input::{
     BeatsInput, GelfInput, GelfTransport, InputConfig, InputProtocol, InputType, RelpInput,
@@ -69,6 +74,8 @@ pub struct Config {
     pub monitoring: MonitoringConfig,
     /// Named monitors (active checks); none by default.
     pub monitors: BTreeMap<String, MonitorConfig>,
+    /// Named alert rules; none by default.
+    pub alerts: BTreeMap<String, AlertConfig>,
 }
 
 /// The HTTP API listener.
@@ -235,6 +242,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             monitoring: MonitoringConfig::default(),
             monitors: BTreeMap::new(),
+            alerts: BTreeMap::new(),
         }
     }
 }
@@ -307,6 +315,13 @@ impl Config {
                         cfg.monitors.insert(name, monitor);
                     }
                 }
+                "alerts" => {
+                    for (name, node) in table::table(node, "alerts")?.into_inner() {
+                        let name = name.get_ref().to_string();
+                        let rule = AlertConfig::from_node(&name, node, &spans)?;
+                        cfg.alerts.insert(name, rule);
+                    }
+                }
                 other => {
                     return Err(Located::new(
                         key.span(),
@@ -318,7 +333,8 @@ impl Config {
                                 "inputs",
                                 "storage",
                                 "monitoring",
-                                "monitors"
+                                "monitors",
+                                "alerts"
                             ])
                         ),
                     ));

@@ -637,3 +637,60 @@ fn unknown_top_level_key_is_named() {
     assert!(e.contains("unknown field `monitor`"), "{e}");
     assert!(e.contains("`monitors`"), "{e}");
 }
+
+#[test]
+fn alert_rules_from_the_documented_example() {
+    let cfg = Config::from_toml_str(
+        "hark.toml",
+        r#"
+[alerts.ssh_bruteforce]
+type = "log"
+query = 'app:sshd AND "Failed password"'
+group_by = ["host"]
+window = "5m"
+condition = "count > 20"
+severity = "warning"
+notify = ["ops_mail", "chat"]
+repeat = "4h"
+
+[alerts.problems]
+type = "monitor"
+notify = ["ops_mail"]
+"#,
+    )
+    .unwrap();
+    let ssh = &cfg.alerts["ssh_bruteforce"];
+    assert_eq!(ssh.notify, ["ops_mail", "chat"]);
+    assert_eq!(ssh.repeat, Some(Duration::from_secs(4 * 3600)));
+    let AlertRule::Log(log) = &ssh.rule else {
+        panic!("not a log rule: {ssh:?}");
+    };
+    assert_eq!(log.window, Duration::from_secs(300));
+    assert_eq!(log.condition.to_string(), "count > 20");
+    let AlertRule::Monitor(m) = &cfg.alerts["problems"].rule else {
+        panic!("not a monitor rule");
+    };
+    assert_eq!(m.monitors, ["*"]);
+    assert_eq!(
+        m.states,
+        [ProblemState::Warn, ProblemState::Crit, ProblemState::Down]
+    );
+}
+
+#[test]
+fn alert_rule_errors_name_the_line_and_the_form() {
+    let e = err("[alerts.a]\ntype = \"log\"\nquery = \"*\"\ncondition = \"count = 3\"\n");
+    assert!(e.starts_with("hark.toml:4:"), "{e}");
+    assert!(e.contains("count > N"), "{e}");
+    let e = err("[alerts.a]\ntype = \"monitor\"\nquery = \"*\"\n");
+    assert!(e.starts_with("hark.toml:3:"), "{e}");
+    assert!(e.contains("does not apply to a monitor alert rule"), "{e}");
+    let e = err("[alerts.a]\ntype = \"monitor\"\nstates = [\"UNREACHABLE\"]\n");
+    assert!(e.starts_with("hark.toml:3:"), "{e}");
+    let e = err(
+        "[alerts.a]\ntype = \"log\"\nquery = \"*\"\ncondition = \"count > 1\"\nwindow = \"0s\"\n",
+    );
+    assert!(e.starts_with("hark.toml:5:"), "{e}");
+    let e = err("[alerts.a]\ntype = \"page\"\n");
+    assert!(e.contains("expected one of `log`, `monitor`"), "{e}");
+}

@@ -28,6 +28,8 @@ pub fn matrix(cfg: &Config) -> Vec<Flow> {
         storage,
         monitoring,
         monitors,
+        // Rules open no port and connect nowhere; their channels do.
+        alerts: _,
     } = cfg;
     let MonitoringConfig {
         concurrency: _,

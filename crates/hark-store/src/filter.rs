@@ -48,16 +48,12 @@ impl EventFilter {
     pub fn matching(&self, events: &[Event]) -> Vec<usize> {
         match &self.kind {
             Kind::All => (0..events.len()).collect(),
-            Kind::Query {
-                query,
-                schema,
-                fields,
-            } => {
+            Kind::Query { schema, fields, .. } => {
                 if events.is_empty() {
                     return Vec::new();
                 }
-                match run(query.as_ref(), schema, fields, events) {
-                    Ok(found) => found,
+                match BatchIndex::build(schema, fields, events) {
+                    Ok(batch) => self.matching_in(&batch),
                     Err(e) => {
                         tracing::warn!(error = %e, "live filter failed on a batch");
                         Vec::new()
@@ -66,34 +62,82 @@ impl EventFilter {
             }
         }
     }
+
+    /// Indices of the events of an indexed batch that match: many filters
+    /// can run on one [`BatchIndex`] (see [`crate::Store::index_batch`]).
+    pub fn matching_in(&self, batch: &BatchIndex) -> Vec<usize> {
+        match &self.kind {
+            Kind::All => (0..batch.len).collect(),
+            Kind::Query { query, .. } => match batch.search(query.as_ref()) {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::warn!(error = %e, "live filter failed on a batch");
+                    Vec::new()
+                }
+            },
+        }
+    }
 }
 
-fn run(
-    query: &dyn Query,
-    schema: &Schema,
-    fields: &SchemaFields,
-    events: &[Event],
-) -> tantivy::Result<Vec<usize>> {
-    let mut writer = Index::builder()
-        .schema(schema.clone())
-        .single_segment_index_writer::<TantivyDocument>(
-            RamDirectory::create(),
-            BATCH_INDEX_MEMORY,
-        )?;
-    for (i, ev) in events.iter().enumerate() {
-        let doc =
-            build_doc(fields, ev, i as u64, None).map_err(tantivy::TantivyError::InternalError)?;
-        writer.add_document(doc)?;
+/// A batch of events indexed in memory with the split schema, for running
+/// several filters on it.
+pub struct BatchIndex {
+    searcher: Option<tantivy::Searcher>,
+    len: usize,
+}
+
+impl BatchIndex {
+    pub(crate) fn build(
+        schema: &Schema,
+        fields: &SchemaFields,
+        events: &[Event],
+    ) -> tantivy::Result<BatchIndex> {
+        if events.is_empty() {
+            return Ok(BatchIndex {
+                searcher: None,
+                len: 0,
+            });
+        }
+        let mut writer = Index::builder()
+            .schema(schema.clone())
+            .single_segment_index_writer::<TantivyDocument>(
+                RamDirectory::create(),
+                BATCH_INDEX_MEMORY,
+            )?;
+        for (i, ev) in events.iter().enumerate() {
+            let doc = build_doc(fields, ev, i as u64, None)
+                .map_err(tantivy::TantivyError::InternalError)?;
+            writer.add_document(doc)?;
+        }
+        let index = writer.finalize()?;
+        let reader: IndexReader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(BatchIndex {
+            searcher: Some(reader.searcher()),
+            len: events.len(),
+        })
     }
-    let index = writer.finalize()?;
-    let reader: IndexReader = index
-        .reader_builder()
-        .reload_policy(ReloadPolicy::Manual)
-        .try_into()?;
-    let searcher = reader.searcher();
-    let docs = searcher.search(query, &DocSetCollector)?;
-    // One segment, documents in insertion order: the doc id is the index.
-    let mut found: Vec<usize> = docs.into_iter().map(|a| a.doc_id as usize).collect();
-    found.sort_unstable();
-    Ok(found)
+
+    /// How many events it holds.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether it holds no event.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn search(&self, query: &dyn Query) -> tantivy::Result<Vec<usize>> {
+        let Some(searcher) = &self.searcher else {
+            return Ok(Vec::new());
+        };
+        let docs = searcher.search(query, &DocSetCollector)?;
+        // One segment, documents in insertion order: the doc id is the index.
+        let mut found: Vec<usize> = docs.into_iter().map(|a| a.doc_id as usize).collect();
+        found.sort_unstable();
+        Ok(found)
+    }
 }

@@ -50,7 +50,7 @@ use std::time::Duration;
 use hark_event::Event;
 use hark_event::sink::{AppendFuture, EventSink, Health, Receipt, SinkError};
 
-pub use filter::EventFilter;
+pub use filter::{BatchIndex, EventFilter};
 pub use reader::{WalBatch, WalReader};
 pub use tail::{Tail, TailError};
 pub use wal::{INDEX_READER, LaggingReader};
@@ -367,6 +367,13 @@ impl Store {
             &self.inner.schema,
             &self.inner.fields,
         ))
+    }
+
+    /// Indexes `events` in memory so that many [`EventFilter`]s can run on
+    /// them with [`EventFilter::matching_in`].
+    pub fn index_batch(&self, events: &[Event]) -> Result<BatchIndex, StoreError> {
+        BatchIndex::build(&self.inner.schema, &self.inner.fields, events)
+            .map_err(|e| StoreError::Index(e.to_string()))
     }
 
     /// Runs a search (blocking; call from a blocking-capable thread).
