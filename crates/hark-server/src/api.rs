@@ -24,6 +24,10 @@
 //! | `POST /api/v1/monitors/{name}/ack` | [`AckRequest`] | [`MonitorView`] |
 //! | `GET /api/v1/downtimes` | | [`Downtime`]s |
 //! | `POST /api/v1/downtimes` | [`NewDowntime`] | [`Downtime`] |
+//! | `GET /api/v1/alerts` | | [`Alert`]s |
+//! | `POST /api/v1/alerts/{id}/ack` | | [`Alert`] |
+//! | `GET /api/v1/silences` | | [`Silence`]s |
+//! | `POST /api/v1/silences` | [`NewSilence`] | [`Silence`] |
 //!
 //! Every error is an [`ErrorBody`].
 
@@ -33,6 +37,10 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::identity::{Principal, PrincipalKind, Role};
 pub use crate::ndjson::LineError;
+pub use hark_alert::{
+    Alert, AlertStatus, Matcher, NewSilence, Notice, NoticeKind, Sample, Silence,
+};
+pub use hark_config::AlertSeverity;
 pub use hark_event::EventJson;
 pub use hark_monitor::CheckOutcome;
 pub use hark_monitor::downtime::{Downtime, NewDowntime, Recurrence, Schedule};

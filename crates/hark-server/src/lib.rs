@@ -13,7 +13,11 @@
 //!     &hark_config::Config::default(),
 //!     std::sync::Arc::new(hark_monitor::service::NullSink),
 //! ).map_err(std::io::Error::other)?;
-//! let state = ServerState { store, tokens, metrics: handle, ports: Vec::new(), monitoring };
+//! let alerting = hark_alert::Alerting::start(
+//!     &store, &hark_config::Config::default(), "./hark-data".as_ref(), &[],
+//!     std::sync::Arc::new(hark_alert::NoOutbox),
+//! ).map_err(std::io::Error::other)?;
+//! let state = ServerState { store, tokens, metrics: handle, ports: Vec::new(), monitoring, alerting };
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8514").await?;
 //! serve(listener, state, async { let _ = tokio::signal::ctrl_c().await; }).await
 //! # }
@@ -49,7 +53,7 @@ use tower_http::trace::TraceLayer;
 pub use error::ApiError;
 
 use identity::Role;
-use routes::{health, ingest, monitors, openapi, ports, search, tail};
+use routes::{alerts, health, ingest, monitors, openapi, ports, search, tail};
 use tokens::TokenStore;
 
 /// Largest accepted ingest body; larger ones get 413.
@@ -73,6 +77,8 @@ pub struct ServerState {
     pub ports: Vec<hark_matrix::Flow>,
     /// The monitors and their states.
     pub monitoring: hark_monitor::Monitoring,
+    /// Alerts and silences.
+    pub alerting: hark_alert::Alerting,
 }
 
 /// Shared by every handler.
@@ -81,6 +87,7 @@ pub(crate) struct AppState {
     pub(crate) metrics: PrometheusHandle,
     pub(crate) ports: Vec<hark_matrix::Flow>,
     pub(crate) monitoring: hark_monitor::Monitoring,
+    pub(crate) alerting: hark_alert::Alerting,
     /// Turns `true` when the server shuts down; ends live tails so graceful shutdown can finish.
     pub(crate) closing: watch::Receiver<bool>,
     /// Keeps `closing` open for routers not driven by [`serve`].
@@ -133,6 +140,11 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/downtimes", VIEWER),
     route("POST", "/api/v1/downtimes", OPERATOR),
     route("DELETE", "/api/v1/downtimes/{id}", OPERATOR),
+    route("GET", "/api/v1/alerts", VIEWER),
+    route("POST", "/api/v1/alerts/{id}/ack", OPERATOR),
+    route("GET", "/api/v1/silences", VIEWER),
+    route("POST", "/api/v1/silences", OPERATOR),
+    route("DELETE", "/api/v1/silences/{id}", OPERATOR),
 ];
 
 /// The API's router. Live tails end only when their clients leave; use
@@ -174,6 +186,7 @@ fn build(
         metrics: state.metrics,
         ports: state.ports,
         monitoring: state.monitoring,
+        alerting: state.alerting,
         closing,
         _closing_tx: closing_tx,
     });
@@ -217,6 +230,19 @@ fn build(
         .route(
             "/api/v1/downtimes/{id}",
             delete(monitors::remove_downtime).route_layer(from_fn(auth::require_operator)),
+        )
+        .route("/api/v1/alerts", get(alerts::list))
+        .route(
+            "/api/v1/alerts/{id}/ack",
+            post(alerts::ack).route_layer(from_fn(auth::require_operator)),
+        )
+        .route(
+            "/api/v1/silences",
+            get(alerts::silences).post(alerts::add_silence.layer(from_fn(auth::require_operator))),
+        )
+        .route(
+            "/api/v1/silences/{id}",
+            delete(alerts::remove_silence).route_layer(from_fn(auth::require_operator)),
         )
         .route_layer(from_fn_with_state(tokens.clone(), auth::require_token));
     // Streams must neither time out nor be compressed (compression buffers).
@@ -277,6 +303,14 @@ mod tests {
                     ..hark_config::Config::default()
                 },
                 std::sync::Arc::new(hark_monitor::service::NullSink),
+            )
+            .unwrap(),
+            alerting: hark_alert::Alerting::start(
+                &store,
+                &hark_config::Config::default(),
+                &dir.path().join("data"),
+                &[],
+                std::sync::Arc::new(hark_alert::NoOutbox),
             )
             .unwrap(),
         });

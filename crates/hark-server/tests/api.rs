@@ -474,3 +474,97 @@ async fn monitor_routes_answer_with_roles_and_not_found() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn silences_are_made_listed_and_removed_by_operators() {
+    let h = Harness::new();
+    let now = hark_event::now_nanos();
+    let body = json!({
+        "matchers": [{"name": "host", "value": "web*"}],
+        "ends_at": now + 3_600_000_000_000i64,
+        "comment": "patching"
+    })
+    .to_string();
+    // A viewer may not; an empty matcher list is refused.
+    let (status, _) = h
+        .call(
+            Method::POST,
+            "/api/v1/silences",
+            Some(&h.viewer),
+            Body::from(body.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let empty = json!({"matchers": [], "ends_at": now + 1}).to_string();
+    let (status, err) = h
+        .call(
+            Method::POST,
+            "/api/v1/silences",
+            Some(&h.admin),
+            Body::from(empty),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    assert!(err["error"].as_str().unwrap().contains("matcher"), "{err}");
+
+    let (status, made) = h
+        .call(
+            Method::POST,
+            "/api/v1/silences",
+            Some(&h.admin),
+            Body::from(body),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(made["created_by"], "admin");
+    assert_eq!(made["comment"], "patching");
+    let id = made["id"].as_str().unwrap().to_owned();
+    let (status, list) = h
+        .call(
+            Method::GET,
+            "/api/v1/silences",
+            Some(&h.viewer),
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list, json!([made]));
+
+    let uri = format!("/api/v1/silences/{id}");
+    let (status, _) = h
+        .call(Method::DELETE, &uri, Some(&h.admin), Body::empty())
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = h
+        .call(Method::DELETE, &uri, Some(&h.admin), Body::empty())
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, list) = h
+        .call(
+            Method::GET,
+            "/api/v1/silences",
+            Some(&h.viewer),
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(list, json!([]));
+    // No rules, no alerts; acknowledging an unknown one is a 404.
+    let (status, alerts) = h
+        .call(
+            Method::GET,
+            "/api/v1/alerts",
+            Some(&h.viewer),
+            Body::empty(),
+        )
+        .await;
+    assert_eq!((status, alerts), (StatusCode::OK, json!([])));
+    let (status, _) = h
+        .call(
+            Method::POST,
+            "/api/v1/alerts/nope/ack",
+            Some(&h.admin),
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

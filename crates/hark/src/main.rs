@@ -55,6 +55,13 @@ enum Command {
         #[command(subcommand)]
         command: cmd::monitor::DowntimeCommand,
     },
+    /// List alerts (firing ones; --all for recently resolved too) or acknowledge one.
+    Alerts(cmd::alert::AlertsArgs),
+    /// Silence alerts, list or remove silences.
+    Silence {
+        #[command(subcommand)]
+        command: cmd::alert::SilenceCommand,
+    },
     /// Print the communication matrix: every port Hark listens on or connects to.
     Ports(cmd::ports::PortsArgs),
     /// Print the version.
@@ -121,6 +128,8 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::monitor::check(args),
         Command::Ack(args) => cmd::monitor::ack(args),
         Command::Downtime { command } => cmd::monitor::downtime(command),
+        Command::Alerts(args) => cmd::alert::alerts(args),
+        Command::Silence { command } => cmd::alert::silence(command),
         Command::Version => {
             println!("hark {}", env!("CARGO_PKG_VERSION"));
             Ok(())

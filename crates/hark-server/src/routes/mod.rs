@@ -1,5 +1,6 @@
 //! Request handlers, one module per area, and the small extractors they share.
 
+pub(crate) mod alerts;
 pub(crate) mod health;
 pub(crate) mod ingest;
 pub(crate) mod monitors;

@@ -64,6 +64,14 @@ impl Harness {
             metrics: metrics_handle(),
             ports: hark_matrix::matrix(&hark_config::Config::default()),
             monitoring: no_monitors(self.dir.path()),
+            alerting: hark_alert::Alerting::start(
+                &self.store,
+                &hark_config::Config::default(),
+                &self.dir.path().join("data"),
+                &[],
+                std::sync::Arc::new(hark_alert::NoOutbox),
+            )
+            .unwrap(),
         }
     }
 

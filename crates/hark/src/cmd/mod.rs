@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod alert;
 pub mod config;
 pub mod monitor;
 pub mod ports;

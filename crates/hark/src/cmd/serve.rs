@@ -93,12 +93,21 @@ async fn serve(
     let sink = StoreSink::start(store.clone());
     let monitoring = hark_monitor::Monitoring::start(&cfg, Arc::new(sink.clone()))
         .context("cannot start monitoring")?;
+    let alerting = hark_alert::Alerting::start(
+        &store,
+        &cfg,
+        &cfg.data_dir,
+        &[],
+        Arc::new(hark_alert::NoOutbox),
+    )
+    .context("cannot start alerting")?;
     let state = ServerState {
         store: store.clone(),
         tokens,
         metrics,
         ports: hark_matrix::matrix(&cfg),
         monitoring: monitoring.clone(),
+        alerting: alerting.clone(),
     };
     let http_shutdown = shutdown.clone();
     let http_task = tokio::spawn(hark_server::serve(http, state, async move {
@@ -134,6 +143,7 @@ async fn serve(
         i.join().await;
     }
     sink.close().await;
+    alerting.shutdown().await;
     match http_task.await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!("HTTP server: {e}"),

@@ -1,0 +1,67 @@
+//! Alerts and silences: `GET /api/v1/alerts`, `POST /api/v1/alerts/{id}/ack`,
+//! `GET`/`POST /api/v1/silences`, `DELETE /api/v1/silences/{id}`.
+
+use axum::Json;
+use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
+use hark_alert::AlertError;
+
+use crate::Shared;
+use crate::api::{Alert, NewSilence, Principal, Silence};
+use crate::error::ApiError;
+
+/// `GET /api/v1/alerts`: firing alerts, newest first, then recently resolved ones.
+pub(crate) async fn list(State(app): State<Shared>) -> Json<Vec<Alert>> {
+    Json(app.alerting.alerts())
+}
+
+/// `POST /api/v1/alerts/{id}/ack`: no reminders for it any more.
+pub(crate) async fn ack(
+    State(app): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Json<Alert>, ApiError> {
+    if !app.alerting.acknowledge(&id, &who.name).map_err(internal)? {
+        return Err(ApiError::NotFound(format!("no firing alert with id {id}")));
+    }
+    app.alerting
+        .alerts()
+        .into_iter()
+        .find(|a| a.id == id)
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no firing alert with id {id}")))
+}
+
+/// `GET /api/v1/silences`.
+pub(crate) async fn silences(State(app): State<Shared>) -> Json<Vec<Silence>> {
+    Json(app.alerting.silences())
+}
+
+/// `POST /api/v1/silences`.
+pub(crate) async fn add_silence(
+    State(app): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Json(request): Json<NewSilence>,
+) -> Result<(StatusCode, Json<Silence>), ApiError> {
+    match app.alerting.add_silence(request, &who.name) {
+        Ok(silence) => Ok((StatusCode::CREATED, Json(silence))),
+        Err(AlertError::Invalid(message)) => Err(ApiError::bad_request(message)),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+/// `DELETE /api/v1/silences/{id}`.
+pub(crate) async fn remove_silence(
+    State(app): State<Shared>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if app.alerting.remove_silence(&id).map_err(internal)? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(format!("no silence with id {id}")))
+    }
+}
+
+fn internal(e: AlertError) -> ApiError {
+    ApiError::Internal(e.to_string())
+}
