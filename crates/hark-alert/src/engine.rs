@@ -550,6 +550,7 @@ fn new_log_alert(
 struct MonitorChange {
     monitor: String,
     state: String,
+    /// A hard change to another state (not only a change of flapping).
     hard: bool,
     in_downtime: bool,
     flapping: bool,
@@ -572,8 +573,8 @@ impl MonitorChange {
         }
         Some(MonitorChange {
             monitor,
+            hard: text("state_type") == "hard" && text("previous_state") != text("state"),
             state: text("state"),
-            hard: text("state_type") == "hard",
             in_downtime: text("in_downtime") == "true",
             flapping: text("flapping") == "true",
             output: text("output"),

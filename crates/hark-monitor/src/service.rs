@@ -28,12 +28,13 @@ use tokio_util::sync::CancellationToken;
 use crate::checks::{CheckContext, ContextError, run_check};
 use crate::downtime::{Downtime, DowntimeId, NewDowntime};
 use crate::event::change_event;
+use crate::flapping::FlapTransition;
 use crate::history::{Availability, Interval, Series};
 use crate::outcome::{CheckOutcome, Perf};
 use crate::persist::{StateStore, StoreError};
 use crate::scheduler::{self, Job, NextRun, Plan};
 use crate::serde_time::{rfc3339, rfc3339_opt};
-use crate::state::{Ack, State, StateType};
+use crate::state::{Ack, State, StateChange, StateType};
 
 use crate::telemetry;
 
@@ -453,13 +454,36 @@ impl Job for Inner {
         let outcome = run_check(&e.name, &e.config, &self.ctx).await;
         telemetry::checked(kind, outcome.status, outcome.duration);
         let now = hark_event::now_nanos();
-        let applied = {
+        let (applied, flap_change) = {
             let mut states = lock(&self.states);
             let ctx = states.context(&e.name, &e.config, &self.settings, now);
-            states.apply(&e.name, &outcome, &ctx)
+            let applied = states.apply(&e.name, &outcome, &ctx);
+            // Flapping that starts or stops without a state change is an
+            // event too, so whoever follows the events (alert rules) sees it.
+            let flap_change = match (&applied.change, applied.flapping) {
+                (None, FlapTransition::Started | FlapTransition::Stopped) => {
+                    states.state(&e.name).map(|st| StateChange {
+                        at: now,
+                        state: st.state,
+                        previous_state: st.state,
+                        state_type: st.state_type,
+                        attempt: st.attempt,
+                        output: st.output.clone(),
+                        perf: st.perf.clone(),
+                        hard: false,
+                        in_downtime: ctx.in_downtime,
+                        flapping: st.is_flapping(),
+                    })
+                }
+                _ => None,
+            };
+            (applied, flap_change)
         };
         if let Some(change) = &applied.change {
             telemetry::state_change(kind, change.state, change.hard);
+            self.sink.emit(change_event(&e.name, &e.config, change));
+        }
+        if let Some(change) = &flap_change {
             self.sink.emit(change_event(&e.name, &e.config, change));
         }
         if applied.use_retry_interval {
