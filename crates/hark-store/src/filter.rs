@@ -7,8 +7,8 @@
 use hark_event::Event;
 use tantivy::collector::DocSetCollector;
 use tantivy::directory::RamDirectory;
-use tantivy::query::Query;
-use tantivy::schema::Schema;
+use tantivy::query::{BooleanQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{Schema, Term};
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
 
 use crate::index::{SchemaFields, build_doc};
@@ -26,6 +26,9 @@ enum Kind {
     All,
     Query {
         query: Box<dyn Query>,
+        /// Terms every match contains: a batch without one of them is
+        /// skipped without running the query.
+        required: Vec<Term>,
         schema: Schema,
         fields: SchemaFields,
     },
@@ -36,6 +39,7 @@ impl EventFilter {
         let kind = match compiled {
             Compiled::All => Kind::All,
             Compiled::Query(query) => Kind::Query {
+                required: required_terms(query.as_ref()),
                 query,
                 schema: schema.clone(),
                 fields: fields.clone(),
@@ -68,15 +72,51 @@ impl EventFilter {
     pub fn matching_in(&self, batch: &BatchIndex) -> Vec<usize> {
         match &self.kind {
             Kind::All => (0..batch.len).collect(),
-            Kind::Query { query, .. } => match batch.search(query.as_ref()) {
-                Ok(found) => found,
-                Err(e) => {
-                    tracing::warn!(error = %e, "live filter failed on a batch");
-                    Vec::new()
+            Kind::Query {
+                query, required, ..
+            } => {
+                if !required.iter().all(|t| batch.has_term(t)) {
+                    return Vec::new();
                 }
-            },
+                match batch.search(query.as_ref()) {
+                    Ok(found) => found,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "live filter failed on a batch");
+                        Vec::new()
+                    }
+                }
+            }
         }
     }
+
+    /// How many terms a batch must contain for this filter to run on it.
+    pub fn required_terms(&self) -> usize {
+        match &self.kind {
+            Kind::All => 0,
+            Kind::Query { required, .. } => required.len(),
+        }
+    }
+}
+
+/// Terms every document matching `query` contains: those of its term and
+/// phrase queries that must match, through nested boolean queries. Empty
+/// when nothing is certain (alternatives, ranges, wildcards).
+fn required_terms(query: &dyn Query) -> Vec<Term> {
+    if let Some(t) = query.downcast_ref::<TermQuery>() {
+        return vec![t.term().clone()];
+    }
+    if let Some(p) = query.downcast_ref::<PhraseQuery>() {
+        return p.phrase_terms();
+    }
+    if let Some(b) = query.downcast_ref::<BooleanQuery>() {
+        return b
+            .clauses()
+            .iter()
+            .filter(|(occur, _)| *occur == Occur::Must)
+            .flat_map(|(_, q)| required_terms(q.as_ref()))
+            .collect();
+    }
+    Vec::new()
 }
 
 /// A batch of events indexed in memory with the split schema, for running
@@ -128,6 +168,21 @@ impl BatchIndex {
     /// Whether it holds no event.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// Whether any event of the batch has `term`.
+    fn has_term(&self, term: &Term) -> bool {
+        let Some(searcher) = &self.searcher else {
+            return false;
+        };
+        searcher.segment_readers().iter().any(|segment| {
+            segment
+                .inverted_index(term.field())
+                .ok()
+                .and_then(|index| index.terms().get(term.serialized_value_bytes()).ok())
+                .flatten()
+                .is_some()
+        })
     }
 
     fn search(&self, query: &dyn Query) -> tantivy::Result<Vec<usize>> {

@@ -176,6 +176,39 @@ async fn live_filter_matches_like_search() {
 }
 
 #[tokio::test]
+async fn filters_skip_batches_without_their_required_terms_and_only_those() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = corpus_store(dir.path()).await;
+    let events = corpus();
+    // One batch per event: most batches lack a query's terms.
+    let batches: Vec<_> = events
+        .iter()
+        .map(|e| store.index_batch(std::slice::from_ref(e)).unwrap())
+        .collect();
+    for (query, expected) in CASES {
+        let filter = store.compile_filter(query).unwrap();
+        let got: Vec<u64> = batches
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| !filter.matching_in(b).is_empty())
+            .map(|(i, _)| i as u64)
+            .collect();
+        assert_eq!(got, expected.to_vec(), "filter {query:?}");
+    }
+    for (query, required) in [
+        ("app:sshd AND \"failed password\"", 3),
+        ("app:sshd", 1),
+        ("app:sshd OR app:cron", 0),
+        ("app:sshd AND NOT host:db1", 1),
+        ("*", 0),
+        ("host:web*", 0),
+    ] {
+        let filter = store.compile_filter(query).unwrap();
+        assert_eq!(filter.required_terms(), required, "{query:?}");
+    }
+}
+
+#[tokio::test]
 async fn time_range_and_newest_first() {
     let dir = tempfile::tempdir().unwrap();
     let store = corpus_store(dir.path()).await;
