@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use hark_event::{Event, FieldValue, Severity};
 
-use super::names::{SNMP_TRAP_OID_0, SYS_UP_TIME_0, enum_label, oid_name, trap_name};
+use super::names::{SNMP_TRAP_OID_0, SYS_UP_TIME_0, enum_label, object_name, oid_name, trap_name};
 use super::{PduKind, Trap, Value, Version};
 use crate::ParseContext;
 
@@ -23,7 +23,10 @@ use crate::ParseContext;
 ///   `snmp.enterprise`, `snmp.agent_addr`, `snmp.generic_trap`,
 ///   `snmp.specific_trap` (v1), `snmp.uptime` (ticks), and one
 ///   `snmp.vb.<dotted oid>` per varbind except the first v2c `sysUpTime.0`
-///   and `snmpTrapOID.0` (already `snmp.uptime` and `snmp.trap_oid`).
+///   and `snmpTrapOID.0` (already `snmp.uptime` and `snmp.trap_oid`);
+///   a varbind of a known object is also `snmp.<object>` without its
+///   instance (`snmp.ifIndex`, `snmp.ifDescr`), so rules and searches need
+///   not know instance numbers.
 ///   Integers, counters, gauges and ticks are numbers (a Counter64 above
 ///   `i64::MAX` is its decimal text); text octet strings are text, binary
 ///   ones colon-separated hex; OIDs and addresses are their text; an
@@ -106,6 +109,9 @@ pub fn trap_to_event(
             _ => {}
         }
         ev.push_field(format!("snmp.vb.{}", vb.oid), field_value(&vb.value));
+        if let Some(object) = object_name(&vb.oid) {
+            ev.push_field(format!("snmp.{object}"), field_value(&vb.value));
+        }
         let label = match &vb.value {
             Value::Int(n) => enum_label(&vb.oid, *n).map(|l| format!("{l}({n})")),
             _ => None,

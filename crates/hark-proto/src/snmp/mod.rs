@@ -41,7 +41,7 @@ pub use decode::decode_trap;
 pub use encode::{encode_trap, inform_response};
 pub use event::trap_to_event;
 pub use message::{Message, Pdu};
-pub use names::{oid_name, trap_name};
+pub use names::{object_name, oid_name, trap_name};
 
 /// An SNMP message that could not be used; the listener counts it and drops it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -80,6 +80,15 @@ pub fn oid_name(oid: &Oid) -> Option<String> {
     Some(out)
 }
 
+/// The name of the known object an instance belongs to, without the
+/// instance: `1.3.6.1.2.1.2.2.1.2.2` → `ifDescr`; `None` for anything else.
+pub fn object_name(oid: &Oid) -> Option<&'static str> {
+    OBJECTS
+        .iter()
+        .find(|(arcs, _)| oid.starts_with(arcs) && oid.arcs().len() > arcs.len())
+        .map(|(_, name)| *name)
+}
+
 /// The label of an enumerated value, for the few objects whose numbers
 /// mean little on their own (`ifOperStatus` 2 → `down`).
 pub(crate) fn enum_label(oid: &Oid, value: i64) -> Option<&'static str> {

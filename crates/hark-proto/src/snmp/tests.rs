@@ -341,6 +341,9 @@ fn v1_link_down_becomes_a_readable_event() {
         f("snmp.vb.1.3.6.1.2.1.2.2.1.2.3"),
         Some("GigabitEthernet0/3".into())
     );
+    // Known objects also by name, without the instance.
+    assert_eq!(f("snmp.ifIndex"), Some(FieldValue::Int(3)));
+    assert_eq!(f("snmp.ifDescr"), Some("GigabitEthernet0/3".into()));
     let with_community = trap_to_event(&trap, source(), &ctx(), true);
     assert_eq!(
         with_community.field("snmp.community"),
