@@ -11,6 +11,7 @@ use hark_store::BatchIndex;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::console::{Book, ConsoleRule, Problem};
 use crate::rule::{Compiled, Rule, field_text, group_key};
 use crate::silence::Silence;
 use crate::window::{CountWindow, DistinctWindow};
@@ -45,6 +46,10 @@ pub enum NoticeKind {
     FlappingStarted,
     /// A monitor stopped flapping.
     FlappingStopped,
+    /// The event console opened a problem.
+    ProblemOpened,
+    /// The event console closed a problem.
+    ProblemClosed,
 }
 
 /// An event kept as an example of what made an alert fire.
@@ -174,11 +179,15 @@ pub struct EngineState {
     pub silences: Vec<Silence>,
     /// Notices not yet accepted by the outbox.
     pub pending: Vec<Notice>,
+    /// The event console's problems.
+    #[serde(default)]
+    console: Book,
 }
 
 /// The rules and their state.
 pub struct Engine {
     rules: Vec<Rule>,
+    console: Vec<ConsoleRule>,
     state: EngineState,
 }
 
@@ -186,7 +195,13 @@ impl Engine {
     /// An engine for `rules`, going on from `state` (what a previous run
     /// saved; state of rules that are gone or changed is dropped, and their
     /// firing alerts are kept as resolved).
-    pub fn new(rules: Vec<Rule>, mut state: EngineState, now: i64) -> Engine {
+    pub fn new(
+        rules: Vec<Rule>,
+        console: Vec<ConsoleRule>,
+        mut state: EngineState,
+        now: i64,
+    ) -> Engine {
+        state.console.retain_rules(&console, now);
         let mut kept = BTreeMap::new();
         for rule in &rules {
             let fingerprint = fingerprint(rule);
@@ -219,7 +234,11 @@ impl Engine {
             }
         }
         state.rules = kept;
-        Engine { rules, state }
+        Engine {
+            rules,
+            console,
+            state,
+        }
     }
 
     /// The state to save.
@@ -229,9 +248,41 @@ impl Engine {
 
     /// Whether any rule reads the events' text (so a batch index is worth building).
     pub fn has_log_rules(&self) -> bool {
-        self.rules
-            .iter()
-            .any(|r| matches!(r.kind, Compiled::Log(..)))
+        !self.console.is_empty()
+            || self
+                .rules
+                .iter()
+                .any(|r| matches!(r.kind, Compiled::Log(..)))
+    }
+
+    /// Whether there is any rule at all.
+    pub fn has_rules(&self) -> bool {
+        !self.rules.is_empty() || !self.console.is_empty()
+    }
+
+    /// The event console's problems: open ones newest first, then closed ones.
+    pub fn problems(&self) -> Vec<Problem> {
+        self.state.console.problems()
+    }
+
+    /// Acknowledges open problem `id`; false when there is none.
+    pub fn acknowledge_problem(&mut self, id: &str, by: &str, now: i64) -> bool {
+        self.state.console.acknowledge(id, by, now)
+    }
+
+    /// Closes open problem `id` by hand; the closed problem, or none.
+    pub fn close_problem(&mut self, id: &str, by: &str, now: i64) -> Option<Problem> {
+        let (problem, notice) = self
+            .state
+            .console
+            .close_by_hand(&self.console, id, by, now)?;
+        self.state.pending.extend(notice);
+        Some(problem)
+    }
+
+    /// Events the console wrote about its problems since the last call.
+    pub fn take_console_events(&mut self) -> Vec<Event> {
+        self.state.console.take_events()
     }
 
     /// The rules.
@@ -303,6 +354,13 @@ impl Engine {
                     out
                 }
             };
+            self.state.pending.extend(notices);
+        }
+        if let Some(index) = index {
+            let notices = self
+                .state
+                .console
+                .apply(&self.console, first_seq, events, index, done);
             self.state.pending.extend(notices);
         }
         if let Some(last) = (events.len() as u64).checked_sub(1) {
@@ -377,6 +435,8 @@ impl Engine {
         for alert in resolved {
             push_resolved(&mut self.state.resolved, alert);
         }
+        let expired = self.state.console.tick(&self.console, now);
+        self.state.pending.extend(expired);
         self.state.silences.retain(|s| s.ends_at > now);
     }
 
@@ -770,6 +830,8 @@ fn notice(rule: &Rule, kind: NoticeKind, alert: Alert, at: i64) -> Option<Notice
         NoticeKind::Reminder => "reminder",
         NoticeKind::FlappingStarted => "flapping-started",
         NoticeKind::FlappingStopped => "flapping-stopped",
+        NoticeKind::ProblemOpened => "opened",
+        NoticeKind::ProblemClosed => "closed",
     };
     let id = format!("{}/{suffix}", alert.id);
     notice_with_id(rule, kind, alert, at, id)
@@ -853,7 +915,7 @@ fn key_text(key: &[(String, String)]) -> String {
 }
 
 /// `RULE.HASH.SEQ`: stable for the same rule, group and WAL position.
-fn alert_id(rule: &str, key: &[(String, String)], seq: u64) -> String {
+pub(crate) fn alert_id(rule: &str, key: &[(String, String)], seq: u64) -> String {
     let mut h = Sha256::new();
     h.update(rule.as_bytes());
     for (k, v) in key {

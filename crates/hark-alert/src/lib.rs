@@ -14,6 +14,7 @@
 //! once a second the engine looks at what depends on the clock (windows
 //! that emptied, silence rules, reminders).
 
+pub mod console;
 pub mod engine;
 pub mod rule;
 mod runner;
@@ -21,7 +22,8 @@ pub mod silence;
 mod snapshot;
 pub mod window;
 
-pub use engine::{Alert, AlertStatus, Notice, NoticeKind, Sample};
+pub use console::{Phase, Problem};
+pub use engine::{Acknowledgement, Alert, AlertStatus, Notice, NoticeKind, Sample};
 pub use runner::{Alerting, NewSilence};
 pub use silence::{Matcher, Silence};
 use std::path::Path;

@@ -10,6 +10,7 @@ use hark_store::{Store, StoreError, WalBatch};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+use crate::console::{ConsoleRule, Problem};
 use crate::engine::{Alert, Engine};
 use crate::rule::Rule;
 use crate::silence::{Matcher, Silence};
@@ -72,11 +73,21 @@ impl Alerting {
             }
             rules.push(Rule::compile(name, rule, store)?);
         }
+        let mut console = Vec::with_capacity(cfg.event_rules.len());
+        for (name, rule) in &cfg.event_rules {
+            if let Some(channel) = rule.notify.iter().find(|c| !channels.contains(&c.as_str())) {
+                return Err(AlertError::UnknownChannel {
+                    rule: format!("event_rules.{name}"),
+                    channel: channel.clone(),
+                });
+            }
+            console.push(ConsoleRule::compile(name, rule, store)?);
+        }
         let dir = data_dir.join("alerts");
         std::fs::create_dir_all(&dir).map_err(|e| AlertError::state(&dir, e))?;
         let state = snapshot::load(&dir)?;
-        let has_rules = !rules.is_empty();
-        let engine = Engine::new(rules, state, hark_event::now_nanos());
+        let engine = Engine::new(rules, console, state, hark_event::now_nanos());
+        let has_rules = engine.has_rules();
         let (stop, stopped) = watch::channel(false);
         let inner = Arc::new(Inner {
             engine: Mutex::new(engine),
@@ -153,6 +164,32 @@ impl Alerting {
             snapshot::save(&self.inner.dir, engine.state())?;
         }
         Ok(found)
+    }
+
+    /// The event console's problems: open ones newest first, then closed ones.
+    pub fn problems(&self) -> Vec<Problem> {
+        lock(&self.inner.engine).problems()
+    }
+
+    /// Acknowledges open problem `id` as `by`; false when there is none.
+    pub fn acknowledge_problem(&self, id: &str, by: &str) -> Result<bool, AlertError> {
+        let mut engine = lock(&self.inner.engine);
+        let found = engine.acknowledge_problem(id, by, hark_event::now_nanos());
+        if found {
+            snapshot::save(&self.inner.dir, engine.state())?;
+        }
+        Ok(found)
+    }
+
+    /// Closes open problem `id` by hand as `by`; the closed problem, or none.
+    pub fn close_problem(&self, id: &str, by: &str) -> Result<Option<Problem>, AlertError> {
+        let mut engine = lock(&self.inner.engine);
+        let closed = engine.close_problem(id, by, hark_event::now_nanos());
+        if closed.is_some() {
+            deliver(&mut engine, self.inner.outbox.as_ref());
+            snapshot::save(&self.inner.dir, engine.state())?;
+        }
+        Ok(closed)
     }
 
     /// The names of the configured rules.
@@ -251,12 +288,14 @@ async fn evaluate(
                 let mut engine = lock(&inner.engine);
                 engine.apply(batch.first_seq, &batch.events, index.as_ref(), hark_event::now_nanos());
                 deliver(&mut engine, inner.outbox.as_ref());
+                record(&store, engine.take_console_events());
                 dirty = true;
             }
             _ = ticker.tick() => {
                 let mut engine = lock(&inner.engine);
                 engine.tick(hark_event::now_nanos());
                 deliver(&mut engine, inner.outbox.as_ref());
+                record(&store, engine.take_console_events());
                 // What a tick decides is decided the same way again after a
                 // crash (and notices carry stable ids), so ticks alone save
                 // only now and then.
@@ -295,6 +334,19 @@ fn deliver(engine: &mut Engine, outbox: &dyn Outbox) {
     if !refused.is_empty() {
         engine.requeue(refused);
     }
+}
+
+/// Appends the console's change events to the store, without waiting.
+fn record(store: &Store, events: Vec<hark_event::Event>) {
+    if events.is_empty() {
+        return;
+    }
+    let store = store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = store.append(events).await {
+            tracing::warn!(error = %e, "storing event-console changes failed");
+        }
+    });
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -39,7 +39,12 @@ fn engine(store: &Store, alerts: &str, state: EngineState) -> Engine {
         .iter()
         .map(|(n, r)| Rule::compile(n, r, store).unwrap())
         .collect();
-    Engine::new(rules, state, T0)
+    let console = cfg
+        .event_rules
+        .iter()
+        .map(|(n, r)| crate::console::ConsoleRule::compile(n, r, store).unwrap())
+        .collect();
+    Engine::new(rules, console, state, T0)
 }
 
 fn sshd(host: &str, at: i64, user: &str) -> Event {
@@ -538,4 +543,125 @@ async fn the_runner_reads_the_wal_and_keeps_its_place_across_restarts() {
         "{err}"
     );
     store.shutdown().unwrap();
+}
+
+fn trap(host: &str, name: &str, if_index: i64, at: i64) -> Event {
+    let mut e = Event::new(at, "snmptrap");
+    e.host = Some(host.into());
+    e.app = Some("snmptrap".into());
+    e.message = format!("{name} ifIndex.{if_index}={if_index}");
+    let oid = if name == "linkDown" {
+        "1.3.6.1.6.3.1.1.5.3"
+    } else {
+        "1.3.6.1.6.3.1.1.5.4"
+    };
+    e.push_field("snmp.trap_oid", oid);
+    e.push_field("snmp.ifIndex", hark_event::FieldValue::Int(if_index));
+    e
+}
+
+const LINK: &str = r#"
+[event_rules.link]
+match = 'snmp.trap_oid:"1.3.6.1.6.3.1.1.5.3"'
+cancel = 'snmp.trap_oid:"1.3.6.1.6.3.1.1.5.4"'
+key = ["host", "snmp.ifIndex"]
+state = "CRIT"
+expire = "1h"
+notify = ["chat"]
+"#;
+
+#[test]
+fn the_event_console_opens_counts_cancels_and_expires_problems() {
+    use crate::console::Phase;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let mut e = engine(&store, LINK, EngineState::default());
+    // linkDown on ifIndex 2 opens a problem; a second one counts.
+    let n = feed(&store, &mut e, 1, &[trap("sw1", "linkDown", 2, T0)]);
+    assert_eq!(n.len(), 1);
+    assert_eq!(n[0].kind, NoticeKind::ProblemOpened);
+    assert_eq!(n[0].channels, ["chat"]);
+    assert!(feed(&store, &mut e, 2, &[trap("sw1", "linkDown", 2, T0 + S)]).is_empty());
+    // Another interface is another problem.
+    let n = feed(&store, &mut e, 3, &[trap("sw1", "linkDown", 3, T0 + 2 * S)]);
+    assert_eq!(n.len(), 1);
+    let problems = e.problems();
+    assert_eq!(problems.len(), 2);
+    let two = problems.iter().find(|p| p.key[1].1 == "2").unwrap();
+    assert_eq!((two.count, two.phase), (2, Phase::Open));
+    assert_eq!(two.state.name(), "CRIT");
+    // linkUp for ifIndex 2 closes that one only.
+    let n = feed(&store, &mut e, 4, &[trap("sw1", "linkUp", 2, T0 + 3 * S)]);
+    assert_eq!(n.len(), 1);
+    assert_eq!(n[0].kind, NoticeKind::ProblemClosed);
+    assert!(
+        n[0].alert.summary.contains("cancelled: linkUp"),
+        "{}",
+        n[0].alert.summary
+    );
+    let open: Vec<_> = e
+        .problems()
+        .into_iter()
+        .filter(|p| p.phase != Phase::Closed)
+        .collect();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].key[1].1, "3");
+    // Acknowledged, then expired an hour after its last event.
+    assert!(e.acknowledge_problem(&open[0].id, "bob", T0 + 4 * S));
+    assert!(tick(&mut e, T0 + 3000 * S).is_empty());
+    let n = tick(&mut e, T0 + 3602 * S);
+    assert_eq!(n.len(), 1);
+    assert!(n[0].alert.summary.contains("expired"));
+    assert!(e.problems().iter().all(|p| p.phase == Phase::Closed));
+    // Every change is an event for the store.
+    let changes: Vec<String> = e
+        .take_console_events()
+        .iter()
+        .map(|ev| crate::rule::field_text(ev, "change"))
+        .collect();
+    assert_eq!(
+        changes,
+        ["opened", "opened", "closed", "acknowledged", "closed"]
+    );
+}
+
+#[test]
+fn console_rules_count_before_opening_and_take_the_state_from_syslog() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let rules = r#"
+[event_rules.disk]
+match = '"I/O error"'
+count = { n = 3, window = "1m" }
+notify = ["chat"]
+"#;
+    let mut e = engine(&store, rules, EngineState::default());
+    let line = |sev: hark_event::Severity, at: i64| {
+        let mut ev = Event::new(at, "syslog_udp");
+        ev.host = Some("db1".into());
+        ev.severity = Some(sev);
+        ev.message = "kernel: I/O error on sda".into();
+        ev
+    };
+    use hark_event::Severity::{Err, Info};
+    // Informational lines open nothing; two errors are not yet three.
+    assert!(
+        feed(
+            &store,
+            &mut e,
+            1,
+            &[line(Info, T0), line(Err, T0 + S), line(Err, T0 + 2 * S)]
+        )
+        .is_empty()
+    );
+    let n = feed(&store, &mut e, 4, &[line(Err, T0 + 3 * S)]);
+    assert_eq!(n.len(), 1);
+    assert_eq!(e.problems()[0].state.name(), "CRIT");
+    assert_eq!(e.problems()[0].count, 3);
+    // Closed by hand: announced.
+    let id = e.problems()[0].id.clone();
+    let closed = e.close_problem(&id, "alice", T0 + 10 * S).unwrap();
+    assert_eq!(closed.closed_reason.as_deref(), Some("closed by alice"));
+    assert_eq!(e.take_pending().len(), 1);
+    assert!(e.close_problem(&id, "alice", T0 + 11 * S).is_none());
 }

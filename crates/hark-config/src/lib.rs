@@ -19,6 +19,7 @@
 //! ```
 
 pub mod alert;
+pub mod event_rule;
 pub mod input;
 pub mod monitor;
 mod table;
@@ -39,6 +40,7 @@ pub use alert::{
     AlertConfig, AlertRule, AlertSeverity, Comparison, Condition, LogRule, Measure, MonitorRule,
     ProblemState,
 };
+pub use event_rule::{ConsoleState, CountSpec, EventRuleConfig, ProblemStateSource};
 pub use hark_proto::snmp::Oid;
 pub use input::{
     BeatsInput, GelfInput, GelfTransport, InputConfig, InputProtocol, InputType, RelpInput,
@@ -76,6 +78,8 @@ pub struct Config {
     pub monitors: BTreeMap<String, MonitorConfig>,
     /// Named alert rules; none by default.
     pub alerts: BTreeMap<String, AlertConfig>,
+    /// Named event-console rules; none by default.
+    pub event_rules: BTreeMap<String, EventRuleConfig>,
 }
 
 /// The HTTP API listener.
@@ -243,6 +247,7 @@ impl Default for Config {
             monitoring: MonitoringConfig::default(),
             monitors: BTreeMap::new(),
             alerts: BTreeMap::new(),
+            event_rules: BTreeMap::new(),
         }
     }
 }
@@ -322,6 +327,13 @@ impl Config {
                         cfg.alerts.insert(name, rule);
                     }
                 }
+                "event_rules" => {
+                    for (name, node) in table::table(node, "event_rules")?.into_inner() {
+                        let name = name.get_ref().to_string();
+                        let rule = EventRuleConfig::from_node(&name, node, &spans)?;
+                        cfg.event_rules.insert(name, rule);
+                    }
+                }
                 other => {
                     return Err(Located::new(
                         key.span(),
@@ -334,7 +346,8 @@ impl Config {
                                 "storage",
                                 "monitoring",
                                 "monitors",
-                                "alerts"
+                                "alerts",
+                                "event_rules"
                             ])
                         ),
                     ));

@@ -694,3 +694,39 @@ fn alert_rule_errors_name_the_line_and_the_form() {
     let e = err("[alerts.a]\ntype = \"page\"\n");
     assert!(e.contains("expected one of `log`, `monitor`"), "{e}");
 }
+
+#[test]
+fn event_rules_from_the_documented_example() {
+    let cfg = Config::from_toml_str(
+        "hark.toml",
+        r#"
+[event_rules.link]
+match = 'snmp.trap_oid:"1.3.6.1.6.3.1.1.5.3"'
+cancel = 'snmp.trap_oid:"1.3.6.1.6.3.1.1.5.4"'
+key = ["host", "snmp.ifIndex"]
+state = "CRIT"
+count = { n = 1, window = "1m" }
+expire = "24h"
+notify = ["chat"]
+
+[event_rules.sshd]
+match = "app:sshd"
+"#,
+    )
+    .unwrap();
+    let link = &cfg.event_rules["link"];
+    assert_eq!(link.key, ["host", "snmp.ifIndex"]);
+    assert_eq!(link.state, ProblemStateSource::Fixed(ConsoleState::Crit));
+    assert_eq!(link.count.as_ref().map(|c| c.n), Some(1));
+    assert_eq!(link.expire, Some(Duration::from_secs(86_400)));
+    let sshd = &cfg.event_rules["sshd"];
+    assert_eq!(sshd.key, ["host"]);
+    assert_eq!(sshd.state, ProblemStateSource::Syslog);
+    let e = err("[event_rules.x]\nmatch = \"a\"\nstate = \"RED\"\n");
+    assert!(e.starts_with("hark.toml:3:"), "{e}");
+    assert!(e.contains("\"syslog\""), "{e}");
+    let e = err("[event_rules.x]\nmatch = \"a\"\ncount = { n = 0, window = \"1m\" }\n");
+    assert!(e.starts_with("hark.toml:3:"), "{e}");
+    let e = err("[event_rules.x]\nmatch = \"a\"\nkeys = [\"host\"]\n");
+    assert!(e.starts_with("hark.toml:3:") && e.contains("`key`"), "{e}");
+}

@@ -30,6 +30,7 @@ pub fn matrix(cfg: &Config) -> Vec<Flow> {
         monitors,
         // Rules open no port and connect nowhere; their channels do.
         alerts: _,
+        event_rules: _,
     } = cfg;
     let MonitoringConfig {
         concurrency: _,

@@ -28,6 +28,8 @@
 //! | `POST /api/v1/alerts/{id}/ack` | | [`Alert`] |
 //! | `GET /api/v1/silences` | | [`Silence`]s |
 //! | `POST /api/v1/silences` | [`NewSilence`] | [`Silence`] |
+//! | `GET /api/v1/problems` | | [`Problem`]s |
+//! | `POST /api/v1/problems/{id}/ack`, `…/close` | | [`Problem`] |
 //!
 //! Every error is an [`ErrorBody`].
 
@@ -38,9 +40,11 @@ use serde::{Deserialize, Serialize};
 pub use crate::identity::{Principal, PrincipalKind, Role};
 pub use crate::ndjson::LineError;
 pub use hark_alert::{
-    Alert, AlertStatus, Matcher, NewSilence, Notice, NoticeKind, Sample, Silence,
+    Acknowledgement, Alert, AlertStatus, Matcher, NewSilence, Notice, NoticeKind, Phase, Problem,
+    Sample, Silence,
 };
 pub use hark_config::AlertSeverity;
+pub use hark_config::ConsoleState;
 pub use hark_event::EventJson;
 pub use hark_monitor::CheckOutcome;
 pub use hark_monitor::downtime::{Downtime, NewDowntime, Recurrence, Schedule};

@@ -145,6 +145,9 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/silences", VIEWER),
     route("POST", "/api/v1/silences", OPERATOR),
     route("DELETE", "/api/v1/silences/{id}", OPERATOR),
+    route("GET", "/api/v1/problems", VIEWER),
+    route("POST", "/api/v1/problems/{id}/ack", OPERATOR),
+    route("POST", "/api/v1/problems/{id}/close", OPERATOR),
 ];
 
 /// The API's router. Live tails end only when their clients leave; use
@@ -243,6 +246,15 @@ fn build(
         .route(
             "/api/v1/silences/{id}",
             delete(alerts::remove_silence).route_layer(from_fn(auth::require_operator)),
+        )
+        .route("/api/v1/problems", get(alerts::problems))
+        .route(
+            "/api/v1/problems/{id}/ack",
+            post(alerts::ack_problem).route_layer(from_fn(auth::require_operator)),
+        )
+        .route(
+            "/api/v1/problems/{id}/close",
+            post(alerts::close_problem).route_layer(from_fn(auth::require_operator)),
         )
         .route_layer(from_fn_with_state(tokens.clone(), auth::require_token));
     // Streams must neither time out nor be compressed (compression buffers).

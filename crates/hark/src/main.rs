@@ -62,6 +62,8 @@ enum Command {
         #[command(subcommand)]
         command: cmd::alert::SilenceCommand,
     },
+    /// List the event console's problems, or acknowledge or close one.
+    Problems(cmd::alert::ProblemsArgs),
     /// Print the communication matrix: every port Hark listens on or connects to.
     Ports(cmd::ports::PortsArgs),
     /// Print the version.
@@ -130,6 +132,7 @@ fn main() -> ExitCode {
         Command::Downtime { command } => cmd::monitor::downtime(command),
         Command::Alerts(args) => cmd::alert::alerts(args),
         Command::Silence { command } => cmd::alert::silence(command),
+        Command::Problems(args) => cmd::alert::problems(args),
         Command::Version => {
             println!("hark {}", env!("CARGO_PKG_VERSION"));
             Ok(())

@@ -1,5 +1,6 @@
 //! Alerts and silences: `GET /api/v1/alerts`, `POST /api/v1/alerts/{id}/ack`,
-//! `GET`/`POST /api/v1/silences`, `DELETE /api/v1/silences/{id}`.
+//! `GET`/`POST /api/v1/silences`, `DELETE /api/v1/silences/{id}`, and the
+//! event console's `GET /api/v1/problems`, `POST /api/v1/problems/{id}/ack|close`.
 
 use axum::Json;
 use axum::extract::{Extension, Path, State};
@@ -7,7 +8,7 @@ use axum::http::StatusCode;
 use hark_alert::AlertError;
 
 use crate::Shared;
-use crate::api::{Alert, NewSilence, Principal, Silence};
+use crate::api::{Alert, NewSilence, Principal, Problem, Silence};
 use crate::error::ApiError;
 
 /// `GET /api/v1/alerts`: firing alerts, newest first, then recently resolved ones.
@@ -64,4 +65,44 @@ pub(crate) async fn remove_silence(
 
 fn internal(e: AlertError) -> ApiError {
     ApiError::Internal(e.to_string())
+}
+
+/// `GET /api/v1/problems`: the event console's open problems, newest
+/// first, then closed ones.
+pub(crate) async fn problems(State(app): State<Shared>) -> Json<Vec<Problem>> {
+    Json(app.alerting.problems())
+}
+
+/// `POST /api/v1/problems/{id}/ack`.
+pub(crate) async fn ack_problem(
+    State(app): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Json<Problem>, ApiError> {
+    if !app
+        .alerting
+        .acknowledge_problem(&id, &who.name)
+        .map_err(internal)?
+    {
+        return Err(ApiError::NotFound(format!("no open problem with id {id}")));
+    }
+    app.alerting
+        .problems()
+        .into_iter()
+        .find(|p| p.id == id)
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no open problem with id {id}")))
+}
+
+/// `POST /api/v1/problems/{id}/close`.
+pub(crate) async fn close_problem(
+    State(app): State<Shared>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Json<Problem>, ApiError> {
+    app.alerting
+        .close_problem(&id, &who.name)
+        .map_err(internal)?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no open problem with id {id}")))
 }

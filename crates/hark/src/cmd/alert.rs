@@ -1,10 +1,11 @@
-//! `hark alerts` and `hark silence`: alerts and silences of a running server.
+//! `hark alerts`, `hark silence` and `hark problems`: alerts, silences and
+//! the event console's problems on a running server.
 
 use std::io::Write;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use hark_server::api::{Alert, AlertStatus, Matcher, NewSilence, Silence};
+use hark_server::api::{Alert, AlertStatus, Matcher, NewSilence, Phase, Problem, Silence};
 
 use crate::ConnectArgs;
 use crate::client::Client;
@@ -189,4 +190,92 @@ fn silence_line(s: &Silence) -> String {
         s.created_by,
         s.comment
     )
+}
+
+/// Arguments of `hark problems`.
+#[derive(Args)]
+pub struct ProblemsArgs {
+    #[command(subcommand)]
+    command: Option<ProblemsCommand>,
+    /// Also list recently closed problems.
+    #[arg(long)]
+    all: bool,
+    #[command(flatten)]
+    connect: ConnectArgs,
+}
+
+/// What `hark problems` does besides listing.
+#[derive(Subcommand)]
+pub enum ProblemsCommand {
+    /// Acknowledge an open problem.
+    Ack {
+        /// The problem's id (first column of `hark problems`).
+        id: String,
+        #[command(flatten)]
+        connect: ConnectArgs,
+    },
+    /// Close an open problem by hand.
+    Close {
+        /// The problem's id.
+        id: String,
+        #[command(flatten)]
+        connect: ConnectArgs,
+    },
+}
+
+/// Prints the event console's problems (open first), or acknowledges or closes one.
+pub fn problems(args: ProblemsArgs) -> anyhow::Result<()> {
+    let rt = runtime()?;
+    let act = |id: &str, connect: &ConnectArgs, what: &str| -> anyhow::Result<()> {
+        let client = Client::from_args(connect)?;
+        let path = format!("/api/v1/problems/{id}/{what}");
+        let p: Problem = rt.block_on(client.json(client.request(reqwest::Method::POST, &path)))?;
+        println!("{}", problem_line(&p));
+        Ok(())
+    };
+    match &args.command {
+        Some(ProblemsCommand::Ack { id, connect }) => return act(id, connect, "ack"),
+        Some(ProblemsCommand::Close { id, connect }) => return act(id, connect, "close"),
+        None => {}
+    }
+    let client = Client::from_args(&args.connect)?;
+    let list: Vec<Problem> = rt.block_on(client.json(client.get("/api/v1/problems")))?;
+    let mut out = std::io::stdout().lock();
+    let shown: Vec<&Problem> = list
+        .iter()
+        .filter(|p| args.all || p.phase != Phase::Closed)
+        .collect();
+    if shown.is_empty() {
+        writeln!(
+            out,
+            "no problems {}",
+            if args.all { "" } else { "open" }.trim_end()
+        )?;
+    }
+    for p in shown {
+        writeln!(out, "{}", problem_line(p))?;
+    }
+    Ok(())
+}
+
+fn problem_line(p: &Problem) -> String {
+    let key: Vec<String> = p.key.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let phase = match p.phase {
+        Phase::Open => "OPEN",
+        Phase::Acknowledged => "ACK",
+        Phase::Closed => "CLOSED",
+    };
+    let mut line = format!(
+        "{}  {phase:<6}  {:<7}  x{}  since {}  {}  {}",
+        p.id,
+        p.state.name(),
+        p.count,
+        hark_event::format_rfc3339_nanos(p.first),
+        key.join(" "),
+        p.text
+    );
+    if let Some(reason) = &p.closed_reason {
+        line.push_str(&format!("  ({reason})"));
+    }
+    line
 }
