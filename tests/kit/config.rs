@@ -2,10 +2,11 @@
 
 use std::fmt::Write as _;
 
+use crate::init_crypto;
 use crate::server::Hark;
 use crate::tls::TlsFiles;
-use crate::tmpfs::Tmpfs;
-use crate::{free_tcp_port, free_udp_port, init_crypto};
+use hark_testkit::tmpfs::Tmpfs;
+use hark_testkit::{free_tcp_port, free_udp_port};
 
 /// An input's transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

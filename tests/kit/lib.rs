@@ -1,6 +1,7 @@
 //! The end-to-end test kit: start a real `hark serve` on free loopback ports
-//! in a temporary directory, talk to it over its HTTP API and CLI, and run
-//! real peers (logger, rsyslogd, loggen) beside it.
+//! in a temporary directory and talk to it over its HTTP API, its CLI and
+//! raw sockets. Ports, peers (logger, rsyslogd, loggen), targets for
+//! monitors, tmpfs and network namespaces come from `hark_testkit`.
 //!
 //! Everything a test starts is a child process killed when its handle drops,
 //! and everything it writes lives in a temporary directory removed on drop.
@@ -8,7 +9,7 @@
 //! ```no_run
 //! use std::time::Duration;
 //! let hark = hark_e2e::Hark::start("");
-//! hark_e2e::logger()
+//! hark_testkit::peers::logger()
 //!     .args(["-n", "127.0.0.1", "-P", &hark.port("udp").to_string(), "-d", "hello"])
 //!     .status()
 //!     .unwrap();
@@ -17,25 +18,19 @@
 
 pub mod metrics;
 pub mod monitoring;
-pub mod peers;
-pub mod targets;
 pub mod tls;
-pub mod tmpfs;
 pub mod wire;
 
 mod config;
 mod server;
 
 pub use config::{HarkBuilder, Transport};
-pub use peers::{ChildGuard, Rsyslog, loggen, loggen_path, logger, run_logger};
 pub use server::Hark;
 
-use std::collections::HashSet;
-use std::net::{TcpListener, UdpSocket};
 use std::path::PathBuf;
+use std::sync::Once;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, Once};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The `hark` binary under test: `$HARK_BIN`, else the workspace's
 /// `target/release/hark`, else `target/debug/hark`.
@@ -66,49 +61,6 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Ports handed out by this process, so concurrent tests never get the same one.
-static PORTS: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
-
-fn reserve(port: u16) -> bool {
-    let mut g = PORTS.lock().unwrap_or_else(|e| e.into_inner());
-    g.get_or_insert_with(HashSet::new).insert(port)
-}
-
-/// A TCP port on 127.0.0.1 that was free a moment ago (and is also free for UDP).
-pub fn free_tcp_port() -> u16 {
-    free_port(true)
-}
-
-/// A UDP port on 127.0.0.1 that was free a moment ago (and is also free for TCP).
-pub fn free_udp_port() -> u16 {
-    free_port(false)
-}
-
-fn free_port(tcp_first: bool) -> u16 {
-    for _ in 0..1000 {
-        let port = if tcp_first {
-            TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .map(|a| a.port())
-        } else {
-            UdpSocket::bind("127.0.0.1:0")
-                .and_then(|s| s.local_addr())
-                .map(|a| a.port())
-        }
-        .expect("bind an ephemeral port on 127.0.0.1");
-        // Both protocols free, so an input may use either on the same number.
-        let other_free = if tcp_first {
-            UdpSocket::bind(("127.0.0.1", port)).is_ok()
-        } else {
-            TcpListener::bind(("127.0.0.1", port)).is_ok()
-        };
-        if other_free && reserve(port) {
-            return port;
-        }
-    }
-    panic!("no free port found on 127.0.0.1");
-}
-
 /// A token unique to this call, lower-case letters and digits only, so the
 /// full-text index keeps it as one term: `prefix` + 12 hex digits.
 pub fn marker(prefix: &str) -> String {
@@ -131,20 +83,6 @@ pub fn init_crypto() {
     ONCE.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-}
-
-/// Polls `f` every `every` until it returns `Some` or `timeout` passes.
-pub fn poll<T>(timeout: Duration, every: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = f() {
-            return Some(v);
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        std::thread::sleep(every);
-    }
 }
 
 /// The machine's host name as senders put it in messages.

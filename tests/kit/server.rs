@@ -12,9 +12,11 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::config::{HarkBuilder, Transport};
+use crate::hark_bin;
 use crate::metrics::{metric_in, parse_sample};
-use crate::tmpfs::Tmpfs;
-use crate::{hark_bin, poll};
+use hark_testkit::process::signal;
+use hark_testkit::tmpfs::Tmpfs;
+use hark_testkit::wait::poll;
 
 /// How long `hark serve` may take to print `ready`.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -568,12 +570,4 @@ fn drain_lines(r: impl Read, log: &Mutex<Vec<String>>, tag: &str) {
             ),
         }
     }
-}
-
-/// Sends a signal by name with kill(1).
-pub(crate) fn signal(pid: u32, sig: &str) {
-    let _ = Command::new("kill")
-        .arg(format!("-{sig}"))
-        .arg(pid.to_string())
-        .status();
 }

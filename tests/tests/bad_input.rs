@@ -10,7 +10,9 @@ use std::time::Duration;
 use hark_e2e::wire::{
     XorShift, closed_by_peer, lf_frame, octet_frame, rfc5424, tcp_send, udp_send,
 };
-use hark_e2e::{Hark, Transport, marker, poll, run_logger, str_of};
+use hark_e2e::{Hark, Transport, marker, str_of};
+use hark_testkit::peers::run_logger;
+use hark_testkit::poll;
 
 const WAIT: Duration = Duration::from_secs(60);
 

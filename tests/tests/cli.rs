@@ -7,7 +7,9 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use hark_e2e::{ChildGuard, Hark, hark_bin, marker, run_logger};
+use hark_e2e::{Hark, hark_bin, marker};
+use hark_testkit::ChildGuard;
+use hark_testkit::peers::run_logger;
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(60);

@@ -4,7 +4,8 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use hark_e2e::{ChildGuard, Hark, Transport, marker, number_after, poll};
+use hark_e2e::{Hark, Transport, marker, number_after};
+use hark_testkit::{ChildGuard, poll};
 
 const COUNT: u64 = 200_000;
 /// Kill once at least this many are stored: well inside the burst.

@@ -4,7 +4,8 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use hark_e2e::{Hark, Transport, loggen, number_after, str_of};
+use hark_e2e::{Hark, Transport, number_after, str_of};
+use hark_testkit::peers::loggen;
 
 const COUNT: u64 = 100_000;
 /// loggen's fixed program name.

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use hark_e2e::{Hark, field_str, hostname, marker, run_logger, str_of};
+use hark_e2e::{Hark, field_str, hostname, marker, str_of};
+use hark_testkit::peers::run_logger;
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(60);

@@ -12,8 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hark_e2e::monitoring::{Change, Snapshot, rfc3339_nanos};
-use hark_e2e::targets::{HttpTarget, Netns, TcpTarget};
 use hark_e2e::{Hark, HarkBuilder, Transport, field_str, str_of};
+use hark_testkit::netns::Netns;
+use hark_testkit::targets::{HttpTarget, TcpTarget};
 use serde_json::{Value, json};
 
 /// A server with one syslog input (so the default inputs stay off).

@@ -7,7 +7,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use hark_e2e::tls::TlsFiles;
-use hark_e2e::{Hark, Rsyslog, Transport, marker, number_after, poll, str_of};
+use hark_e2e::{Hark, Transport, marker, number_after, str_of};
+use hark_testkit::peers::Rsyslog;
+use hark_testkit::poll;
 
 const WAIT: Duration = Duration::from_secs(120);
 
@@ -86,27 +88,7 @@ fn relp_conf(rs: &Rsyslog, port: u16) -> String {
 }
 
 fn feed(rs: &Rsyslog, m: &str, count: u64) {
-    feed_lines(rs, m, (1..=count).map(|i| format!("{m} n={i}")));
-}
-
-/// Sends `lines` to rsyslog's input with logger, tagged `relptest`.
-fn feed_lines(rs: &Rsyslog, m: &str, lines: impl Iterator<Item = String>) {
-    let file = rs.dir().join(format!("{m}.txt"));
-    let text: String = lines.map(|l| l + "\n").collect();
-    std::fs::write(&file, text).expect("write the message file");
-    let port = rs.input_port().to_string();
-    let path = file.display().to_string();
-    hark_e2e::run_logger(&[
-        "--tcp",
-        "-n",
-        "127.0.0.1",
-        "-P",
-        &port,
-        "-t",
-        "relptest",
-        "-f",
-        &path,
-    ]);
+    rs.feed("relptest", (1..=count).map(|i| format!("{m} n={i}")));
 }
 
 #[test]
@@ -268,9 +250,8 @@ fn rsyslog_omrelp_loses_nothing_while_the_disk_is_full() {
             .map(|k| format!("{:016x}", (i * 10 + k).wrapping_mul(0x9E37_79B9_7F4A_7C15)))
             .collect()
     };
-    feed_lines(
-        &rs,
-        &m,
+    rs.feed(
+        "relptest",
         (1..=COUNT).map(|i| format!("{m} n={i} {}", noise(i))),
     );
 

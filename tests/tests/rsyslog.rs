@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use hark_e2e::tls::{TlsFiles, tls_connect};
 use hark_e2e::wire::{octet_frame, rfc5424};
-use hark_e2e::{Hark, Rsyslog, Transport, hostname, marker, number_after, run_logger, str_of};
+use hark_e2e::{Hark, Transport, hostname, marker, number_after, str_of};
+use hark_testkit::peers::Rsyslog;
 
 const COUNT: u64 = 1000;
 const WAIT: Duration = Duration::from_secs(120);
@@ -16,22 +17,7 @@ const WAIT: Duration = Duration::from_secs(120);
 /// Feeds `count` numbered messages (`MARK n=1` … `MARK n=count`) to the
 /// rsyslog input with one `logger -f` run.
 fn feed(rs: &Rsyslog, m: &str, count: u64) {
-    let file = rs.dir().join(format!("{m}.txt"));
-    let lines: String = (1..=count).map(|i| format!("{m} n={i}\n")).collect();
-    std::fs::write(&file, lines).expect("write the message file");
-    let port = rs.input_port().to_string();
-    let path = file.display().to_string();
-    run_logger(&[
-        "--tcp",
-        "-n",
-        "127.0.0.1",
-        "-P",
-        &port,
-        "-t",
-        "rstest",
-        "-f",
-        &path,
-    ]);
+    rs.feed("rstest", (1..=count).map(|i| format!("{m} n={i}")));
 }
 
 /// Waits for exactly `count` events of `m` and checks every number arrived once.

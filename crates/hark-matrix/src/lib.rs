@@ -22,8 +22,6 @@
 //! A new input type, listener or outbound client adds its rows in
 //! `sections.rs`, the one place that walks the configuration.
 
-#![warn(missing_docs)]
-
 mod check;
 mod flow;
 mod render;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use hark_matrix::{
     Endpoint, Flow, PortSpec, Security, Transport, check, check_table, check_with_timeout,
 };
+use hark_testkit::ports::{free_tcp_addr, free_udp_addr};
 
 fn listener(addr: SocketAddr, transport: Transport) -> Flow {
     Flow::listener(
@@ -28,14 +29,6 @@ fn client(addr: SocketAddr, transport: Transport, protocol: &str) -> Flow {
         "clients.t",
         "test",
     )
-}
-
-/// A loopback port nothing listens on (bound, then released).
-fn free_tcp_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
 }
 
 fn this_process() -> String {
@@ -71,7 +64,7 @@ async fn a_udp_port_we_hold_fails_and_names_this_process() {
 
 #[tokio::test]
 async fn a_free_port_is_ok() {
-    let addr = free_tcp_port();
+    let addr = free_tcp_addr();
     let r = check(&[listener(addr, Transport::Tcp)]).await;
     assert!(r[0].ok, "{r:?}");
     assert!(r[0].reason.contains("can be bound"), "{}", r[0].reason);
@@ -103,7 +96,7 @@ async fn privileged_ports_say_what_they_need() {
 
 #[tokio::test]
 async fn connecting_to_a_closed_port_is_refused() {
-    let addr = free_tcp_port();
+    let addr = free_tcp_addr();
     let r = check(&[client(addr, Transport::Tcp, "smtp")]).await;
     assert!(!r[0].ok, "{r:?}");
     assert!(
@@ -181,10 +174,7 @@ async fn dns_servers_must_answer_a_query() {
     assert!(r[0].reason.contains("REFUSED"), "{}", r[0].reason);
 
     // Nothing on the port: loopback reports it unreachable at once.
-    let closed = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let closed = free_udp_addr();
     let r = check(&[client(closed, Transport::Udp, "dns")]).await;
     assert!(!r[0].ok, "{r:?}");
     assert!(
@@ -212,8 +202,8 @@ async fn results_keep_order_and_the_table_says_ok_or_fail() {
     let held = TcpListener::bind("127.0.0.1:0").unwrap();
     let flows = [
         listener(held.local_addr().unwrap(), Transport::Tcp),
-        listener(free_tcp_port(), Transport::Tcp),
-        client(free_tcp_port(), Transport::Tcp, "smtp"),
+        listener(free_tcp_addr(), Transport::Tcp),
+        client(free_tcp_addr(), Transport::Tcp, "smtp"),
     ];
     let r = check(&flows).await;
     assert_eq!(

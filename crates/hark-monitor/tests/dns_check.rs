@@ -3,52 +3,22 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{Daemon, expect, perf, run};
+use common::{expect, perf, run};
 use hark_monitor::Status;
 use hark_monitor::checks::CheckContext;
+use hark_testkit::free_udp_port;
+use hark_testkit::peers::{self, Daemon};
 
 /// dnsmasq serving hark.test (unknown names there are NXDOMAIN).
-struct Dnsmasq {
-    port: u16,
-    _daemon: Daemon,
-    _dir: tempfile::TempDir,
-}
-
-async fn dnsmasq() -> Dnsmasq {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let log = dir.path().join("dnsmasq.log");
-    let port = common::free_tcp_port();
-    let mut daemon = Daemon::start(
-        "dnsmasq",
-        Command::new("dnsmasq").args([
-            "--keep-in-foreground",
-            "--conf-file=/dev/null",
-            "--no-resolv",
-            "--no-hosts",
-            "--no-poll",
-            "--pid-file=",
-            "--user=root",
-            "--log-facility=-",
-            "--bind-interfaces",
-            "--listen-address=127.0.0.1",
-            &format!("--port={port}"),
-            "--local=/hark.test/",
-            "--address=/www.hark.test/192.0.2.10",
-            "--address=/www.hark.test/2001:db8::10",
-            "--cname=alias.hark.test,www.hark.test",
-            "--mx-host=hark.test,mail.hark.test,10",
-            "--txt-record=hark.test,v=spf1 -all",
-        ]),
-        &log,
-    );
-    common::wait_tcp(port, &mut daemon, &log).await;
-    Dnsmasq {
-        port,
-        _daemon: daemon,
-        _dir: dir,
-    }
+fn dnsmasq() -> Daemon {
+    peers::dnsmasq(&[
+        "--local=/hark.test/",
+        "--address=/www.hark.test/192.0.2.10",
+        "--address=/www.hark.test/2001:db8::10",
+        "--cname=alias.hark.test,www.hark.test",
+        "--mx-host=hark.test,mail.hark.test,10",
+        "--txt-record=hark.test,v=spf1 -all",
+    ])
 }
 
 fn query(port: u16, name: &str, rtype: &str, extra: &str) -> String {
@@ -60,8 +30,8 @@ fn query(port: u16, name: &str, rtype: &str, extra: &str) -> String {
 #[tokio::test]
 async fn answers_match_expectations() {
     let ctx = CheckContext::new().expect("context");
-    let dns = dnsmasq().await;
-    let p = dns.port;
+    let dns = dnsmasq();
+    let p = dns.port();
 
     let o = run(
         &ctx,
@@ -154,8 +124,8 @@ async fn answers_match_expectations() {
 #[tokio::test]
 async fn response_codes() {
     let ctx = CheckContext::new().expect("context");
-    let dns = dnsmasq().await;
-    let p = dns.port;
+    let dns = dnsmasq();
+    let p = dns.port();
 
     let o = run(
         &ctx,
@@ -191,7 +161,7 @@ async fn response_codes() {
 #[tokio::test]
 async fn unreachable_server() {
     let ctx = CheckContext::new().expect("context");
-    let closed = common::free_udp_port();
+    let closed = free_udp_port();
     let o = run(&ctx, &query(closed, "www.hark.test", "A", "")).await;
     expect(
         &o,

@@ -526,7 +526,7 @@ async fn silent_and_closed_servers() {
     assert!(o.duration >= std::time::Duration::from_secs(1));
     holder.abort();
 
-    let closed = common::free_tcp_port();
+    let closed = hark_testkit::free_tcp_port();
     let o = run(
         &ctx,
         &format!(

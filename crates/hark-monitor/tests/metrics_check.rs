@@ -3,39 +3,11 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{Daemon, expect, perf, run};
+use common::{expect, perf, run};
 use hark_monitor::Status;
 use hark_monitor::checks::CheckContext;
-
-struct Exporter {
-    port: u16,
-    _daemon: Daemon,
-    _dir: tempfile::TempDir,
-}
-
-async fn exporter() -> Exporter {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let log = dir.path().join("node-exporter.log");
-    let port = common::free_tcp_port();
-    let mut daemon = Daemon::start(
-        "prometheus-node-exporter",
-        Command::new("prometheus-node-exporter")
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg(format!(
-                "--collector.textfile.directory={}",
-                dir.path().display()
-            )),
-        &log,
-    );
-    common::wait_tcp(port, &mut daemon, &log).await;
-    Exporter {
-        port,
-        _daemon: daemon,
-        _dir: dir,
-    }
-}
+use hark_testkit::free_tcp_port;
+use hark_testkit::peers::node_exporter;
 
 fn metric(port: u16, extra: &str) -> String {
     format!(
@@ -46,8 +18,8 @@ fn metric(port: u16, extra: &str) -> String {
 #[tokio::test]
 async fn thresholds_on_a_sample() {
     let ctx = CheckContext::new().expect("context");
-    let exp = exporter().await;
-    let p = exp.port;
+    let exp = node_exporter();
+    let p = exp.port();
 
     // node_exporter_build_info is always 1.
     let o = run(&ctx, &metric(p, "warn = 2\ncrit = 5")).await;
@@ -83,8 +55,8 @@ async fn thresholds_on_a_sample() {
 #[tokio::test]
 async fn missing_ambiguous_and_unreachable() {
     let ctx = CheckContext::new().expect("context");
-    let exp = exporter().await;
-    let p = exp.port;
+    let exp = node_exporter();
+    let p = exp.port();
 
     let o = run(
         &ctx,
@@ -122,7 +94,7 @@ async fn missing_ambiguous_and_unreachable() {
         &["samples matched, the first is used; add labels to pick one"],
     );
 
-    let closed = common::free_tcp_port();
+    let closed = free_tcp_port();
     let o = run(
         &ctx,
         &format!("type = \"metrics\"\nurl = \"http://127.0.0.1:{closed}/metrics\"\nmetric = \"x\""),

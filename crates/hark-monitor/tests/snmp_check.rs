@@ -4,69 +4,15 @@
 
 mod common;
 
-use std::process::Command;
-use std::time::Duration;
-
-use common::{Daemon, expect, perf, run};
+use common::{expect, perf, run};
 use hark_monitor::Status;
 use hark_monitor::checks::{CheckContext, run_check};
+use hark_testkit::free_udp_port;
+use hark_testkit::peers::{self, Daemon};
 
-struct Snmpd {
-    port: u16,
-    _daemon: Daemon,
-    _dir: tempfile::TempDir,
-}
-
-async fn snmpd() -> Snmpd {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let conf = dir.path().join("snmpd.conf");
-    std::fs::write(
-        &conf,
-        "rocommunity hark-test 127.0.0.1\nsysName hark-snmp-test\nsysLocation rack 7\n",
-    )
-    .expect("config");
-    let log = dir.path().join("snmpd.log");
-    let port = common::free_udp_port();
-    let mut daemon = Daemon::start(
-        "snmpd",
-        Command::new("snmpd")
-            .env("SNMP_PERSISTENT_DIR", dir.path())
-            .env("MIBS", "")
-            .args(["-f", "-Lo", "-C", "-r", "-c"])
-            .arg(&conf)
-            .arg(format!("udp:127.0.0.1:{port}")),
-        &log,
-    );
-    wait_answering(port, &mut daemon, &log).await;
-    Snmpd {
-        port,
-        _daemon: daemon,
-        _dir: dir,
-    }
-}
-
-/// Waits until the agent on `port` answers an SNMP GET of sysUpTime: a bound
-/// socket alone does not mean snmpd has finished starting.
-async fn wait_answering(port: u16, daemon: &mut Daemon, log: &std::path::Path) {
-    use hark_proto::snmp::{Message, PduKind, Version};
-    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0")
-        .await
-        .expect("a UDP socket");
-    let uptime = "1.3.6.1.2.1.1.3.0".parse().expect("an OID");
-    let get = Message::get_request(Version::V2c, b"hark-test", 1, [uptime]).encode();
-    let mut buf = vec![0; 65_536];
-    for _ in 0..100 {
-        daemon.assert_running(log);
-        // Refused (nothing bound yet) or unanswered: try again.
-        let _ = socket.send_to(&get, ("127.0.0.1", port)).await;
-        let reply = tokio::time::timeout(Duration::from_millis(100), socket.recv(&mut buf)).await;
-        if let Ok(Ok(n)) = reply
-            && Message::decode(&buf[..n]).is_ok_and(|m| m.pdu.kind == PduKind::Response)
-        {
-            return;
-        }
-    }
-    panic!("snmpd on 127.0.0.1:{port} did not answer an SNMP GET within 10 s");
+/// The agent every test polls: community `hark-test`, known name and location.
+fn snmpd() -> Daemon {
+    peers::snmpd("hark-test", "sysName hark-snmp-test\nsysLocation rack 7")
 }
 
 fn snmp(port: u16, version: &str, community: &str, oids: &str) -> String {
@@ -82,8 +28,8 @@ const NAME_EXPECT: &str =
 #[tokio::test]
 async fn values_and_expectations() {
     let ctx = CheckContext::new().expect("context");
-    let agent = snmpd().await;
-    let p = agent.port;
+    let agent = snmpd();
+    let p = agent.port();
     for version in ["2c", "1"] {
         let o = run(
             &ctx,
@@ -145,12 +91,12 @@ async fn values_and_expectations() {
 #[tokio::test]
 async fn counter_rates_over_two_polls() {
     let ctx = CheckContext::new().expect("context");
-    let agent = snmpd().await;
+    let agent = snmpd();
     // snmpInPkts (Counter32) counts the agent's requests, so it grows
     // between two polls; ifInOctets (Counter32) and ifHCInOctets (Counter64)
     // of interface 1, the loopback, which snmpd caches for a few seconds.
     let m = common::monitor(&snmp(
-        agent.port,
+        agent.port(),
         "2c",
         "hark-test",
         "{ oid = \"1.3.6.1.2.1.11.1.0\", label = \"snmpInPkts\", rate = true },
@@ -196,8 +142,8 @@ async fn counter_rates_over_two_polls() {
 #[tokio::test]
 async fn missing_objects_and_silence() {
     let ctx = CheckContext::new().expect("context");
-    let agent = snmpd().await;
-    let p = agent.port;
+    let agent = snmpd();
+    let p = agent.port();
     let missing = "{ oid = \"1.3.6.1.2.1.1.99.0\", label = \"nothing\" }";
     let o = run(
         &ctx,
@@ -229,7 +175,7 @@ async fn missing_objects_and_silence() {
             "timed out after 3s while waiting for the SNMP agent's response (wrong address, port, community or version?)",
         ],
     );
-    let closed = common::free_udp_port();
+    let closed = free_udp_port();
     let o = run(&ctx, &snmp(closed, "2c", "hark-test", UPTIME)).await;
     expect(&o, Status::Crit, &["refused the request (port closed)"]);
 }

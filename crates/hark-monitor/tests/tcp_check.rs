@@ -70,7 +70,7 @@ async fn open_and_closed_ports() {
         &[&format!("TCP localhost:{port} (127.0.0.1): connected")],
     );
 
-    let closed = common::free_tcp_port();
+    let closed = hark_testkit::free_tcp_port();
     let o = run(
         &ctx,
         &format!("type = \"tcp\"\nhost = \"127.0.0.1\"\nport = {closed}"),

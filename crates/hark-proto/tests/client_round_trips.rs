@@ -5,11 +5,8 @@
 //! checked against them too: they write what librelp and go-lumber write,
 //! and read what those servers answer.
 
-mod common;
-
 use bytes::{Bytes, BytesMut};
 use chrono::{TimeZone, Utc};
-use common::{protocol_file, protocol_jsonl, unhex};
 use hark_event::FieldValue;
 use hark_proto::gelf::{
     Compression, GelfChunker, GelfMessage, compress, datagrams, decompress, gelf_to_event,
@@ -26,6 +23,7 @@ use hark_proto::snmp::{
 };
 use hark_proto::syslog::{Rfc3164Header, Rfc5424Header, SdElement};
 use hark_proto::{ParseContext, StreamFraming, SyslogFramer, parse_syslog};
+use hark_testkit::corpus::{protocol_file, protocol_jsonl, unhex};
 use proptest::prelude::*;
 use tokio_util::codec::Decoder;
 

@@ -15,42 +15,17 @@
 
 mod common;
 
-use bytes::BytesMut;
-use common::{input_bytes, nanos, opt_str};
+use common::{nanos, opt_str};
 use hark_proto::{Frame, ParseContext, SyslogFramer, parse_syslog};
+use hark_testkit::corpus::{self, input_bytes};
+use hark_testkit::decode::feed_text;
 use serde_json::Value;
-use tokio_util::codec::Decoder;
 
 type Outcome = Result<Frame, String>;
 
 /// Feeds `chunks` to a framer, then ends the stream; stops at the first error.
 fn run<'a>(max: usize, chunks: impl IntoIterator<Item = &'a [u8]>) -> Vec<Outcome> {
-    let mut framer = SyslogFramer::new(max);
-    let mut buf = BytesMut::new();
-    let mut out = Vec::new();
-    for chunk in chunks {
-        buf.extend_from_slice(chunk);
-        loop {
-            match framer.decode(&mut buf) {
-                Ok(Some(f)) => out.push(Ok(f)),
-                Ok(None) => break,
-                Err(e) => {
-                    out.push(Err(e.to_string()));
-                    return out;
-                }
-            }
-        }
-    }
-    loop {
-        match framer.decode_eof(&mut buf) {
-            Ok(Some(f)) => out.push(Ok(f)),
-            Ok(None) => return out,
-            Err(e) => {
-                out.push(Err(e.to_string()));
-                return out;
-            }
-        }
-    }
+    feed_text(&mut SyslogFramer::new(max), chunks, |_| ())
 }
 
 fn check_stream(case: &Value) {
@@ -114,7 +89,7 @@ fn check_stream(case: &Value) {
 
 #[test]
 fn go_syslog_rfc6587_streams() {
-    let cases = common::corpus("go_syslog_framing_rfc6587.jsonl");
+    let cases = corpus::syslog("go_syslog_framing_rfc6587.jsonl");
     assert_eq!(cases.len(), 27);
     for case in &cases {
         check_stream(case);

@@ -3,40 +3,24 @@
 //! frames, the ACK bytes go-lumber's server sends, and malformed frames
 //! with go-lumber's error class. Every stream is fed whole and byte by byte.
 
-use bytes::BytesMut;
 use hark_event::FieldValue;
 use hark_proto::ParseContext;
 use hark_proto::lumberjack::{
     BatchStep, BeatsBatch, Frame, Limits, LumberjackDecoder, LumberjackError, ack,
     beats_event_to_event, data_pairs_to_event,
 };
+use hark_testkit::corpus::{protocol_file, protocol_jsonl, unhex};
+use hark_testkit::decode::feed;
 use serde_json::Value;
-use tokio_util::codec::Decoder;
 
+/// The bytes of `name` in the Lumberjack corpus.
 fn read(name: &str) -> Vec<u8> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/corpora/protocols/lumberjack/"
-    )
-    .to_owned()
-        + name;
-    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
+    protocol_file(&format!("lumberjack/{name}"))
 }
 
+/// The vectors of `name` in the Lumberjack corpus.
 fn jsonl(name: &str) -> Vec<Value> {
-    String::from_utf8(read(name))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    protocol_jsonl(&format!("lumberjack/{name}"))
 }
 
 /// What a server makes of one client stream: the event frames and the acks
@@ -48,15 +32,25 @@ struct Served {
 }
 
 fn serve(limits: Limits, stream: &[u8], chunk: usize) -> Served {
-    let mut decoder = LumberjackDecoder::new(limits);
     let mut batch = BeatsBatch::new();
-    let mut buf = BytesMut::new();
     let mut served = Served {
         events: Vec::new(),
         acks: Vec::new(),
         error: None,
     };
-    let mut take = |frame: Frame, served: &mut Served| {
+    let outcomes = feed(
+        &mut LumberjackDecoder::new(limits),
+        stream.chunks(chunk),
+        |_| (),
+    );
+    for outcome in outcomes {
+        let frame = match outcome {
+            Ok(frame) => frame,
+            Err(e) => {
+                served.error = Some(e);
+                break;
+            }
+        };
         match batch.on_frame(&frame).unwrap() {
             BatchStep::Complete { ack, .. } | BatchStep::EmptyWindow { ack } => {
                 served.acks.extend_from_slice(&ack)
@@ -66,30 +60,8 @@ fn serve(limits: Limits, stream: &[u8], chunk: usize) -> Served {
         if !matches!(frame, Frame::Window { .. }) {
             served.events.push(frame);
         }
-    };
-    for piece in stream.chunks(chunk) {
-        buf.extend_from_slice(piece);
-        loop {
-            match decoder.decode(&mut buf) {
-                Ok(Some(frame)) => take(frame, &mut served),
-                Ok(None) => break,
-                Err(e) => {
-                    served.error = Some(e);
-                    return served;
-                }
-            }
-        }
     }
-    loop {
-        match decoder.decode_eof(&mut buf) {
-            Ok(Some(frame)) => take(frame, &mut served),
-            Ok(None) => return served,
-            Err(e) => {
-                served.error = Some(e);
-                return served;
-            }
-        }
-    }
+    served
 }
 
 #[test]

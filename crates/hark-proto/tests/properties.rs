@@ -5,49 +5,21 @@ use bytes::BytesMut;
 use hark_proto::{
     Frame, ParseContext, SyslogFramer, parse_syslog, split_datagram, write_octet_counted,
 };
+use hark_testkit::decode::{cut, feed_text};
 use proptest::prelude::*;
-use tokio_util::codec::Decoder;
 
 type Outcome = Result<Frame, String>;
 
 /// Feeds the stream cut at `cuts` (offsets, any order) and ends it.
 /// Checks after every chunk that the decoder holds no more than a frame's worth.
 fn run(max: usize, stream: &[u8], cuts: &[usize]) -> Vec<Outcome> {
-    let mut points: Vec<usize> = cuts.iter().map(|c| c % (stream.len() + 1)).collect();
-    points.push(0);
-    points.push(stream.len());
-    points.sort_unstable();
-    let mut framer = SyslogFramer::new(max);
-    let mut buf = BytesMut::new();
-    let mut out = Vec::new();
-    for w in points.windows(2) {
-        buf.extend_from_slice(&stream[w[0]..w[1]]);
-        loop {
-            match framer.decode(&mut buf) {
-                Ok(Some(f)) => out.push(Ok(f)),
-                Ok(None) => break,
-                Err(e) => {
-                    out.push(Err(e.to_string()));
-                    return out;
-                }
-            }
-        }
+    feed_text(&mut SyslogFramer::new(max), cut(stream, cuts), |buf| {
         assert!(
             buf.len() <= max + 12,
             "buffer holds {} bytes with max {max}",
             buf.len()
-        );
-    }
-    loop {
-        match framer.decode_eof(&mut buf) {
-            Ok(Some(f)) => out.push(Ok(f)),
-            Ok(None) => return out,
-            Err(e) => {
-                out.push(Err(e.to_string()));
-                return out;
-            }
-        }
-    }
+        )
+    })
 }
 
 /// Syslog-shaped fragments, so that generated text reaches deep into the parser.

@@ -6,37 +6,18 @@
 
 use bytes::{Bytes, BytesMut};
 use hark_proto::relp::{Action, Command, RelpCodec, RelpError, RelpFrame, RelpSession, ReplyQueue};
+use hark_testkit::corpus::{protocol_file, protocol_jsonl, unhex};
 use serde_json::Value;
 use tokio_util::codec::Decoder;
 
-fn corpus_path(name: &str) -> String {
-    concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/corpora/protocols/relp/"
-    )
-    .to_owned()
-        + name
-}
-
+/// The bytes of `name` in the RELP corpus.
 fn read(name: &str) -> Vec<u8> {
-    let path = corpus_path(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
+    protocol_file(&format!("relp/{name}"))
 }
 
+/// The vectors of `name` in the RELP corpus.
 fn jsonl(name: &str) -> Vec<Value> {
-    String::from_utf8(read(name))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    protocol_jsonl(&format!("relp/{name}"))
 }
 
 /// node-relp's error texts and the errors Hark gives for the same input.

@@ -12,6 +12,7 @@ use hark_proto::lumberjack::{
     BeatsBatch, Frame, Limits, LumberjackDecoder, beats_event_to_event, data_pairs_to_event,
 };
 use hark_proto::relp::{Command, RelpCodec, RelpFrame, RelpSession, ReplyQueue, ok_reply};
+use hark_testkit::decode::{cut, feed_text};
 use proptest::prelude::*;
 use tokio_util::codec::Decoder;
 
@@ -26,36 +27,7 @@ fn run<D: Decoder>(
 where
     D::Error: std::fmt::Display,
 {
-    let mut points: Vec<usize> = cuts.iter().map(|c| c % (stream.len() + 1)).collect();
-    points.push(0);
-    points.push(stream.len());
-    points.sort_unstable();
-    let mut buf = BytesMut::new();
-    let mut out = Vec::new();
-    for w in points.windows(2) {
-        buf.extend_from_slice(&stream[w[0]..w[1]]);
-        loop {
-            match decoder.decode(&mut buf) {
-                Ok(Some(f)) => out.push(Ok(f)),
-                Ok(None) => break,
-                Err(e) => {
-                    out.push(Err(e.to_string()));
-                    return out;
-                }
-            }
-        }
-        check(&buf);
-    }
-    loop {
-        match decoder.decode_eof(&mut buf) {
-            Ok(Some(f)) => out.push(Ok(f)),
-            Ok(None) => return out,
-            Err(e) => {
-                out.push(Err(e.to_string()));
-                return out;
-            }
-        }
-    }
+    feed_text(&mut decoder, cut(stream, cuts), check)
 }
 
 /// RELP-shaped fragments, so that generated streams get past the header.

@@ -7,35 +7,16 @@ use std::net::{IpAddr, Ipv4Addr};
 use hark_proto::snmp::{
     PduKind, SnmpError, Trap, Value, Version, decode_trap, encode_trap, inform_response,
 };
+use hark_testkit::corpus::{protocol_file, protocol_jsonl, unhex};
 use snmp_parser::{
     NetworkAddress, ObjectSyntax, SnmpMessage, SnmpPdu, VarBindValue, parse_snmp_v1, parse_snmp_v2c,
 };
 
-fn corpus_file(path: &str) -> Vec<u8> {
-    let full = format!(
-        "{}/../../../shared/corpora/protocols/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&full).unwrap_or_else(|e| panic!("reading {full}: {e}"))
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
 /// The `packet_hex` of each line of a JSON Lines corpus file.
 fn hex_packets(path: &str) -> Vec<Vec<u8>> {
-    String::from_utf8(corpus_file(path))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            unhex(v["packet_hex"].as_str().unwrap())
-        })
+    protocol_jsonl(path)
+        .iter()
+        .map(|v| unhex(v["packet_hex"].as_str().unwrap()))
         .collect()
 }
 
@@ -44,7 +25,7 @@ fn hex_packets(path: &str) -> Vec<Vec<u8>> {
 /// fields inside the packet are not trusted: the payload runs to the end
 /// of the captured bytes, since tcpdump's regression captures lie in them.
 fn udp_payloads(path: &str) -> Vec<Option<Vec<u8>>> {
-    let d = corpus_file(path);
+    let d = protocol_file(path);
     let u32_at = |b: &[u8], le: bool| {
         let a: [u8; 4] = b[..4].try_into().unwrap();
         if le {

@@ -9,25 +9,14 @@ use hark_proto::snmp::{
     Oid, PduKind, Trap, Value, VarBind, Version, decode_trap, encode_trap, inform_response,
     trap_to_event,
 };
+use hark_testkit::corpus::{protocol_jsonl, unhex};
 use proptest::prelude::*;
 
 /// The corpus' v1 and v2c packets, to mutate.
 static SEEDS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/corpora/protocols/snmp/netsnmp_snmptrap_captures.jsonl"
-    );
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            let h = v["packet_hex"].as_str().unwrap().to_owned();
-            (0..h.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
-                .collect()
-        })
+    protocol_jsonl("snmp/netsnmp_snmptrap_captures.jsonl")
+        .iter()
+        .map(|v| unhex(v["packet_hex"].as_str().unwrap()))
         .collect()
 });
 

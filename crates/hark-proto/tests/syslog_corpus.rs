@@ -17,9 +17,10 @@
 mod common;
 
 use base64::Engine;
-use common::{corpus, input_bytes, nanos, opt_str, trimmed};
+use common::{nanos, opt_str, trimmed};
 use hark_event::Event;
 use hark_proto::{ParseContext, parse_syslog};
+use hark_testkit::corpus::{self, input_bytes};
 use serde_json::Value;
 
 /// An arbitrary receive time for vectors whose timestamps carry a year.
@@ -114,7 +115,7 @@ fn message_is_input_tail(ev: &Event, input: &[u8]) -> bool {
 
 #[test]
 fn go_syslog_rfc5424() {
-    let cases = corpus("go_syslog_rfc5424.jsonl");
+    let cases = corpus::syslog("go_syslog_rfc5424.jsonl");
     assert_eq!(cases.len(), 224);
     let (mut whole, mut lenient) = (0, 0);
     for case in &cases {
@@ -170,7 +171,7 @@ fn go_syslog_rfc5424() {
 
 #[test]
 fn go_syslog_rfc3164() {
-    for case in corpus("go_syslog_rfc3164.jsonl") {
+    for case in corpus::syslog("go_syslog_rfc3164.jsonl") {
         let input = input_bytes(&case);
         let what = format!("{:?}", String::from_utf8_lossy(&input));
         let ev = parse_syslog(&input, &ParseContext::new(RECEIVED, "corpus"));
@@ -217,7 +218,7 @@ fn go_syslog_3164_divergence(input: &str, ev: &Event) -> bool {
 fn syslog_loose() {
     // The vectors put year-less December in 2019 and the rest in 2020.
     let received = nanos("2020-01-20T00:00:00Z");
-    let cases = corpus("syslog_loose.jsonl");
+    let cases = corpus::syslog("syslog_loose.jsonl");
     assert_eq!(cases.len(), 36);
     for case in &cases {
         let input = input_bytes(case);

@@ -4,6 +4,8 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use hark_testkit::free_tcp_port;
+
 fn hark(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_hark"))
         .args(args)
@@ -24,14 +26,6 @@ fn config(name: &str, input_port: u16, http_port: u16) -> PathBuf {
     )
     .unwrap();
     path
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[test]
@@ -70,7 +64,7 @@ fn unknown_formats_are_refused() {
 #[test]
 fn check_exits_1_when_a_port_is_taken_and_0_when_all_are_free() {
     let held = TcpListener::bind("127.0.0.1:0").unwrap();
-    let taken = config("taken", held.local_addr().unwrap().port(), free_port());
+    let taken = config("taken", held.local_addr().unwrap().port(), free_tcp_port());
     let out = hark(&["ports", "--check", "-c", taken.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
@@ -81,7 +75,7 @@ fn check_exits_1_when_a_port_is_taken_and_0_when_all_are_free() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 of 2 checks failed"));
 
-    let free = config("free", free_port(), free_port());
+    let free = config("free", free_tcp_port(), free_tcp_port());
     let out = hark(&["ports", "--check", "-c", free.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("2 of 2 checks passed"));

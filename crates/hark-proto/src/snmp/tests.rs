@@ -1,6 +1,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use hark_event::{FieldValue, Severity};
+use hark_testkit::corpus::{protocol_jsonl, unhex};
 use serde_json::Value as Json;
 
 use super::decode::decode_any;
@@ -9,23 +10,9 @@ use crate::ParseContext;
 
 const NOW: i64 = 1_795_323_600_000_000_000;
 
+/// The vectors of `name` in the SNMP corpus.
 fn corpus(name: &str) -> Vec<Json> {
-    let path = format!(
-        "{}/../../../shared/corpora/protocols/snmp/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    protocol_jsonl(&format!("snmp/{name}"))
 }
 
 fn packet(case: &Json) -> Vec<u8> {

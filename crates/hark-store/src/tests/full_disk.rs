@@ -4,66 +4,15 @@
 //! The data directory is a small tmpfs the test mounts (the tests run as
 //! root, as CI does), so the disk really fills.
 
-use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use hark_event::sink::{Health, SinkError};
+use hark_testkit::tmpfs::Tmpfs;
+use hark_testkit::wait::{PATIENCE, until_async};
 use tokio::task::JoinHandle;
 
 use super::{BASE, SEC, config, numbered, search};
 use crate::Store;
-
-/// How long a test waits for something that must happen.
-const PATIENCE: Duration = Duration::from_secs(60);
-
-/// A tmpfs mounted on a temporary directory, unmounted on drop.
-struct Tmpfs {
-    dir: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    fn mount(mib: u32) -> Tmpfs {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        run_mount(
-            &["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"],
-            dir.path(),
-        );
-        Tmpfs { dir }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// Grows (or shrinks) the file system in place.
-    fn resize(&self, mib: u32) {
-        run_mount(
-            &["-o", &format!("remount,size={mib}m"), "tmpfs"],
-            self.path(),
-        );
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(self.path()).status();
-    }
-}
-
-fn run_mount(args: &[&str], dir: &Path) {
-    let out = Command::new("mount")
-        .args(args)
-        .arg(dir)
-        .output()
-        .expect("run mount");
-    assert!(
-        out.status.success(),
-        "mount {args:?} {} failed (these tests need root): {}",
-        dir.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// Event `n` with a message long enough to fill a small disk quickly.
 fn padded(n: u64) -> hark_event::Event {
@@ -72,17 +21,9 @@ fn padded(n: u64) -> hark_event::Event {
     e
 }
 
-async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_holds_appends_and_loses_nothing_once_space_returns() {
-    let fs = Tmpfs::mount(4);
+    let fs = Tmpfs::temp(4);
     let store = Store::open(config(fs.path())).unwrap();
     const BATCH: u64 = 200;
     let mut next = 0u64;
@@ -147,7 +88,7 @@ async fn a_full_disk_holds_appends_and_loses_nothing_once_space_returns() {
         last = seq;
     }
     assert_eq!(last, next, "sequence numbers are dense");
-    wait_until("the store is ready", || store.health() == Health::Ready).await;
+    until_async("the store to be ready", || store.health() == Health::Ready).await;
     store.flush().unwrap();
     assert_eq!(search(&store, "*").total, next);
     store.shutdown().unwrap();
@@ -155,7 +96,7 @@ async fn a_full_disk_holds_appends_and_loses_nothing_once_space_returns() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_index_that_cannot_write_catches_up_from_the_wal() {
-    let fs = Tmpfs::mount(16);
+    let fs = Tmpfs::temp(16);
     let store = Store::open(config(fs.path())).unwrap();
     const EVENTS: u64 = 3_000;
     for start in (0..EVENTS).step_by(500) {

@@ -208,7 +208,7 @@ async fn splits_seal_by_age() {
     cfg.split_max_age = Duration::from_millis(1);
     let store = Store::open(cfg).unwrap();
     append(&store, vec![numbered(0, BASE)]).await;
-    wait_for("an age-based seal", || {
+    until_true("an age-based seal", || {
         store
             .inner
             .shared

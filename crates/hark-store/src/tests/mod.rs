@@ -9,9 +9,10 @@ mod search;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hark_event::{Event, FieldValue, Severity};
+use hark_testkit::wait::until_true;
 
 use crate::{FsyncPolicy, SearchRequest, SearchResponse, Store, StoreConfig};
 
@@ -92,18 +93,9 @@ pub(crate) fn assert_exactly_once(got: &[u64], expected: impl IntoIterator<Item 
     assert_eq!(unique, expected.into_iter().collect::<BTreeSet<_>>());
 }
 
-/// Waits (bounded) until `cond` holds; panics with `what` otherwise.
-pub(crate) fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !cond() {
-        assert!(Instant::now() < deadline, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// Waits until every sealed split's writer has finished.
 pub(crate) fn wait_settled(store: &Store) {
-    wait_for("sealed splits to settle", || {
+    until_true("sealed splits to settle", || {
         store
             .inner
             .shared

@@ -89,7 +89,7 @@ async fn a_batch_committed_in_part_is_replayed_from_the_boundary() {
     )
     .await;
     // Sealing at 7 events commits the first 7 of the batch; 8..10 stay uncommitted.
-    wait_for("the seal commit", || store.stats().indexed_seq == 7);
+    until_true("the seal commit", || store.stats().indexed_seq == 7);
     store.crash();
     drop(store);
 
@@ -197,7 +197,7 @@ async fn wal_segments_are_deleted_once_indexed() {
     store.flush().unwrap();
     // The next group lets the writer see the commit and drop covered segments.
     append(&store, vec![numbered(100, BASE)]).await;
-    wait_for("WAL truncation", || {
+    until_true("WAL truncation", || {
         segments() <= 2 && store.stats().wal_bytes < 4 * 600
     });
     store.crash();
@@ -215,7 +215,7 @@ async fn a_quiet_store_keeps_no_committed_wal_bytes() {
     append(&store, (0..50).map(|n| numbered(n, BASE)).collect()).await;
     assert!(store.stats().wal_bytes > 0);
     store.flush().unwrap();
-    wait_for("the committed WAL segment to be retired", || {
+    until_true("the committed WAL segment to be retired", || {
         store.stats().wal_bytes == 0
     });
     let wal_files = std::fs::read_dir(dir.path().join("wal")).unwrap().count();

@@ -5,9 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A tmpfs mounted on `path`; unmounted (lazily) when dropped.
+/// A tmpfs mounted on a directory; unmounted (lazily) when dropped.
 pub struct Tmpfs {
     path: PathBuf,
+    /// The temporary directory it is mounted on, when [`Tmpfs::temp`] made it.
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Tmpfs {
@@ -20,7 +22,17 @@ impl Tmpfs {
         );
         Tmpfs {
             path: path.to_owned(),
+            _dir: None,
         }
+    }
+
+    /// Mounts a tmpfs of `mib` MiB on a new temporary directory.
+    pub fn temp(mib: u32) -> Tmpfs {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        let mut fs = Tmpfs::mount(dir.path(), mib);
+        // Dropped after the unmount in `Drop`, so the directory goes last.
+        fs._dir = Some(dir);
+        fs
     }
 
     /// Where it is mounted.

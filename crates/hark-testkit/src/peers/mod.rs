@@ -1,0 +1,110 @@
+//! Real programs a test runs beside the code under test, each on free
+//! loopback ports, killed on drop, and returned only once it has answered
+//! its own protocol.
+//!
+//! Senders: util-linux [`logger`] and syslog-ng's [`loggen`]. Daemons:
+//! [`snmpd`] (an SNMP GET answered), [`dnsmasq`] (a DNS query answered),
+//! [`node_exporter`] (`/metrics` scraped) and [`Rsyslog`] (a line through
+//! its input written by its ruleset). scripts/install-test-deps.sh installs
+//! them.
+
+mod dnsmasq;
+mod node_exporter;
+mod rsyslog;
+mod snmpd;
+
+pub use dnsmasq::dnsmasq;
+pub use node_exporter::node_exporter;
+pub use rsyslog::Rsyslog;
+pub use snmpd::snmpd;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::process::ChildGuard;
+use crate::wait::until;
+
+/// Where scripts/install-test-deps.sh unpacks syslog-ng-core.
+const SYSLOG_NG_ROOT: &str = "/opt/hark-peers/syslog-ng";
+
+/// util-linux `logger`, stdin closed.
+pub fn logger() -> Command {
+    let mut c = Command::new("logger");
+    c.stdin(Stdio::null());
+    c
+}
+
+/// Runs `logger ARGS` and panics unless it succeeds.
+pub fn run_logger(args: &[&str]) {
+    let out = logger().args(args).output().expect("run logger");
+    assert!(
+        out.status.success(),
+        "logger {args:?} failed: {:?}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The loggen binary.
+pub fn loggen_path() -> PathBuf {
+    let p = Path::new(SYSLOG_NG_ROOT).join("usr/bin/loggen");
+    assert!(
+        p.is_file(),
+        "{} missing: run scripts/install-test-deps.sh",
+        p.display()
+    );
+    p
+}
+
+/// loggen with its library and plugin paths set.
+pub fn loggen() -> Command {
+    let root = Path::new(SYSLOG_NG_ROOT);
+    let mut c = Command::new(loggen_path());
+    c.env("LD_LIBRARY_PATH", root.join("usr/lib/syslog-ng"))
+        .env("SYSLOGNG_PREFIX", root.join("usr"))
+        .stdin(Stdio::null());
+    c
+}
+
+/// A daemon serving on one port of 127.0.0.1, with its files in a
+/// temporary directory; killed, and its files removed, on drop.
+pub struct Daemon {
+    port: u16,
+    proc: ChildGuard,
+    _dir: tempfile::TempDir,
+}
+
+impl Daemon {
+    /// Starts `cmd` as `name` with its output in `dir/name.log` and returns
+    /// once `ready` (a protocol probe of `port`) holds; panics with the log
+    /// if the program exits first.
+    fn start(
+        name: &str,
+        port: u16,
+        dir: tempfile::TempDir,
+        cmd: &mut Command,
+        mut ready: impl FnMut() -> bool,
+    ) -> Daemon {
+        let log = dir.path().join(format!("{name}.log"));
+        let mut proc = ChildGuard::logged(name, cmd, &log);
+        until(format_args!("{name} on 127.0.0.1:{port} to answer"), || {
+            proc.assert_running();
+            ready().then_some(())
+        });
+        Daemon {
+            port,
+            proc,
+            _dir: dir,
+        }
+    }
+
+    /// Its port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// What it has written to stdout and stderr.
+    pub fn log(&self) -> String {
+        self.proc.log()
+    }
+}
