@@ -16,7 +16,8 @@
 # against the bytes sent.
 # Prints one markdown row per receiver and run, then the medians.
 #
-# Environment: HARK_BIN (default target/release/hark), SYSLOGNG_ROOT
+# Environment: HARK_BIN (default target/release/hark), HARK_EXTRA_TOML (a
+# file appended to Hark's configuration, e.g. alert rules), SYSLOGNG_ROOT
 # (default /opt/hark-peers/syslog-ng, an unpacked syslog-ng-core package),
 # RSYSLOGD (default rsyslogd), BENCH_PORT_BASE (default 25140; uses base..base+3).
 set -euo pipefail
@@ -102,6 +103,7 @@ listen = "127.0.0.1:$hark_port"
 [storage]
 fsync = "interval"
 EOF
+  if [ -n "${HARK_EXTRA_TOML:-}" ]; then cat "$HARK_EXTRA_TOML" >>"$dir/hark.toml"; fi
   "$HARK_BIN" serve --config "$dir/hark.toml" >"$dir/stdout" 2>"$dir/stderr" &
   pid=$!
   for _ in $(seq 1 300); do

@@ -241,6 +241,14 @@ impl Engine {
         }
     }
 
+    /// Runs `rules` from now on, keeping the state of those that did not
+    /// change (see [`Engine::new`]).
+    pub fn replace_rules(&mut self, rules: Vec<Rule>, now: i64) {
+        let state = std::mem::take(&mut self.state);
+        let console = std::mem::take(&mut self.console);
+        *self = Engine::new(rules, console, state, now);
+    }
+
     /// The state to save.
     pub fn state(&self) -> &EngineState {
         &self.state

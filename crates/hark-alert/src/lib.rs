@@ -20,11 +20,12 @@ pub mod rule;
 mod runner;
 pub mod silence;
 mod snapshot;
+pub mod stored;
 pub mod window;
 
 pub use console::{Phase, Problem};
 pub use engine::{Acknowledgement, Alert, AlertStatus, Notice, NoticeKind, Sample};
-pub use runner::{Alerting, NewSilence};
+pub use runner::{Alerting, NewSilence, RuleSource, RuleView};
 pub use silence::{Matcher, Silence};
 use std::path::Path;
 
@@ -89,6 +90,9 @@ pub enum AlertError {
     /// A request made through the API is not valid.
     #[error("{0}")]
     Invalid(String),
+    /// A request made through the API would change a rule of the configuration file.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl AlertError {

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use hark_config::Config;
+use std::collections::BTreeMap;
+
+use hark_config::{AlertConfig, Config};
 use hark_store::{Store, StoreError, WalBatch};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -14,6 +16,7 @@ use crate::console::{ConsoleRule, Problem};
 use crate::engine::{Alert, Engine};
 use crate::rule::Rule;
 use crate::silence::{Matcher, Silence};
+use crate::stored::StoredRules;
 use crate::{AlertError, Outbox, READER, snapshot};
 
 /// How often the clock is looked at (windows, silence rules, reminders)
@@ -34,6 +37,92 @@ struct Inner {
     outbox: Arc<dyn Outbox>,
     stop: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    store: Store,
+    /// The configured `[notify.*]` names.
+    channels: Vec<String>,
+    /// The rules of the configuration file.
+    config_rules: BTreeMap<String, AlertConfig>,
+    /// The rules made through the API.
+    stored: Mutex<StoredRules>,
+    /// What the reader task needs, until it is started.
+    reader: Mutex<Option<(mpsc::Sender<WalBatch>, watch::Receiver<u64>)>>,
+}
+
+impl Inner {
+    /// Starts the task that reads the WAL, once.
+    fn start_reader(&self) -> Result<(), AlertError> {
+        let Some((batches, done)) = lock(&self.reader).take() else {
+            return Ok(());
+        };
+        let reader = self.store.wal_reader(READER)?;
+        lock(&self.tasks).push(tokio::spawn(read(reader, batches, done)));
+        Ok(())
+    }
+
+    /// Puts the rules of the file and of `stored` into the engine, keeping
+    /// the state of the rules that did not change.
+    fn reload(&self, stored: &StoredRules) -> Result<(), AlertError> {
+        let mut all = self.config_rules.clone();
+        for (name, rule) in stored.configs()? {
+            all.entry(name).or_insert(rule);
+        }
+        let rules = compile_all(&all, &self.channels, &self.store)?;
+        let has_rules = {
+            let mut engine = lock(&self.engine);
+            engine.replace_rules(rules, hark_event::now_nanos());
+            snapshot::save(&self.dir, engine.state())?;
+            engine.has_rules()
+        };
+        if has_rules {
+            self.start_reader()?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a rule comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleSource {
+    /// The configuration file: read-only through the API.
+    Config,
+    /// Made through the API, kept in the data directory.
+    Api,
+}
+
+/// A rule as the API shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RuleView {
+    /// Its name.
+    pub name: String,
+    /// Where it comes from.
+    pub source: RuleSource,
+    /// Its keys, as in `[alerts.NAME]`.
+    pub rule: AlertConfig,
+}
+
+fn check_channels(rule: &str, notify: &[String], channels: &[String]) -> Result<(), AlertError> {
+    match notify.iter().find(|c| !channels.contains(c)) {
+        Some(channel) => Err(AlertError::UnknownChannel {
+            rule: rule.to_owned(),
+            channel: channel.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+fn compile_all(
+    rules: &BTreeMap<String, AlertConfig>,
+    channels: &[String],
+    store: &Store,
+) -> Result<Vec<Rule>, AlertError> {
+    rules
+        .iter()
+        .map(|(name, rule)| {
+            check_channels(name, &rule.notify, channels)?;
+            Rule::compile(name, rule, store)
+        })
+        .collect()
 }
 
 /// A silence as asked for through the API.
@@ -52,10 +141,11 @@ pub struct NewSilence {
 }
 
 impl Alerting {
-    /// Compiles the rules of `cfg`, loads the saved state from
-    /// `data_dir/alerts` and, when there are rules, starts reading the WAL
-    /// of `store` through the durable reader `alerts`. Must be called
-    /// within a tokio runtime.
+    /// Compiles the rules of `cfg` and those made through the API, loads
+    /// the saved state from `data_dir/alerts` and, when there are rules,
+    /// starts reading the WAL of `store` through the durable reader
+    /// `alerts`. `channels` are the configured `[notify.*]` names. Must be
+    /// called within a tokio runtime.
     pub fn start(
         store: &Store,
         cfg: &Config,
@@ -63,59 +153,122 @@ impl Alerting {
         channels: &[&str],
         outbox: Arc<dyn Outbox>,
     ) -> Result<Alerting, AlertError> {
-        let mut rules = Vec::with_capacity(cfg.alerts.len());
-        for (name, rule) in &cfg.alerts {
-            if let Some(channel) = rule.notify.iter().find(|c| !channels.contains(&c.as_str())) {
-                return Err(AlertError::UnknownChannel {
-                    rule: name.clone(),
-                    channel: channel.clone(),
-                });
-            }
-            rules.push(Rule::compile(name, rule, store)?);
-        }
-        let mut console = Vec::with_capacity(cfg.event_rules.len());
-        for (name, rule) in &cfg.event_rules {
-            if let Some(channel) = rule.notify.iter().find(|c| !channels.contains(&c.as_str())) {
-                return Err(AlertError::UnknownChannel {
-                    rule: format!("event_rules.{name}"),
-                    channel: channel.clone(),
-                });
-            }
-            console.push(ConsoleRule::compile(name, rule, store)?);
-        }
         let dir = data_dir.join("alerts");
         std::fs::create_dir_all(&dir).map_err(|e| AlertError::state(&dir, e))?;
+        let stored = StoredRules::load(&dir)?;
+        let channels: Vec<String> = channels.iter().map(|c| (*c).to_owned()).collect();
+        let mut console = Vec::with_capacity(cfg.event_rules.len());
+        for (name, rule) in &cfg.event_rules {
+            check_channels(&format!("event_rules.{name}"), &rule.notify, &channels)?;
+            console.push(ConsoleRule::compile(name, rule, store)?);
+        }
+        let mut all = cfg.alerts.clone();
+        for (name, rule) in stored.configs()? {
+            if all.contains_key(&name) {
+                tracing::warn!(rule = %name, "a rule of the configuration file has the name of a rule made through the API; the file's wins");
+                continue;
+            }
+            all.insert(name, rule);
+        }
+        let rules = compile_all(&all, &channels, store)?;
         let state = snapshot::load(&dir)?;
         let engine = Engine::new(rules, console, state, hark_event::now_nanos());
         let has_rules = engine.has_rules();
         let (stop, stopped) = watch::channel(false);
+        let (batches_tx, batches_rx) = mpsc::channel(READ_AHEAD);
+        let (done_tx, done_rx) = watch::channel(0u64);
         let inner = Arc::new(Inner {
             engine: Mutex::new(engine),
             dir,
             outbox,
             stop,
             tasks: Mutex::new(Vec::new()),
+            store: store.clone(),
+            channels,
+            config_rules: cfg.alerts.clone(),
+            stored: Mutex::new(stored),
+            reader: Mutex::new(Some((batches_tx, done_rx))),
         });
-        let mut tasks = Vec::new();
-        let (batches_tx, batches_rx) = mpsc::channel(READ_AHEAD);
-        let (done_tx, done_rx) = watch::channel(0u64);
         if has_rules {
-            let reader = store.wal_reader(READER)?;
-            tasks.push(tokio::spawn(read(reader, batches_tx, done_rx)));
+            inner.start_reader()?;
         } else {
             // Nothing reads the WAL for alerts: do not hold it back.
-            drop(batches_tx);
             store.remove_wal_reader(READER)?;
         }
-        tasks.push(tokio::spawn(evaluate(
+        let task = tokio::spawn(evaluate(
             inner.clone(),
             store.clone(),
             batches_rx,
             done_tx,
             stopped,
-        )));
-        *lock(&inner.tasks) = tasks;
+        ));
+        lock(&inner.tasks).push(task);
         Ok(Alerting { inner })
+    }
+
+    /// Every rule: those of the configuration file (read-only) and those
+    /// made through the API.
+    pub fn rules(&self) -> Vec<RuleView> {
+        let stored = lock(&self.inner.stored);
+        let mut out: Vec<RuleView> = self
+            .inner
+            .config_rules
+            .iter()
+            .map(|(name, rule)| RuleView {
+                name: name.clone(),
+                source: RuleSource::Config,
+                rule: rule.clone(),
+            })
+            .collect();
+        if let Ok(configs) = stored.configs() {
+            out.extend(
+                configs
+                    .into_iter()
+                    .filter(|(name, _)| !self.inner.config_rules.contains_key(name))
+                    .map(|(name, rule)| RuleView {
+                        name,
+                        source: RuleSource::Api,
+                        rule,
+                    }),
+            );
+        }
+        out
+    }
+
+    /// Creates or replaces rule `name` from its JSON object (the keys of
+    /// `[alerts.NAME]`), validated like the configuration; it runs at once.
+    pub fn put_rule(&self, name: &str, body: serde_json::Value) -> Result<RuleView, AlertError> {
+        if self.inner.config_rules.contains_key(name) {
+            return Err(AlertError::Conflict(format!(
+                "rule `{name}` is in the configuration file; change it there"
+            )));
+        }
+        let mut stored = lock(&self.inner.stored);
+        let rule = stored.put(name, body, |rule| {
+            check_channels(name, &rule.notify, &self.inner.channels)?;
+            Rule::compile(name, rule, &self.inner.store).map(drop)
+        })?;
+        self.inner.reload(&stored)?;
+        Ok(RuleView {
+            name: name.to_owned(),
+            source: RuleSource::Api,
+            rule,
+        })
+    }
+
+    /// Removes rule `name` made through the API; false when there is none.
+    pub fn remove_rule(&self, name: &str) -> Result<bool, AlertError> {
+        if self.inner.config_rules.contains_key(name) {
+            return Err(AlertError::Conflict(format!(
+                "rule `{name}` is in the configuration file; remove it there"
+            )));
+        }
+        let mut stored = lock(&self.inner.stored);
+        if !stored.remove(name)? {
+            return Ok(false);
+        }
+        self.inner.reload(&stored)?;
+        Ok(true)
     }
 
     /// Firing alerts, newest first, then recently resolved ones.

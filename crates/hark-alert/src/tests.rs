@@ -665,3 +665,72 @@ notify = ["chat"]
     assert_eq!(e.take_pending().len(), 1);
     assert!(e.close_problem(&id, "alice", T0 + 11 * S).is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_made_through_the_api_run_at_once_and_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let cfg = config(SSH);
+    let outbox = Arc::new(Collect::default());
+    let now = hark_event::now_nanos();
+    let store = store(&data);
+    let alerting =
+        Alerting::start(&store, &cfg, &data, &["mail"], Arc::new(outbox.clone())).unwrap();
+    // The file's rule is read-only; a bad rule is refused as the file would refuse it.
+    let body = serde_json::json!({"type": "log", "query": "app:cron", "condition": "count > 1", "notify": ["mail"]});
+    let err = alerting.put_rule("ssh", body.clone()).unwrap_err();
+    assert!(matches!(err, crate::AlertError::Conflict(_)), "{err}");
+    let bad = serde_json::json!({"type": "log", "query": "*", "condition": "count = 1"});
+    let err = alerting.put_rule("bad", bad).unwrap_err().to_string();
+    assert!(
+        err.contains("rule bad:2:") && err.contains("count > N"),
+        "{err}"
+    );
+    let unknown = serde_json::json!({"type": "log", "query": "*", "condition": "count > 1", "notify": ["pager"]});
+    assert!(alerting.put_rule("x", unknown).is_err());
+    let query = serde_json::json!({"type": "log", "query": "host:(", "condition": "count > 1"});
+    let err = alerting.put_rule("q", query).unwrap_err().to_string();
+    assert!(err.contains("alerts.q.query"), "{err}");
+
+    let view = alerting.put_rule("cron", body).unwrap();
+    assert_eq!(view.source, crate::RuleSource::Api);
+    let names: Vec<_> = alerting
+        .rules()
+        .into_iter()
+        .map(|r| (r.name, r.source))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("ssh".to_owned(), crate::RuleSource::Config),
+            ("cron".to_owned(), crate::RuleSource::Api)
+        ]
+    );
+    // The rule as shown has the keys it is written with.
+    let shown = serde_json::to_value(&alerting.rules()[1].rule).unwrap();
+    assert_eq!(shown["type"], "log");
+    assert_eq!(shown["condition"], "count > 1");
+    assert_eq!(shown["window"], "5m");
+    let cron = |at: i64| {
+        let mut e = other("h1", at);
+        e.app = Some("cron".into());
+        e
+    };
+    store.append(vec![cron(now), cron(now + 1)]).await.unwrap();
+    let got = wait_for(&outbox, 1).await;
+    assert_eq!(got[0].alert.rule, "cron");
+    alerting.shutdown().await;
+    store.shutdown().unwrap();
+
+    // Kept across a restart; removed through the API.
+    let store = store(&data);
+    let alerting =
+        Alerting::start(&store, &cfg, &data, &["mail"], Arc::new(outbox.clone())).unwrap();
+    assert_eq!(alerting.rules().len(), 2);
+    assert!(alerting.remove_rule("cron").unwrap());
+    assert!(!alerting.remove_rule("cron").unwrap());
+    assert!(alerting.remove_rule("ssh").is_err());
+    assert_eq!(alerting.rules().len(), 1);
+    alerting.shutdown().await;
+    store.shutdown().unwrap();
+}

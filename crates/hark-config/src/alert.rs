@@ -8,33 +8,52 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::table::{self, Located, Node, Spans, fields_of, first_key, split_off, take_type};
 use crate::units::{duration, duration_opt};
 
-/// One alert rule.
-#[derive(Debug, Clone, PartialEq)]
+/// One alert rule. It serializes to the keys it is written with, so a
+/// rule read from the configuration can be shown and sent back through the API.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AlertConfig {
     /// The `[notify.*]` channels told when it fires and resolves.
     pub notify: Vec<String>,
     /// How serious its alerts are; a monitor rule without one takes the
     /// monitor's state (CRIT and DOWN critical, else warning).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<AlertSeverity>,
     /// A reminder while it keeps firing, this often; none by default.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "human_duration_opt"
+    )]
     pub repeat: Option<Duration>,
     /// What it watches.
+    #[serde(flatten)]
     pub rule: AlertRule,
 }
 
 /// What a rule watches, one struct per `type`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
 pub enum AlertRule {
     /// Events that match a query, counted in a sliding window per group.
     Log(LogRule),
     /// Hard state changes of monitors.
     Monitor(MonitorRule),
+}
+
+fn human_duration<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&humantime::format_duration(*d).to_string())
+}
+
+fn human_duration_opt<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => human_duration(d, s),
+        None => s.serialize_none(),
+    }
 }
 
 impl AlertRule {
@@ -60,7 +79,7 @@ struct AlertKeys {
 }
 
 /// `type = "log"`: events matching `query`, per `group_by` values, within `window`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogRule {
     /// The search query that selects the events (search syntax).
@@ -69,7 +88,11 @@ pub struct LogRule {
     #[serde(default)]
     pub group_by: Vec<String>,
     /// The sliding window the condition is counted over.
-    #[serde(default = "default_window", deserialize_with = "duration")]
+    #[serde(
+        default = "default_window",
+        deserialize_with = "duration",
+        serialize_with = "human_duration"
+    )]
     pub window: Duration,
     /// When the rule fires: `count > N`, `count < N`, `distinct(FIELD) > N`.
     pub condition: Condition,
@@ -80,7 +103,7 @@ fn default_window() -> Duration {
 }
 
 /// `type = "monitor"`: hard state changes of the named monitors.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MonitorRule {
     /// Monitor names or globs (`*`, `?`, `[a-z]`).
@@ -101,7 +124,7 @@ fn default_states() -> Vec<ProblemState> {
 
 /// A monitor state a rule can fire on (UNREACHABLE never notifies: the
 /// failing parent does).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
 pub enum ProblemState {
     /// A warning threshold crossed.
     #[serde(rename = "WARN")]
@@ -263,6 +286,12 @@ impl FromStr for Condition {
             op,
             threshold,
         })
+    }
+}
+
+impl Serialize for Condition {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 

@@ -28,6 +28,9 @@
 //! | `POST /api/v1/alerts/{id}/ack` | | [`Alert`] |
 //! | `GET /api/v1/silences` | | [`Silence`]s |
 //! | `POST /api/v1/silences` | [`NewSilence`] | [`Silence`] |
+//! | `GET /api/v1/rules` | | [`RuleView`]s |
+//! | `POST /api/v1/rules` | [`NewRule`] | [`RuleView`] |
+//! | `PUT /api/v1/rules/{name}` | the keys of `[alerts.NAME]` | [`RuleView`] |
 //! | `GET /api/v1/problems` | | [`Problem`]s |
 //! | `POST /api/v1/problems/{id}/ack`, `…/close` | | [`Problem`] |
 //!
@@ -41,15 +44,23 @@ pub use crate::identity::{Principal, PrincipalKind, Role};
 pub use crate::ndjson::LineError;
 pub use hark_alert::{
     Acknowledgement, Alert, AlertStatus, Matcher, NewSilence, Notice, NoticeKind, Phase, Problem,
-    Sample, Silence,
+    RuleSource, RuleView, Sample, Silence,
 };
-pub use hark_config::AlertSeverity;
-pub use hark_config::ConsoleState;
+pub use hark_config::{AlertConfig, AlertSeverity, ConsoleState};
 pub use hark_event::EventJson;
 pub use hark_monitor::CheckOutcome;
 pub use hark_monitor::downtime::{Downtime, NewDowntime, Recurrence, Schedule};
 pub use hark_monitor::service::{HistoryView, MonitorView};
 pub use hark_monitor::state::{Ack, State, StateType};
+
+/// `POST /api/v1/rules`: a rule and its name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewRule {
+    /// The rule's name (letters, digits, `_`, `-`).
+    pub name: String,
+    /// Its keys, as in `[alerts.NAME]`: `type`, `query`, `condition` …
+    pub rule: serde_json::Value,
+}
 
 /// Every error answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -43,7 +43,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::http::{Request, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::watch;
 use tower_http::compression::CompressionLayer;
@@ -145,6 +145,10 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/silences", VIEWER),
     route("POST", "/api/v1/silences", OPERATOR),
     route("DELETE", "/api/v1/silences/{id}", OPERATOR),
+    route("GET", "/api/v1/rules", VIEWER),
+    route("POST", "/api/v1/rules", OPERATOR),
+    route("PUT", "/api/v1/rules/{name}", OPERATOR),
+    route("DELETE", "/api/v1/rules/{name}", OPERATOR),
     route("GET", "/api/v1/problems", VIEWER),
     route("POST", "/api/v1/problems/{id}/ack", OPERATOR),
     route("POST", "/api/v1/problems/{id}/close", OPERATOR),
@@ -246,6 +250,16 @@ fn build(
         .route(
             "/api/v1/silences/{id}",
             delete(alerts::remove_silence).route_layer(from_fn(auth::require_operator)),
+        )
+        .route(
+            "/api/v1/rules",
+            get(alerts::rules).post(alerts::add_rule.layer(from_fn(auth::require_operator))),
+        )
+        .route(
+            "/api/v1/rules/{name}",
+            put(alerts::put_rule)
+                .delete(alerts::remove_rule)
+                .route_layer(from_fn(auth::require_operator)),
         )
         .route("/api/v1/problems", get(alerts::problems))
         .route(

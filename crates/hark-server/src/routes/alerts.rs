@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use hark_alert::AlertError;
 
 use crate::Shared;
-use crate::api::{Alert, NewSilence, Principal, Problem, Silence};
+use crate::api::{Alert, NewRule, NewSilence, Principal, Problem, RuleView, Silence};
 use crate::error::ApiError;
 
 /// `GET /api/v1/alerts`: firing alerts, newest first, then recently resolved ones.
@@ -60,6 +60,65 @@ pub(crate) async fn remove_silence(
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound(format!("no silence with id {id}")))
+    }
+}
+
+/// `GET /api/v1/rules`: the rules of the configuration file and those made through the API.
+pub(crate) async fn rules(State(app): State<Shared>) -> Json<Vec<RuleView>> {
+    Json(app.alerting.rules())
+}
+
+/// `POST /api/v1/rules`: a new rule, `{"name", "rule"}`.
+pub(crate) async fn add_rule(
+    State(app): State<Shared>,
+    Json(request): Json<NewRule>,
+) -> Result<(StatusCode, Json<RuleView>), ApiError> {
+    if app.alerting.rules().iter().any(|r| r.name == request.name) {
+        return Err(ApiError::Conflict(format!(
+            "rule `{}` exists; PUT /api/v1/rules/{} replaces it",
+            request.name, request.name
+        )));
+    }
+    let view = app
+        .alerting
+        .put_rule(&request.name, request.rule)
+        .map_err(rule_error)?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// `PUT /api/v1/rules/{name}`: creates or replaces a rule made through the API.
+pub(crate) async fn put_rule(
+    State(app): State<Shared>,
+    Path(name): Path<String>,
+    Json(rule): Json<serde_json::Value>,
+) -> Result<Json<RuleView>, ApiError> {
+    app.alerting
+        .put_rule(&name, rule)
+        .map(Json)
+        .map_err(rule_error)
+}
+
+/// `DELETE /api/v1/rules/{name}`.
+pub(crate) async fn remove_rule(
+    State(app): State<Shared>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    match app.alerting.remove_rule(&name) {
+        Ok(true) => Ok(StatusCode::NO_CONTENT),
+        Ok(false) => Err(ApiError::NotFound(format!(
+            "no rule `{name}` made through the API"
+        ))),
+        Err(e) => Err(rule_error(e)),
+    }
+}
+
+fn rule_error(e: AlertError) -> ApiError {
+    match e {
+        AlertError::Conflict(m) => ApiError::Conflict(m),
+        e @ (AlertError::Invalid(_)
+        | AlertError::Rule { .. }
+        | AlertError::UnknownChannel { .. }) => ApiError::bad_request(e.to_string()),
+        e => internal(e),
     }
 }
 
