@@ -1,6 +1,7 @@
 //! The end-to-end test kit: start a real `hark serve` on free loopback ports
 //! in a temporary directory, talk to it over its HTTP API and CLI, and run
-//! real peers (logger, rsyslogd, loggen) beside it.
+//! real peers (logger, rsyslogd, loggen, an SMTP server, a webhook
+//! receiver) beside it.
 //!
 //! Everything a test starts is a child process killed when its handle drops,
 //! and everything it writes lives in a temporary directory removed on drop.
@@ -18,9 +19,11 @@
 pub mod metrics;
 pub mod monitoring;
 pub mod peers;
+pub mod smtp;
 pub mod targets;
 pub mod tls;
 pub mod tmpfs;
+pub mod webhook;
 pub mod wire;
 
 mod config;
