@@ -24,6 +24,7 @@
 //! | `POST /api/v1/monitors/{name}/ack` | [`AckRequest`] | [`MonitorView`] |
 //! | `GET /api/v1/downtimes` | | [`Downtime`]s |
 //! | `POST /api/v1/downtimes` | [`NewDowntime`] | [`Downtime`] |
+//! | `GET /api/v1/notifications` | [`NotificationsParams`] | [`NotificationRecord`]s |
 //!
 //! Every error is an [`ErrorBody`].
 
@@ -38,6 +39,9 @@ pub use hark_monitor::CheckOutcome;
 pub use hark_monitor::downtime::{Downtime, NewDowntime, Recurrence, Schedule};
 pub use hark_monitor::service::{HistoryView, MonitorView};
 pub use hark_monitor::state::{Ack, State, StateType};
+pub use hark_notify::{
+    Attempt as NotificationAttempt, DeliveryState, Kind as NotificationKind, NotificationRecord,
+};
 
 /// Every error answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,4 +150,12 @@ pub struct AckRequest {
     /// Who acknowledges; the caller's name when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
+}
+
+/// The query of `GET /api/v1/notifications`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationsParams {
+    /// Most records to return (1 to 10 000; 100 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
 }

@@ -13,7 +13,7 @@
 //!     &hark_config::Config::default(),
 //!     std::sync::Arc::new(hark_monitor::service::NullSink),
 //! ).map_err(std::io::Error::other)?;
-//! let state = ServerState { store, tokens, metrics: handle, ports: Vec::new(), monitoring };
+//! let state = ServerState { store, tokens, metrics: handle, ports: Vec::new(), monitoring, notifier: None };
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8514").await?;
 //! serve(listener, state, async { let _ = tokio::signal::ctrl_c().await; }).await
 //! # }
@@ -49,7 +49,7 @@ use tower_http::trace::TraceLayer;
 pub use error::ApiError;
 
 use identity::Role;
-use routes::{health, ingest, monitors, openapi, ports, search, tail};
+use routes::{health, ingest, monitors, notifications, openapi, ports, search, tail};
 use tokens::TokenStore;
 
 /// Largest accepted ingest body; larger ones get 413.
@@ -73,6 +73,9 @@ pub struct ServerState {
     pub ports: Vec<hark_matrix::Flow>,
     /// The monitors and their states.
     pub monitoring: hark_monitor::Monitoring,
+    /// The notification outbox, served at `/api/v1/notifications`; `None`
+    /// lists no notifications.
+    pub notifier: Option<hark_notify::Notifier>,
 }
 
 /// Shared by every handler.
@@ -81,6 +84,7 @@ pub(crate) struct AppState {
     pub(crate) metrics: PrometheusHandle,
     pub(crate) ports: Vec<hark_matrix::Flow>,
     pub(crate) monitoring: hark_monitor::Monitoring,
+    pub(crate) notifier: Option<hark_notify::Notifier>,
     /// Turns `true` when the server shuts down; ends live tails so graceful shutdown can finish.
     pub(crate) closing: watch::Receiver<bool>,
     /// Keeps `closing` open for routers not driven by [`serve`].
@@ -133,6 +137,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/downtimes", VIEWER),
     route("POST", "/api/v1/downtimes", OPERATOR),
     route("DELETE", "/api/v1/downtimes/{id}", OPERATOR),
+    route("GET", "/api/v1/notifications", VIEWER),
 ];
 
 /// The API's router. Live tails end only when their clients leave; use
@@ -174,6 +179,7 @@ fn build(
         metrics: state.metrics,
         ports: state.ports,
         monitoring: state.monitoring,
+        notifier: state.notifier,
         closing,
         _closing_tx: closing_tx,
     });
@@ -218,6 +224,7 @@ fn build(
             "/api/v1/downtimes/{id}",
             delete(monitors::remove_downtime).route_layer(from_fn(auth::require_operator)),
         )
+        .route("/api/v1/notifications", get(notifications::list))
         .route_layer(from_fn_with_state(tokens.clone(), auth::require_token));
     // Streams must neither time out nor be compressed (compression buffers).
     let bounded = public
@@ -279,6 +286,7 @@ mod tests {
                 std::sync::Arc::new(hark_monitor::service::NullSink),
             )
             .unwrap(),
+            notifier: None,
         });
         Fixture {
             app,

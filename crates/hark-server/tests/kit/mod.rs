@@ -64,6 +64,7 @@ impl Harness {
             metrics: metrics_handle(),
             ports: hark_matrix::matrix(&hark_config::Config::default()),
             monitoring: no_monitors(self.dir.path()),
+            notifier: None,
         }
     }
 

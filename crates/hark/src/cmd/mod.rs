@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod monitor;
+pub mod notify;
 pub mod ports;
 pub mod query;
 pub mod send;

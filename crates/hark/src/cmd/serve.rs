@@ -93,12 +93,15 @@ async fn serve(
     let sink = StoreSink::start(store.clone());
     let monitoring = hark_monitor::Monitoring::start(&cfg, Arc::new(sink.clone()))
         .context("cannot start monitoring")?;
+    let notifier =
+        hark_notify::Notifier::start(&cfg.data_dir, &cfg).context("cannot start notifications")?;
     let state = ServerState {
         store: store.clone(),
         tokens,
         metrics,
         ports: hark_matrix::matrix(&cfg),
         monitoring: monitoring.clone(),
+        notifier: Some(notifier.clone()),
     };
     let http_shutdown = shutdown.clone();
     let http_task = tokio::spawn(hark_server::serve(http, state, async move {
@@ -112,6 +115,9 @@ async fn serve(
     }
     if !cfg.monitors.is_empty() {
         writeln!(out, "monitors {}", cfg.monitors.len())?;
+    }
+    if !cfg.notify.is_empty() {
+        writeln!(out, "notify {}", cfg.notify.len())?;
     }
     writeln!(out, "api http://{}", display_addr(http_addr))?;
     if let Some(t) = first_token {
@@ -130,6 +136,7 @@ async fn serve(
     tracing::info!("shutting down: stopping inputs, draining, closing the store");
     shutdown.cancel();
     monitoring.shutdown().await;
+    notifier.shutdown().await;
     for i in inputs {
         i.join().await;
     }
