@@ -10,13 +10,15 @@
 #   which the tests start themselves on free ports (their system services are
 #   kept from starting while installing, and stopped if they run anyway);
 # - Python senders for Beats (pylogbeat, python-logstash-async) and GELF (graypy);
+# - aiosmtpd, the SMTP server the notification tests deliver to (run by the
+#   system Python, /usr/bin/python3);
 # - loggen, taken from the syslog-ng-core package without installing it,
 #   because syslog-ng-core and rsyslog conflict as installed packages
 #   (both provide system-log-daemon). Its runtime libraries are installed.
 set -euo pipefail
 
 SNG_ROOT=/opt/hark-peers/syslog-ng
-PACKAGES=(bsdutils rsyslog rsyslog-gnutls rsyslog-relp snmp python3-pip nftables iptables procps iproute2 dnsmasq snmpd prometheus-node-exporter)
+PACKAGES=(bsdutils rsyslog rsyslog-gnutls rsyslog-relp snmp python3-pip nftables iptables procps iproute2 dnsmasq snmpd prometheus-node-exporter python3-aiosmtpd)
 
 log() { printf '== %s\n' "$*"; }
 

@@ -1,7 +1,8 @@
 //! The end-to-end test kit: start a real `hark serve` on free loopback ports
 //! in a temporary directory and talk to it over its HTTP API, its CLI and
-//! raw sockets. Ports, peers (logger, rsyslogd, loggen), targets for
-//! monitors, tmpfs and network namespaces come from `hark_testkit`.
+//! raw sockets, with an SMTP server and a webhook receiver beside it. Ports,
+//! peers (logger, rsyslogd, loggen), targets for monitors, tmpfs and
+//! network namespaces come from `hark_testkit`.
 //!
 //! Everything a test starts is a child process killed when its handle drops,
 //! and everything it writes lives in a temporary directory removed on drop.
@@ -18,7 +19,9 @@
 
 pub mod metrics;
 pub mod monitoring;
+pub mod smtp;
 pub mod tls;
+pub mod webhook;
 pub mod wire;
 
 mod config;

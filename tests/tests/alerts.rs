@@ -3,16 +3,14 @@
 //! by net-snmp's `snmptrap`, and mail delivered to a real SMTP server
 //! (aiosmtpd) that is down, killed around and restarted.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use hark_e2e::smtp::{Mail, SmtpMode, SmtpServer};
 use hark_e2e::webhook::WebhookReceiver;
-use hark_e2e::{Hark, Transport, hark_bin, hostname, run_logger};
+use hark_e2e::{Hark, Transport, hark_bin, hostname};
+use hark_testkit::peers::run_logger;
+use hark_testkit::targets::{HttpTarget, TcpTarget};
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -181,63 +179,19 @@ notify = ["mail"]
     assert!(text.contains("quiet: count 0 < 1"), "{text}");
 }
 
-/// A TCP port that accepts while `up` is set.
-struct Target {
-    port: u16,
-    up: Arc<AtomicBool>,
-}
-
-impl Target {
-    fn start() -> Target {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let up = Arc::new(AtomicBool::new(true));
-        let flag = up.clone();
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                // Closing at once when down reads as a refused check.
-                if let Ok(c) = conn
-                    && !flag.load(Ordering::SeqCst)
-                {
-                    let _ = c.set_linger(Some(Duration::ZERO));
-                    drop(c);
-                }
-            }
-        });
-        Target { port, up }
-    }
-}
-
-/// An HTTP server answering 200 and 500 in turn.
-fn flapping_http() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let n = Arc::new(AtomicU64::new(0));
-    std::thread::spawn(move || {
-        for conn in listener.incoming().flatten() {
-            let mut c = conn;
-            let mut buf = [0u8; 1024];
-            let _ = c.read(&mut buf);
-            let status = if n.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
-                "200 OK"
-            } else {
-                "500 Oops"
-            };
-            let _ = write!(
-                c,
-                "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            );
-        }
-    });
-    port
-}
-
 #[test]
 fn monitor_rules_mail_hard_changes_flapping_once_and_nothing_in_downtime() {
     let smtp = SmtpServer::start(SmtpMode::Plain);
-    let target = Target::start();
-    let quiet = Target::start();
-    let http = flapping_http();
+    let mut target = TcpTarget::up();
+    let mut quiet = TcpTarget::up();
+    // 200 and 500 in turn.
+    let http = HttpTarget::start(|n| {
+        if n % 2 == 1 {
+            (200, String::new())
+        } else {
+            (500, String::new())
+        }
+    });
     let hark = Hark::builder()
         .extra(&mail_channel(smtp.port, "0s"))
         .extra(&format!(
@@ -258,7 +212,7 @@ max_attempts = 2
 
 [monitors.flappy]
 type = "http"
-url = "http://127.0.0.1:{http}/"
+url = "{}"
 interval = "300ms"
 max_attempts = 1
 
@@ -266,7 +220,9 @@ max_attempts = 1
 type = "monitor"
 notify = ["mail"]
 "#,
-            target.port, quiet.port
+            target.port(),
+            quiet.port(),
+            http.url("/")
         ))
         .start();
     // batch is in downtime when it fails: no mail for it.
@@ -276,10 +232,10 @@ notify = ["mail"]
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    quiet.up.store(false, Ordering::SeqCst);
+    quiet.stop();
     // Let shop be checked OK, then stop it.
     std::thread::sleep(Duration::from_secs(2));
-    target.up.store(false, Ordering::SeqCst);
+    target.stop();
     let deadline = Instant::now() + WAIT;
     let shop_mails = |smtp: &SmtpServer| -> Vec<String> {
         subjects(&smtp.messages())
@@ -296,7 +252,7 @@ notify = ["mail"]
         "{}",
         hark.output()
     );
-    target.up.store(true, Ordering::SeqCst);
+    target.start();
     while shop_mails(&smtp).len() < 2 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(200));
     }

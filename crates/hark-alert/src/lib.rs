@@ -16,6 +16,7 @@
 
 pub mod console;
 pub mod engine;
+pub mod notify;
 pub mod rule;
 mod runner;
 pub mod silence;

@@ -673,9 +673,8 @@ async fn rules_made_through_the_api_run_at_once_and_are_kept() {
     let cfg = config(SSH);
     let outbox = Arc::new(Collect::default());
     let now = hark_event::now_nanos();
-    let store = store(&data);
-    let alerting =
-        Alerting::start(&store, &cfg, &data, &["mail"], Arc::new(outbox.clone())).unwrap();
+    let db = store(&data);
+    let alerting = Alerting::start(&db, &cfg, &data, &["mail"], Arc::new(outbox.clone())).unwrap();
     // The file's rule is read-only; a bad rule is refused as the file would refuse it.
     let body = serde_json::json!({"type": "log", "query": "app:cron", "condition": "count > 1", "notify": ["mail"]});
     let err = alerting.put_rule("ssh", body.clone()).unwrap_err();
@@ -716,21 +715,20 @@ async fn rules_made_through_the_api_run_at_once_and_are_kept() {
         e.app = Some("cron".into());
         e
     };
-    store.append(vec![cron(now), cron(now + 1)]).await.unwrap();
+    db.append(vec![cron(now), cron(now + 1)]).await.unwrap();
     let got = wait_for(&outbox, 1).await;
     assert_eq!(got[0].alert.rule, "cron");
     alerting.shutdown().await;
-    store.shutdown().unwrap();
+    db.shutdown().unwrap();
 
     // Kept across a restart; removed through the API.
-    let store = store(&data);
-    let alerting =
-        Alerting::start(&store, &cfg, &data, &["mail"], Arc::new(outbox.clone())).unwrap();
+    let db = store(&data);
+    let alerting = Alerting::start(&db, &cfg, &data, &["mail"], Arc::new(outbox.clone())).unwrap();
     assert_eq!(alerting.rules().len(), 2);
     assert!(alerting.remove_rule("cron").unwrap());
     assert!(!alerting.remove_rule("cron").unwrap());
     assert!(alerting.remove_rule("ssh").is_err());
     assert_eq!(alerting.rules().len(), 1);
     alerting.shutdown().await;
-    store.shutdown().unwrap();
+    db.shutdown().unwrap();
 }

@@ -2,7 +2,7 @@
 //! validation whose errors name the file, the line and the expected form.
 //!
 //! Every section is a struct and every tagged table (`[inputs.*]`,
-//! `[monitors.*]`) an enum with one strict struct per `type`; values are
+//! `[monitors.*]`, `[notify.*]`) an enum with one strict struct per `type`; values are
 //! parsed here, once, into the types the running code uses (addresses,
 //! URLs, OIDs, durations, sizes, regular expressions, thresholds). Errors
 //! carry the position the TOML parser recorded for the key or value.
@@ -22,6 +22,7 @@ pub mod alert;
 pub mod event_rule;
 pub mod input;
 pub mod monitor;
+pub mod notify;
 mod table;
 mod threshold;
 mod units;
@@ -50,6 +51,10 @@ pub use monitor::{
     CheckConfig, DnsCheck, DnsRcode, DnsRecordType, HttpCheck, HttpMethod, IcmpCheck, JsonExpect,
     MetricsCheck, MonitorConfig, MonitorType, MonitoringConfig, SnmpCheck, SnmpOid, SnmpVersion,
     TcpCheck,
+};
+pub use notify::{
+    AlertingConfig, ChannelConfig, ChannelType, NotifyConfig, SmtpChannel, SmtpTls, WebhookChannel,
+    WebhookTemplate,
 };
 pub use threshold::Threshold;
 pub use units::{ByteSize, HumanDuration, UtcOffset};
@@ -80,6 +85,10 @@ pub struct Config {
     pub alerts: BTreeMap<String, AlertConfig>,
     /// Named event-console rules; none by default.
     pub event_rules: BTreeMap<String, EventRuleConfig>,
+    /// Grouping and retry settings shared by notification channels.
+    pub alerting: AlertingConfig,
+    /// Named notification channels; none by default.
+    pub notify: BTreeMap<String, NotifyConfig>,
 }
 
 /// The HTTP API listener.
@@ -248,6 +257,8 @@ impl Default for Config {
             monitors: BTreeMap::new(),
             alerts: BTreeMap::new(),
             event_rules: BTreeMap::new(),
+            alerting: AlertingConfig::default(),
+            notify: BTreeMap::new(),
         }
     }
 }
@@ -304,6 +315,7 @@ impl Config {
                 "http" => cfg.http = table::value(node)?,
                 "storage" => cfg.storage = table::value(node)?,
                 "monitoring" => cfg.monitoring = table::value(node)?,
+                "alerting" => cfg.alerting = table::value(node)?,
                 "inputs" => {
                     let mut named = BTreeMap::new();
                     for (name, node) in table::table(node, "inputs")?.into_inner() {
@@ -334,6 +346,13 @@ impl Config {
                         cfg.event_rules.insert(name, rule);
                     }
                 }
+                "notify" => {
+                    for (name, node) in table::table(node, "notify")?.into_inner() {
+                        let name = name.get_ref().to_string();
+                        let channel = NotifyConfig::from_node(&name, node, &spans)?;
+                        cfg.notify.insert(name, channel);
+                    }
+                }
                 other => {
                     return Err(Located::new(
                         key.span(),
@@ -347,7 +366,9 @@ impl Config {
                                 "monitoring",
                                 "monitors",
                                 "alerts",
-                                "event_rules"
+                                "event_rules",
+                                "alerting",
+                                "notify"
                             ])
                         ),
                     ));

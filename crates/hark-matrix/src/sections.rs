@@ -8,10 +8,11 @@
 use std::net::IpAddr;
 
 use hark_config::{
-    BeatsInput, CheckConfig, Config, DnsCheck, GelfInput, GelfTransport, HttpCheck, HttpConfig,
-    HttpUrl, IcmpCheck, InputConfig, InputProtocol, MetricsCheck, MonitorConfig, MonitoringConfig,
-    RelpInput, SnmpCheck, SnmptrapInput, StorageConfig, SyslogInput, SyslogTransport, TcpCheck,
-    TlsFiles,
+    AlertingConfig, BeatsInput, ChannelConfig, CheckConfig, Config, DnsCheck, GelfInput,
+    GelfTransport, HttpCheck, HttpConfig, HttpUrl, IcmpCheck, InputConfig, InputProtocol,
+    MetricsCheck, MonitorConfig, MonitoringConfig, NotifyConfig, RelpInput, SmtpChannel, SmtpTls,
+    SnmpCheck, SnmptrapInput, StorageConfig, SyslogInput, SyslogTransport, TcpCheck, TlsFiles,
+    WebhookChannel,
 };
 
 use crate::flow::{Endpoint, Flow, PortSpec, Security, Transport};
@@ -31,7 +32,16 @@ pub fn matrix(cfg: &Config) -> Vec<Flow> {
         // Rules open no port and connect nowhere; their channels do.
         alerts: _,
         event_rules: _,
+        alerting,
+        notify,
     } = cfg;
+    // Links in messages point at the UI; sending them opens nothing.
+    let AlertingConfig {
+        group_wait: _,
+        group_interval: _,
+        give_up_after: _,
+        ui_url: _,
+    } = alerting;
     let MonitoringConfig {
         concurrency: _,
         flap_start: _,
@@ -52,6 +62,9 @@ pub fn matrix(cfg: &Config) -> Vec<Flow> {
         for (name, monitor) in monitors {
             flows.extend(monitor_flows(name, monitor, &system));
         }
+    }
+    for (name, channel) in notify {
+        flows.extend(notify_flows(name, channel));
     }
     resolver::add_resolver_flows(&mut flows, resolv_conf);
     flows.sort_by(|a, b| {
@@ -169,6 +182,57 @@ pub fn storage_flows(storage: &StorageConfig) -> Vec<Flow> {
         wal_lagging_reader: _,
     } = storage;
     Vec::new()
+}
+
+/// The connection one notification channel opens to deliver messages.
+pub fn notify_flows(name: &str, channel: &NotifyConfig) -> Vec<Flow> {
+    let NotifyConfig {
+        group_wait: _,
+        group_interval: _,
+        channel,
+    } = channel;
+    let component = format!("notify.{name}");
+    match channel {
+        ChannelConfig::Smtp(SmtpChannel {
+            host,
+            port,
+            tls,
+            username: _,
+            password_file: _,
+            ca_file: _,
+            from: _,
+            to: _,
+        }) => vec![Flow::client(
+            Endpoint::from(host.as_str()),
+            PortSpec::Single(*port),
+            Transport::Tcp,
+            "smtp",
+            match tls {
+                SmtpTls::None => Security::Plain,
+                SmtpTls::Starttls | SmtpTls::Tls => Security::Tls,
+            },
+            &component,
+            "notifications by mail (SMTP)",
+        )],
+        ChannelConfig::Webhook(WebhookChannel {
+            url,
+            secret_file: _,
+            template: _,
+            ca_file: _,
+        }) => vec![Flow::client(
+            Endpoint::from(url.host()),
+            PortSpec::Single(url.port()),
+            Transport::Tcp,
+            url.scheme(),
+            if url.is_https() {
+                Security::Tls
+            } else {
+                Security::Plain
+            },
+            &component,
+            "notifications by webhook (HTTP POST)",
+        )],
+    }
 }
 
 /// The connections one monitor opens. `system_resolvers` are the

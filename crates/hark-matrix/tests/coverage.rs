@@ -283,3 +283,73 @@ metric = "node_load1"
         Security::Plain,
     );
 }
+
+/// Every notification channel connects to its server: SMTP on the port
+/// its TLS mode implies, a webhook on its URL's port.
+#[test]
+fn every_notification_channel_brings_its_outbound_flow() {
+    let cfg = Config::from_toml_str(
+        "hark.toml",
+        r#"
+[notify.mail]
+type = "smtp"
+host = "192.0.2.25"
+tls = "starttls"
+from = "hark@example.test"
+to = ["ops@example.test"]
+[notify.relay]
+type = "smtp"
+host = "192.0.2.26"
+port = 2525
+tls = "none"
+from = "hark@example.test"
+to = ["ops@example.test"]
+[notify.chat]
+type = "webhook"
+url = "https://192.0.2.80/hook"
+"#,
+    )
+    .unwrap();
+    let flows = matrix(&cfg);
+    let row = |component: &str| -> (PortSpec, Transport, Security, String) {
+        let rows: Vec<&Flow> = flows
+            .iter()
+            .filter(|f| f.component == component && f.direction == Direction::Outbound)
+            .collect();
+        assert_eq!(rows.len(), 1, "{component}: {rows:?}");
+        assert_eq!(rows[0].role, Role::Connect, "{component}");
+        (
+            rows[0].port,
+            rows[0].transport,
+            rows[0].security,
+            rows[0].protocol.clone(),
+        )
+    };
+    assert_eq!(
+        row("notify.mail"),
+        (
+            PortSpec::Single(587),
+            Transport::Tcp,
+            Security::Tls,
+            "smtp".to_owned()
+        )
+    );
+    assert_eq!(
+        row("notify.relay"),
+        (
+            PortSpec::Single(2525),
+            Transport::Tcp,
+            Security::Plain,
+            "smtp".to_owned()
+        )
+    );
+    assert_eq!(
+        row("notify.chat"),
+        (
+            PortSpec::Single(443),
+            Transport::Tcp,
+            Security::Tls,
+            "https".to_owned()
+        )
+    );
+}

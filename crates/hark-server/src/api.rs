@@ -33,6 +33,7 @@
 //! | `PUT /api/v1/rules/{name}` | the keys of `[alerts.NAME]` | [`RuleView`] |
 //! | `GET /api/v1/problems` | | [`Problem`]s |
 //! | `POST /api/v1/problems/{id}/ack`, `…/close` | | [`Problem`] |
+//! | `GET /api/v1/notifications` | [`NotificationsParams`] | [`NotificationRecord`]s |
 //!
 //! Every error is an [`ErrorBody`].
 
@@ -52,6 +53,9 @@ pub use hark_monitor::CheckOutcome;
 pub use hark_monitor::downtime::{Downtime, NewDowntime, Recurrence, Schedule};
 pub use hark_monitor::service::{HistoryView, MonitorView};
 pub use hark_monitor::state::{Ack, State, StateType};
+pub use hark_notify::{
+    Attempt as NotificationAttempt, DeliveryState, Kind as NotificationKind, NotificationRecord,
+};
 
 /// `POST /api/v1/rules`: a rule and its name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -169,4 +173,12 @@ pub struct AckRequest {
     /// Who acknowledges; the caller's name when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
+}
+
+/// The query of `GET /api/v1/notifications`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationsParams {
+    /// Most records to return (1 to 10 000; 100 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
 }

@@ -17,7 +17,9 @@
 //!     &store, &hark_config::Config::default(), "./hark-data".as_ref(), &[],
 //!     std::sync::Arc::new(hark_alert::NoOutbox),
 //! ).map_err(std::io::Error::other)?;
-//! let state = ServerState { store, tokens, metrics: handle, ports: Vec::new(), monitoring, alerting };
+//! let state = ServerState {
+//!     store, tokens, metrics: handle, ports: Vec::new(), monitoring, alerting, notifier: None,
+//! };
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8514").await?;
 //! serve(listener, state, async { let _ = tokio::signal::ctrl_c().await; }).await
 //! # }
@@ -53,7 +55,7 @@ use tower_http::trace::TraceLayer;
 pub use error::ApiError;
 
 use identity::Role;
-use routes::{alerts, health, ingest, monitors, openapi, ports, search, tail};
+use routes::{alerts, health, ingest, monitors, notifications, openapi, ports, search, tail};
 use tokens::TokenStore;
 
 /// Largest accepted ingest body; larger ones get 413.
@@ -79,6 +81,9 @@ pub struct ServerState {
     pub monitoring: hark_monitor::Monitoring,
     /// Alerts and silences.
     pub alerting: hark_alert::Alerting,
+    /// The notification outbox, served at `/api/v1/notifications`; `None`
+    /// lists no notifications.
+    pub notifier: Option<hark_notify::Notifier>,
 }
 
 /// Shared by every handler.
@@ -88,6 +93,7 @@ pub(crate) struct AppState {
     pub(crate) ports: Vec<hark_matrix::Flow>,
     pub(crate) monitoring: hark_monitor::Monitoring,
     pub(crate) alerting: hark_alert::Alerting,
+    pub(crate) notifier: Option<hark_notify::Notifier>,
     /// Turns `true` when the server shuts down; ends live tails so graceful shutdown can finish.
     pub(crate) closing: watch::Receiver<bool>,
     /// Keeps `closing` open for routers not driven by [`serve`].
@@ -152,6 +158,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/problems", VIEWER),
     route("POST", "/api/v1/problems/{id}/ack", OPERATOR),
     route("POST", "/api/v1/problems/{id}/close", OPERATOR),
+    route("GET", "/api/v1/notifications", VIEWER),
 ];
 
 /// The API's router. Live tails end only when their clients leave; use
@@ -194,6 +201,7 @@ fn build(
         ports: state.ports,
         monitoring: state.monitoring,
         alerting: state.alerting,
+        notifier: state.notifier,
         closing,
         _closing_tx: closing_tx,
     });
@@ -270,6 +278,7 @@ fn build(
             "/api/v1/problems/{id}/close",
             post(alerts::close_problem).route_layer(from_fn(auth::require_operator)),
         )
+        .route("/api/v1/notifications", get(notifications::list))
         .route_layer(from_fn_with_state(tokens.clone(), auth::require_token));
     // Streams must neither time out nor be compressed (compression buffers).
     let bounded = public
@@ -339,6 +348,7 @@ mod tests {
                 std::sync::Arc::new(hark_alert::NoOutbox),
             )
             .unwrap(),
+            notifier: None,
         });
         Fixture {
             app,

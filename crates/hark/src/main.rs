@@ -66,6 +66,11 @@ enum Command {
     Problems(cmd::alert::ProblemsArgs),
     /// Print the communication matrix: every port Hark listens on or connects to.
     Ports(cmd::ports::PortsArgs),
+    /// Work with notification channels.
+    Notify {
+        #[command(subcommand)]
+        command: cmd::notify::NotifyCommand,
+    },
     /// Print the version.
     Version,
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
@@ -126,6 +131,7 @@ fn main() -> ExitCode {
         }
         Command::Send(args) => cmd::send::run(args),
         Command::Ports(args) => cmd::ports::run(args),
+        Command::Notify { command } => cmd::notify::run(command),
         Command::Status(args) => cmd::monitor::status(args),
         Command::Check(args) => cmd::monitor::check(args),
         Command::Ack(args) => cmd::monitor::ack(args),

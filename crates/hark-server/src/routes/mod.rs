@@ -4,6 +4,7 @@ pub(crate) mod alerts;
 pub(crate) mod health;
 pub(crate) mod ingest;
 pub(crate) mod monitors;
+pub(crate) mod notifications;
 pub(crate) mod openapi;
 pub(crate) mod ports;
 pub(crate) mod search;

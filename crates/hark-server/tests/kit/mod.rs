@@ -72,6 +72,7 @@ impl Harness {
                 std::sync::Arc::new(hark_alert::NoOutbox),
             )
             .unwrap(),
+            notifier: None,
         }
     }
 

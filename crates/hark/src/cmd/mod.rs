@@ -3,6 +3,7 @@
 pub mod alert;
 pub mod config;
 pub mod monitor;
+pub mod notify;
 pub mod ports;
 pub mod query;
 pub mod send;

@@ -93,12 +93,15 @@ async fn serve(
     let sink = StoreSink::start(store.clone());
     let monitoring = hark_monitor::Monitoring::start(&cfg, Arc::new(sink.clone()))
         .context("cannot start monitoring")?;
+    let notifier =
+        hark_notify::Notifier::start(&cfg.data_dir, &cfg).context("cannot start notifications")?;
+    let channels: Vec<&str> = cfg.notify.keys().map(String::as_str).collect();
     let alerting = hark_alert::Alerting::start(
         &store,
         &cfg,
         &cfg.data_dir,
-        &[],
-        Arc::new(hark_alert::NoOutbox),
+        &channels,
+        Arc::new(notifier.clone()),
     )
     .context("cannot start alerting")?;
     let state = ServerState {
@@ -108,6 +111,7 @@ async fn serve(
         ports: hark_matrix::matrix(&cfg),
         monitoring: monitoring.clone(),
         alerting: alerting.clone(),
+        notifier: Some(notifier.clone()),
     };
     let http_shutdown = shutdown.clone();
     let http_task = tokio::spawn(hark_server::serve(http, state, async move {
@@ -121,6 +125,9 @@ async fn serve(
     }
     if !cfg.monitors.is_empty() {
         writeln!(out, "monitors {}", cfg.monitors.len())?;
+    }
+    if !cfg.notify.is_empty() {
+        writeln!(out, "notify {}", cfg.notify.len())?;
     }
     writeln!(out, "api http://{}", display_addr(http_addr))?;
     if let Some(t) = first_token {
@@ -144,6 +151,7 @@ async fn serve(
     }
     sink.close().await;
     alerting.shutdown().await;
+    notifier.shutdown().await;
     match http_task.await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!("HTTP server: {e}"),
