@@ -618,7 +618,7 @@ fn new_log_alert(
 struct MonitorChange {
     monitor: String,
     state: String,
-    /// A hard change to another state (not only a change of flapping).
+    /// A hard change (a change of flapping alone is written as soft).
     hard: bool,
     in_downtime: bool,
     flapping: bool,
@@ -641,7 +641,7 @@ impl MonitorChange {
         }
         Some(MonitorChange {
             monitor,
-            hard: text("state_type") == "hard" && text("previous_state") != text("state"),
+            hard: text("state_type") == "hard",
             state: text("state"),
             in_downtime: text("in_downtime") == "true",
             flapping: text("flapping") == "true",

@@ -322,8 +322,8 @@ fn a_monitor_rule_follows_hard_changes_only() {
     );
     assert_eq!(kinds(&n), vec![(NoticeKind::FlappingStopped, "web".into())]);
     // Flapping that starts without a change of state (the monitor writes
-    // previous_state = state) is only that.
-    let mut flap = monitor_event("web", "CRIT", true, T0 + 9 * S, (false, true));
+    // it as a soft change to the same state) is only that.
+    let mut flap = monitor_event("web", "CRIT", false, T0 + 9 * S, (false, true));
     flap.push_field("previous_state", "CRIT");
     let n = step(&mut e, flap);
     assert_eq!(kinds(&n), vec![(NoticeKind::FlappingStarted, "web".into())]);

@@ -466,7 +466,8 @@ impl Job for Inner {
                         at: now,
                         state: st.state,
                         previous_state: st.state,
-                        state_type: st.state_type,
+                        // Not a hard change: only flapping changed.
+                        state_type: StateType::Soft,
                         attempt: st.attempt,
                         output: st.output.clone(),
                         perf: st.perf.clone(),
