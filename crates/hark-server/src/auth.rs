@@ -1,8 +1,8 @@
 //! Bearer-token authentication and role checks, as axum middleware.
 //!
 //! [`require_token`] puts the caller's [`Principal`] into the request
-//! extensions; [`require_operator`] and [`require_admin`], layered inside
-//! it, check its role. Routes without either need a viewer, the least role.
+//! extensions; [`require_role`], layered inside it with the role a route
+//! declares (see `endpoints.rs`), checks that the principal may.
 
 use std::sync::Arc;
 
@@ -41,17 +41,13 @@ pub(crate) async fn require_token_or_query(
     Ok(next.run(req).await)
 }
 
-/// Lets operators and admins through; must run inside [`require_token`].
-pub(crate) async fn require_operator(req: Request, next: Next) -> Result<Response, ApiError> {
-    require_role(Role::Operator, req, next).await
-}
-
-/// Lets only admins through; must run inside [`require_token`].
-pub(crate) async fn require_admin(req: Request, next: Next) -> Result<Response, ApiError> {
-    require_role(Role::Admin, req, next).await
-}
-
-async fn require_role(needed: Role, req: Request, next: Next) -> Result<Response, ApiError> {
+/// Lets through principals whose role includes `needed` (403 otherwise);
+/// must run inside [`require_token`] or [`require_token_or_query`].
+pub(crate) async fn require_role(
+    State(needed): State<Role>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     match req.extensions().get::<Principal>() {
         Some(p) if p.may(needed) => Ok(next.run(req).await),
         Some(p) => Err(ApiError::Forbidden(format!(
@@ -105,7 +101,7 @@ mod tests {
     use axum::Router;
     use axum::body::Body;
     use axum::http::{HeaderValue, Method, StatusCode};
-    use axum::middleware::{from_fn, from_fn_with_state};
+    use axum::middleware::from_fn_with_state;
     use axum::routing::{get, post};
     use tower::ServiceExt;
 
@@ -127,11 +123,13 @@ mod tests {
             .route("/read", get(|| async { "read" }))
             .route(
                 "/write",
-                post(|| async { "written" }).route_layer(from_fn(require_admin)),
+                post(|| async { "written" })
+                    .route_layer(from_fn_with_state(Role::Admin, require_role)),
             )
             .route(
                 "/act",
-                post(|| async { "acted" }).route_layer(from_fn(require_operator)),
+                post(|| async { "acted" })
+                    .route_layer(from_fn_with_state(Role::Operator, require_role)),
             )
             .route_layer(from_fn_with_state(tokens.clone(), require_token));
         let with_query = Router::new()

@@ -27,6 +27,7 @@
 
 pub mod api;
 mod auth;
+mod endpoints;
 mod error;
 pub mod identity;
 mod ndjson;
@@ -42,20 +43,18 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
-use axum::handler::Handler;
 use axum::http::{Request, StatusCode};
-use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{delete, get, post, put};
+use axum::middleware::from_fn_with_state;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::watch;
 use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub use endpoints::{Route, routes};
 pub use error::ApiError;
 
-use identity::Role;
-use routes::{alerts, health, ingest, monitors, notifications, openapi, ports, search, tail};
+use endpoints::{Delivery, endpoints};
 use tokens::TokenStore;
 
 /// Largest accepted ingest body; larger ones get 413.
@@ -94,6 +93,8 @@ pub(crate) struct AppState {
     pub(crate) monitoring: hark_monitor::Monitoring,
     pub(crate) alerting: hark_alert::Alerting,
     pub(crate) notifier: Option<hark_notify::Notifier>,
+    /// The OpenAPI document, made from the routes, served at `/api/v1/openapi.json`.
+    pub(crate) openapi: String,
     /// Turns `true` when the server shuts down; ends live tails so graceful shutdown can finish.
     pub(crate) closing: watch::Receiver<bool>,
     /// Keeps `closing` open for routers not driven by [`serve`].
@@ -101,65 +102,6 @@ pub(crate) struct AppState {
 }
 
 pub(crate) type Shared = Arc<AppState>;
-
-/// One route of the API and the least role that may call it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Route {
-    /// The HTTP method.
-    pub method: &'static str,
-    /// The path, with `{name}` for a path parameter.
-    pub path: &'static str,
-    /// The least role needed; `None` for the public routes, which need no token.
-    pub needs: Option<Role>,
-}
-
-const fn route(method: &'static str, path: &'static str, needs: Option<Role>) -> Route {
-    Route {
-        method,
-        path,
-        needs,
-    }
-}
-
-const PUBLIC: Option<Role> = None;
-const VIEWER: Option<Role> = Some(Role::Viewer);
-const OPERATOR: Option<Role> = Some(Role::Operator);
-const ADMIN: Option<Role> = Some(Role::Admin);
-
-/// Every route the API serves; the OpenAPI document describes each, with
-/// its role as `x-hark-role`, and the tests hold the router to both.
-pub const ROUTES: &[Route] = &[
-    route("GET", "/healthz", PUBLIC),
-    route("GET", "/metrics", PUBLIC),
-    route("GET", "/api/v1/search", VIEWER),
-    route("POST", "/api/v1/search", VIEWER),
-    route("POST", "/api/v1/ingest", ADMIN),
-    route("GET", "/api/v1/tail", VIEWER),
-    route("GET", "/api/v1/openapi.json", VIEWER),
-    route("GET", "/api/v1/ports", VIEWER),
-    route("GET", "/api/v1/monitors", VIEWER),
-    route("GET", "/api/v1/monitors/{name}", VIEWER),
-    route("GET", "/api/v1/monitors/{name}/history", VIEWER),
-    route("POST", "/api/v1/monitors/{name}/check", OPERATOR),
-    route("POST", "/api/v1/monitors/{name}/ack", OPERATOR),
-    route("DELETE", "/api/v1/monitors/{name}/ack", OPERATOR),
-    route("GET", "/api/v1/downtimes", VIEWER),
-    route("POST", "/api/v1/downtimes", OPERATOR),
-    route("DELETE", "/api/v1/downtimes/{id}", OPERATOR),
-    route("GET", "/api/v1/alerts", VIEWER),
-    route("POST", "/api/v1/alerts/{id}/ack", OPERATOR),
-    route("GET", "/api/v1/silences", VIEWER),
-    route("POST", "/api/v1/silences", OPERATOR),
-    route("DELETE", "/api/v1/silences/{id}", OPERATOR),
-    route("GET", "/api/v1/rules", VIEWER),
-    route("POST", "/api/v1/rules", OPERATOR),
-    route("PUT", "/api/v1/rules/{name}", OPERATOR),
-    route("DELETE", "/api/v1/rules/{name}", OPERATOR),
-    route("GET", "/api/v1/problems", VIEWER),
-    route("POST", "/api/v1/problems/{id}/ack", OPERATOR),
-    route("POST", "/api/v1/problems/{id}/close", OPERATOR),
-    route("GET", "/api/v1/notifications", VIEWER),
-];
 
 /// The API's router. Live tails end only when their clients leave; use
 /// [`serve`] to have them end on shutdown.
@@ -194,6 +136,7 @@ fn build(
     closing: watch::Receiver<bool>,
     closing_tx: Option<watch::Sender<bool>>,
 ) -> Router {
+    let endpoints = endpoints();
     let tokens = Arc::new(state.tokens);
     let app: Shared = Arc::new(AppState {
         store: state.store,
@@ -202,84 +145,32 @@ fn build(
         monitoring: state.monitoring,
         alerting: state.alerting,
         notifier: state.notifier,
+        openapi: routes::openapi::document(&endpoints).to_string(),
         closing,
         _closing_tx: closing_tx,
     });
 
-    let public = Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/metrics", get(health::metrics));
-    let protected = Router::new()
-        .route(
-            "/api/v1/search",
-            get(search::get)
-                .post(search::post)
-                .layer(DefaultBodyLimit::max(SEARCH_BODY_LIMIT)),
-        )
-        .route(
-            "/api/v1/ingest",
-            post(ingest::post)
-                .route_layer(from_fn(auth::require_admin))
-                .layer(DefaultBodyLimit::max(INGEST_BODY_LIMIT)),
-        )
-        .route("/api/v1/openapi.json", get(openapi::get))
-        .route("/api/v1/ports", get(ports::get))
-        .route("/api/v1/monitors", get(monitors::list))
-        .route("/api/v1/monitors/{name}", get(monitors::get))
-        .route("/api/v1/monitors/{name}/history", get(monitors::history))
-        .route(
-            "/api/v1/monitors/{name}/check",
-            post(monitors::check).route_layer(from_fn(auth::require_operator)),
-        )
-        .route(
-            "/api/v1/monitors/{name}/ack",
-            post(monitors::ack)
-                .delete(monitors::unack)
-                .route_layer(from_fn(auth::require_operator)),
-        )
-        .route(
-            "/api/v1/downtimes",
-            get(monitors::downtimes)
-                .post(monitors::add_downtime.layer(from_fn(auth::require_operator))),
-        )
-        .route(
-            "/api/v1/downtimes/{id}",
-            delete(monitors::remove_downtime).route_layer(from_fn(auth::require_operator)),
-        )
-        .route("/api/v1/alerts", get(alerts::list))
-        .route(
-            "/api/v1/alerts/{id}/ack",
-            post(alerts::ack).route_layer(from_fn(auth::require_operator)),
-        )
-        .route(
-            "/api/v1/silences",
-            get(alerts::silences).post(alerts::add_silence.layer(from_fn(auth::require_operator))),
-        )
-        .route(
-            "/api/v1/silences/{id}",
-            delete(alerts::remove_silence).route_layer(from_fn(auth::require_operator)),
-        )
-        .route(
-            "/api/v1/rules",
-            get(alerts::rules).post(alerts::add_rule.layer(from_fn(auth::require_operator))),
-        )
-        .route(
-            "/api/v1/rules/{name}",
-            put(alerts::put_rule)
-                .delete(alerts::remove_rule)
-                .route_layer(from_fn(auth::require_operator)),
-        )
-        .route("/api/v1/problems", get(alerts::problems))
-        .route(
-            "/api/v1/problems/{id}/ack",
-            post(alerts::ack_problem).route_layer(from_fn(auth::require_operator)),
-        )
-        .route(
-            "/api/v1/problems/{id}/close",
-            post(alerts::close_problem).route_layer(from_fn(auth::require_operator)),
-        )
-        .route("/api/v1/notifications", get(notifications::list))
-        .route_layer(from_fn_with_state(tokens.clone(), auth::require_token));
+    let mut public = Router::new();
+    let mut protected = Router::new();
+    let mut streaming = Router::new();
+    for e in endpoints {
+        let mut handler = e.handler;
+        if let Some(limit) = e.body_limit {
+            handler = handler.layer(DefaultBodyLimit::max(limit));
+        }
+        let path = e.route.path;
+        let Some(role) = e.route.needs else {
+            public = public.route(path, handler);
+            continue;
+        };
+        let handler = handler.route_layer(from_fn_with_state(role, auth::require_role));
+        match e.delivery {
+            Delivery::Bounded => protected = protected.route(path, handler),
+            Delivery::Streaming => streaming = streaming.route(path, handler),
+        }
+    }
+    let protected = protected.route_layer(from_fn_with_state(tokens.clone(), auth::require_token));
+    let streaming = streaming.route_layer(from_fn_with_state(tokens, auth::require_token_or_query));
     // Streams must neither time out nor be compressed (compression buffers).
     let bounded = public
         .merge(protected)
@@ -288,9 +179,6 @@ fn build(
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
         ));
-    let streaming = Router::new()
-        .route("/api/v1/tail", get(tail::get))
-        .route_layer(from_fn_with_state(tokens, auth::require_token_or_query));
 
     bounded
         .merge(streaming)
@@ -306,6 +194,7 @@ fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identity::Role;
     use axum::http::{Method, header};
     use tower::ServiceExt;
 
@@ -383,10 +272,10 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn every_listed_route_is_routed() {
+    async fn every_declared_route_is_routed() {
         let f = fixture();
         // Without a token: 401 from a protected route shows it is routed.
-        for r in ROUTES {
+        for r in &routes() {
             let (status, _) = call(&f.app, r, None).await;
             assert_ne!(status, StatusCode::NOT_FOUND, "{r:?}");
             assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{r:?}");
@@ -402,13 +291,13 @@ mod tests {
         f.store.shutdown().unwrap();
     }
 
-    /// Each route lets in exactly the roles its entry in [`ROUTES`] names:
+    /// Each route lets in exactly the roles its declaration names:
     /// a lesser role gets 403 with the role it lacks, the named role and
     /// higher ones get past the check.
     #[tokio::test]
-    async fn every_route_enforces_its_listed_role() {
+    async fn every_route_enforces_its_declared_role() {
         let f = fixture();
-        for r in ROUTES {
+        for r in &routes() {
             let Some(needs) = r.needs else {
                 let (status, body) = call(&f.app, r, None).await;
                 assert!(status.is_success(), "{r:?} is public: {status} {body}");
