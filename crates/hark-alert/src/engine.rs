@@ -32,25 +32,9 @@ pub enum AlertStatus {
     Resolved,
 }
 
-/// What a notice announces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NoticeKind {
-    /// An alert began (or a monitor changed to another problem state).
-    Firing,
-    /// An alert ended.
-    Resolved,
-    /// An alert keeps firing (`repeat`).
-    Reminder,
-    /// A monitor started flapping.
-    FlappingStarted,
-    /// A monitor stopped flapping.
-    FlappingStopped,
-    /// The event console opened a problem.
-    ProblemOpened,
-    /// The event console closed a problem.
-    ProblemClosed,
-}
+/// What a notice announces: the notification kinds of `hark-notify`
+/// (alerts never make `Test`).
+pub use hark_notify::Kind as NoticeKind;
 
 /// An event kept as an example of what made an alert fire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -840,6 +824,7 @@ fn notice(rule: &Rule, kind: NoticeKind, alert: Alert, at: i64) -> Option<Notice
         NoticeKind::FlappingStopped => "flapping-stopped",
         NoticeKind::ProblemOpened => "opened",
         NoticeKind::ProblemClosed => "closed",
+        NoticeKind::Test => "test",
     };
     let id = format!("{}/{suffix}", alert.id);
     notice_with_id(rule, kind, alert, at, id)

@@ -2,10 +2,10 @@
 //! an id made of the notice's and the channel's, so a notice offered again
 //! after a restart is recognised and not sent twice.
 
-use hark_notify::{Kind, Notification, Notifier};
+use hark_notify::{Notification, Notifier};
 
 use crate::Outbox;
-use crate::engine::{Notice, NoticeKind};
+use crate::engine::Notice;
 
 impl Outbox for Notifier {
     fn submit(&self, notice: &Notice) -> Result<(), String> {
@@ -24,15 +24,7 @@ pub fn notification(notice: &Notice, channel: &str) -> Notification {
         channel: channel.to_owned(),
         rule: a.rule.clone(),
         group: a.group.clone(),
-        kind: match notice.kind {
-            NoticeKind::Firing => Kind::Firing,
-            NoticeKind::Resolved => Kind::Resolved,
-            NoticeKind::Reminder => Kind::Reminder,
-            NoticeKind::FlappingStarted => Kind::FlappingStarted,
-            NoticeKind::FlappingStopped => Kind::FlappingStopped,
-            NoticeKind::ProblemOpened => Kind::ProblemOpened,
-            NoticeKind::ProblemClosed => Kind::ProblemClosed,
-        },
+        kind: notice.kind,
         severity: a.severity.name().to_owned(),
         summary: a.summary.clone(),
         since: a.since,
