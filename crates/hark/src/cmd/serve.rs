@@ -191,16 +191,7 @@ impl StoreSink {
                     break;
                 }
                 let events = std::mem::take(&mut batch);
-                match store.append(events).await {
-                    Ok(ticket) => {
-                        if let Err(e) = ticket.wait().await {
-                            tracing::error!(events = n, "cannot store monitor state changes: {e}");
-                        }
-                    }
-                    Err(e) => {
-                        tracing::error!(events = n, "cannot store monitor state changes: {e}")
-                    }
-                }
+                store_retrying(&store, events).await;
             }
         });
         StoreSink {
@@ -216,6 +207,43 @@ impl StoreSink {
         if let Some(task) = self.done.lock().await.take() {
             let _ = task.await;
         }
+    }
+}
+
+/// Appends monitor state changes, trying again every second while the
+/// store refuses them (alert rules follow these events, so none may be
+/// lost); gives up only when the store shuts down.
+async fn store_retrying(store: &Store, events: Vec<hark_event::Event>) {
+    use hark_event::sink::SinkError;
+    use hark_store::StoreError;
+    let mut logged = false;
+    loop {
+        let result = match store.append(events.clone()).await {
+            Ok(ticket) => ticket.wait().await.map(drop).map_err(StoreError::from),
+            Err(e) => Err(e),
+        };
+        let e = match result {
+            Ok(()) => return,
+            Err(e) => e,
+        };
+        if matches!(
+            e,
+            StoreError::Closed | StoreError::Durability(SinkError::ShuttingDown)
+        ) {
+            tracing::error!(
+                events = events.len(),
+                "monitor state changes not stored, the store is closing: {e}"
+            );
+            return;
+        }
+        if !logged {
+            tracing::error!(
+                events = events.len(),
+                "cannot store monitor state changes, retrying every second: {e}"
+            );
+            logged = true;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
 }
 
