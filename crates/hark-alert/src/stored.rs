@@ -113,9 +113,6 @@ pub fn parse(name: &str, body: &Value) -> Result<AlertConfig, AlertError> {
     let table =
         toml::to_string(body).map_err(|e| AlertError::Invalid(format!("rule {name}: {e}")))?;
     let text = format!("[alerts.{name}]\n{table}");
-    let mut cfg = Config::from_toml_str(&format!("rule {name}"), &text)
-        .map_err(|e| AlertError::Invalid(e.to_string()))?;
-    cfg.alerts
-        .remove(name)
-        .ok_or_else(|| AlertError::Invalid(format!("rule {name}: no rule in the body")))
+    Config::alert_rule_from_toml(&format!("rule {name}"), &text, name)
+        .map_err(|e| AlertError::Invalid(e.to_string()))
 }

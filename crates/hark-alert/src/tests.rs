@@ -28,8 +28,22 @@ fn store(dir: &Path) -> Store {
     Store::open(c).unwrap()
 }
 
+/// Channels the rules of these tests notify.
+const CHANNELS: &str = r#"
+[notify.mail]
+type = "smtp"
+host = "127.0.0.1"
+tls = "none"
+from = "hark@example.test"
+to = ["ops@example.test"]
+
+[notify.chat]
+type = "webhook"
+url = "http://127.0.0.1:9/hook"
+"#;
+
 fn config(alerts: &str) -> Config {
-    Config::from_toml_str("test.toml", alerts).unwrap()
+    Config::from_toml_str("test.toml", &format!("{CHANNELS}{alerts}")).unwrap()
 }
 
 fn engine(store: &Store, alerts: &str, state: EngineState) -> Engine {

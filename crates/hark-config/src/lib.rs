@@ -304,6 +304,37 @@ impl Config {
         Self::from_text(text).map_err(|e| e.at(file, text))
     }
 
+    /// Reads the rule `[alerts.NAME]` from `text`, a document holding that
+    /// table, with the checks of the rule itself but none across sections:
+    /// whoever runs it checks its channels. Rules made through the API are
+    /// read this way, so they are accepted exactly when the file would
+    /// accept them.
+    pub fn alert_rule_from_toml(
+        file: &str,
+        text: &str,
+        name: &str,
+    ) -> Result<AlertConfig, ConfigError> {
+        let read = || -> Result<AlertConfig, Located> {
+            let root = DeTable::parse(text).map_err(table::parse_error)?;
+            let spans = Spans::record(root.get_ref());
+            for (key, node) in root.into_inner() {
+                if key.get_ref().as_ref() != "alerts" {
+                    continue;
+                }
+                for (rule, node) in table::table(node, "alerts")?.into_inner() {
+                    if rule.get_ref().as_ref() == name {
+                        return AlertConfig::from_node(name, node, &spans);
+                    }
+                }
+            }
+            Err(Located::new(
+                0..0,
+                format!("no [alerts.{name}] table; expected the rule's keys"),
+            ))
+        };
+        read().map_err(|e| e.at(file, text))
+    }
+
     fn from_text(text: &str) -> Result<Config, Located> {
         let root = DeTable::parse(text).map_err(table::parse_error)?;
         let spans = Spans::record(root.get_ref());
@@ -407,11 +438,43 @@ impl Config {
             seen.push((input.listen, is_udp, name));
         }
         self.validate_monitors()?;
+        self.validate_channels()?;
         if self.storage.index_threads == 0 || self.storage.index_threads > 8 {
             return Err((
                 vec!["storage", "index_threads"],
                 "storage.index_threads must be between 1 and 8".into(),
             ));
+        }
+        Ok(())
+    }
+
+    /// Alert and event-console rules name configured `[notify.*]` channels.
+    fn validate_channels(&self) -> Result<(), (Vec<&str>, String)> {
+        let rules = self
+            .alerts
+            .iter()
+            .map(|(name, r)| ("alerts", name, &r.notify))
+            .chain(
+                self.event_rules
+                    .iter()
+                    .map(|(name, r)| ("event_rules", name, &r.notify)),
+            );
+        for (section, name, notify) in rules {
+            if let Some(channel) = notify.iter().find(|c| !self.notify.contains_key(*c)) {
+                let known: Vec<&str> = self.notify.keys().map(String::as_str).collect();
+                return Err((
+                    vec![section, name.as_str(), "notify"],
+                    format!(
+                        "{section}.{name} notifies `{channel}`, which is not a channel; add \
+                         [notify.{channel}] or use one of: {}",
+                        if known.is_empty() {
+                            "(none configured)".to_owned()
+                        } else {
+                            known.join(", ")
+                        }
+                    ),
+                ));
+            }
         }
         Ok(())
     }

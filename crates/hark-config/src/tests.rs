@@ -643,6 +643,15 @@ fn alert_rules_from_the_documented_example() {
     let cfg = Config::from_toml_str(
         "hark.toml",
         r#"
+[notify.ops_mail]
+type = "smtp"
+host = "mail.example.test"
+from = "Hark <hark@example.test>"
+to = ["ops@example.test"]
+
+[notify.chat]
+type = "webhook"
+url = "https://hooks.example.test/hark"
 [alerts.ssh_bruteforce]
 type = "log"
 query = 'app:sshd AND "Failed password"'
@@ -700,6 +709,15 @@ fn event_rules_from_the_documented_example() {
     let cfg = Config::from_toml_str(
         "hark.toml",
         r#"
+[notify.ops_mail]
+type = "smtp"
+host = "mail.example.test"
+from = "Hark <hark@example.test>"
+to = ["ops@example.test"]
+
+[notify.chat]
+type = "webhook"
+url = "https://hooks.example.test/hark"
 [event_rules.link]
 match = 'snmp.trap_oid:"1.3.6.1.6.3.1.1.5.3"'
 cancel = 'snmp.trap_oid:"1.3.6.1.6.3.1.1.5.4"'
@@ -729,4 +747,21 @@ match = "app:sshd"
     assert!(e.starts_with("hark.toml:3:"), "{e}");
     let e = err("[event_rules.x]\nmatch = \"a\"\nkeys = [\"host\"]\n");
     assert!(e.starts_with("hark.toml:3:") && e.contains("`key`"), "{e}");
+}
+
+#[test]
+fn rules_must_notify_configured_channels() {
+    let e = err(
+        "[notify.mail]\ntype = \"smtp\"\nhost = \"m\"\ntls = \"none\"\nfrom = \"a@b\"\nto = [\"c@d\"]\n\n[alerts.a]\ntype = \"monitor\"\nnotify = [\"mail\", \"pager\"]\n",
+    );
+    assert!(e.starts_with("hark.toml:10:"), "{e}");
+    assert!(
+        e.contains("`pager`, which is not a channel") && e.contains("mail"),
+        "{e}"
+    );
+    let e = err("[event_rules.x]\nmatch = \"a\"\nnotify = [\"chat\"]\n");
+    assert!(
+        e.starts_with("hark.toml:3:") && e.contains("(none configured)"),
+        "{e}"
+    );
 }
