@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::table::{self, Located, Node, Spans, fields_of, first_key, split_off, take_type};
+use crate::table::{self, Located, Node, Spans, fields_of, first_key, split_off, take_tag};
 use crate::units::{ByteSize, HumanDuration, UtcOffset};
 
 /// What protocol an input speaks.
@@ -295,13 +295,7 @@ impl InputConfig {
     /// Reads the table of input `name`.
     pub(crate) fn from_node(name: &str, node: Node<'_>, spans: &Spans) -> Result<Self, Located> {
         let mut t = table::table(node, &format!("inputs.{name}"))?;
-        let names: Vec<&str> = InputType::ALL.iter().map(|t| t.name()).collect();
-        let (ty, _) = take_type(&mut t, "input", &names)?;
-        let kind = InputType::ALL
-            .iter()
-            .copied()
-            .find(|k| k.name() == ty)
-            .unwrap_or(InputType::Syslog);
+        let kind = take_tag(&mut t, "input", InputType::ALL, InputType::name)?;
         let at = |key: &str, message: String| spans.error(&["inputs", name, key], message);
 
         let common = split_off(&mut t, fields_of::<InputKeys>());

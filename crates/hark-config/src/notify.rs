@@ -13,7 +13,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
-use crate::table::{self, Located, Node, Spans, fields_of, first_key, split_off, take_type};
+use crate::table::{
+    self, Located, Node, Spans, fields_of, first_key, name_missing_key, split_off, take_tag,
+};
 use crate::units::{duration, duration_opt};
 use crate::url::HttpUrl;
 
@@ -244,13 +246,12 @@ impl NotifyConfig {
     /// Reads the table of channel `name`.
     pub(crate) fn from_node(name: &str, node: Node<'_>, spans: &Spans) -> Result<Self, Located> {
         let mut t = table::table(node, &format!("notify.{name}"))?;
-        let names: Vec<&str> = ChannelType::ALL.iter().map(|t| t.name()).collect();
-        let (ty, _) = take_type(&mut t, "notification channel", &names)?;
-        let kind = ChannelType::ALL
-            .iter()
-            .copied()
-            .find(|k| k.name() == ty)
-            .unwrap_or(ChannelType::Smtp);
+        let kind = take_tag(
+            &mut t,
+            "notification channel",
+            ChannelType::ALL,
+            ChannelType::name,
+        )?;
         let at = |key: &str, message: String| spans.error(&["notify", name, key], message);
 
         let common = split_off(&mut t, fields_of::<ChannelKeys>());
@@ -263,20 +264,7 @@ impl NotifyConfig {
             group_interval,
         } = table::value(table::node(common))?;
         let own = table::node(own);
-        let missing = |mut e: Located| {
-            if let Some(key) = e
-                .message
-                .strip_prefix("missing field `")
-                .and_then(|m| m.split('`').next())
-            {
-                e.message = format!(
-                    "a {} channel needs {key}; its keys are {}",
-                    kind.name(),
-                    kind.keys().join(", ")
-                );
-            }
-            e
-        };
+        let missing = |e| name_missing_key(e, kind.name(), "channel", kind.keys());
         let channel = match kind {
             ChannelType::Smtp => {
                 let keys: SmtpKeys = table::value(own).map_err(missing)?;

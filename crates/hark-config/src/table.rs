@@ -127,6 +127,38 @@ pub(crate) fn take_type(
     }
 }
 
+/// Takes `type` out of a tagged table and returns the variant of `all`
+/// that `name` gives that text (the error lists every name, see [`take_type`]).
+pub(crate) fn take_tag<K: Copy>(
+    table: &mut Spanned<DeTable<'_>>,
+    section: &str,
+    all: &[K],
+    name: impl Fn(K) -> &'static str,
+) -> Result<K, Located> {
+    let names: Vec<&str> = all.iter().map(|k| name(*k)).collect();
+    let (ty, span) = take_type(table, section, &names)?;
+    all.iter()
+        .copied()
+        .find(|k| name(*k) == ty)
+        .ok_or_else(|| Located::new(span, format!("unknown {section} type `{ty}`")))
+}
+
+/// Serde's "missing field `x`" about a table of type `ty` as "a {ty}
+/// {noun} needs x; its keys are …"; any other error as it is.
+pub(crate) fn name_missing_key(mut e: Located, ty: &str, noun: &str, keys: &[&str]) -> Located {
+    if let Some(key) = e
+        .message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.split('`').next())
+    {
+        e.message = format!(
+            "a {ty} {noun} needs {key}; its keys are {}",
+            keys.join(", ")
+        );
+    }
+    e
+}
+
 /// Moves the keys named in `fields` out of `table` into a new table with
 /// the same span.
 pub(crate) fn split_off<'i>(

@@ -16,7 +16,7 @@ pub use checks::{
     SnmpCheck, SnmpOid, SnmpVersion, TcpCheck,
 };
 
-use crate::table::{self, Located, Node, Spans, fields_of, first_key, split_off, take_type};
+use crate::table::{self, Located, Node, Spans, fields_of, first_key, split_off, take_tag};
 use crate::units::duration_opt;
 use checks::Check;
 
@@ -207,13 +207,7 @@ impl MonitorConfig {
     /// Reads the table of monitor `name`.
     pub(crate) fn from_node(name: &str, node: Node<'_>, spans: &Spans) -> Result<Self, Located> {
         let mut t = table::table(node, &format!("monitors.{name}"))?;
-        let names: Vec<&str> = MonitorType::ALL.iter().map(|t| t.name()).collect();
-        let (ty, _) = take_type(&mut t, "monitor", &names)?;
-        let kind = MonitorType::ALL
-            .iter()
-            .copied()
-            .find(|k| k.name() == ty)
-            .unwrap_or(MonitorType::Icmp);
+        let kind = take_tag(&mut t, "monitor", MonitorType::ALL, MonitorType::name)?;
         let at = |key: &str, message: String| spans.error(&["monitors", name, key], message);
 
         let common = split_off(&mut t, fields_of::<MonitorKeys>());
@@ -282,20 +276,8 @@ fn read<T: Check>(
     node: Node<'_>,
     at: &dyn Fn(&str, String) -> Located,
 ) -> Result<T, Located> {
-    let check: T = table::value(node).map_err(|mut e| {
-        if let Some(key) = e
-            .message
-            .strip_prefix("missing field `")
-            .and_then(|m| m.split('`').next())
-        {
-            e.message = format!(
-                "a {} monitor needs {key}; its keys are {}",
-                kind.name(),
-                kind.keys().join(", ")
-            );
-        }
-        e
-    })?;
+    let check: T = table::value(node)
+        .map_err(|e| table::name_missing_key(e, kind.name(), "monitor", kind.keys()))?;
     check
         .validate()
         .map_err(|(key, message)| at(key, message))?;
