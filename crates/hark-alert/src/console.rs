@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::AlertError;
 use crate::engine::{Acknowledgement, Alert, AlertStatus, Notice, NoticeKind, Sample, alert_id};
-use crate::rule::group_key;
+use crate::rule::{group_key, group_search};
 use crate::window::CountWindow;
 
 /// The `input` of the events the console writes about its problems.
@@ -339,13 +339,7 @@ fn notice(rule: &ConsoleRule, p: &Problem, kind: NoticeKind, at: i64) -> Option<
     } else {
         "closed"
     };
-    let mut query = format!("({})", rule.config.matches);
-    for (k, v) in &p.key {
-        query.push_str(&format!(
-            " AND {k}:\"{}\"",
-            v.replace('\\', "\\\\").replace('"', "\\\"")
-        ));
-    }
+    let query = group_search(&rule.config.matches, &p.key);
     let key: Vec<String> = p.key.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let mut summary = format!(
         "{} {}: {} ({})",

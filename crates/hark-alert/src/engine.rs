@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::console::{Book, ConsoleRule, Problem};
-use crate::rule::{Compiled, Rule, field_text, group_key};
+use crate::rule::{Compiled, Rule, field_text, group_key, group_search};
 use crate::silence::Silence;
 use crate::window::{CountWindow, DistinctWindow};
 
@@ -238,8 +238,9 @@ impl Engine {
         &self.state
     }
 
-    /// Whether any rule reads the events' text (so a batch index is worth building).
-    pub fn has_log_rules(&self) -> bool {
+    /// Whether any rule runs a query (log and event-console rules), so a
+    /// batch index is worth building.
+    pub fn needs_index(&self) -> bool {
         !self.console.is_empty()
             || self
                 .rules
@@ -392,7 +393,7 @@ impl Engine {
                             } else {
                                 let id = alert_id(&rule.name, &group.key, group.last_seq);
                                 let alert = new_log_alert(rule, log, group, id, value, now);
-                                notices.extend(fire(rule, alert, group_slot(group), silences, now));
+                                notices.extend(fire(rule, alert, &mut group.alert, silences, now));
                             }
                         } else if let Some(alert) = group.alert.take() {
                             if now - alert.last_held >= span * NANOS {
@@ -495,11 +496,6 @@ impl Engine {
     }
 }
 
-/// Where a group's alert lives, for [`fire`].
-fn group_slot(group: &mut Group) -> &mut Option<Alert> {
-    &mut group.alert
-}
-
 fn on_log_event(
     rule: &Rule,
     log: &hark_config::LogRule,
@@ -563,21 +559,6 @@ fn new_log_alert(
     value: u64,
     at: i64,
 ) -> Alert {
-    let mut query = log.query.trim().to_owned();
-    if query.is_empty() || query == "*" {
-        query = String::new();
-    }
-    for (field, value) in &group.key {
-        let term = format!(
-            "{field}:\"{}\"",
-            value.replace('\\', "\\\\").replace('"', "\\\"")
-        );
-        query = if query.is_empty() {
-            term
-        } else {
-            format!("({query}) AND {term}")
-        };
-    }
     Alert {
         id,
         rule: rule.name.clone(),
@@ -590,7 +571,7 @@ fn new_log_alert(
         resolved_at: None,
         count: value,
         samples: group.samples.iter().cloned().collect(),
-        query: Some(if query.is_empty() { "*".into() } else { query }),
+        query: Some(group_search(&log.query, &group.key)),
         acknowledged: None,
         silenced: false,
         last_notified: at,
@@ -669,10 +650,7 @@ fn on_monitor_change(
         resolved_at: None,
         count: 1,
         samples: vec![sample.clone()],
-        query: Some(format!(
-            "monitor:\"{}\"",
-            change.monitor.replace('"', "\\\"")
-        )),
+        query: Some(group_search("", &group)),
         acknowledged: None,
         silenced: false,
         last_notified: at,

@@ -112,3 +112,23 @@ pub fn group_key(event: &Event, group_by: &[String]) -> Vec<(String, String)> {
         .map(|f| (f.clone(), field_text(event, f)))
         .collect()
 }
+
+/// The search that shows the events of `query` for one group: the query
+/// (left out when it matches everything) and `field:"value"` for each
+/// group field, all required.
+pub fn group_search(query: &str, key: &[(String, String)]) -> String {
+    let query = query.trim();
+    let mut parts = Vec::with_capacity(key.len() + 1);
+    if !query.is_empty() && query != "*" {
+        parts.push(format!("({query})"));
+    }
+    for (field, value) in key {
+        let value = value.replace('\\', "\\\\").replace('"', "\\\"");
+        parts.push(format!("{field}:\"{value}\""));
+    }
+    if parts.is_empty() {
+        "*".to_owned()
+    } else {
+        parts.join(" AND ")
+    }
+}

@@ -345,15 +345,6 @@ impl Alerting {
         Ok(closed)
     }
 
-    /// The names of the configured rules.
-    pub fn rule_names(&self) -> Vec<String> {
-        lock(&self.inner.engine)
-            .rules()
-            .iter()
-            .map(|r| r.name.clone())
-            .collect()
-    }
-
     /// Stops evaluating and saves the state. Call before the store shuts down.
     pub async fn shutdown(&self) {
         let _ = self.inner.stop.send(true);
@@ -423,7 +414,7 @@ async fn evaluate(
                     reading = false;
                     continue;
                 };
-                let needs_index = lock(&inner.engine).has_log_rules();
+                let needs_index = lock(&inner.engine).needs_index();
                 let index = if needs_index {
                     let store = store.clone();
                     let events = batch.events.clone();

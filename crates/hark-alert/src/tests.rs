@@ -746,3 +746,26 @@ async fn rules_made_through_the_api_run_at_once_and_are_kept() {
     alerting.shutdown().await;
     db.shutdown().unwrap();
 }
+
+#[test]
+fn an_alerts_search_finds_its_groups_events_and_no_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let events = [
+        sshd("web1", T0, "root"),
+        sshd("web2", T0, "root"),
+        other("web1", T0),
+    ];
+    let index = store.index_batch(&events).unwrap();
+    let key = vec![("host".to_owned(), "web1".to_owned())];
+    for (query, expected) in [
+        (r#"app:sshd AND "Failed password""#, vec![0]),
+        ("*", vec![0, 2]),
+        ("", vec![0, 2]),
+    ] {
+        let search = crate::rule::group_search(query, &key);
+        let filter = store.compile_filter(&search).unwrap();
+        assert_eq!(filter.matching_in(&index), expected, "{search}");
+    }
+    assert_eq!(crate::rule::group_search("*", &[]), "*");
+}
