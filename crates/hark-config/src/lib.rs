@@ -19,6 +19,7 @@
 //! ```
 
 pub mod alert;
+pub mod auth;
 pub mod event_rule;
 pub mod input;
 pub mod monitor;
@@ -41,6 +42,7 @@ pub use alert::{
     AlertConfig, AlertRule, AlertSeverity, Comparison, Condition, LogRule, Measure, MonitorRule,
     ProblemState,
 };
+pub use auth::{AuthConfig, HttpConfig, HttpTls, LdapConfig, LdapSecurity, Role, UnknownRole};
 pub use event_rule::{ConsoleState, CountSpec, EventRuleConfig, ProblemStateSource};
 pub use hark_proto::snmp::Oid;
 pub use input::{
@@ -71,8 +73,10 @@ use table::{Located, Spans};
 pub struct Config {
     /// Where the WAL, the index and the tokens live.
     pub data_dir: PathBuf,
-    /// The HTTP API.
+    /// The HTTP server: API, web UI and metrics.
     pub http: HttpConfig,
+    /// Web sessions and LDAP.
+    pub auth: AuthConfig,
     /// Named inputs; when the file has no `[inputs]` at all, the defaults apply.
     pub inputs: BTreeMap<String, InputConfig>,
     /// Storage settings.
@@ -89,23 +93,6 @@ pub struct Config {
     pub alerting: AlertingConfig,
     /// Named notification channels; none by default.
     pub notify: BTreeMap<String, NotifyConfig>,
-}
-
-/// The HTTP API listener.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HttpConfig {
-    /// Address to listen on.
-    #[serde(default = "default_http_listen")]
-    pub listen: SocketAddr,
-}
-
-impl Default for HttpConfig {
-    fn default() -> Self {
-        HttpConfig {
-            listen: default_http_listen(),
-        }
-    }
 }
 
 /// When the write-ahead log is fsynced.
@@ -188,9 +175,6 @@ impl Default for StorageConfig {
 fn default_data_dir() -> PathBuf {
     PathBuf::from("./hark-data")
 }
-fn default_http_listen() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 8514))
-}
 fn default_fsync_interval() -> HumanDuration {
     HumanDuration(Duration::from_millis(100))
 }
@@ -251,6 +235,7 @@ impl Default for Config {
         Config {
             data_dir: default_data_dir(),
             http: HttpConfig::default(),
+            auth: AuthConfig::default(),
             inputs: default_inputs(),
             storage: StorageConfig::default(),
             monitoring: MonitoringConfig::default(),
@@ -344,6 +329,7 @@ impl Config {
             match key.get_ref().as_ref() {
                 "data_dir" => cfg.data_dir = table::value(node)?,
                 "http" => cfg.http = table::value(node)?,
+                "auth" => cfg.auth = table::value(node)?,
                 "storage" => cfg.storage = table::value(node)?,
                 "monitoring" => cfg.monitoring = table::value(node)?,
                 "alerting" => cfg.alerting = table::value(node)?,
@@ -392,6 +378,7 @@ impl Config {
                             table::list(&[
                                 "data_dir",
                                 "http",
+                                "auth",
                                 "inputs",
                                 "storage",
                                 "monitoring",
@@ -436,6 +423,9 @@ impl Config {
                 ));
             }
             seen.push((input.listen, is_udp, name));
+        }
+        if let Some(why) = self.http.plain_http_refusal() {
+            return Err((vec!["http", "listen"], why));
         }
         self.validate_monitors()?;
         self.validate_channels()?;

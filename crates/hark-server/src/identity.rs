@@ -4,66 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Not a role name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role {0:?}: use viewer, operator or admin")]
-pub struct UnknownRole(pub String);
-
-/// What a principal may do. Each role may do everything the roles before it
-/// may: `Viewer < Operator < Admin`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Read-only: search, tail, monitors, downtimes, metrics.
-    Viewer,
-    /// A viewer that also acts on monitors: acknowledges problems, schedules
-    /// and removes downtimes, runs checks.
-    Operator,
-    /// Everything, including ingest.
-    Admin,
-}
-
-impl Role {
-    /// Every role, least first.
-    pub const ALL: [Role; 3] = [Role::Viewer, Role::Operator, Role::Admin];
-
-    /// The lower-case name (`viewer`, `operator`, `admin`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Operator => "operator",
-            Role::Admin => "admin",
-        }
-    }
-
-    /// Whether this role may do what `needed` may.
-    pub fn includes(self, needed: Role) -> bool {
-        self >= needed
-    }
-
-    /// Whether this role may send events.
-    pub fn can_ingest(self) -> bool {
-        self.includes(Role::Admin)
-    }
-}
-
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Role {
-    type Err = UnknownRole;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let wanted = s.trim().to_ascii_lowercase();
-        Role::ALL
-            .into_iter()
-            .find(|r| r.name() == wanted)
-            .ok_or_else(|| UnknownRole(s.to_owned()))
-    }
-}
+pub use hark_config::{Role, UnknownRole};
 
 /// What kind of principal made a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
