@@ -38,6 +38,37 @@ test('a burst larger than the cap draws only the newest 5 000', () => {
   assert.equal(b.dropped, 100 + 7000);
 });
 
+test('a frame draws at most its budget, oldest first, the rest on later frames', () => {
+  const b = new TailBuffer(5000);
+  for (const e of events(0, 600)) b.push(e);
+  const f1 = b.takeFrame(250);
+  assert.deepEqual(f1.add, events(0, 250));
+  assert.equal(b.waiting, 350);
+  assert.deepEqual(b.takeFrame(250).add, events(250, 250));
+  assert.deepEqual(b.takeFrame(250).add, events(500, 100));
+  assert.equal(b.takeFrame(250), null);
+  assert.equal(b.shown, 600);
+});
+
+test('a hidden tab returning to 5 000 waiting rows replaces the page over several frames', () => {
+  const b = new TailBuffer(5000);
+  for (const e of events(0, 5000)) b.push(e);
+  while (b.takeFrame(1000)) {
+    // drawn
+  }
+  for (const e of events(5000, 9000)) b.push(e);
+  let removed = 0;
+  let frames = 0;
+  for (let f = b.takeFrame(1000); f; f = b.takeFrame(1000)) {
+    removed += f.remove;
+    frames += 1;
+  }
+  assert.equal(frames, 5);
+  assert.equal(removed, 5000);
+  assert.equal(b.shown, 5000);
+  assert.equal(b.dropped, 4000 + 5000);
+});
+
 test('pause keeps arrivals and counts them; resume draws them', () => {
   const b = new TailBuffer(5000);
   for (const e of events(0, 5)) b.push(e);

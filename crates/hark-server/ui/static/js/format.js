@@ -90,6 +90,9 @@ function timeFormat(timeZone) {
   return f;
 }
 
+/** The last whole second formatted per zone: many events share one. */
+const lastSecond = new Map();
+
 /**
  * An event time as `YYYY-MM-DD HH:MM:SS.mmm` in a time zone (the browser's
  * by default). Text that is not RFC 3339 is returned as it is.
@@ -100,11 +103,21 @@ function timeFormat(timeZone) {
 export function formatTime(text, timeZone) {
   const ms = parseRfc3339(text);
   if (Number.isNaN(ms)) return String(text ?? '');
-  /** @type {Record<string, string>} */
-  const p = {};
-  for (const part of timeFormat(timeZone).formatToParts(new Date(ms))) p[part.type] = part.value;
-  const millis = String(((ms % 1000) + 1000) % 1000).padStart(3, '0');
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}.${millis}`;
+  const millis = ((ms % 1000) + 1000) % 1000;
+  const second = ms - millis;
+  const key = timeZone ?? '';
+  const cached = lastSecond.get(key);
+  let head;
+  if (cached && cached.second === second) {
+    head = cached.head;
+  } else {
+    /** @type {Record<string, string>} */
+    const p = {};
+    for (const part of timeFormat(timeZone).formatToParts(new Date(ms))) p[part.type] = part.value;
+    head = `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+    lastSecond.set(key, { second, head });
+  }
+  return `${head}.${String(millis).padStart(3, '0')}`;
 }
 
 const counts = new Intl.NumberFormat('en-US');
@@ -174,6 +187,34 @@ export function parseTerms(text) {
     .filter((t) => t.length > 0);
 }
 
+/** @type {{key: string, pattern: RegExp|null}} the last terms' pattern */
+let lastPattern = { key: '', pattern: null };
+
+/**
+ * One case-insensitive pattern matching any of the terms (longest first),
+ * their regular expression characters taken literally; null for none.
+ * @param {string[]} terms
+ * @returns {RegExp|null}
+ */
+function termPattern(terms) {
+  const live = terms.filter((t) => t.length > 0);
+  const key = JSON.stringify(live);
+  if (key === lastPattern.key) return lastPattern.pattern;
+  const pattern =
+    live.length === 0
+      ? null
+      : new RegExp(
+          live
+            .slice()
+            .sort((a, b) => b.length - a.length)
+            .map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+            .join('|'),
+          'gi',
+        );
+  lastPattern = { key, pattern };
+  return pattern;
+}
+
 /**
  * Splits text into pieces, marking the case-insensitive matches of any
  * term, for building `<mark>` elements with textContent.
@@ -183,16 +224,8 @@ export function parseTerms(text) {
  */
 export function markTerms(text, terms) {
   const s = String(text ?? '');
-  const live = terms.filter((t) => t.length > 0);
-  if (live.length === 0 || s.length === 0) return [{ text: s, mark: false }];
-  const pattern = new RegExp(
-    live
-      .slice()
-      .sort((a, b) => b.length - a.length)
-      .map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-      .join('|'),
-    'gi',
-  );
+  const pattern = termPattern(terms);
+  if (pattern === null || s.length === 0) return [{ text: s, mark: false }];
   /** @type {{text: string, mark: boolean}[]} */
   const out = [];
   let last = 0;

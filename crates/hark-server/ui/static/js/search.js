@@ -618,10 +618,12 @@ export function mount(root) {
       e.preventDefault();
       accept(active);
     } else if (e.key === 'Escape') {
+      // Not the search field's own Escape, which would clear the query.
+      e.preventDefault();
+      e.stopPropagation();
       if (open) closeCompletion();
       else if (!help.hidden) toggleHelp(false);
       else q.blur();
-      e.stopPropagation();
     }
   });
   form.addEventListener('submit', (e) => {

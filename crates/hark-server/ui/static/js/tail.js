@@ -21,6 +21,21 @@ export const MAX_ROWS = 5000;
 export const BACKLOG = 200;
 /** Characters of a message shown in a row. */
 const MESSAGE_CHARS = 2000;
+/** Rows per chunk of the list (the unit the browser may skip drawing). */
+const CHUNK_ROWS = 100;
+/** Height of a row in CSS pixels (`.tail-row` in search.css). */
+const ROW_PX = 22;
+
+/**
+ * Tells the browser a chunk's exact height, so that chunks it skips
+ * drawing still take their real place and the scroll position stays true.
+ * @param {HTMLElement} chunk
+ */
+function sizeChunk(chunk) {
+  chunk.style.containIntrinsicSize = `auto ${chunk.childElementCount * ROW_PX}px`;
+}
+/** Most rows drawn in one animation frame, so no frame becomes a long task. */
+export const ROWS_PER_FRAME = 250;
 
 /**
  * What one animation frame has to do to the list.
@@ -90,21 +105,21 @@ export class TailBuffer {
   }
 
   /**
-   * What the next frame draws; null while paused or when nothing waits.
-   * Removes the drawn events from the queue and accounts for the cap.
+   * What the next frame draws: the oldest `max` waiting events (so one
+   * frame's work stays bounded); null while paused or when nothing waits.
+   * Removes them from the queue and accounts for the cap.
+   * @param {number} [max] most events to draw in this frame
    * @returns {Frame|null}
    */
-  takeFrame() {
+  takeFrame(max = Infinity) {
     if (this.paused || this.queue.length === 0) return null;
     this.trimQueue();
-    const add = this.queue;
-    this.queue = [];
+    const add = this.queue.length <= max ? this.queue : this.queue.slice(0, max);
+    this.queue = add === this.queue ? [] : this.queue.slice(add.length);
     const remove = Math.max(0, this.shown + add.length - this.cap);
-    const fromPage = Math.min(remove, this.shown);
-    this.dropped += fromPage;
-    this.shown = this.shown - fromPage + add.length;
-    // If more arrived than the cap allows, the oldest new ones are never drawn.
-    return { add, remove: fromPage };
+    this.dropped += remove;
+    this.shown = this.shown - remove + add.length;
+    return { add, remove };
   }
 
   /** Forgets the page's rows (a new query). */
@@ -123,7 +138,8 @@ export class TailBuffer {
  * @returns {string}
  */
 export function tailIdentity(ev) {
-  return JSON.stringify([ev.timestamp, ev.received_at, ev.host, ev.app, ev.input, ev.message]);
+  const m = String(ev.message ?? '');
+  return JSON.stringify([ev.timestamp, ev.received_at, ev.host, ev.app, ev.input, m.length, m.slice(0, 200)]);
 }
 
 /** Remembers the identities of the latest events, up to a size. */
@@ -234,7 +250,6 @@ export function mount(root) {
   let backlogNew = 0;
   const deduper = new Deduper(MAX_ROWS + BACKLOG);
   let terms = parseTerms(params.get('highlight') ?? '');
-  let rowHeight = 0;
 
   ensureStylesheet(document);
   root.replaceChildren();
@@ -290,14 +305,41 @@ export function mount(root) {
   /** Whether the view follows the newest row. */
   const atBottom = () => list.scrollTop + list.clientHeight >= list.scrollHeight - 30;
   let follow = true;
+  /** The user pressed Pause. */
+  let userPaused = false;
+  /** Drawing is held because the user scrolled up to read. */
+  let heldByScroll = false;
+
+  /** Pauses or resumes the buffer from the two reasons to hold. */
+  function applyHold() {
+    if (userPaused || heldByScroll) {
+      buffer.pause();
+    } else {
+      buffer.resume();
+      schedule();
+    }
+    showCounts();
+  }
+
+  // Scrolling up holds new rows back so that the rows being read stay in
+  // place (nothing is removed above them); back at the bottom, they are drawn.
   list.addEventListener('scroll', () => {
     follow = atBottom();
     jump.hidden = follow;
+    if (!follow && !heldByScroll) {
+      heldByScroll = true;
+      applyHold();
+    } else if (follow && heldByScroll) {
+      heldByScroll = false;
+      applyHold();
+    }
   });
   jump.addEventListener('click', () => {
     list.scrollTop = list.scrollHeight;
     follow = true;
     jump.hidden = true;
+    heldByScroll = false;
+    applyHold();
   });
 
   /**
@@ -328,36 +370,75 @@ export function mount(root) {
     frame = requestAnimationFrame(drawFrame);
   }
 
+  /**
+   * Draws what waits: rows go into chunks of CHUNK_ROWS so that the
+   * browser can skip laying out and painting chunks out of view; one
+   * fragment is appended per frame (the last chunk may take a few rows first).
+   */
   function drawFrame() {
     frame = 0;
-    const f = buffer.takeFrame();
+    const f = buffer.takeFrame(ROWS_PER_FRAME);
     if (f) {
+      const keepPlace = !follow && f.remove > 0;
+      const heightBefore = keepPlace ? list.scrollHeight : 0;
+      removeOldest(f.remove);
+      if (keepPlace) {
+        // Rows above the reader went away: move up by their height.
+        list.scrollTop = Math.max(0, list.scrollTop - (heightBefore - list.scrollHeight));
+      }
       const frag = document.createDocumentFragment();
-      for (const ev of f.add) frag.append(row(ev));
-      const wasFollowing = follow;
-      let removedHeight = 0;
-      for (let i = 0; i < f.remove && list.firstElementChild; i += 1) {
-        if (!rowHeight) rowHeight = /** @type {HTMLElement} */ (list.firstElementChild).offsetHeight;
-        list.firstElementChild.remove();
-        removedHeight += rowHeight;
+      let chunk = /** @type {HTMLElement|null} */ (list.lastElementChild);
+      let room = chunk ? CHUNK_ROWS - chunk.childElementCount : 0;
+      let i = 0;
+      if (chunk && room > 0) {
+        const head = document.createDocumentFragment();
+        for (; i < f.add.length && i < room; i += 1) head.append(row(f.add[i]));
+        chunk.append(head);
+        sizeChunk(chunk);
+      }
+      while (i < f.add.length) {
+        chunk = el('div', 'tail-chunk');
+        for (const end = Math.min(f.add.length, i + CHUNK_ROWS); i < end; i += 1) chunk.append(row(f.add[i]));
+        sizeChunk(chunk);
+        frag.append(chunk);
       }
       list.append(frag);
-      if (wasFollowing) list.scrollTop = list.scrollHeight;
-      else if (removedHeight) list.scrollTop = Math.max(0, list.scrollTop - removedHeight);
-      if (!rowHeight && list.firstElementChild) {
-        rowHeight = /** @type {HTMLElement} */ (list.firstElementChild).offsetHeight;
-      }
+      if (follow) list.scrollTop = list.scrollHeight;
+      if (buffer.waiting > 0) schedule();
     }
     showCounts();
   }
 
+  /**
+   * Removes the oldest rows, whole chunks where possible.
+   * @param {number} n
+   */
+  function removeOldest(n) {
+    let left = n;
+    while (left > 0 && list.firstElementChild) {
+      const chunk = list.firstElementChild;
+      const rows = chunk.childElementCount;
+      if (rows <= left) {
+        chunk.remove();
+        left -= rows;
+      } else {
+        for (; left > 0 && chunk.firstElementChild; left -= 1) chunk.firstElementChild.remove();
+        sizeChunk(/** @type {HTMLElement} */ (chunk));
+      }
+    }
+  }
+
   function showCounts() {
     counts.textContent = `${formatCount(buffer.shown)} rows shown · ${formatCount(received)} received`;
-    if (buffer.paused) {
-      pausedNote.textContent = `Paused: ${formatCount(buffer.newWhilePaused)} new while paused`;
+    const held = formatCount(buffer.newWhilePaused);
+    if (userPaused) {
+      pausedNote.textContent = `Paused: ${held} new while paused`;
+    } else if (heldByScroll) {
+      pausedNote.textContent = `Scrolled up: holding ${held} new events; scroll to the bottom to see them`;
     } else {
       pausedNote.textContent = '';
     }
+    jump.textContent = heldByScroll ? `Scroll to newest (${held} new)` : 'Scroll to newest';
     if (buffer.dropped > 0) {
       capNote.hidden = false;
       capNote.textContent = `Only the newest ${formatCount(MAX_ROWS)} rows are kept: ${formatCount(buffer.dropped)} older rows were removed from this page.`;
@@ -448,6 +529,9 @@ export function mount(root) {
     lagNote.hidden = true;
     capNote.hidden = true;
     follow = true;
+    jump.hidden = true;
+    heldByScroll = false;
+    applyHold();
     const p = new URLSearchParams({ q: q.value.trim() });
     if (hl.value.trim()) p.set('highlight', hl.value.trim());
     history.replaceState(null, '', `${location.pathname}?${p}`);
@@ -467,25 +551,41 @@ export function mount(root) {
   });
   stop.addEventListener('click', stopTail);
   pause.addEventListener('click', () => {
-    if (buffer.paused) {
-      buffer.resume();
-      pause.textContent = 'Pause';
-      pause.setAttribute('aria-pressed', 'false');
-      schedule();
-    } else {
-      buffer.pause();
-      pause.textContent = 'Resume';
-      pause.setAttribute('aria-pressed', 'true');
+    userPaused = !userPaused;
+    pause.textContent = userPaused ? 'Resume' : 'Pause';
+    pause.setAttribute('aria-pressed', String(userPaused));
+    if (!userPaused && heldByScroll) {
+      // Resuming means live again: go to the newest rows.
+      list.scrollTop = list.scrollHeight;
+      follow = true;
+      jump.hidden = true;
+      heldByScroll = false;
     }
-    showCounts();
+    applyHold();
   });
-  hl.addEventListener('change', () => {
+  /** Re-marks the rows on the page with the highlight terms, in one pass. */
+  function applyHighlight() {
     terms = parseTerms(hl.value);
-    // Re-mark the rows on the page in one pass.
-    for (const r of list.children) {
+    for (const r of list.querySelectorAll('.tail-row')) {
       const ev = rowEvents.get(r);
       const msg = r.querySelector('.hit-msg');
       if (ev && msg instanceof HTMLElement) fillMarked(msg, oneLine(ev.message, MESSAGE_CHARS), terms);
+    }
+  }
+  /** @type {ReturnType<typeof setTimeout>|0} */
+  let highlightTimer = 0;
+  hl.addEventListener('input', () => {
+    if (highlightTimer) clearTimeout(highlightTimer);
+    highlightTimer = setTimeout(() => {
+      highlightTimer = 0;
+      applyHighlight();
+    }, 300);
+  });
+  // Enter in the highlight field applies it; it does not restart the tail.
+  hl.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      applyHighlight();
     }
   });
   // A hidden tab keeps its connection: frames stop, events queue (within the
