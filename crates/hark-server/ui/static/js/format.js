@@ -1,6 +1,7 @@
-// Formatting helpers shared by the search and tail pages: time stamps,
+// Formatting functions shared by the search and tail pages: time stamps,
 // severities, counts, CSV, cutting long text and marking highlight terms.
-// Pure functions; nothing here touches the DOM, so node can test them.
+// Pure functions but ensureStylesheet, which is handed the document; nothing
+// touches the DOM at load, so node can import and test them.
 
 /** Severity names by code, RFC 5424 order. */
 export const SEVERITY_NAMES = [

@@ -1,6 +1,6 @@
 // The search page's histogram: counts per time bucket drawn with uPlot as
 // bars over the searched range; dragging across it selects a new range.
-// The data helpers are pure; uPlot is loaded only when a chart is made.
+// The data functions are pure; uPlot is loaded only when a chart is made.
 
 import { toRfc3339 } from './format.js';
 import { absoluteRange } from './timerange.js';

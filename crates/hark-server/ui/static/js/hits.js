@@ -1,6 +1,6 @@
 // The search page's list of hits (windowed: only the rows in view are in
 // the DOM, so 100 000 loaded events stay fast), the detail panel of one
-// event, and "events around this one". The helpers at the top are pure.
+// event, and "events around this one". The functions at the top are pure.
 
 import {
   cutText,
