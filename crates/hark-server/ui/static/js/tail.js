@@ -1,0 +1,603 @@
+// The live tail page: builds everything inside `<main id="tail-app">`,
+// follows `/api/v1/tail` with EventSource, and renders arriving events in
+// batches, one DOM append per animation frame, keeping the newest 5 000.
+// TailBuffer and Deduper are pure and tested under node.
+
+import { tailUrl } from './api.js';
+import {
+  ensureStylesheet,
+  formatCount,
+  formatTime,
+  markTerms,
+  oneLine,
+  parseTerms,
+  severityClass,
+  severityLabel,
+} from './format.js';
+
+/** Rows kept on the page. */
+export const MAX_ROWS = 5000;
+/** Stored events asked for when (re)connecting. */
+export const BACKLOG = 200;
+/** Characters of a message shown in a row. */
+const MESSAGE_CHARS = 2000;
+/** Rows per chunk of the list (the unit the browser may skip drawing). */
+const CHUNK_ROWS = 100;
+/** Height of a row in CSS pixels (`.tail-row` in search.css). */
+const ROW_PX = 22;
+
+/**
+ * Tells the browser a chunk's exact height, so that chunks it skips
+ * drawing still take their real place and the scroll position stays true.
+ * @param {HTMLElement} chunk
+ */
+function sizeChunk(chunk) {
+  chunk.style.containIntrinsicSize = `auto ${chunk.childElementCount * ROW_PX}px`;
+}
+/** Most rows drawn in one animation frame, so no frame becomes a long task. */
+export const ROWS_PER_FRAME = 250;
+
+/**
+ * What one animation frame has to do to the list.
+ * @typedef {object} Frame
+ * @property {any[]} add    events to append, oldest first
+ * @property {number} remove rows to remove from the top first
+ */
+
+/**
+ * Events waiting to be drawn, and the counts the page shows: how many came
+ * while paused, how many rows were dropped to stay within the cap.
+ */
+export class TailBuffer {
+  /** @param {number} [cap] most rows on the page (and events held while paused) */
+  constructor(cap = MAX_ROWS) {
+    /** Most rows on the page. */
+    this.cap = cap;
+    /** @type {any[]} events not yet drawn, oldest first; at most `cap` are kept */
+    this.queue = [];
+    /** Rows on the page. */
+    this.shown = 0;
+    /** Whether drawing is paused. */
+    this.paused = false;
+    /** Events that arrived since the last pause. */
+    this.newWhilePaused = 0;
+    /** Events dropped (from the page or before reaching it) to respect the cap. */
+    this.dropped = 0;
+  }
+
+  /**
+   * Takes an arriving event.
+   * @param {any} ev
+   */
+  push(ev) {
+    this.queue.push(ev);
+    if (this.paused) this.newWhilePaused += 1;
+    // Trim in bulk so that a long pause costs amortised O(1) per event.
+    if (this.queue.length >= this.cap * 2) this.trimQueue();
+  }
+
+  /** Keeps only the newest `cap` waiting events, counting the rest dropped. */
+  trimQueue() {
+    const extra = this.queue.length - this.cap;
+    if (extra > 0) {
+      this.queue.splice(0, extra);
+      this.dropped += extra;
+    }
+  }
+
+  /** Events waiting (at most `cap` will be drawn). */
+  get waiting() {
+    return Math.min(this.queue.length, this.cap);
+  }
+
+  /** Stops drawing; arrivals are kept and counted. */
+  pause() {
+    if (!this.paused) {
+      this.paused = true;
+      this.newWhilePaused = 0;
+    }
+  }
+
+  /** Draws again from the next frame, everything kept meanwhile included. */
+  resume() {
+    this.paused = false;
+    this.newWhilePaused = 0;
+  }
+
+  /**
+   * What the next frame draws: the oldest `max` waiting events (so one
+   * frame's work stays bounded); null while paused or when nothing waits.
+   * Removes them from the queue and accounts for the cap.
+   * @param {number} [max] most events to draw in this frame
+   * @returns {Frame|null}
+   */
+  takeFrame(max = Infinity) {
+    if (this.paused || this.queue.length === 0) return null;
+    this.trimQueue();
+    const add = this.queue.length <= max ? this.queue : this.queue.slice(0, max);
+    this.queue = add === this.queue ? [] : this.queue.slice(add.length);
+    const remove = Math.max(0, this.shown + add.length - this.cap);
+    this.dropped += remove;
+    this.shown = this.shown - remove + add.length;
+    return { add, remove };
+  }
+
+  /** Forgets the page's rows (a new query). */
+  clear() {
+    this.queue = [];
+    this.shown = 0;
+    this.dropped = 0;
+    this.newWhilePaused = 0;
+  }
+}
+
+/**
+ * An identity of an event for skipping the ones a reconnection's backlog
+ * sends again.
+ * @param {Record<string, any>} ev
+ * @returns {string}
+ */
+export function tailIdentity(ev) {
+  const m = String(ev.message ?? '');
+  return JSON.stringify([ev.timestamp, ev.received_at, ev.host, ev.app, ev.input, m.length, m.slice(0, 200)]);
+}
+
+/** Remembers the identities of the latest events, up to a size. */
+export class Deduper {
+  /** @param {number} size */
+  constructor(size) {
+    this.size = size;
+    /** @type {Set<string>} */
+    this.seen = new Set();
+  }
+
+  /**
+   * Records an event; false when it was seen already.
+   * @param {Record<string, any>} ev
+   * @returns {boolean}
+   */
+  add(ev) {
+    const id = tailIdentity(ev);
+    if (this.seen.has(id)) return false;
+    this.seen.add(id);
+    if (this.seen.size > this.size) {
+      const oldest = this.seen.values().next().value;
+      if (oldest !== undefined) this.seen.delete(oldest);
+    }
+    return true;
+  }
+}
+
+/**
+ * The delay before reconnection attempt `n` (1, 2, 4 … 30 seconds).
+ * @param {number} attempt from 1
+ * @returns {number} milliseconds
+ */
+export function backoffMs(attempt) {
+  return Math.min(30000, 1000 * 2 ** Math.max(0, attempt - 1));
+}
+
+/**
+ * Reads one SSE `data:` payload: an event, a lag notice, or null if invalid.
+ * @param {string} data
+ * @returns {{kind: 'event', event: any} | {kind: 'lagged', count: number} | null}
+ */
+export function parseTailMessage(data) {
+  try {
+    const v = JSON.parse(data);
+    if (v && typeof v === 'object' && Number.isFinite(v.lagged) && !('timestamp' in v)) {
+      return { kind: 'lagged', count: Number(v.lagged) };
+    }
+    if (v && typeof v === 'object' && typeof v.timestamp === 'string') return { kind: 'event', event: v };
+    return null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Makes an element with a class and text.
+ * @param {string} tag
+ * @param {string} [className]
+ * @param {string} [text]
+ * @returns {HTMLElement}
+ */
+function el(tag, className, text) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+/**
+ * Fills an element with text, matches of the terms wrapped in `<mark>`.
+ * @param {HTMLElement} target
+ * @param {string} text
+ * @param {string[]} terms
+ */
+function fillMarked(target, text, terms) {
+  if (terms.length === 0) {
+    target.textContent = text;
+    return;
+  }
+  target.replaceChildren();
+  for (const piece of markTerms(text, terms)) {
+    if (piece.mark) target.append(el('mark', '', piece.text));
+    else target.append(document.createTextNode(piece.text));
+  }
+}
+
+/**
+ * Builds the live tail page in `root`.
+ * @param {HTMLElement} root
+ */
+export function mount(root) {
+  const params = new URLSearchParams(location.search);
+  const buffer = new TailBuffer(MAX_ROWS);
+  /** @type {WeakMap<Element, any>} */
+  const rowEvents = new WeakMap();
+  /** @type {EventSource|null} */
+  let source = null;
+  let running = false;
+  let attempt = 0;
+  /** @type {ReturnType<typeof setTimeout>|0} */
+  let retryTimer = 0;
+  let frame = 0;
+  let lagged = 0;
+  let received = 0;
+  /** Events of a reconnection's backlog still to check against those shown. */
+  let dedupeBudget = 0;
+  let backlogNew = 0;
+  const deduper = new Deduper(MAX_ROWS + BACKLOG);
+  let terms = parseTerms(params.get('highlight') ?? '');
+
+  ensureStylesheet(document);
+  root.replaceChildren();
+  root.classList.add('tail-app');
+
+  const form = el('form', 'tail-form');
+  form.setAttribute('role', 'search');
+  const qLabel = el('label', 'tail-label', 'Filter ');
+  const q = /** @type {HTMLInputElement} */ (el('input', 'query-input'));
+  Object.assign(q, { name: 'q', type: 'search', autocomplete: 'off', spellcheck: false });
+  q.placeholder = 'host:fw1 AND -app:cron';
+  q.value = params.get('q') ?? '';
+  qLabel.append(q);
+  const start = el('button', 'btn btn-primary', 'Start');
+  start.setAttribute('type', 'submit');
+  const stop = el('button', 'btn', 'Stop');
+  stop.setAttribute('type', 'button');
+  const pause = el('button', 'btn', 'Pause');
+  pause.setAttribute('type', 'button');
+  pause.setAttribute('aria-pressed', 'false');
+  const hlLabel = el('label', 'tail-label', 'Highlight ');
+  const hl = /** @type {HTMLInputElement} */ (el('input', 'highlight-input'));
+  Object.assign(hl, { name: 'highlight', type: 'text', autocomplete: 'off' });
+  hl.placeholder = 'terms, comma-separated';
+  hl.value = terms.join(', ');
+  hlLabel.append(hl);
+  form.append(qLabel, start, stop, pause, hlLabel);
+
+  const statusBar = el('div', 'tail-status');
+  const connection = el('span', 'tail-connection', 'Stopped.');
+  connection.setAttribute('role', 'status');
+  const pausedNote = el('span', 'tail-paused');
+  pausedNote.setAttribute('aria-live', 'polite');
+  const counts = el('span', 'tail-counts muted');
+  statusBar.append(connection, pausedNote, counts);
+  const warnings = el('div', 'tail-warnings');
+  warnings.setAttribute('role', 'alert');
+  const lagNote = el('p', 'warning tail-lagged');
+  lagNote.hidden = true;
+  const capNote = el('p', 'notice tail-cap');
+  capNote.hidden = true;
+  warnings.append(lagNote, capNote);
+
+  const list = el('div', 'tail-list');
+  list.setAttribute('role', 'log');
+  list.setAttribute('aria-label', 'Live events');
+  list.tabIndex = 0;
+  const jump = el('button', 'btn tail-jump', 'Scroll to newest');
+  jump.setAttribute('type', 'button');
+  jump.hidden = true;
+  root.append(form, statusBar, warnings, list, jump);
+
+  /** Whether the view follows the newest row. */
+  const atBottom = () => list.scrollTop + list.clientHeight >= list.scrollHeight - 30;
+  let follow = true;
+  /** The user pressed Pause. */
+  let userPaused = false;
+  /** Drawing is held because the user scrolled up to read. */
+  let heldByScroll = false;
+
+  /** Pauses or resumes the buffer from the two reasons to hold. */
+  function applyHold() {
+    if (userPaused || heldByScroll) {
+      buffer.pause();
+    } else {
+      buffer.resume();
+      schedule();
+    }
+    showCounts();
+  }
+
+  // Scrolling up holds new rows back so that the rows being read stay in
+  // place (nothing is removed above them); back at the bottom, they are drawn.
+  list.addEventListener('scroll', () => {
+    follow = atBottom();
+    jump.hidden = follow;
+    if (!follow && !heldByScroll) {
+      heldByScroll = true;
+      applyHold();
+    } else if (follow && heldByScroll) {
+      heldByScroll = false;
+      applyHold();
+    }
+  });
+  jump.addEventListener('click', () => {
+    list.scrollTop = list.scrollHeight;
+    follow = true;
+    jump.hidden = true;
+    heldByScroll = false;
+    applyHold();
+  });
+
+  /**
+   * One row.
+   * @param {any} ev
+   * @returns {HTMLElement}
+   */
+  function row(ev) {
+    const r = el('div', `tail-row ${severityClass(ev.severity_code)}`);
+    r.dataset.testid = 'tail-row';
+    const msg = el('span', 'hit-msg');
+    fillMarked(msg, oneLine(ev.message, MESSAGE_CHARS), terms);
+    r.append(
+      el('span', 'hit-time', formatTime(ev.timestamp)),
+      el('span', 'hit-sev', severityLabel(ev)),
+      el('span', 'hit-host', ev.host ?? ''),
+      el('span', 'hit-app', ev.app ?? ''),
+      msg,
+    );
+    r.title = ev.message.length > MESSAGE_CHARS ? `${ev.message.slice(0, MESSAGE_CHARS)}…` : ev.message;
+    rowEvents.set(r, ev);
+    return r;
+  }
+
+  /** Draws what waits, in one append, on the next frame. */
+  function schedule() {
+    if (frame) return;
+    frame = requestAnimationFrame(drawFrame);
+  }
+
+  /**
+   * Draws what waits: rows go into chunks of CHUNK_ROWS so that the
+   * browser can skip laying out and painting chunks out of view; one
+   * fragment is appended per frame (the last chunk may take a few rows first).
+   */
+  function drawFrame() {
+    frame = 0;
+    const f = buffer.takeFrame(ROWS_PER_FRAME);
+    if (f) {
+      const keepPlace = !follow && f.remove > 0;
+      const heightBefore = keepPlace ? list.scrollHeight : 0;
+      removeOldest(f.remove);
+      if (keepPlace) {
+        // Rows above the reader went away: move up by their height.
+        list.scrollTop = Math.max(0, list.scrollTop - (heightBefore - list.scrollHeight));
+      }
+      const frag = document.createDocumentFragment();
+      let chunk = /** @type {HTMLElement|null} */ (list.lastElementChild);
+      let room = chunk ? CHUNK_ROWS - chunk.childElementCount : 0;
+      let i = 0;
+      if (chunk && room > 0) {
+        const head = document.createDocumentFragment();
+        for (; i < f.add.length && i < room; i += 1) head.append(row(f.add[i]));
+        chunk.append(head);
+        sizeChunk(chunk);
+      }
+      while (i < f.add.length) {
+        chunk = el('div', 'tail-chunk');
+        for (const end = Math.min(f.add.length, i + CHUNK_ROWS); i < end; i += 1) chunk.append(row(f.add[i]));
+        sizeChunk(chunk);
+        frag.append(chunk);
+      }
+      list.append(frag);
+      if (follow) list.scrollTop = list.scrollHeight;
+      if (buffer.waiting > 0) schedule();
+    }
+    showCounts();
+  }
+
+  /**
+   * Removes the oldest rows, whole chunks where possible.
+   * @param {number} n
+   */
+  function removeOldest(n) {
+    let left = n;
+    while (left > 0 && list.firstElementChild) {
+      const chunk = list.firstElementChild;
+      const rows = chunk.childElementCount;
+      if (rows <= left) {
+        chunk.remove();
+        left -= rows;
+      } else {
+        for (; left > 0 && chunk.firstElementChild; left -= 1) chunk.firstElementChild.remove();
+        sizeChunk(/** @type {HTMLElement} */ (chunk));
+      }
+    }
+  }
+
+  function showCounts() {
+    counts.textContent = `${formatCount(buffer.shown)} rows shown · ${formatCount(received)} received`;
+    const held = formatCount(buffer.newWhilePaused);
+    if (userPaused) {
+      pausedNote.textContent = `Paused: ${held} new while paused`;
+    } else if (heldByScroll) {
+      pausedNote.textContent = `Scrolled up: holding ${held} new events; scroll to the bottom to see them`;
+    } else {
+      pausedNote.textContent = '';
+    }
+    jump.textContent = heldByScroll ? `Scroll to newest (${held} new)` : 'Scroll to newest';
+    if (buffer.dropped > 0) {
+      capNote.hidden = false;
+      capNote.textContent = `Only the newest ${formatCount(MAX_ROWS)} rows are kept: ${formatCount(buffer.dropped)} older rows were removed from this page.`;
+    }
+  }
+
+  /**
+   * @param {string} text
+   * @param {'ok'|'warn'|'off'} kind
+   */
+  function setConnection(text, kind) {
+    connection.textContent = text;
+    connection.dataset.state = kind;
+  }
+
+  function connect() {
+    const url = tailUrl(q.value.trim(), BACKLOG);
+    const es = new EventSource(url, { withCredentials: true });
+    source = es;
+    setConnection(attempt > 0 ? 'Reconnecting…' : 'Connecting…', 'warn');
+    es.onopen = () => {
+      if (source !== es) return;
+      if (attempt > 0) {
+        dedupeBudget = BACKLOG;
+        backlogNew = 0;
+      }
+      attempt = 0;
+      setConnection(`Live: following ${q.value.trim() || 'all events'}`, 'ok');
+    };
+    es.onmessage = (m) => {
+      if (source !== es) return;
+      const msg = parseTailMessage(m.data);
+      if (!msg) return;
+      if (msg.kind === 'lagged') {
+        lagged += msg.count;
+        lagNote.hidden = false;
+        lagNote.textContent = `The server dropped ${formatCount(lagged)} events for this browser because it could not keep up.`;
+        return;
+      }
+      const fresh = deduper.add(msg.event);
+      if (dedupeBudget > 0) {
+        dedupeBudget -= 1;
+        if (!fresh) return;
+        backlogNew += 1;
+        if (dedupeBudget === 0 && backlogNew === BACKLOG) {
+          lagNote.hidden = false;
+          lagNote.textContent = `${lagged ? `${lagNote.textContent} ` : ''}More than ${BACKLOG} events arrived while disconnected; some of them are not shown.`;
+        }
+      } else if (!fresh) {
+        return;
+      }
+      received += 1;
+      buffer.push(msg.event);
+      if (!buffer.paused) schedule();
+      else if (received % 50 === 0) showCounts();
+    };
+    es.onerror = () => {
+      if (source !== es) return;
+      es.close();
+      source = null;
+      if (!running) return;
+      attempt += 1;
+      const wait = backoffMs(attempt);
+      setConnection(`Connection lost; reconnecting in ${Math.round(wait / 1000)} s (attempt ${attempt}).`, 'warn');
+      retryTimer = setTimeout(() => {
+        retryTimer = 0;
+        if (running) connect();
+      }, wait);
+    };
+  }
+
+  function disconnect() {
+    if (retryTimer) clearTimeout(retryTimer);
+    retryTimer = 0;
+    source?.close();
+    source = null;
+  }
+
+  function startTail() {
+    disconnect();
+    running = true;
+    attempt = 0;
+    dedupeBudget = 0;
+    list.replaceChildren();
+    buffer.clear();
+    lagged = 0;
+    received = 0;
+    lagNote.hidden = true;
+    capNote.hidden = true;
+    follow = true;
+    jump.hidden = true;
+    heldByScroll = false;
+    applyHold();
+    const p = new URLSearchParams({ q: q.value.trim() });
+    if (hl.value.trim()) p.set('highlight', hl.value.trim());
+    history.replaceState(null, '', `${location.pathname}?${p}`);
+    connect();
+    showCounts();
+  }
+
+  function stopTail() {
+    running = false;
+    disconnect();
+    setConnection('Stopped.', 'off');
+  }
+
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    startTail();
+  });
+  stop.addEventListener('click', stopTail);
+  pause.addEventListener('click', () => {
+    userPaused = !userPaused;
+    pause.textContent = userPaused ? 'Resume' : 'Pause';
+    pause.setAttribute('aria-pressed', String(userPaused));
+    if (!userPaused && heldByScroll) {
+      // Resuming means live again: go to the newest rows.
+      list.scrollTop = list.scrollHeight;
+      follow = true;
+      jump.hidden = true;
+      heldByScroll = false;
+    }
+    applyHold();
+  });
+  /** Re-marks the rows on the page with the highlight terms, in one pass. */
+  function applyHighlight() {
+    terms = parseTerms(hl.value);
+    for (const r of list.querySelectorAll('.tail-row')) {
+      const ev = rowEvents.get(r);
+      const msg = r.querySelector('.hit-msg');
+      if (ev && msg instanceof HTMLElement) fillMarked(msg, oneLine(ev.message, MESSAGE_CHARS), terms);
+    }
+  }
+  /** @type {ReturnType<typeof setTimeout>|0} */
+  let highlightTimer = 0;
+  hl.addEventListener('input', () => {
+    if (highlightTimer) clearTimeout(highlightTimer);
+    highlightTimer = setTimeout(() => {
+      highlightTimer = 0;
+      applyHighlight();
+    }, 300);
+  });
+  // Enter in the highlight field applies it; it does not restart the tail.
+  hl.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      applyHighlight();
+    }
+  });
+  // A hidden tab keeps its connection: frames stop, events queue (within the
+  // cap), and the first frame after return draws them.
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden && buffer.waiting > 0) schedule();
+  });
+
+  startTail();
+}
+
+if (typeof document !== 'undefined') {
+  const root = document.getElementById('tail-app');
+  if (root) mount(root);
+}
