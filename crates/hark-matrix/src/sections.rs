@@ -8,11 +8,11 @@
 use std::net::IpAddr;
 
 use hark_config::{
-    AlertingConfig, BeatsInput, ChannelConfig, CheckConfig, Config, DnsCheck, GelfInput,
-    GelfTransport, HttpCheck, HttpConfig, HttpUrl, IcmpCheck, InputConfig, InputProtocol,
-    MetricsCheck, MonitorConfig, MonitoringConfig, NotifyConfig, RelpInput, SmtpChannel, SmtpTls,
-    SnmpCheck, SnmptrapInput, StorageConfig, SyslogInput, SyslogTransport, TcpCheck, TlsFiles,
-    WebhookChannel,
+    AlertingConfig, AuthConfig, BeatsInput, ChannelConfig, CheckConfig, Config, DnsCheck,
+    GelfInput, GelfTransport, HttpCheck, HttpConfig, HttpUrl, IcmpCheck, InputConfig,
+    InputProtocol, LdapConfig, LdapSecurity, MetricsCheck, MonitorConfig, MonitoringConfig,
+    NotifyConfig, RelpInput, SmtpChannel, SmtpTls, SnmpCheck, SnmptrapInput, StorageConfig,
+    SyslogInput, SyslogTransport, TcpCheck, TlsFiles, WebhookChannel,
 };
 
 use crate::flow::{Endpoint, Flow, PortSpec, Security, Transport};
@@ -25,6 +25,7 @@ pub fn matrix(cfg: &Config) -> Vec<Flow> {
     let Config {
         data_dir: _,
         http,
+        auth,
         inputs,
         storage,
         monitoring,
@@ -50,6 +51,7 @@ pub fn matrix(cfg: &Config) -> Vec<Flow> {
     // Unreadable means the resolver library's default: this host.
     let resolv_conf = || std::fs::read_to_string(resolver::RESOLV_CONF).unwrap_or_default();
     let mut flows = http_flows(http);
+    flows.extend(auth_flows(auth));
     for (name, input) in inputs {
         flows.extend(input_flows(name, input));
     }
@@ -80,14 +82,64 @@ pub fn matrix(cfg: &Config) -> Vec<Flow> {
 
 /// The HTTP API and web UI listener.
 pub fn http_flows(http: &HttpConfig) -> Vec<Flow> {
-    let HttpConfig { listen } = http;
+    let HttpConfig {
+        listen,
+        tls,
+        allow_plain_http: _,
+    } = http;
+    let (protocol, security) = match tls {
+        Some(_) => ("https", Security::Tls),
+        None => ("http", Security::Token),
+    };
     vec![Flow::listener(
         *listen,
         Transport::Tcp,
+        protocol,
+        security,
         "http",
-        Security::Token,
-        "http",
-        "HTTP API for users and the hark CLI",
+        "web UI and HTTP API for users and the hark CLI",
+    )]
+}
+
+/// The LDAP directory users sign in through.
+pub fn auth_flows(auth: &AuthConfig) -> Vec<Flow> {
+    let AuthConfig {
+        session_idle: _,
+        session_max: _,
+        ldap,
+    } = auth;
+    // Credentials, bases, filters and roles open nothing.
+    let Some(LdapConfig {
+        url: _,
+        host,
+        port,
+        security,
+        tls_ca: _,
+        bind_dn: _,
+        bind_password_file: _,
+        user_base: _,
+        user_filter: _,
+        group_base: _,
+        group_filter: _,
+        roles: _,
+        default_role: _,
+    }) = ldap
+    else {
+        return Vec::new();
+    };
+    let (protocol, security) = match security {
+        LdapSecurity::Ldaps => ("ldaps", Security::Tls),
+        LdapSecurity::StartTls => ("ldap", Security::Tls),
+        LdapSecurity::Plain => ("ldap", Security::Plain),
+    };
+    vec![Flow::client(
+        Endpoint::from(host.as_str()),
+        PortSpec::Single(*port),
+        Transport::Tcp,
+        protocol,
+        security,
+        "auth.ldap",
+        "sign-in of users through LDAP / Active Directory",
     )]
 }
 

@@ -13,6 +13,7 @@ use hark_matrix::{Endpoint, Flow, Format, PortSpec, Security, Transport, matrix,
 const MIXED: &str = r#"
 [http]
 listen = "0.0.0.0:8514"
+allow_plain_http = true
 
 [inputs.syslog_tls]
 type = "syslog"
