@@ -33,6 +33,7 @@ pub mod identity;
 mod ndjson;
 mod params;
 mod routes;
+pub mod tls;
 pub mod tokens;
 
 use std::future::Future;
@@ -110,21 +111,28 @@ pub fn router(state: ServerState) -> Router {
     build(state, rx, Some(tx))
 }
 
-/// Serves the API on `listener` until `shutdown` completes, then stops
-/// accepting, ends live tails and waits for requests in flight.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
+/// Serves the API on `listener` (a [`tokio::net::TcpListener`] for plain
+/// HTTP, a [`tls::TlsListener`] for HTTPS) until `shutdown` completes, then
+/// stops accepting, ends live tails and waits for requests in flight.
+pub async fn serve<L>(
+    listener: L,
     state: ServerState,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+{
+    use axum::serve::ListenerExt;
     let (tx, rx) = watch::channel(false);
     let app = build(state, rx, None);
     let signal = async move {
         shutdown.await;
         let _ = tx.send(true);
     };
+    // Tapping the listener gives every kind of listener the client's
+    // address as `ConnectInfo<SocketAddr>`.
     axum::serve(
-        listener,
+        listener.tap_io(|_| {}),
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(signal)

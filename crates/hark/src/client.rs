@@ -1,6 +1,7 @@
 //! Finding and calling a running server from the CLI.
 
 use anyhow::{Context, anyhow, bail};
+use hark_config::HttpTls;
 use hark_server::api::ErrorBody;
 use serde::de::DeserializeOwned;
 
@@ -19,15 +20,17 @@ impl Client {
     /// Resolves URL and token from flags, environment and the configuration file.
     pub fn from_args(args: &ConnectArgs) -> anyhow::Result<Client> {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let base = match (&args.url, &args.config) {
+        let cfg = match &args.config {
+            Some(file) => Some(hark_config::Config::load(file)?),
+            None => None,
+        };
+        let base = match (&args.url, &cfg) {
             (Some(u), _) => u.trim_end_matches('/').to_owned(),
-            (None, Some(file)) => {
-                let cfg = hark_config::Config::load(file)?;
-                format!(
-                    "http://{}",
-                    crate::cmd::serve::display_addr(cfg.http.listen)
-                )
-            }
+            (None, Some(cfg)) => format!(
+                "{}://{}",
+                cfg.http.scheme(),
+                crate::cmd::serve::display_addr(cfg.http.listen)
+            ),
             (None, None) => format!(
                 "http://{}",
                 crate::cmd::serve::display_addr(hark_config::Config::default().http.listen)
@@ -38,9 +41,27 @@ impl Client {
                 "no API token: pass --token or set HARK_TOKEN (the server prints an admin token on its first start; `hark token create` makes more)"
             );
         };
-        let http = reqwest::Client::builder()
-            .build()
-            .context("cannot build the HTTP client")?;
+        let mut http = reqwest::Client::builder();
+        // The server's own self-signed certificate is trusted by whoever may read its data directory.
+        if let Some(cfg) = cfg
+            .as_ref()
+            .filter(|c| c.http.tls == Some(HttpTls::SelfSigned))
+        {
+            let path = cfg
+                .data_dir
+                .join(hark_server::tls::TLS_DIR)
+                .join(hark_server::tls::SELF_SIGNED_CERT);
+            let pem = std::fs::read(&path).with_context(|| {
+                format!(
+                    "cannot read the server's self-signed certificate {}",
+                    path.display()
+                )
+            })?;
+            let cert = reqwest::Certificate::from_pem(&pem)
+                .with_context(|| format!("{} is not a PEM certificate", path.display()))?;
+            http = http.add_root_certificate(cert);
+        }
+        let http = http.build().context("cannot build the HTTP client")?;
         Ok(Client { base, token, http })
     }
 

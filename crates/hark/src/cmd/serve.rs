@@ -90,6 +90,13 @@ async fn serve(
         .await
         .with_context(|| format!("cannot listen for HTTP on {}", cfg.http.listen))?;
     let http_addr = http.local_addr()?;
+    let https = match &cfg.http.tls {
+        Some(tls) => Some(
+            hark_server::tls::identity(tls, &cfg.data_dir)
+                .context("cannot start HTTPS ([http] tls, tls_cert, tls_key)")?,
+        ),
+        None => None,
+    };
     let sink = StoreSink::start(store.clone());
     let monitoring = hark_monitor::Monitoring::start(&cfg, Arc::new(sink.clone()))
         .context("cannot start monitoring")?;
@@ -114,9 +121,14 @@ async fn serve(
         notifier: Some(notifier.clone()),
     };
     let http_shutdown = shutdown.clone();
-    let http_task = tokio::spawn(hark_server::serve(http, state, async move {
-        http_shutdown.cancelled().await
-    }));
+    let stop_http = async move { http_shutdown.cancelled().await };
+    let http_task = match &https {
+        Some(identity) => {
+            let listener = hark_server::tls::TlsListener::new(http, identity.acceptor.clone())?;
+            tokio::spawn(hark_server::serve(listener, state, stop_http))
+        }
+        None => tokio::spawn(hark_server::serve(http, state, stop_http)),
+    };
 
     let mut out = std::io::stdout().lock();
     for i in &inputs {
@@ -129,7 +141,21 @@ async fn serve(
     if !cfg.notify.is_empty() {
         writeln!(out, "notify {}", cfg.notify.len())?;
     }
-    writeln!(out, "api http://{}", display_addr(http_addr))?;
+    writeln!(
+        out,
+        "api {}://{}",
+        cfg.http.scheme(),
+        display_addr(http_addr)
+    )?;
+    if let Some(identity) = &https {
+        writeln!(
+            out,
+            "tls certificate {}{} sha256 {}",
+            identity.cert_path.display(),
+            if identity.created { " (made now)" } else { "" },
+            identity.fingerprint
+        )?;
+    }
     if let Some(t) = first_token {
         writeln!(out, "admin token: {t}")?;
         writeln!(
