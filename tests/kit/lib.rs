@@ -19,6 +19,7 @@
 //! assert_eq!(hark.wait_total("hello", 1, Duration::from_secs(30)), 1);
 //! ```
 
+pub mod accounts;
 pub mod browser;
 pub mod metrics;
 pub mod monitoring;
