@@ -12,13 +12,15 @@
 # - Python senders for Beats (pylogbeat, python-logstash-async) and GELF (graypy);
 # - aiosmtpd, the SMTP server the notification tests deliver to (run by the
 #   system Python, /usr/bin/python3);
+# - Chromium and its chromedriver for the web UI tests, with fonts-liberation
+#   (a recommendation the minimal install skips) so screenshots show text;
 # - loggen, taken from the syslog-ng-core package without installing it,
 #   because syslog-ng-core and rsyslog conflict as installed packages
 #   (both provide system-log-daemon). Its runtime libraries are installed.
 set -euo pipefail
 
 SNG_ROOT=/opt/hark-peers/syslog-ng
-PACKAGES=(bsdutils rsyslog rsyslog-gnutls rsyslog-relp snmp python3-pip nftables iptables procps iproute2 dnsmasq snmpd prometheus-node-exporter python3-aiosmtpd)
+PACKAGES=(bsdutils rsyslog rsyslog-gnutls rsyslog-relp snmp python3-pip nftables iptables procps iproute2 dnsmasq snmpd prometheus-node-exporter python3-aiosmtpd chromium chromium-driver fonts-liberation)
 
 log() { printf '== %s\n' "$*"; }
 
@@ -127,6 +129,8 @@ check snmptrap snmptrap --version
 check dnsmasq dnsmasq --version
 check snmpd sh -c 'snmpd -v | grep -m1 version'
 check node-exporter prometheus-node-exporter --version
+check chromium sh -c 'chromium --version 2>/dev/null'
+check chromedriver chromedriver --version
 check python python3 -c 'import pylogbeat, logstash_async, graypy'
 check loggen env LD_LIBRARY_PATH="$SNG_ROOT/usr/lib/syslog-ng" SYSLOGNG_PREFIX="$SNG_ROOT/usr" \
     "$SNG_ROOT/usr/bin/loggen" --help

@@ -5,7 +5,9 @@
 //! network namespaces come from `hark_testkit`.
 //!
 //! Everything a test starts is a child process killed when its handle drops,
-//! and everything it writes lives in a temporary directory removed on drop.
+//! and everything it writes lives in a temporary directory removed on drop;
+//! what a test binary shares between its tests (one chromedriver for the
+//! [`browser`] tests) is ended by the [`reaper`] when the binary exits.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -17,8 +19,11 @@
 //! assert_eq!(hark.wait_total("hello", 1, Duration::from_secs(30)), 1);
 //! ```
 
+pub mod accounts;
+pub mod browser;
 pub mod metrics;
 pub mod monitoring;
+pub mod reaper;
 pub mod smtp;
 pub mod tls;
 pub mod webhook;
