@@ -26,6 +26,8 @@
 //! # Ok(()) }
 //! ```
 
+mod backlog;
+mod fields;
 mod filter;
 mod fsutil;
 mod index;
@@ -50,6 +52,7 @@ use std::time::Duration;
 use hark_event::Event;
 use hark_event::sink::{AppendFuture, EventSink, Health, Receipt, SinkError};
 
+pub use backlog::{Backlog, MAX_BACKLOG};
 pub use filter::{BatchIndex, EventFilter};
 pub use reader::{WalBatch, WalReader};
 pub use tail::{Tail, TailError};
@@ -222,6 +225,16 @@ pub enum HistogramInterval {
     Fixed(i64),
 }
 
+/// The order of a search's hits, by `(timestamp, sequence number)`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Order {
+    /// Newest first.
+    #[default]
+    Desc,
+    /// Oldest first.
+    Asc,
+}
+
 /// A search.
 #[derive(Debug, Clone)]
 pub struct SearchRequest {
@@ -241,6 +254,9 @@ pub struct SearchRequest {
     pub top: Vec<String>,
     /// How many top values per field.
     pub top_size: usize,
+    /// Newest or oldest hits first; a cursor continues in the order of the
+    /// request it came from.
+    pub order: Order,
 }
 
 impl SearchRequest {
@@ -255,6 +271,7 @@ impl SearchRequest {
             histogram: None,
             top: Vec::new(),
             top_size: 10,
+            order: Order::Desc,
         }
     }
 }
@@ -282,7 +299,7 @@ pub struct TopValue {
 pub struct SearchResponse {
     /// Exact number of matching events in the time range.
     pub total: u64,
-    /// Hits, newest first.
+    /// Hits, newest first (oldest first for [`Order::Asc`]).
     pub hits: Vec<Event>,
     /// Cursor for the next page, when there are more hits.
     pub next: Option<String>,
@@ -347,6 +364,22 @@ impl Store {
         self.inner.subscribe(subscriber)
     }
 
+    /// Like [`Store::subscribe`], with the newest `backlog` stored events
+    /// (at most [`MAX_BACKLOG`]) that match `query` before the first live
+    /// batch: nothing appended is missed between the two or seen in both,
+    /// including events in the WAL that are not searchable yet. Blocking.
+    pub fn subscribe_with_backlog(
+        &self,
+        subscriber: &str,
+        query: &str,
+        backlog: usize,
+    ) -> Result<Backlog, QueryError> {
+        let filter = self.compile_filter(query)?;
+        let tail = self.subscribe(subscriber);
+        let history = backlog::history(&self.search_env(), &filter, &tail, query, backlog)?;
+        Ok(Backlog { history, tail })
+    }
+
     /// Opens the durable WAL reader `name`, registering it when new (it then
     /// reads the events appended from now on). See [`WalReader`].
     pub fn wal_reader(&self, name: &str) -> Result<WalReader, StoreError> {
@@ -378,14 +411,35 @@ impl Store {
 
     /// Runs a search (blocking; call from a blocking-capable thread).
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse, QueryError> {
-        let env = query::SearchEnv {
+        query::search(&self.search_env(), req)
+    }
+
+    fn search_env(&self) -> query::SearchEnv<'_> {
+        query::SearchEnv {
             shared: &self.inner.shared,
             compiler: &self.inner.compiler,
             schema: &self.inner.schema,
             fields: &self.inner.fields,
             threads: self.inner.search_threads,
-        };
-        query::search(&env, req)
+        }
+    }
+
+    /// The field names of the searchable events in `[from, to)` (ns),
+    /// sorted: the fixed ones (`host`, `message`, …) and those inside
+    /// `fields` (without the `fields.` prefix). Read from index metadata,
+    /// so events in the same splits just outside the range may add names.
+    /// Blocking.
+    pub fn field_names(
+        &self,
+        from: Option<i64>,
+        to: Option<i64>,
+    ) -> Result<Vec<String>, QueryError> {
+        fields::field_names(&self.inner.shared, from, to)
+    }
+
+    /// The data directory the store was opened in.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.inner.data_dir
     }
 
     /// Makes everything appended so far searchable now (commit + reload). Used by tests and shutdown.

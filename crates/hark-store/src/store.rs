@@ -49,6 +49,8 @@ pub(crate) struct Inner {
     closed: AtomicBool,
     /// Held until shutdown: one store per data directory.
     lock: Mutex<Option<std::fs::File>>,
+    /// The data directory.
+    pub data_dir: std::path::PathBuf,
 }
 
 /// Takes the data directory's lock file, failing if another store holds it.
@@ -202,6 +204,7 @@ impl Inner {
             threads: Mutex::new(threads),
             closed: AtomicBool::new(false),
             lock: Mutex::new(Some(lock)),
+            data_dir: cfg.data_dir.clone(),
         })
     }
 

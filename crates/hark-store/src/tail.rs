@@ -43,7 +43,9 @@ pub struct Tail {
 impl Tail {
     /// A subscription whose first batch starts at `next_seq` (subscribe
     /// before reading the appended sequence number: a batch is counted as
-    /// appended before it is sent).
+    /// appended before it is sent). Batches before `next_seq` that were
+    /// still on their way are left out, so the subscription delivers
+    /// exactly the events from `next_seq` on.
     pub(crate) fn new(rx: broadcast::Receiver<Batch>, subscriber: &str, next_seq: u64) -> Tail {
         Tail {
             rx,
@@ -61,7 +63,10 @@ impl Tail {
         }
         loop {
             match self.rx.recv().await {
-                Ok(batch) => return self.deliver(batch),
+                Ok(batch) => match self.deliver(batch) {
+                    Some(r) => return r,
+                    None => continue,
+                },
                 // The gap shows in the next batch's sequence number.
                 Err(RecvError::Lagged(_)) => continue,
                 Err(RecvError::Closed) => return Err(TailError::Closed),
@@ -76,7 +81,10 @@ impl Tail {
         }
         loop {
             match self.rx.try_recv() {
-                Ok(batch) => return self.deliver(batch),
+                Ok(batch) => match self.deliver(batch) {
+                    Some(r) => return r,
+                    None => continue,
+                },
                 Err(TryRecvError::Lagged(_)) => continue,
                 Err(TryRecvError::Empty) => return Err(TailError::Empty),
                 Err(TryRecvError::Closed) => return Err(TailError::Closed),
@@ -84,12 +92,36 @@ impl Tail {
         }
     }
 
+    /// Sequence number the next batch is expected to start at.
+    pub(crate) fn next_seq(&self) -> Option<u64> {
+        self.next_seq
+    }
+
     /// Events this subscriber has missed so far.
     pub fn dropped(&self) -> u64 {
         self.dropped
     }
 
-    fn deliver(&mut self, batch: Batch) -> Result<Arc<Vec<Event>>, TailError> {
+    /// The batch for the subscriber, cut to what starts at `next_seq`;
+    /// `None` for a batch wholly before it (appended before subscribing,
+    /// broadcast after).
+    fn deliver(&mut self, mut batch: Batch) -> Option<Result<Arc<Vec<Event>>, TailError>> {
+        if let Some(next) = self.next_seq
+            && batch.first_seq < next
+        {
+            let skip = (next - batch.first_seq) as usize;
+            if skip >= batch.events.len() {
+                return None;
+            }
+            batch = Batch {
+                first_seq: next,
+                events: Arc::new(batch.events[skip..].to_vec()),
+            };
+        }
+        Some(self.deliver_from_next(batch))
+    }
+
+    fn deliver_from_next(&mut self, batch: Batch) -> Result<Arc<Vec<Event>>, TailError> {
         let missed = self
             .next_seq
             .map_or(0, |next| batch.first_seq.saturating_sub(next));

@@ -35,8 +35,9 @@ const AUTO_STEPS: [i64; 13] = [
 const AUTO_MAX_BUCKETS: i64 = 120;
 /// A fixed interval may not ask for more buckets than this.
 const MAX_BUCKETS: i64 = 100_000;
-/// Most values `top` returns per field.
-const MAX_TOP_SIZE: usize = 1_000;
+/// Most values `top` returns per field (the HTTP API allows fewer; its
+/// source list asks one more than it shows, to tell when it is cut).
+const MAX_TOP_SIZE: usize = 10_000;
 
 /// Histogram layout: `buckets` buckets of `interval` ns from `start`,
 /// counting events in `[from, to)`.

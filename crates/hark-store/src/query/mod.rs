@@ -7,4 +7,4 @@ mod search;
 mod topk;
 
 pub(crate) use parse::{Compiled, QueryCompiler};
-pub(crate) use search::{SearchEnv, search};
+pub(crate) use search::{SearchEnv, search, search_until};

@@ -24,7 +24,7 @@ use super::topk::{Hit, TopK, newest};
 use crate::index::{SchemaFields, SplitHandle, decode_stored, names};
 use crate::state::Shared;
 use crate::telemetry;
-use crate::{QueryError, SearchRequest, SearchResponse};
+use crate::{Order, QueryError, SearchRequest, SearchResponse};
 
 /// Most hits one page may hold.
 const MAX_LIMIT: usize = 10_000;
@@ -71,14 +71,65 @@ fn internal(context: &str) -> impl FnOnce(tantivy::TantivyError) -> QueryError +
     move |e| QueryError::Internal(format!("{context}: {e}"))
 }
 
+/// How hit keys are ranked. The selection keeps the greatest `(ts, seq)`
+/// keys; for oldest-first results both halves are flipped bitwise (`!x`),
+/// which reverses their order, so the same selection picks the oldest.
+/// Flipping is its own inverse, so the same functions map back.
+#[derive(Debug, Clone, Copy)]
+struct Ranking {
+    flip: bool,
+}
+
+impl Ranking {
+    fn new(order: Order) -> Ranking {
+        Ranking {
+            flip: order == Order::Asc,
+        }
+    }
+
+    #[inline]
+    fn ts(self, ts: i64) -> i64 {
+        if self.flip { !ts } else { ts }
+    }
+
+    #[inline]
+    fn seq(self, seq: u64) -> u64 {
+        if self.flip { !seq } else { seq }
+    }
+
+    /// The ranked form of a time range `[min, max]`, as `(min, max)`.
+    fn range(self, min: i64, max: i64) -> (i64, i64) {
+        if self.flip { (!max, !min) } else { (min, max) }
+    }
+}
+
 /// Runs `req`.
 pub(crate) fn search(
     env: &SearchEnv<'_>,
     req: &SearchRequest,
 ) -> Result<SearchResponse, QueryError> {
+    search_until(env, req, None)
+}
+
+/// Runs `req`, taking hits only among events with sequence numbers up to
+/// `until_seq` (the total and aggregations still count every match).
+pub(crate) fn search_until(
+    env: &SearchEnv<'_>,
+    req: &SearchRequest,
+    until_seq: Option<u64>,
+) -> Result<SearchResponse, QueryError> {
     let started = Instant::now();
     let limit = req.limit.clamp(1, MAX_LIMIT);
-    let cursor = req.cursor.as_deref().map(Cursor::decode).transpose()?;
+    let ranking = Ranking::new(req.order);
+    let cursor = req
+        .cursor
+        .as_deref()
+        .map(Cursor::decode)
+        .transpose()?
+        .map(|c| Cursor {
+            ts: ranking.ts(c.ts),
+            seq: ranking.seq(c.seq),
+        });
     let compiled = env.compiler.compile(&req.query)?;
     let top_spec = TopSpec::new(env.schema, &req.top, req.top_size)?;
     let (from, to) = (req.from, req.to);
@@ -153,9 +204,13 @@ pub(crate) fn search(
             }
         }
     }
-    // Newest segments first, and their last documents first: their hits raise
-    // the bar the others must pass.
-    tasks.sort_by_key(|t| std::cmp::Reverse((t.max_ts, t.hi)));
+    // The best-ranked segments first (newest, or oldest for ascending
+    // order), and their best-placed documents first: their hits raise the
+    // bar the others must pass.
+    match req.order {
+        Order::Desc => tasks.sort_by_key(|t| std::cmp::Reverse((t.max_ts, t.hi))),
+        Order::Asc => tasks.sort_by_key(|t| (t.min_ts, t.lo)),
+    }
 
     let aggs = top_spec.as_ref().map(TopSpec::aggregations).transpose()?;
     let agg_collector = aggs
@@ -172,6 +227,8 @@ pub(crate) fn search(
         k: limit + 1,
         cursor,
         shared_floor: &shared_floor,
+        ranking,
+        until_seq,
     };
     let workers = env.threads.clamp(1, 16).min(tasks.len()).max(1);
     let partials: Vec<Result<Partial<'_>, QueryError>> = if workers == 1 {
@@ -206,6 +263,10 @@ pub(crate) fn search(
     let mut ordered = newest(candidates, limit + 1);
     let more = ordered.len() > limit;
     ordered.truncate(limit);
+    for h in &mut ordered {
+        h.ts = ranking.ts(h.ts);
+        h.seq = ranking.seq(h.seq);
+    }
     let hits = fetch(&searchers, env.fields, &ordered)?;
     let next = if more {
         ordered.last().map(|h| {
@@ -290,8 +351,12 @@ struct Run<'a> {
     hist: Option<&'a HistSpec>,
     aggs: Option<&'a DistributedAggregationCollector>,
     k: usize,
+    /// The previous page's end, ranked.
     cursor: Option<Cursor>,
     shared_floor: &'a AtomicI64,
+    ranking: Ranking,
+    /// Hits are taken only up to this sequence number.
+    until_seq: Option<u64>,
 }
 
 impl<'a> Run<'a> {
@@ -315,7 +380,9 @@ impl<'a> Run<'a> {
     fn visit(&self, task: &Task, p: &mut Partial<'a>) -> Result<(), QueryError> {
         let reader = self.searchers[task.split as usize].segment_reader(task.seg);
         let weight = self.weights[task.split as usize].as_ref();
-        let wants_hits = p.top.may_take(task.min_ts, task.max_ts);
+        let ranking = self.ranking;
+        let (rank_min, rank_max) = ranking.range(task.min_ts, task.max_ts);
+        let wants_hits = p.top.may_take(rank_min, rank_max);
         if !wants_hits && self.hist.is_none() && self.aggs.is_none() && task.whole {
             p.count += u64::from(weight.count(reader).map_err(internal("counting"))?);
             return Ok(());
@@ -333,26 +400,32 @@ impl<'a> Run<'a> {
         } else {
             None
         };
-        let seq_of = |doc: DocId| seq.as_ref().map_or(0, |s| s.get_val(doc));
+        let until = self.until_seq;
+        let seq_of = |doc: DocId| {
+            let s = seq.as_ref().map_or(0, |s| s.get_val(doc));
+            until.is_none_or(|u| s <= u).then(|| ranking.seq(s))
+        };
         let (split, seg) = (task.split, task.seg);
         // Documents are added oldest first, so the newest hits are usually at
-        // the end: taking them first sets a bar that most others fail at once.
-        let tail_start = if wants_hits {
-            let start = task
-                .hi
-                .saturating_sub((4 * self.k + 1024) as u32)
-                .max(task.lo);
+        // the end (the oldest at the start): taking them first sets a bar
+        // that most others fail at once.
+        let first = if wants_hits {
+            let span = (4 * self.k + 1024) as u32;
+            let first = match self.ranking.flip {
+                false => task.hi.saturating_sub(span).max(task.lo)..task.hi,
+                true => task.lo..task.lo.saturating_add(span).min(task.hi),
+            };
             let top = &mut p.top;
-            each_block(weight, reader, start, task.hi, &mut |docs| {
+            each_block(weight, reader, first.start, first.end, &mut |docs| {
                 for &doc in docs {
                     let min_ts = top.min_useful_ts();
-                    let ts = task.ts.get_val(doc).into_timestamp_nanos();
+                    let ts = ranking.ts(task.ts.get_val(doc).into_timestamp_nanos());
                     top.offer(ts, min_ts, || seq_of(doc), split, seg, doc);
                 }
             })?;
-            start
+            first
         } else {
-            task.hi
+            task.hi..task.hi
         };
         let mut agg = match self.aggs {
             Some(c) => Some(
@@ -367,7 +440,9 @@ impl<'a> Run<'a> {
         each_block(weight, reader, task.lo, task.hi, &mut |docs| {
             count += docs.len() as u64;
             let ts = &mut ts_buf[..docs.len()];
-            let needs_ts = buckets.is_some() || (wants_hits && docs[0] < tail_start);
+            let needs_ts = buckets.is_some()
+                || (wants_hits
+                    && !(first.contains(&docs[0]) && first.contains(&docs[docs.len() - 1])));
             if needs_ts {
                 task.ts.get_vals(docs, ts);
             }
@@ -379,12 +454,12 @@ impl<'a> Run<'a> {
             if wants_hits {
                 let min_ts = p.top.min_useful_ts();
                 for (doc, t) in docs.iter().zip(ts.iter()) {
-                    if *doc >= tail_start {
-                        // Already offered by the tail pass.
-                        break;
+                    if first.contains(doc) {
+                        // Already offered by the first pass.
+                        continue;
                     }
                     p.top.offer(
-                        t.into_timestamp_nanos(),
+                        ranking.ts(t.into_timestamp_nanos()),
                         min_ts,
                         || seq_of(*doc),
                         split,

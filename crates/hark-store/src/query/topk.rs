@@ -65,13 +65,14 @@ impl<'a> TopK<'a> {
         max >= self.min_useful_ts() && self.before.is_none_or(|c| min <= c.ts)
     }
 
-    /// Offers a document; `seq` is read only when the timestamp is promising.
+    /// Offers a document; `seq` is read only when the timestamp is
+    /// promising, and `None` from it turns the document away.
     #[inline]
     pub fn offer(
         &mut self,
         ts: i64,
         min_ts: i64,
-        seq: impl FnOnce() -> u64,
+        seq: impl FnOnce() -> Option<u64>,
         split: u32,
         seg: u32,
         doc: u32,
@@ -84,7 +85,9 @@ impl<'a> TopK<'a> {
         {
             return;
         }
-        let seq = seq();
+        let Some(seq) = seq() else {
+            return;
+        };
         if self.before.is_some_and(|c| (ts, seq) >= (c.ts, c.seq)) {
             return;
         }
@@ -147,7 +150,7 @@ mod tests {
         let mut top = TopK::new(k, before, &shared);
         for (i, &(ts, seq)) in keys.iter().enumerate() {
             let min = top.min_useful_ts();
-            top.offer(ts, min, || seq, 0, 0, i as u32);
+            top.offer(ts, min, || Some(seq), 0, 0, i as u32);
         }
         newest(top.into_hits(), k).iter().map(Hit::key).collect()
     }

@@ -1,5 +1,6 @@
 //! Store-level tests: recovery, search semantics, split lifecycle.
 
+mod backlog;
 mod dead_files;
 mod full_disk;
 mod lifecycle;

@@ -416,3 +416,81 @@ async fn newest_hits_are_found_anywhere_in_a_large_segment() {
     assert_eq!(res.hits.iter().map(n_of).collect::<Vec<_>>(), want);
     assert_eq!(res.total, 1000);
 }
+
+/// Every `n` matching `query` in `order`, across pages of `page` hits.
+fn pages_in_order(store: &Store, query: &str, page: usize, order: crate::Order) -> Vec<u64> {
+    let mut req = SearchRequest::new(query);
+    req.limit = page;
+    req.order = order;
+    let mut out = Vec::new();
+    loop {
+        let res = store.search(&req).unwrap();
+        out.extend(res.hits.iter().map(n_of));
+        match res.next {
+            Some(c) => req.cursor = Some(c),
+            None => return out,
+        }
+    }
+}
+
+#[tokio::test]
+async fn ascending_order_pages_oldest_first_across_splits() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.split_max_events = 7;
+    let store = Store::open(cfg).unwrap();
+    // Five events share each timestamp, and appends are not in time order.
+    let ts_of = |n: u64| BASE + ((n / 5) * 7 % 11) as i64 * SEC;
+    let events: Vec<Event> = (0..53).map(|n| numbered(n, ts_of(n))).collect();
+    for chunk in events.chunks(4) {
+        append(&store, chunk.to_vec()).await;
+    }
+    store.flush().unwrap();
+    let mut oldest_first: Vec<u64> = (0..53).collect();
+    // Ties by sequence number, which follows `n` here.
+    oldest_first.sort_by_key(|&n| (ts_of(n), n));
+    let newest_first: Vec<u64> = oldest_first.iter().rev().copied().collect();
+    for page in [1, 3, 5, 6, 53, 100] {
+        assert_eq!(
+            pages_in_order(&store, "", page, crate::Order::Asc),
+            oldest_first,
+            "page size {page}"
+        );
+        assert_eq!(
+            pages_in_order(&store, "", page, crate::Order::Desc),
+            newest_first,
+            "page size {page}"
+        );
+    }
+    let want: Vec<u64> = oldest_first.iter().copied().filter(|n| n % 3 == 1).collect();
+    assert_eq!(
+        pages_in_order(&store, "host:host1", 2, crate::Order::Asc),
+        want
+    );
+    // "Events after this one": from a hit's time, oldest first.
+    let mut req = SearchRequest::new("");
+    req.order = crate::Order::Asc;
+    req.from = Some(ts_of(20));
+    req.limit = 6;
+    let res = store.search(&req).unwrap();
+    let after: Vec<u64> = oldest_first
+        .iter()
+        .copied()
+        .filter(|&n| ts_of(n) >= ts_of(20))
+        .collect();
+    assert_eq!(res.hits.iter().map(n_of).collect::<Vec<_>>(), after[..6]);
+    assert_eq!(res.total, after.len() as u64);
+}
+
+#[tokio::test]
+async fn oldest_hits_are_found_anywhere_in_a_large_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(config(dir.path())).unwrap();
+    let ts_of = |n: u64| BASE + ((n * 7919) % 3000) as i64 * SEC;
+    append(&store, (0..3000).map(|n| numbered(n, ts_of(n))).collect()).await;
+    store.flush().unwrap();
+    let mut expected: Vec<u64> = (0..3000).collect();
+    expected.sort_by_key(|&n| ts_of(n));
+    let got = pages_in_order(&store, "", 250, crate::Order::Asc);
+    assert_eq!(got, expected);
+}

@@ -626,10 +626,13 @@ impl WriterCtx {
         let last_seq = written
             .last()
             .map_or(0, |e| e.first_seq + e.req.events.len() as u64 - 1);
-        self.shared.note_appended(last_seq, now);
-        // Readers catching up from disk may now read these batches.
+        // Readers catching up from disk may now read these batches. Published
+        // before the sequence number moves on: whoever reads the appended
+        // sequence number finds every event up to it in the published
+        // segments (the tail backlog relies on it).
         self.shared
             .publish_wal_segments(&self.wal.published_segments());
+        self.shared.note_appended(last_seq, now);
         let bytes = self.wal.total_bytes();
         self.shared.wal_bytes.store(bytes, Ordering::Relaxed);
         telemetry::set_wal_bytes(bytes);
