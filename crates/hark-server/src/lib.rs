@@ -34,6 +34,7 @@ mod ndjson;
 mod params;
 mod routes;
 pub mod tokens;
+pub mod ui;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -170,10 +171,14 @@ fn build(
         }
     }
     let protected = protected.route_layer(from_fn_with_state(tokens.clone(), auth::require_token));
-    let streaming = streaming.route_layer(from_fn_with_state(tokens, auth::require_token_or_query));
+    let streaming = streaming.route_layer(from_fn_with_state(
+        tokens.clone(),
+        auth::require_token_or_query,
+    ));
     // Streams must neither time out nor be compressed (compression buffers).
     let bounded = public
         .merge(protected)
+        .merge(ui::router(tokens))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
