@@ -381,6 +381,20 @@ fn monitor_key_of_another_type_is_named_with_its_line() {
 }
 
 #[test]
+fn monitors_are_private_unless_marked_public() {
+    let cfg = Config::from_toml_str(
+        "hark.toml",
+        "[monitors.site]\ntype = \"tcp\"\nhost = \"h\"\nport = 443\npublic = true\n\
+         [monitors.db]\ntype = \"tcp\"\nhost = \"h\"\nport = 5432\n",
+    )
+    .unwrap();
+    assert!(cfg.monitors["site"].public);
+    assert!(!cfg.monitors["db"].public);
+    let e = err("[monitors.a]\ntype = \"icmp\"\nhost = \"h\"\npublic = \"yes\"\n");
+    assert!(e.starts_with("hark.toml:"), "{e}");
+}
+
+#[test]
 fn monitor_parents_must_exist_and_not_loop() {
     let e = err("[monitors.a]\ntype = \"icmp\"\nhost = \"h\"\nparent = \"nope\"\n");
     assert!(e.starts_with("hark.toml:4:"), "{e}");

@@ -301,6 +301,7 @@ pub fn monitor_flows(
         timeout: _,
         max_attempts: _,
         parent: _,
+        public: _,
     } = monitor;
     let component = format!("monitors.{name}");
     let client =

@@ -262,6 +262,15 @@ impl Monitoring {
         Some(self.inner.view(&states, i, hark_event::now_nanos()))
     }
 
+    /// Whether monitor `name` is configured `public = true` (shown on the
+    /// status page that needs no login); false for an unknown name.
+    pub fn is_public(&self, name: &str) -> bool {
+        self.inner
+            .by_name
+            .get(name)
+            .is_some_and(|&i| self.inner.entries[i].config.public)
+    }
+
     /// The history of monitor `name` between `from` and `to` (nanoseconds).
     pub fn history(&self, name: &str, from: i64, to: i64) -> Option<HistoryView> {
         self.inner.by_name.get(name)?;

@@ -186,6 +186,7 @@ async fn tls_with_certificate_report() {
         timeout: Duration::from_secs(5),
         max_attempts: 3,
         parent: None,
+        public: false,
     };
     let o = run_check("imap", &tcp(true, true), &ctx).await;
     expect(

@@ -74,6 +74,18 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         ),
         get("/api/v1/ports", VIEWER, ports::get, operation!("ports")),
         get(
+            "/api/v1/ports/rules",
+            VIEWER,
+            ports::rules,
+            operation!("portsRules"),
+        ),
+        post(
+            "/api/v1/ports/check",
+            ADMIN,
+            ports::check,
+            operation!("portsCheck"),
+        ),
+        get(
             "/api/v1/monitors",
             VIEWER,
             monitors::list,

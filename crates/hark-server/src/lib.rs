@@ -35,6 +35,7 @@ mod params;
 mod routes;
 pub mod tls;
 pub mod tokens;
+pub mod ui;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -178,10 +179,14 @@ fn build(
         }
     }
     let protected = protected.route_layer(from_fn_with_state(tokens.clone(), auth::require_token));
-    let streaming = streaming.route_layer(from_fn_with_state(tokens, auth::require_token_or_query));
+    let streaming = streaming.route_layer(from_fn_with_state(
+        tokens.clone(),
+        auth::require_token_or_query,
+    ));
     // Streams must neither time out nor be compressed (compression buffers).
     let bounded = public
         .merge(protected)
+        .merge(ui::router(tokens))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

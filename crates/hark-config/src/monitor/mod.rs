@@ -1,7 +1,8 @@
 //! `[monitoring]` and `[monitors.NAME]`: active checks of hosts and services.
 //!
 //! Every monitor table has a `type` and the common keys of [`MonitorKeys`]
-//! (`interval`, `retry_interval`, `timeout`, `max_attempts`, `parent`); the
+//! (`interval`, `retry_interval`, `timeout`, `max_attempts`, `parent`,
+//! `public`); the
 //! other keys are those of the type's struct in [`checks`], and a key that
 //! does not apply to the type is an error that lists the type's keys.
 
@@ -128,6 +129,9 @@ pub struct MonitorConfig {
     pub max_attempts: u32,
     /// Another monitor whose problem explains this one's (UNREACHABLE).
     pub parent: Option<String>,
+    /// Shown on the status page that needs no login (state and
+    /// availability only).
+    pub public: bool,
 }
 
 /// The type-specific part of a monitor.
@@ -160,6 +164,8 @@ pub(crate) struct MonitorKeys {
     #[serde(default = "default_max_attempts")]
     max_attempts: u32,
     parent: Option<String>,
+    #[serde(default)]
+    public: bool,
 }
 
 fn default_max_attempts() -> u32 {
@@ -231,6 +237,7 @@ impl MonitorConfig {
             timeout,
             max_attempts,
             parent,
+            public,
         } = keys;
         let interval = interval.unwrap_or(Duration::from_secs(60));
         if interval < Duration::from_millis(100) {
@@ -266,6 +273,7 @@ impl MonitorConfig {
             timeout,
             max_attempts,
             parent,
+            public,
         })
     }
 }

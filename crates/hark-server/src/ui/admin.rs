@@ -1,0 +1,152 @@
+//! `/admin` (users, all tokens, the LDAP test, the audit log, server
+//! health) and `/account` (one's own tokens). Users and tokens are listed
+//! and changed by `static/js/admin.js` through the users and tokens API;
+//! the audit log and health are read here.
+
+use askama::Template;
+use axum::extract::{Extension, State};
+use axum::response::Response;
+use hark_event::sink::Health;
+use hark_store::SearchRequest;
+
+use super::{Chrome, format, render};
+use crate::Shared;
+use crate::identity::Principal;
+
+/// The `app` of audit events.
+pub(crate) const AUDIT_APP: &str = "hark-audit";
+/// Audit events listed.
+const AUDIT_EVENTS: usize = 200;
+const SECOND: i64 = 1_000_000_000;
+
+struct AuditRow {
+    time: String,
+    host: String,
+    message: String,
+}
+
+/// What the health section shows, label and value.
+type Facts = Vec<(&'static str, String)>;
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct AdminPage {
+    chrome: Chrome,
+    audit: Vec<AuditRow>,
+    audit_search: String,
+    audit_error: Option<String>,
+    health: Facts,
+    healthy: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    chrome: Chrome,
+}
+
+/// `GET /account`: the signed-in principal's own tokens.
+pub(crate) async fn account(Extension(p): Extension<Principal>) -> Response {
+    render::ok(&AccountPage {
+        chrome: Chrome::new(Some(p), ""),
+    })
+}
+
+/// `GET /admin`.
+pub(crate) async fn page(
+    State(app): State<Shared>,
+    Extension(p): Extension<Principal>,
+) -> Response {
+    let store = app.store.clone();
+    let now = hark_event::now_nanos();
+    let read = tokio::task::spawn_blocking(move || {
+        let mut audit = SearchRequest::new(format!("app:{AUDIT_APP}"));
+        audit.limit = AUDIT_EVENTS;
+        let audit = store.search(&audit);
+        let rate = |secs: i64| {
+            let mut r = SearchRequest::new("*");
+            r.from = Some(now - secs * SECOND);
+            r.to = Some(now);
+            r.limit = 1;
+            store
+                .search(&r)
+                .map(|found| found.total as f64 / secs as f64)
+        };
+        (audit, rate(60), rate(900), store.stats(), store.health())
+    })
+    .await;
+    let chrome = Chrome::new(Some(p), "/admin");
+    let Ok((audit, rate_1m, rate_15m, stats, health)) = read else {
+        return render::error(
+            chrome,
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "the store could not be read".to_owned(),
+        );
+    };
+    let (audit, audit_error) = match audit {
+        Ok(found) => (
+            found
+                .hits
+                .iter()
+                .map(|e| AuditRow {
+                    time: format::time(e.timestamp),
+                    host: e.host.clone().unwrap_or_default(),
+                    message: e.message.clone(),
+                })
+                .collect(),
+            None,
+        ),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    let rate = |r: Result<f64, hark_store::QueryError>| match r {
+        Ok(v) => format!("{v:.1} events/s"),
+        Err(e) => e.to_string(),
+    };
+    let (healthy, wal_state) = match &health {
+        Health::Ready => (true, "writing".to_owned()),
+        Health::Unavailable { cause, since_unix } => (
+            false,
+            format!(
+                "unavailable since {}: {cause}",
+                format::time(*since_unix as i64 * SECOND)
+            ),
+        ),
+    };
+    let health = vec![
+        ("Storage", wal_state),
+        ("Ingest, last minute", rate(rate_1m)),
+        ("Ingest, last 15 minutes", rate(rate_15m)),
+        ("Write-ahead log", format::bytes(stats.wal_bytes)),
+        (
+            "Index lag",
+            format!(
+                "{} events, {:.1} s",
+                format::count(stats.appended_seq.saturating_sub(stats.indexed_seq)),
+                stats.index_lag_seconds
+            ),
+        ),
+        (
+            "Index on disk",
+            format!(
+                "{} in {} splits",
+                format::bytes(stats.index_bytes),
+                stats.splits
+            ),
+        ),
+        (
+            "Disk used by data",
+            format::bytes(stats.index_bytes + stats.wal_bytes),
+        ),
+    ];
+    render::ok(&AdminPage {
+        chrome,
+        audit,
+        audit_search: format!(
+            "/search?q={}",
+            format::url_encode(&format!("app:{AUDIT_APP}"))
+        ),
+        audit_error,
+        health,
+        healthy,
+    })
+}
