@@ -37,6 +37,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Sign-in: test the LDAP directory.
+    Auth {
+        #[command(subcommand)]
+        command: cmd::auth::AuthCommand,
+    },
     /// Work with configuration files.
     Config {
         #[command(subcommand)]
@@ -120,6 +125,7 @@ fn main() -> ExitCode {
         Command::Token {
             command: TokenCommand::Create(args),
         } => cmd::token::create(args),
+        Command::Auth { command } => cmd::auth::run(command),
         Command::Config {
             command: ConfigCommand::Check { file },
         } => cmd::config::check(&file),
