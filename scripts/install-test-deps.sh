@@ -9,6 +9,10 @@
 # - the monitoring checks' peers: dnsmasq, snmpd and prometheus-node-exporter,
 #   which the tests start themselves on free ports (their system services are
 #   kept from starting while installing, and stopped if they run anyway);
+# - OpenLDAP's slapd and ldap-utils (ldapadd, ldapmodify, ldapwhoami,
+#   slappasswd) for the LDAP sign-in tests, which run their own slapd on a
+#   free port with a private configuration (the system service is kept from
+#   starting, and stopped if it runs; debconf is not asked anything);
 # - Python senders for Beats (pylogbeat, python-logstash-async) and GELF (graypy);
 # - aiosmtpd, the SMTP server the notification tests deliver to (run by the
 #   system Python, /usr/bin/python3);
@@ -20,7 +24,7 @@
 set -euo pipefail
 
 SNG_ROOT=/opt/hark-peers/syslog-ng
-PACKAGES=(bsdutils rsyslog rsyslog-gnutls rsyslog-relp snmp python3-pip nftables iptables procps iproute2 dnsmasq snmpd prometheus-node-exporter python3-aiosmtpd chromium chromium-driver fonts-liberation)
+PACKAGES=(bsdutils rsyslog rsyslog-gnutls rsyslog-relp snmp python3-pip nftables iptables procps iproute2 dnsmasq snmpd prometheus-node-exporter python3-aiosmtpd chromium chromium-driver fonts-liberation slapd ldap-utils)
 
 log() { printf '== %s\n' "$*"; }
 
@@ -79,7 +83,7 @@ if [ "$policy_added" -eq 1 ]; then
     rm -f /usr/sbin/policy-rc.d
     trap - EXIT
 fi
-for svc in dnsmasq snmpd prometheus-node-exporter; do
+for svc in dnsmasq snmpd prometheus-node-exporter slapd; do
     if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
         as_root systemctl disable --now "$svc" || true
     fi
@@ -131,6 +135,8 @@ check snmpd sh -c 'snmpd -v | grep -m1 version'
 check node-exporter prometheus-node-exporter --version
 check chromium sh -c 'chromium --version 2>/dev/null'
 check chromedriver chromedriver --version
+check slapd sh -c 'slapd -VV 2>&1 | grep -m1 slapd'
+check ldap-utils sh -c 'for t in ldapadd ldapmodify ldapdelete ldapwhoami slappasswd setpriv; do command -v "$t" >/dev/null || { echo "$t missing"; exit 1; }; done; echo ldapadd ldapmodify ldapdelete ldapwhoami slappasswd setpriv'
 check python python3 -c 'import pylogbeat, logstash_async, graypy'
 check loggen env LD_LIBRARY_PATH="$SNG_ROOT/usr/lib/syslog-ng" SYSLOGNG_PREFIX="$SNG_ROOT/usr" \
     "$SNG_ROOT/usr/bin/loggen" --help

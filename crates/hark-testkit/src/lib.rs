@@ -1,13 +1,13 @@
 //! What Hark's tests share: free loopback ports, waiting for a condition
 //! with a deadline, child processes killed on drop, a tmpfs to fill, network
 //! namespaces, feeding a decoder in chunks, the shared corpora, and real
-//! peers (snmpd, dnsmasq, prometheus-node-exporter, rsyslogd, loggen,
-//! logger) started on free ports.
+//! peers (snmpd, dnsmasq, prometheus-node-exporter, rsyslogd, slapd,
+//! loggen, logger) started on free ports.
 //!
 //! A peer is ready when it has answered its protocol (an SNMP GET, a DNS
-//! query, a scrape of `/metrics`, a line through rsyslog's input), not when
-//! its port is bound: a bound socket says nothing about whether the program
-//! behind it has finished starting.
+//! query, a scrape of `/metrics`, a line through rsyslog's input, an LDAP
+//! bind), not when its port is bound: a bound socket says nothing about
+//! whether the program behind it has finished starting.
 //!
 //! ```no_run
 //! let agent = hark_testkit::peers::snmpd("public", "sysName test-agent");

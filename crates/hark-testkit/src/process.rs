@@ -1,8 +1,11 @@
 //! Child processes that a test starts and that must not outlive it.
 
 use std::fs::File;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::wait::poll;
@@ -44,6 +47,39 @@ impl ChildGuard {
             .unwrap_or_else(|e| {
                 panic!("cannot start {name} (installed? see scripts/install-test-deps.sh): {e}")
             });
+        ChildGuard {
+            child: Some(child),
+            name: name.to_owned(),
+            log: Some(log.to_owned()),
+        }
+    }
+
+    /// [`ChildGuard::logged`] for a peer shared by the tests of one binary
+    /// and kept in a `static`, whose guard is never dropped: `cmd` runs under
+    /// `setpriv --pdeathsig KILL`, spawned by a thread that lives as long as
+    /// the test process, so the kernel kills the child when the process
+    /// exits. Dropping the guard still kills it at once.
+    pub fn logged_for_process_lifetime(name: &str, cmd: &Command, log: &Path) -> ChildGuard {
+        let mut wrapped = Command::new("setpriv");
+        wrapped
+            .args(["--pdeathsig", "KILL", "--"])
+            .arg(cmd.get_program())
+            .args(cmd.get_args());
+        if let Some(dir) = cmd.get_current_dir() {
+            wrapped.current_dir(dir);
+        }
+        for (key, value) in cmd.get_envs() {
+            match value {
+                Some(v) => wrapped.env(key, v),
+                None => wrapped.env_remove(key),
+            };
+        }
+        let out = File::create(log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
+        let err = out.try_clone().expect("clone a file handle");
+        wrapped.stdin(Stdio::null()).stdout(out).stderr(err);
+        let child = spawn_from_keeper(wrapped).unwrap_or_else(|e| {
+            panic!("cannot start {name} (installed? see scripts/install-test-deps.sh): {e}")
+        });
         ChildGuard {
             child: Some(child),
             name: name.to_owned(),
@@ -110,6 +146,35 @@ impl Drop for ChildGuard {
             let _ = c.wait();
         }
     }
+}
+
+/// A spawn request for the keeper thread and where its answer goes.
+type SpawnRequest = (Command, mpsc::Sender<io::Result<Child>>);
+
+/// Spawns `cmd` from a thread that never ends. A parent-death signal fires
+/// when the *thread* that forked the child ends, and the test harness ends
+/// a thread after each test; this one ends only with the process.
+fn spawn_from_keeper(cmd: Command) -> io::Result<Child> {
+    static KEEPER: OnceLock<mpsc::Sender<SpawnRequest>> = OnceLock::new();
+    let keeper = KEEPER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<SpawnRequest>();
+        std::thread::Builder::new()
+            .name("child-keeper".into())
+            .spawn(move || {
+                for (mut cmd, reply) in rx {
+                    let _ = reply.send(cmd.spawn());
+                }
+            })
+            .expect("start the child-keeper thread");
+        tx
+    });
+    let (reply, answer) = mpsc::channel();
+    keeper
+        .send((cmd, reply))
+        .map_err(|_| io::Error::other("the child-keeper thread has ended"))?;
+    answer
+        .recv()
+        .map_err(|_| io::Error::other("the child-keeper thread has ended"))?
 }
 
 /// Sends signal `sig` (`TERM`, `KILL`, `STOP`, …) to process `pid`.

@@ -42,6 +42,11 @@ enum Command {
         #[command(subcommand)]
         command: cmd::user::UserCommand,
     },
+    /// Sign-in: test the LDAP directory.
+    Auth {
+        #[command(subcommand)]
+        command: cmd::auth::AuthCommand,
+    },
     /// Work with configuration files.
     Config {
         #[command(subcommand)]
@@ -126,6 +131,7 @@ fn main() -> ExitCode {
             command: TokenCommand::Create(args),
         } => cmd::token::create(args),
         Command::User { command } => cmd::user::run(command),
+        Command::Auth { command } => cmd::auth::run(command),
         Command::Config {
             command: ConfigCommand::Check { file },
         } => cmd::config::check(&file),

@@ -5,17 +5,19 @@
 //! Senders: util-linux [`logger`] and syslog-ng's [`loggen`]. Daemons:
 //! [`snmpd`] (an SNMP GET answered), [`dnsmasq`] (a DNS query answered),
 //! [`node_exporter`] (`/metrics` scraped) and [`Rsyslog`] (a line through
-//! its input written by its ruleset). scripts/install-test-deps.sh installs
-//! them.
+//! its input written by its ruleset) and [`Slapd`] (an LDAP bind
+//! accepted). scripts/install-test-deps.sh installs them.
 
 mod dnsmasq;
 mod node_exporter;
 mod rsyslog;
+pub mod slapd;
 mod snmpd;
 
 pub use dnsmasq::dnsmasq;
 pub use node_exporter::node_exporter;
 pub use rsyslog::Rsyslog;
+pub use slapd::Slapd;
 pub use snmpd::snmpd;
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod alert;
+pub mod auth;
 pub mod config;
 pub mod monitor;
 pub mod notify;
@@ -9,5 +10,6 @@ pub mod query;
 pub mod send;
 pub mod serve;
 pub mod tail;
+pub mod test_ldap;
 pub mod token;
 pub mod user;
