@@ -31,6 +31,7 @@ mod dn;
 mod error;
 mod filter;
 mod report;
+mod sign_in;
 mod tls;
 
 pub use directory::{DEFAULT_TIMEOUT, DirectoryUser, LdapDirectory};

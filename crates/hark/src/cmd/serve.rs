@@ -62,7 +62,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         None
     };
-    let auth = hark_auth::Authenticator::open(&cfg.data_dir, &cfg.auth, None)
+    let directory = match &cfg.auth.ldap {
+        Some(ldap) => {
+            let directory = hark_ldap::LdapDirectory::new(ldap)
+                .context("cannot set up LDAP sign-in ([auth.ldap])")?;
+            Some(Arc::new(directory) as Arc<dyn hark_auth::login::Directory>)
+        }
+        None => None,
+    };
+    let auth = hark_auth::Authenticator::open(&cfg.data_dir, &cfg.auth, directory)
         .with_context(|| format!("cannot open users in {}", cfg.data_dir.display()))?;
     let first_admin = first_admin(&auth)?;
     let store = Store::open(store_config(&cfg))
