@@ -111,16 +111,30 @@ async fn the_filter_applies_to_history_and_live_events() {
 async fn history_includes_events_not_yet_searchable() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(config(dir.path())).unwrap();
-    append(&store, (0..50).map(|n| numbered(n, BASE + n as i64)).collect()).await;
+    append(
+        &store,
+        (0..50).map(|n| numbered(n, BASE + n as i64)).collect(),
+    )
+    .await;
     store.flush().unwrap();
     // These stay in the WAL only: the test configuration commits on flush.
-    append(&store, (50..100).map(|n| numbered(n, BASE + n as i64)).collect()).await;
+    append(
+        &store,
+        (50..100).map(|n| numbered(n, BASE + n as i64)).collect(),
+    )
+    .await;
     assert_eq!(search(&store, "").total, 50);
     let Backlog { history, .. } = subscribe(&store, "", 80).await;
-    assert_eq!(history.iter().map(n_of).collect::<Vec<_>>(), (20..100).collect::<Vec<_>>());
+    assert_eq!(
+        history.iter().map(n_of).collect::<Vec<_>>(),
+        (20..100).collect::<Vec<_>>()
+    );
     let Backlog { history, .. } = subscribe(&store, "host:host2", 20).await;
     let want: Vec<u64> = (0..100).filter(|n| n % 3 == 2).collect();
-    assert_eq!(history.iter().map(n_of).collect::<Vec<_>>(), want[want.len() - 20..]);
+    assert_eq!(
+        history.iter().map(n_of).collect::<Vec<_>>(),
+        want[want.len() - 20..]
+    );
     store.shutdown().unwrap();
 }
 
@@ -129,10 +143,20 @@ async fn a_backlog_larger_than_the_store_returns_everything() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(config(dir.path())).unwrap();
     // Appended newest first: history is ordered by time, not by arrival.
-    append(&store, (0..10).rev().map(|n| numbered(n, BASE + n as i64)).collect()).await;
+    append(
+        &store,
+        (0..10)
+            .rev()
+            .map(|n| numbered(n, BASE + n as i64))
+            .collect(),
+    )
+    .await;
     store.flush().unwrap();
     let Backlog { history, .. } = subscribe(&store, "", crate::MAX_BACKLOG).await;
-    assert_eq!(history.iter().map(n_of).collect::<Vec<_>>(), (0..10).collect::<Vec<_>>());
+    assert_eq!(
+        history.iter().map(n_of).collect::<Vec<_>>(),
+        (0..10).collect::<Vec<_>>()
+    );
     let Backlog { history, .. } = subscribe(&store, "", 0).await;
     assert!(history.is_empty());
     store.shutdown().unwrap();
