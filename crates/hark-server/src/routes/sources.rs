@@ -111,7 +111,7 @@ fn sources(store: &Store, from: i64, to: i64) -> Result<SourcesResponse, QueryEr
             },
         ));
     }
-    out.sort_by(|a, b| b.0.cmp(&a.0));
+    out.sort_by_key(|(last_ts, _)| std::cmp::Reverse(*last_ts));
     Ok(SourcesResponse {
         hosts: out.into_iter().map(|(_, v)| v).collect(),
         truncated,

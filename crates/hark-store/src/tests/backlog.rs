@@ -51,21 +51,26 @@ async fn seamless_under_concurrent_appends(query: &str, matches: fn(u64) -> bool
     let store = Store::open(cfg).unwrap();
     append(&store, (0..2_000).map(|n| numbered(n, BASE)).collect()).await;
 
-    let (writers, end) = (4u64, 30_000u64);
+    // 560 batches of 50 and at most 200 markers: fewer batches than the
+    // live queue keeps, so a test subscriber can never lag, however slowly
+    // it runs.
+    let (writers, end, batch, max_rounds) = (4u64, 30_000u64, 50u64, 200);
     let mut handles = Vec::new();
     for w in 0..writers {
         let store = store.clone();
         handles.push(tokio::spawn(async move {
-            let mut n = 2_000 + w * 5;
+            let mut n = 2_000 + w * batch;
             while n < end {
-                append(&store, (n..n + 5).map(|m| numbered(m, BASE)).collect()).await;
-                n += 5 * writers;
+                append(&store, (n..n + batch).map(|m| numbered(m, BASE)).collect()).await;
+                n += batch * writers;
             }
         }));
     }
     let mut rounds = Vec::new();
     let mut marker = 1_000_000;
-    while rounds.is_empty() || !handles.iter().all(|h| h.is_finished()) {
+    while rounds.is_empty()
+        || (rounds.len() < max_rounds && !handles.iter().all(|h| h.is_finished()))
+    {
         let Backlog { history, mut tail } = subscribe(&store, query, 300).await;
         let hist: Vec<u64> = history.iter().map(n_of).collect();
         assert_eq!(hist.len(), 300);
