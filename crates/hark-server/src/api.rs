@@ -16,7 +16,11 @@
 //! | `GET /healthz` | | [`Health`] |
 //! | `GET`/`POST /api/v1/search` | `q`, `from`, `to`, `since`, `limit`, `cursor`, `histogram`, `top` | [`SearchResponse`] |
 //! | `POST /api/v1/ingest` | NDJSON events | [`IngestResponse`] |
-//! | `GET /api/v1/tail` | `q` | [`TailMessage`]s |
+//! | `GET /api/v1/tail` | `q`, `backlog` | [`TailMessage`]s |
+//! | `GET /api/v1/export` | `q`, `from`, `to`, `since`, `order`, `format` | CSV or NDJSON |
+//! | `GET /api/v1/fields` | `from`, `to`, `since` | field names |
+//! | `GET /api/v1/sources` | `from`, `to`, `since` | [`SourcesResponse`] |
+//! | `GET`/`POST /api/v1/saved-searches` | [`NewSavedSearch`] | [`SavedSearch`]s |
 //! | `GET /api/v1/monitors` | | [`MonitorView`]s |
 //! | `GET /api/v1/monitors/{name}` | | [`MonitorView`] |
 //! | `GET /api/v1/monitors/{name}/history` | [`HistoryParams`] | [`HistoryView`] |
@@ -279,4 +283,81 @@ pub struct CreatedToken {
     pub name: String,
     /// Its role.
     pub role: Role,
+}
+
+/// A host seen in a time range, from `GET /api/v1/sources`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceView {
+    /// The host name.
+    pub host: String,
+    /// The inputs its events came in on, most used first.
+    pub inputs: Vec<String>,
+    /// Its events in the range.
+    pub count: u64,
+    /// The time of its newest event, RFC 3339.
+    pub last_seen: String,
+    /// Its events over time.
+    pub per_minute: SourceActivity,
+}
+
+/// Event counts of a host in buckets of equal width.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceActivity {
+    /// Start of the first bucket, RFC 3339.
+    pub start: String,
+    /// Width of each bucket in seconds: 60, or whole minutes for long ranges.
+    pub bucket_secs: i64,
+    /// Events per bucket, oldest first.
+    pub counts: Vec<u64>,
+}
+
+/// The answer of `GET /api/v1/sources`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourcesResponse {
+    /// Hosts, the most recently seen first.
+    pub hosts: Vec<SourceView>,
+    /// Whether more hosts sent events than are listed.
+    pub truncated: bool,
+}
+
+/// A search to save, for `POST /api/v1/saved-searches`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSavedSearch {
+    /// What the user calls it.
+    pub name: String,
+    /// The query text.
+    #[serde(default)]
+    pub q: String,
+    /// Start of the range, RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// End of the range, RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// A relative range such as `24h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+}
+
+/// A saved search of the caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedSearch {
+    /// Its identifier.
+    pub id: String,
+    /// What the user calls it.
+    pub name: String,
+    /// The query text.
+    pub q: String,
+    /// Start of the range, RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// End of the range, RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// A relative range such as `24h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// When it was saved, RFC 3339.
+    pub created: String,
 }

@@ -13,8 +13,8 @@ use axum::routing::{self, MethodRouter};
 
 use crate::identity::Role;
 use crate::routes::{
-    alerts, health, ingest, monitors, notifications, openapi, ports, search, session, tail, tokens,
-    users,
+    alerts, export, fields, health, ingest, monitors, notifications, openapi, ports,
+    saved_searches, search, session, sources, tail, tokens, users,
 };
 use crate::{INGEST_BODY_LIMIT, SEARCH_BODY_LIMIT, Shared};
 
@@ -67,6 +67,37 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         post("/api/v1/ingest", ADMIN, ingest::post, operation!("ingest"))
             .body_limit(INGEST_BODY_LIMIT),
         get("/api/v1/tail", VIEWER, tail::get, operation!("tail")).streaming(),
+        get("/api/v1/export", VIEWER, export::get, operation!("export")).streaming(),
+        get(
+            "/api/v1/fields",
+            VIEWER,
+            fields::get,
+            operation!("listFields"),
+        ),
+        get(
+            "/api/v1/sources",
+            VIEWER,
+            sources::get,
+            operation!("listSources"),
+        ),
+        get(
+            "/api/v1/saved-searches",
+            VIEWER,
+            saved_searches::list,
+            operation!("listSavedSearches"),
+        ),
+        post(
+            "/api/v1/saved-searches",
+            VIEWER,
+            saved_searches::add,
+            operation!("addSavedSearch"),
+        ),
+        delete(
+            "/api/v1/saved-searches/{id}",
+            VIEWER,
+            saved_searches::remove,
+            operation!("removeSavedSearch"),
+        ),
         get(
             "/api/v1/openapi.json",
             VIEWER,

@@ -3,7 +3,7 @@
 //! [`SearchRequest`].
 
 use hark_event::parse_rfc3339_nanos;
-use hark_store::{HistogramInterval, SearchRequest};
+use hark_store::{HistogramInterval, MAX_BACKLOG, Order, SearchRequest};
 use serde::Deserialize;
 
 /// Most hits one page may ask for.
@@ -66,6 +66,8 @@ pub struct SearchParams {
     pub top: Option<FieldList>,
     /// Top values per field.
     pub top_size: Option<Loose>,
+    /// `desc` (newest first, the default) or `asc` (oldest first).
+    pub order: Option<String>,
 }
 
 /// Tail parameters.
@@ -74,6 +76,48 @@ pub struct TailParams {
     /// Query text filtering live events (`query` is accepted too).
     #[serde(alias = "query")]
     pub q: Option<String>,
+    /// How many stored events to send before the live ones (0 to
+    /// [`MAX_BACKLOG`]).
+    pub backlog: Option<Loose>,
+}
+
+impl TailParams {
+    /// The validated backlog size (0 when not given).
+    pub fn backlog(&self) -> Result<usize, ParamError> {
+        bounded("backlog", self.backlog.as_ref(), 0, 0, MAX_BACKLOG)
+    }
+}
+
+/// A time range: `from`/`to`, or `since` (24 hours when none is given).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RangeParams {
+    /// Inclusive start, RFC 3339.
+    pub from: Option<String>,
+    /// Exclusive end, RFC 3339.
+    pub to: Option<String>,
+    /// Relative start (`15m`, `24h`, `7d`); ignored when `from` is given.
+    pub since: Option<String>,
+}
+
+/// The range [`RangeParams`] covers when it names no start.
+pub const DEFAULT_SINCE: &str = "24h";
+
+impl RangeParams {
+    /// The validated range in ns: its start, and its end when given.
+    pub fn resolve(self, now: i64) -> Result<(i64, Option<i64>), ParamError> {
+        let since = match (&self.from, self.since) {
+            (None, None) => Some(DEFAULT_SINCE.to_owned()),
+            (_, since) => since,
+        };
+        let req = SearchParams {
+            from: self.from,
+            to: self.to,
+            since,
+            ..SearchParams::default()
+        }
+        .into_request(now)?;
+        Ok((req.from.unwrap_or(now), req.to))
+    }
 }
 
 /// A parameter that does not make sense.
@@ -119,6 +163,9 @@ pub enum ParamError {
     /// Too many top fields.
     #[error("top: at most {MAX_TOP_FIELDS} fields")]
     TooManyTopFields,
+    /// Not `asc` or `desc`.
+    #[error("order: must be asc or desc, not {0:?}")]
+    BadOrder(String),
 }
 
 impl SearchParams {
@@ -171,6 +218,12 @@ impl SearchParams {
                 Some(HistogramInterval::Fixed(width))
             }
         };
+        let order = match self.order.as_deref().map(str::trim) {
+            None | Some("") => Order::Desc,
+            Some(v) if v.eq_ignore_ascii_case("desc") => Order::Desc,
+            Some(v) if v.eq_ignore_ascii_case("asc") => Order::Asc,
+            Some(v) => return Err(ParamError::BadOrder(v.to_owned())),
+        };
         let top = field_list(self.top);
         if top.len() > MAX_TOP_FIELDS {
             return Err(ParamError::TooManyTopFields);
@@ -183,6 +236,7 @@ impl SearchParams {
         req.histogram = histogram;
         req.top = top;
         req.top_size = top_size;
+        req.order = order;
         Ok(req)
     }
 }
@@ -370,6 +424,31 @@ mod tests {
             from_query("since=30d&histogram=1s"),
             Err(ParamError::TooManyBuckets { .. })
         ));
+    }
+
+    #[test]
+    fn order_and_backlog() {
+        assert_eq!(from_query("").unwrap().order, Order::Desc);
+        assert_eq!(from_query("order=asc").unwrap().order, Order::Asc);
+        assert_eq!(from_query("order=DESC").unwrap().order, Order::Desc);
+        assert_eq!(
+            from_json(serde_json::json!({"order": "asc"}))
+                .unwrap()
+                .order,
+            Order::Asc
+        );
+        assert!(matches!(
+            from_query("order=up"),
+            Err(ParamError::BadOrder(_))
+        ));
+        let tail = |q: &str| {
+            let uri: Uri = format!("/api/v1/tail?{q}").parse().unwrap();
+            Query::<TailParams>::try_from_uri(&uri).unwrap().0.backlog()
+        };
+        assert_eq!(tail(""), Ok(0));
+        assert_eq!(tail("backlog=5000"), Ok(5000));
+        assert!(tail("backlog=5001").is_err());
+        assert!(tail("backlog=-1").is_err());
     }
 
     #[test]

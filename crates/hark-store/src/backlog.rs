@@ -131,6 +131,6 @@ fn unindexed(
 
 /// Keeps the `n` greatest of `items`, greatest first.
 fn newest(items: &mut Vec<Ranked>, n: usize) {
-    items.sort_unstable_by(|a, b| b.key.cmp(&a.key));
+    items.sort_unstable_by_key(|r| std::cmp::Reverse(r.key));
     items.truncate(n);
 }

@@ -1,14 +1,18 @@
 //! Request handlers, one module per area, and the small extractors they share.
 
 pub(crate) mod alerts;
+pub(crate) mod export;
+pub(crate) mod fields;
 pub(crate) mod health;
 pub(crate) mod ingest;
 pub(crate) mod monitors;
 pub(crate) mod notifications;
 pub(crate) mod openapi;
 pub(crate) mod ports;
+pub(crate) mod saved_searches;
 pub(crate) mod search;
 pub(crate) mod session;
+pub(crate) mod sources;
 pub(crate) mod tail;
 pub(crate) mod tokens;
 pub(crate) mod users;

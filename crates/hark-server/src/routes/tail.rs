@@ -1,8 +1,12 @@
 //! `GET /api/v1/tail`: live events matching a query, as Server-Sent Events,
 //! or as WebSocket text messages when the request is an upgrade.
 //!
+//! With `backlog=N` the newest `N` stored events that match come first,
+//! oldest first, then the live ones, with none missed or repeated between
+//! them ([`hark_store::Store::subscribe_with_backlog`]).
+//!
 //! A subscriber that falls behind loses the oldest batches; it is told how
-//! many events it missed (an SSE comment, or a `{"lagged": n}` message) and
+//! many events it missed (a `{"lagged": n}` message, in both forms) and
 //! stays connected; `hark_tail_dropped_events_total{subscriber="api_tail"}`
 //! counts them.
 
@@ -36,19 +40,42 @@ pub(crate) async fn get(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let backlog = params
+        .backlog()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let q = params.q.unwrap_or_default();
     // Compiled before answering, so a bad query is a 400 and not a broken stream.
-    let filter = app
-        .store
-        .compile_filter(params.q.as_deref().unwrap_or_default())?;
+    let filter = app.store.compile_filter(&q)?;
     let closing = app.closing.clone();
+    let upgrade = match upgrade {
+        Ok(ws) => Some(ws),
+        Err(rejection) if wants_websocket(&headers) => return Ok(rejection.into_response()),
+        Err(_) => None,
+    };
+    let (history, rx) = subscribe(&app, q, backlog).await?;
     match upgrade {
-        Ok(ws) => {
-            let rx = app.store.subscribe(SUBSCRIBER);
-            Ok(ws.on_upgrade(move |socket| run_websocket(socket, rx, filter, closing)))
+        Some(ws) => {
+            Ok(ws.on_upgrade(move |socket| run_websocket(socket, history, rx, filter, closing)))
         }
-        Err(rejection) if wants_websocket(&headers) => Ok(rejection.into_response()),
-        Err(_) => Ok(sse(app.store.subscribe(SUBSCRIBER), filter, closing).into_response()),
+        None => Ok(sse(history, rx, filter, closing).into_response()),
     }
+}
+
+/// Subscribes to live events, with the newest `backlog` stored ones that
+/// match `q` (oldest first) when asked.
+async fn subscribe(
+    app: &Shared,
+    q: String,
+    backlog: usize,
+) -> Result<(Vec<Event>, Tail), ApiError> {
+    if backlog == 0 {
+        return Ok((Vec::new(), app.store.subscribe(SUBSCRIBER)));
+    }
+    let store = app.store.clone();
+    let b =
+        tokio::task::spawn_blocking(move || store.subscribe_with_backlog(SUBSCRIBER, &q, backlog))
+            .await??;
+    Ok((b.history, b.tail))
 }
 
 /// Whether the client asked for a WebSocket (so a failed upgrade is its error, not a cue for SSE).
@@ -60,18 +87,24 @@ fn wants_websocket(headers: &HeaderMap) -> bool {
 }
 
 fn sse(
+    history: Vec<Event>,
     rx: Tail,
     filter: EventFilter,
     closing: watch::Receiver<bool>,
 ) -> Sse<impl futures_util::Stream<Item = Result<SseEvent, Infallible>>> {
+    let history: Vec<Result<SseEvent, Infallible>> = history
+        .iter()
+        .filter_map(|ev| serde_json::to_string(&EventJson::from(ev)).ok())
+        .map(|json| Ok(SseEvent::default().data(json)))
+        .collect();
     let batches = stream::unfold(rx, |mut rx| async move {
         match rx.recv().await {
             Err(TailError::Closed) => None,
             item => Some((item, rx)),
         }
     });
-    let events = batches
-        .flat_map(move |item| stream::iter(sse_events(&filter, item)))
+    let events = stream::iter(history)
+        .chain(batches.flat_map(move |item| stream::iter(sse_events(&filter, item))))
         .take_until(shut_down(closing));
     Sse::new(events).keep_alive(KeepAlive::new().interval(TAIL_KEEPALIVE))
 }
@@ -84,9 +117,8 @@ fn sse_events(
         Ok(batch) => matching_json(filter, &batch)
             .map(|json| Ok(SseEvent::default().data(json)))
             .collect(),
-        Err(TailError::Lagged(n)) => {
-            vec![Ok(SseEvent::default().comment(format!("lagged {n}")))]
-        }
+        // A data message, not a comment: EventSource shows only data.
+        Err(TailError::Lagged(n)) => vec![Ok(SseEvent::default().data(lagged_message(n)))],
         Err(TailError::Closed | TailError::Empty) => Vec::new(),
     }
 }
@@ -110,10 +142,20 @@ async fn shut_down(mut closing: watch::Receiver<bool>) {
 
 async fn run_websocket(
     mut socket: WebSocket,
+    history: Vec<Event>,
     mut rx: Tail,
     filter: EventFilter,
     closing: watch::Receiver<bool>,
 ) {
+    for ev in &history {
+        let Ok(json) = serde_json::to_string(&EventJson::from(ev)) else {
+            continue;
+        };
+        if socket.send(Message::Text(json.into())).await.is_err() {
+            return;
+        }
+    }
+    drop(history);
     let shutdown = shut_down(closing);
     tokio::pin!(shutdown);
     let mut ping = tokio::time::interval(TAIL_KEEPALIVE);
@@ -150,7 +192,7 @@ async fn run_websocket(
         .await;
 }
 
-/// The `{"lagged": n}` notice of a WebSocket tail.
+/// The `{"lagged": n}` notice.
 fn lagged_message(n: u64) -> String {
     serde_json::to_string(&crate::api::TailMessage::Lagged { lagged: n })
         .unwrap_or_else(|_| format!("{{\"lagged\":{n}}}"))

@@ -51,21 +51,26 @@ async fn seamless_under_concurrent_appends(query: &str, matches: fn(u64) -> bool
     let store = Store::open(cfg).unwrap();
     append(&store, (0..2_000).map(|n| numbered(n, BASE)).collect()).await;
 
-    let (writers, end) = (4u64, 30_000u64);
+    // 560 batches of 50 and at most 200 markers: fewer batches than the
+    // live queue keeps, so a test subscriber can never lag, however slowly
+    // it runs.
+    let (writers, end, batch, max_rounds) = (4u64, 30_000u64, 50u64, 200);
     let mut handles = Vec::new();
     for w in 0..writers {
         let store = store.clone();
         handles.push(tokio::spawn(async move {
-            let mut n = 2_000 + w * 5;
+            let mut n = 2_000 + w * batch;
             while n < end {
-                append(&store, (n..n + 5).map(|m| numbered(m, BASE)).collect()).await;
-                n += 5 * writers;
+                append(&store, (n..n + batch).map(|m| numbered(m, BASE)).collect()).await;
+                n += batch * writers;
             }
         }));
     }
     let mut rounds = Vec::new();
     let mut marker = 1_000_000;
-    while rounds.is_empty() || !handles.iter().all(|h| h.is_finished()) {
+    while rounds.is_empty()
+        || (rounds.len() < max_rounds && !handles.iter().all(|h| h.is_finished()))
+    {
         let Backlog { history, mut tail } = subscribe(&store, query, 300).await;
         let hist: Vec<u64> = history.iter().map(n_of).collect();
         assert_eq!(hist.len(), 300);
@@ -111,16 +116,30 @@ async fn the_filter_applies_to_history_and_live_events() {
 async fn history_includes_events_not_yet_searchable() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(config(dir.path())).unwrap();
-    append(&store, (0..50).map(|n| numbered(n, BASE + n as i64)).collect()).await;
+    append(
+        &store,
+        (0..50).map(|n| numbered(n, BASE + n as i64)).collect(),
+    )
+    .await;
     store.flush().unwrap();
     // These stay in the WAL only: the test configuration commits on flush.
-    append(&store, (50..100).map(|n| numbered(n, BASE + n as i64)).collect()).await;
+    append(
+        &store,
+        (50..100).map(|n| numbered(n, BASE + n as i64)).collect(),
+    )
+    .await;
     assert_eq!(search(&store, "").total, 50);
     let Backlog { history, .. } = subscribe(&store, "", 80).await;
-    assert_eq!(history.iter().map(n_of).collect::<Vec<_>>(), (20..100).collect::<Vec<_>>());
+    assert_eq!(
+        history.iter().map(n_of).collect::<Vec<_>>(),
+        (20..100).collect::<Vec<_>>()
+    );
     let Backlog { history, .. } = subscribe(&store, "host:host2", 20).await;
     let want: Vec<u64> = (0..100).filter(|n| n % 3 == 2).collect();
-    assert_eq!(history.iter().map(n_of).collect::<Vec<_>>(), want[want.len() - 20..]);
+    assert_eq!(
+        history.iter().map(n_of).collect::<Vec<_>>(),
+        want[want.len() - 20..]
+    );
     store.shutdown().unwrap();
 }
 
@@ -129,10 +148,20 @@ async fn a_backlog_larger_than_the_store_returns_everything() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(config(dir.path())).unwrap();
     // Appended newest first: history is ordered by time, not by arrival.
-    append(&store, (0..10).rev().map(|n| numbered(n, BASE + n as i64)).collect()).await;
+    append(
+        &store,
+        (0..10)
+            .rev()
+            .map(|n| numbered(n, BASE + n as i64))
+            .collect(),
+    )
+    .await;
     store.flush().unwrap();
     let Backlog { history, .. } = subscribe(&store, "", crate::MAX_BACKLOG).await;
-    assert_eq!(history.iter().map(n_of).collect::<Vec<_>>(), (0..10).collect::<Vec<_>>());
+    assert_eq!(
+        history.iter().map(n_of).collect::<Vec<_>>(),
+        (0..10).collect::<Vec<_>>()
+    );
     let Backlog { history, .. } = subscribe(&store, "", 0).await;
     assert!(history.is_empty());
     store.shutdown().unwrap();

@@ -462,7 +462,11 @@ async fn ascending_order_pages_oldest_first_across_splits() {
             "page size {page}"
         );
     }
-    let want: Vec<u64> = oldest_first.iter().copied().filter(|n| n % 3 == 1).collect();
+    let want: Vec<u64> = oldest_first
+        .iter()
+        .copied()
+        .filter(|n| n % 3 == 1)
+        .collect();
     assert_eq!(
         pages_in_order(&store, "host:host1", 2, crate::Order::Asc),
         want
