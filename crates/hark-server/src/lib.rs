@@ -3,7 +3,8 @@
 //! tokens whose [`Principal`](identity::Principal) has one of three roles:
 //! viewer (read), operator (also act on monitors: acknowledge, downtimes,
 //! checks) and admin (also ingest). The bodies of requests and answers are
-//! the types of [`api`], which clients share.
+//! the types of [`api`], which clients share. The same router serves the
+//! web UI ([`ui`]): pages rendered on the server and their static files.
 //!
 //! ```no_run
 //! # async fn demo(store: hark_store::Store, handle: metrics_exporter_prometheus::PrometheusHandle) -> std::io::Result<()> {
