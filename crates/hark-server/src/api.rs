@@ -34,6 +34,15 @@
 //! | `GET /api/v1/problems` | | [`Problem`]s |
 //! | `POST /api/v1/problems/{id}/ack`, `…/close` | | [`Problem`] |
 //! | `GET /api/v1/notifications` | [`NotificationsParams`] | [`NotificationRecord`]s |
+//! | `POST /api/v1/login` | [`LoginRequest`] (JSON or form) | [`LoginResponse`] + cookie |
+//! | `POST /api/v1/logout` | | 204 |
+//! | `GET /api/v1/me` | | [`Principal`] |
+//! | `POST /api/v1/me/password` | [`PasswordChange`] | 204 |
+//! | `GET /api/v1/users` | | [`UserView`]s |
+//! | `POST /api/v1/users` | [`NewUser`] | [`UserView`] |
+//! | `PUT /api/v1/users/{name}` | [`UserChange`] | [`UserView`] |
+//! | `GET /api/v1/tokens` | | [`TokenInfo`]s |
+//! | `POST /api/v1/tokens` | [`NewToken`] | [`CreatedToken`] |
 //!
 //! Every error is an [`ErrorBody`].
 
@@ -43,6 +52,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::identity::{Principal, PrincipalKind, Role};
 pub use crate::ndjson::LineError;
+pub use crate::tokens::TokenInfo;
 pub use hark_alert::{
     Acknowledgement, Alert, AlertStatus, Matcher, NewSilence, Notice, NoticeKind, Phase, Problem,
     RuleSource, RuleView, Sample, Silence,
@@ -181,4 +191,92 @@ pub struct NotificationsParams {
     /// Most records to return (1 to 10 000; 100 when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
+}
+
+/// `POST /api/v1/login` as JSON; a form post has the same fields and an
+/// optional `next`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    /// The user name.
+    pub username: String,
+    /// The password.
+    pub password: String,
+}
+
+/// The answer to a JSON login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    /// The user's name.
+    pub name: String,
+    /// What the user may do.
+    pub role: Role,
+}
+
+/// `POST /api/v1/me/password`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The password now.
+    pub current: String,
+    /// The password from now on.
+    pub new: String,
+}
+
+/// A local user, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    /// The user name.
+    pub name: String,
+    /// What the user may do.
+    pub role: Role,
+    /// When the user was added.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `POST /api/v1/users`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// The user name (1 to 64 printable characters).
+    pub name: String,
+    /// What the user may do.
+    pub role: Role,
+    /// The first password (at least 8 characters).
+    pub password: String,
+}
+
+/// `PUT /api/v1/users/{name}`: what to change (at least one).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserChange {
+    /// A new role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// A new password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+/// `POST /api/v1/tokens`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    /// A name to recognise the token by.
+    pub name: String,
+    /// Its role: at most the caller's own, which is the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+}
+
+/// The answer to `POST /api/v1/tokens`: the secret, shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedToken {
+    /// Names the token in `DELETE /api/v1/tokens/{id}`.
+    pub id: String,
+    /// The secret, for `Authorization: Bearer`; not kept by the server.
+    pub secret: String,
+    /// The token's name.
+    pub name: String,
+    /// Its role.
+    pub role: Role,
 }

@@ -1,48 +1,80 @@
-//! Bearer-token authentication and role checks, as axum middleware.
+//! Authentication and role checks, as axum middleware.
 //!
-//! [`require_token`] puts the caller's [`Principal`] into the request
-//! extensions; [`require_role`], layered inside it with the role a route
-//! declares (see `endpoints.rs`), checks that the principal may.
+//! [`authenticate`] finds who makes a request and puts the [`Principal`]
+//! into its extensions: an `Authorization: Bearer` token (or, on streaming
+//! routes, `?access_token=`), else the `hark_session` cookie of a signed-in
+//! user. A request with the cookie and an unsafe method must come from the
+//! same origin (see `csrf.rs`); token requests need not, as browsers do not
+//! send tokens by themselves. [`require_role`], layered inside it with the
+//! role a route declares (see `endpoints.rs`), checks that the principal may.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Query, Request, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use hark_auth::Authenticator;
 use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::identity::{Principal, Role};
 use crate::tokens::TokenStore;
 
-/// Rejects requests without a valid `Authorization: Bearer` token.
-pub(crate) async fn require_token(
-    State(tokens): State<Arc<TokenStore>>,
-    mut req: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    let principal = authenticate(&tokens, bearer_token(req.headers()))?;
-    req.extensions_mut().insert(principal);
-    Ok(next.run(req).await)
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "hark_session";
+
+/// What [`authenticate`] checks requests against.
+#[derive(Clone)]
+pub(crate) struct Gate {
+    /// API tokens.
+    pub(crate) tokens: Arc<TokenStore>,
+    /// Sessions and users.
+    pub(crate) auth: Arc<Authenticator>,
+    /// Whether `?access_token=` is taken (streaming routes: browsers'
+    /// EventSource and WebSocket cannot set headers).
+    pub(crate) query_token: bool,
 }
 
-/// Like [`require_token`], but also takes `?access_token=`, for browsers'
-/// EventSource and WebSocket, which cannot set headers.
-pub(crate) async fn require_token_or_query(
-    State(tokens): State<Arc<TokenStore>>,
+/// The session id of a request authenticated by its cookie, in the
+/// request's extensions beside the [`Principal`].
+#[derive(Debug, Clone)]
+pub(crate) struct SessionId(pub(crate) String);
+
+/// Rejects requests without a valid token or session (401), and
+/// cross-origin requests that change something with a session cookie (403).
+pub(crate) async fn authenticate(
+    State(gate): State<Gate>,
     mut req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let from_query = query_token(&req);
-    let secret = bearer_token(req.headers()).or(from_query.as_deref());
-    let principal = authenticate(&tokens, secret)?;
+    let from_query = if gate.query_token {
+        query_token(&req)
+    } else {
+        None
+    };
+    if let Some(secret) = bearer_token(req.headers()).or(from_query.as_deref()) {
+        let principal = gate
+            .tokens
+            .verify(secret)
+            .map(|info| info.principal())
+            .ok_or(ApiError::Unauthorized)?;
+        req.extensions_mut().insert(principal);
+        return Ok(next.run(req).await);
+    }
+    let id = session_cookie(req.headers()).ok_or(ApiError::Unauthorized)?;
+    let (principal, _) = gate.auth.session(&id).await.ok_or(ApiError::Unauthorized)?;
+    if crate::csrf::cross_origin(req.method(), req.headers()) {
+        return Err(ApiError::Forbidden(crate::csrf::REFUSAL.to_owned()));
+    }
     req.extensions_mut().insert(principal);
+    req.extensions_mut().insert(SessionId(id));
     Ok(next.run(req).await)
 }
 
 /// Lets through principals whose role includes `needed` (403 otherwise);
-/// must run inside [`require_token`] or [`require_token_or_query`].
+/// must run inside [`authenticate`].
 pub(crate) async fn require_role(
     State(needed): State<Role>,
     req: Request,
@@ -68,20 +100,47 @@ fn article(role: Role) -> &'static str {
     }
 }
 
-fn authenticate(tokens: &TokenStore, secret: Option<&str>) -> Result<Principal, ApiError> {
-    let secret = secret.ok_or(ApiError::Unauthorized)?;
-    tokens
-        .verify(secret)
-        .map(|info| info.principal())
-        .ok_or(ApiError::Unauthorized)
-}
-
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The value of the `hark_session` cookie, if the request has one.
+pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
+        .map(|(_, value)| value.to_owned())
+}
+
+/// `Set-Cookie` for a new session: HttpOnly, SameSite=Strict, Path=/,
+/// Max-Age the session's longest life, and Secure over HTTPS.
+pub(crate) fn session_set_cookie(id: &str, max_age: Duration, secure: bool) -> HeaderValue {
+    let cookie = format!(
+        "{SESSION_COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
+        max_age.as_secs(),
+        if secure { "; Secure" } else { "" }
+    );
+    // The id is base64url: always a valid header value.
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// `Set-Cookie` that removes the session cookie.
+pub(crate) fn session_clear_cookie(secure: bool) -> HeaderValue {
+    if secure {
+        HeaderValue::from_static(
+            "hark_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0; Secure",
+        )
+    } else {
+        HeaderValue::from_static("hark_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0")
+    }
 }
 
 #[derive(Deserialize)]
@@ -116,6 +175,13 @@ mod tests {
     fn fixture() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let tokens = Arc::new(TokenStore::open(dir.path()).unwrap());
+        let gate = Gate {
+            tokens: tokens.clone(),
+            auth: Arc::new(
+                Authenticator::open(dir.path(), &hark_config::AuthConfig::default(), None).unwrap(),
+            ),
+            query_token: false,
+        };
         let admin = tokens.create(Role::Admin, "ops").unwrap();
         let operator = tokens.create(Role::Operator, "oncall").unwrap();
         let viewer = tokens.create(Role::Viewer, "dash").unwrap();
@@ -131,10 +197,16 @@ mod tests {
                 post(|| async { "acted" })
                     .route_layer(from_fn_with_state(Role::Operator, require_role)),
             )
-            .route_layer(from_fn_with_state(tokens.clone(), require_token));
+            .route_layer(from_fn_with_state(gate.clone(), authenticate));
         let with_query = Router::new()
             .route("/tail", get(|| async { "tail" }))
-            .route_layer(from_fn_with_state(tokens, require_token_or_query));
+            .route_layer(from_fn_with_state(
+                Gate {
+                    query_token: true,
+                    ..gate
+                },
+                authenticate,
+            ));
         Fixture {
             app: header_only.merge(with_query),
             admin,

@@ -13,7 +13,8 @@ use axum::routing::{self, MethodRouter};
 
 use crate::identity::Role;
 use crate::routes::{
-    alerts, health, ingest, monitors, notifications, openapi, ports, search, tail,
+    alerts, health, ingest, monitors, notifications, openapi, ports, search, session, tail, tokens,
+    users,
 };
 use crate::{INGEST_BODY_LIMIT, SEARCH_BODY_LIMIT, Shared};
 
@@ -28,7 +29,7 @@ pub struct Route {
     pub needs: Option<Role>,
 }
 
-/// No token needed.
+/// No token or session needed.
 const PUBLIC: Option<Role> = None;
 /// Any valid token.
 const VIEWER: Option<Role> = Some(Role::Viewer);
@@ -216,6 +217,52 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             OPERATOR,
             alerts::close_problem,
             operation!("closeProblem"),
+        ),
+        post("/api/v1/login", PUBLIC, session::login, operation!("login")),
+        post(
+            "/api/v1/logout",
+            PUBLIC,
+            session::logout,
+            operation!("logout"),
+        ),
+        get("/api/v1/me", VIEWER, session::me, operation!("me")),
+        post(
+            "/api/v1/me/password",
+            VIEWER,
+            session::change_password,
+            operation!("changePassword"),
+        ),
+        get("/api/v1/users", ADMIN, users::list, operation!("listUsers")),
+        post("/api/v1/users", ADMIN, users::add, operation!("addUser")),
+        put(
+            "/api/v1/users/{name}",
+            ADMIN,
+            users::change,
+            operation!("changeUser"),
+        ),
+        delete(
+            "/api/v1/users/{name}",
+            ADMIN,
+            users::remove,
+            operation!("removeUser"),
+        ),
+        get(
+            "/api/v1/tokens",
+            VIEWER,
+            tokens::list,
+            operation!("listTokens"),
+        ),
+        post(
+            "/api/v1/tokens",
+            VIEWER,
+            tokens::create,
+            operation!("createToken"),
+        ),
+        delete(
+            "/api/v1/tokens/{id}",
+            VIEWER,
+            tokens::revoke,
+            operation!("revokeToken"),
         ),
     ]
 }

@@ -15,6 +15,16 @@ pub enum ApiError {
     /// No token, or one that is not known (401).
     #[error("missing or invalid bearer token")]
     Unauthorized,
+    /// A login with an unknown user name or a wrong password (401); one
+    /// message for both.
+    #[error("invalid user name or password")]
+    LoginFailed,
+    /// Too many failed logins for this user name or address (429, with `Retry-After`).
+    #[error("too many failed logins; try again in {} s", retry_after_secs(*retry_after))]
+    TooManyAttempts {
+        /// When to try again.
+        retry_after: std::time::Duration,
+    },
     /// The token's role does not allow this (403).
     #[error("{0}")]
     Forbidden(String),
@@ -62,6 +72,8 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::LoginFailed => StatusCode::UNAUTHORIZED,
+            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -113,7 +125,13 @@ impl IntoResponse for ApiError {
             _ => json!({ "error": self.to_string() }),
         };
         let mut resp = (status, Json(body)).into_response();
-        if status == StatusCode::UNAUTHORIZED {
+        if let ApiError::TooManyAttempts { retry_after } = self {
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after_secs(retry_after)),
+            );
+        }
+        if matches!(self, ApiError::Unauthorized) {
             resp.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
@@ -128,6 +146,11 @@ impl IntoResponse for ApiError {
         }
         resp
     }
+}
+
+/// Whole seconds to wait, rounded up (at least 1).
+pub(crate) fn retry_after_secs(d: std::time::Duration) -> u64 {
+    (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
 }
 
 #[cfg(test)]

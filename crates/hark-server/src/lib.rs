@@ -1,15 +1,20 @@
 //! Hark's HTTP API: search, NDJSON ingest, live tail (Server-Sent Events or
 //! WebSocket), Prometheus metrics and the OpenAPI document, behind bearer
-//! tokens whose [`Principal`](identity::Principal) has one of three roles:
-//! viewer (read), operator (also act on monitors: acknowledge, downtimes,
-//! checks) and admin (also ingest). The bodies of requests and answers are
-//! the types of [`api`], which clients share. The same router serves the
-//! web UI ([`ui`]): pages rendered on the server and their static files.
+//! tokens or the session cookie of a signed-in user; either way a
+//! [`Principal`](identity::Principal) with one of three roles: viewer
+//! (read), operator (also act on monitors: acknowledge, downtimes, checks)
+//! and admin (also ingest, users). The bodies of requests and answers are
+//! the types of [`api`], which clients share. Users, sessions and tokens
+//! themselves live in `hark-auth`. The same router serves the web UI
+//! ([`ui`]): pages rendered on the server and their static files.
 //!
 //! ```no_run
 //! # async fn demo(store: hark_store::Store, handle: metrics_exporter_prometheus::PrometheusHandle) -> std::io::Result<()> {
 //! use hark_server::{ServerState, serve, tokens::TokenStore};
 //! let tokens = TokenStore::open("./hark-data".as_ref()).map_err(std::io::Error::other)?;
+//! let auth = hark_auth::Authenticator::open(
+//!     "./hark-data".as_ref(), &hark_config::AuthConfig::default(), None,
+//! ).map_err(std::io::Error::other)?;
 //! let monitoring = hark_monitor::Monitoring::start(
 //!     &hark_config::Config::default(),
 //!     std::sync::Arc::new(hark_monitor::service::NullSink),
@@ -20,6 +25,7 @@
 //! ).map_err(std::io::Error::other)?;
 //! let state = ServerState {
 //!     store, tokens, metrics: handle, ports: Vec::new(), monitoring, alerting, notifier: None,
+//!     auth, tls: false,
 //! };
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8514").await?;
 //! serve(listener, state, async { let _ = tokio::signal::ctrl_c().await; }).await
@@ -27,15 +33,20 @@
 //! ```
 
 pub mod api;
+mod audit;
 mod auth;
+mod csrf;
 mod endpoints;
 mod error;
-pub mod identity;
+mod headers;
+#[cfg(test)]
+mod http_tests;
 mod ndjson;
 mod params;
 mod routes;
-pub mod tokens;
 pub mod ui;
+
+pub use hark_auth::{identity, tokens};
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -85,6 +96,11 @@ pub struct ServerState {
     /// The notification outbox, served at `/api/v1/notifications`; `None`
     /// lists no notifications.
     pub notifier: Option<hark_notify::Notifier>,
+    /// Users, sessions and the login throttle.
+    pub auth: hark_auth::Authenticator,
+    /// Whether clients reach the server over HTTPS: session cookies get
+    /// `Secure`, answers `Strict-Transport-Security`.
+    pub tls: bool,
 }
 
 /// Shared by every handler.
@@ -95,6 +111,14 @@ pub(crate) struct AppState {
     pub(crate) monitoring: hark_monitor::Monitoring,
     pub(crate) alerting: hark_alert::Alerting,
     pub(crate) notifier: Option<hark_notify::Notifier>,
+    /// API tokens.
+    pub(crate) tokens: Arc<TokenStore>,
+    /// Users, sessions and the login throttle.
+    pub(crate) auth: Arc<hark_auth::Authenticator>,
+    /// Whether clients reach the server over HTTPS.
+    pub(crate) tls: bool,
+    /// This machine's name, the `host` of audit events.
+    pub(crate) host: String,
     /// The OpenAPI document, made from the routes, served at `/api/v1/openapi.json`.
     pub(crate) openapi: String,
     /// Turns `true` when the server shuts down; ends live tails so graceful shutdown can finish.
@@ -140,7 +164,13 @@ fn build(
 ) -> Router {
     let endpoints = endpoints();
     let tokens = Arc::new(state.tokens);
+    let authenticator = Arc::new(state.auth);
+    let tls = state.tls;
     let app: Shared = Arc::new(AppState {
+        tokens: tokens.clone(),
+        auth: authenticator.clone(),
+        tls,
+        host: audit::host_name(),
         store: state.store,
         metrics: state.metrics,
         ports: state.ports,
@@ -171,15 +201,24 @@ fn build(
             Delivery::Streaming => streaming = streaming.route(path, handler),
         }
     }
-    let protected = protected.route_layer(from_fn_with_state(tokens.clone(), auth::require_token));
+    let gate = auth::Gate {
+        tokens,
+        auth: authenticator,
+        query_token: false,
+    };
+    let protected = protected.route_layer(from_fn_with_state(gate.clone(), auth::authenticate));
+    let pages = ui::router(gate.clone());
     let streaming = streaming.route_layer(from_fn_with_state(
-        tokens.clone(),
-        auth::require_token_or_query,
+        auth::Gate {
+            query_token: true,
+            ..gate
+        },
+        auth::authenticate,
     ));
     // Streams must neither time out nor be compressed (compression buffers).
     let bounded = public
         .merge(protected)
-        .merge(ui::router(tokens))
+        .merge(pages)
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -194,13 +233,14 @@ fn build(
                 tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
             }),
         )
+        .layer(from_fn_with_state(tls, headers::security_headers))
         .with_state(app)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::Role;
+    use crate::identity::{PrincipalKind, Role};
     use axum::http::{Method, header};
     use tower::ServiceExt;
 
@@ -209,6 +249,8 @@ mod tests {
         store: hark_store::Store,
         /// A token of each role, least first.
         tokens: Vec<(Role, String)>,
+        /// The session of a user of each role, least first.
+        sessions: Vec<(Role, String)>,
         _dir: tempfile::TempDir,
     }
 
@@ -221,6 +263,23 @@ mod tests {
         let secrets = Role::ALL
             .into_iter()
             .map(|role| (role, tokens.create(role, role.name()).unwrap()))
+            .collect();
+        let auth =
+            hark_auth::Authenticator::open(dir.path(), &hark_config::AuthConfig::default(), None)
+                .unwrap();
+        let sessions = Role::ALL
+            .into_iter()
+            .map(|role| {
+                let name = role.name();
+                auth.users()
+                    .add(name, role, &format!("{name} password"))
+                    .unwrap();
+                let origin = hark_auth::sessions::SessionOrigin::Local {
+                    generation: auth.users().lookup(name).unwrap().generation,
+                };
+                let (id, _) = auth.sessions().create(name, role, origin).unwrap();
+                (role, id)
+            })
             .collect();
         let app = router(ServerState {
             store: store.clone(),
@@ -244,21 +303,39 @@ mod tests {
             )
             .unwrap(),
             notifier: None,
+            auth,
+            tls: false,
         });
         Fixture {
             app,
             store,
             tokens: secrets,
+            sessions,
             _dir: dir,
         }
     }
 
     async fn call(app: &Router, route: &Route, token: Option<&str>) -> (StatusCode, String) {
+        call_as(app, route, token.map(|t| (PrincipalKind::Token, t))).await
+    }
+
+    /// Calls `route` with a bearer token or a session cookie.
+    async fn call_as(
+        app: &Router,
+        route: &Route,
+        credential: Option<(PrincipalKind, &str)>,
+    ) -> (StatusCode, String) {
         let mut req = Request::builder()
             .method(Method::from_bytes(route.method.as_bytes()).unwrap())
             .uri(route.path);
-        if let Some(t) = token {
-            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        match credential {
+            Some((PrincipalKind::Token, t)) => {
+                req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+            }
+            Some((PrincipalKind::User, id)) => {
+                req = req.header(header::COOKIE, format!("hark_session={id}"));
+            }
+            None => {}
         }
         let resp = app
             .clone()
@@ -297,22 +374,33 @@ mod tests {
         f.store.shutdown().unwrap();
     }
 
-    /// Each route lets in exactly the roles its declaration names:
-    /// a lesser role gets 403 with the role it lacks, the named role and
-    /// higher ones get past the check.
+    /// Each route lets in exactly the roles its declaration names, for
+    /// tokens and signed-in users alike: a lesser role gets 403 with the
+    /// role it lacks, the named role and higher ones get past the check.
     #[tokio::test]
     async fn every_route_enforces_its_declared_role() {
         let f = fixture();
         for r in &routes() {
             let Some(needs) = r.needs else {
                 let (status, body) = call(&f.app, r, None).await;
-                assert!(status.is_success(), "{r:?} is public: {status} {body}");
+                if r.method == "GET" {
+                    assert!(status.is_success(), "{r:?} is public: {status} {body}");
+                } else {
+                    // Posts (login, logout) need a body, but no token.
+                    assert!(
+                        status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN,
+                        "{r:?} is public: {status} {body}"
+                    );
+                }
                 continue;
             };
             let (status, _) = call(&f.app, r, None).await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "{r:?} without a token");
-            for (role, token) in &f.tokens {
-                let (status, body) = call(&f.app, r, Some(token)).await;
+            let tokens = f.tokens.iter().map(|(r, t)| (PrincipalKind::Token, *r, t));
+            let sessions = f.sessions.iter().map(|(r, s)| (PrincipalKind::User, *r, s));
+            for (kind, role, credential) in tokens.chain(sessions) {
+                let role = &role;
+                let (status, body) = call_as(&f.app, r, Some((kind, credential))).await;
                 if role.includes(needs) {
                     assert!(
                         status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED,
@@ -324,7 +412,7 @@ mod tests {
                     assert_eq!(
                         error.error,
                         format!(
-                            "this route needs the {needs} role (or a higher one); token `{role}` is {} {role}",
+                            "this route needs the {needs} role (or a higher one); {kind} `{role}` is {} {role}",
                             if *role == Role::Viewer { "a" } else { "an" }
                         ),
                         "{r:?}"

@@ -37,6 +37,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage users of the web UI (local accounts).
+    User {
+        #[command(subcommand)]
+        command: cmd::user::UserCommand,
+    },
     /// Work with configuration files.
     Config {
         #[command(subcommand)]
@@ -120,6 +125,7 @@ fn main() -> ExitCode {
         Command::Token {
             command: TokenCommand::Create(args),
         } => cmd::token::create(args),
+        Command::User { command } => cmd::user::run(command),
         Command::Config {
             command: ConfigCommand::Check { file },
         } => cmd::config::check(&file),

@@ -8,7 +8,10 @@ pub(crate) mod notifications;
 pub(crate) mod openapi;
 pub(crate) mod ports;
 pub(crate) mod search;
+pub(crate) mod session;
 pub(crate) mod tail;
+pub(crate) mod tokens;
+pub(crate) mod users;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

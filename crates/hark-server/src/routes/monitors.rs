@@ -9,8 +9,10 @@ use hark_monitor::downtime::{Downtime, NewDowntime};
 use hark_monitor::persist::StoreError;
 use hark_monitor::service::{HistoryView, MonitorView, ServiceError};
 
+use super::Peer;
 use crate::Shared;
 use crate::api::{AckRequest, HistoryParams};
+use crate::audit;
 use crate::error::ApiError;
 use crate::identity::Principal;
 use crate::params::parse_duration;
@@ -95,30 +97,37 @@ pub(crate) async fn check(
 /// `POST /api/v1/monitors/{name}/ack`: acknowledges the current problem.
 pub(crate) async fn ack(
     State(app): State<Shared>,
+    Peer(peer): Peer,
     Extension(who): Extension<Principal>,
     Path(name): Path<String>,
     Json(body): Json<AckRequest>,
 ) -> Result<Json<MonitorView>, ApiError> {
-    let author = body.author.unwrap_or(who.name);
-    Ok(Json(
-        app.monitoring
-            .acknowledge(&name, &author, &body.comment, body.sticky)
-            .await?,
-    ))
+    let author = body.author.unwrap_or_else(|| who.name.clone());
+    let result = app
+        .monitoring
+        .acknowledge(&name, &author, &body.comment, body.sticky)
+        .await
+        .map_err(ApiError::from);
+    audit::record(&app, &who, peer, "monitor.ack", &name, &result).await;
+    Ok(Json(result?))
 }
 
 /// `DELETE /api/v1/monitors/{name}/ack`.
 pub(crate) async fn unack(
     State(app): State<Shared>,
+    Peer(peer): Peer,
+    Extension(who): Extension<Principal>,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if app.monitoring.remove_acknowledgement(&name).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound(format!(
+    let result = match app.monitoring.remove_acknowledgement(&name).await {
+        Ok(true) => Ok(StatusCode::NO_CONTENT),
+        Ok(false) => Err(ApiError::NotFound(format!(
             "monitor `{name}` has no acknowledgement"
-        )))
-    }
+        ))),
+        Err(e) => Err(e.into()),
+    };
+    audit::record(&app, &who, peer, "monitor.unack", &name, &result).await;
+    result
 }
 
 /// `GET /api/v1/downtimes`.
@@ -129,24 +138,43 @@ pub(crate) async fn downtimes(State(app): State<Shared>) -> Json<Vec<Downtime>> 
 /// `POST /api/v1/downtimes`: a one-off or recurring downtime.
 pub(crate) async fn add_downtime(
     State(app): State<Shared>,
+    Peer(peer): Peer,
     Extension(who): Extension<Principal>,
     Json(mut request): Json<NewDowntime>,
 ) -> Result<(StatusCode, Json<Downtime>), ApiError> {
     if request.author.is_empty() {
-        request.author = who.name;
+        request.author = who.name.clone();
     }
-    let added = app.monitoring.add_downtime(request).await?;
-    Ok((StatusCode::CREATED, Json(added)))
+    let added = app
+        .monitoring
+        .add_downtime(request)
+        .await
+        .map_err(ApiError::from);
+    let target = added.as_ref().map(|d| d.id.to_string()).unwrap_or_default();
+    audit::record(&app, &who, peer, "downtime.add", &target, &added).await;
+    Ok((StatusCode::CREATED, Json(added?)))
 }
 
 /// `DELETE /api/v1/downtimes/{id}`.
 pub(crate) async fn remove_downtime(
     State(app): State<Shared>,
+    Peer(peer): Peer,
+    Extension(who): Extension<Principal>,
     Path(id): Path<u64>,
 ) -> Result<StatusCode, ApiError> {
-    if app.monitoring.remove_downtime(id).await {
+    let result = if app.monitoring.remove_downtime(id).await {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound(format!("no downtime with id {id}")))
-    }
+    };
+    audit::record(
+        &app,
+        &who,
+        peer,
+        "downtime.remove",
+        &id.to_string(),
+        &result,
+    )
+    .await;
+    result
 }

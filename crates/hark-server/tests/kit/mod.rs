@@ -73,6 +73,13 @@ impl Harness {
             )
             .unwrap(),
             notifier: None,
+            auth: hark_auth::Authenticator::open(
+                self.dir.path(),
+                &hark_config::AuthConfig::default(),
+                None,
+            )
+            .unwrap(),
+            tls: false,
         }
     }
 

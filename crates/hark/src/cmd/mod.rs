@@ -10,3 +10,4 @@ pub mod send;
 pub mod serve;
 pub mod tail;
 pub mod token;
+pub mod user;

@@ -62,13 +62,20 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         None
     };
+    let auth = hark_auth::Authenticator::open(&cfg.data_dir, &cfg.auth, None)
+        .with_context(|| format!("cannot open users in {}", cfg.data_dir.display()))?;
+    let first_admin = first_admin(&auth)?;
     let store = Store::open(store_config(&cfg))
         .with_context(|| format!("cannot open the store in {}", cfg.data_dir.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let result = runtime.block_on(serve(cfg, store.clone(), tokens, metrics, first_token));
+    let firsts = Firsts {
+        token: first_token,
+        admin_password: first_admin,
+    };
+    let result = runtime.block_on(serve(cfg, store.clone(), tokens, auth, metrics, firsts));
     // The runtime goes first so no input still holds an append in flight.
     runtime.shutdown_timeout(std::time::Duration::from_secs(10));
     store.shutdown().context("closing the store")?;
@@ -76,12 +83,37 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     result
 }
 
+/// The first user's name.
+const FIRST_ADMIN: &str = "admin";
+
+/// On the first start (no user yet), adds the user `admin` with a random
+/// password and returns the password.
+fn first_admin(auth: &hark_auth::Authenticator) -> anyhow::Result<Option<String>> {
+    if !auth.users().is_empty() {
+        return Ok(None);
+    }
+    let password = hark_auth::password::generate(24);
+    auth.users()
+        .add(FIRST_ADMIN, Role::Admin, &password)
+        .context("cannot add the first user")?;
+    Ok(Some(password))
+}
+
+/// Secrets made on the first start, printed once.
+struct Firsts {
+    /// The first API token.
+    token: Option<String>,
+    /// The password of the first user, `admin`.
+    admin_password: Option<String>,
+}
+
 async fn serve(
     cfg: Config,
     store: Store,
     tokens: TokenStore,
+    auth: hark_auth::Authenticator,
     metrics: metrics_exporter_prometheus::PrometheusHandle,
-    first_token: Option<String>,
+    firsts: Firsts,
 ) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let sink: Arc<dyn hark_event::sink::EventSink> = Arc::new(store.clone());
@@ -112,6 +144,9 @@ async fn serve(
         monitoring: monitoring.clone(),
         alerting: alerting.clone(),
         notifier: Some(notifier.clone()),
+        auth,
+        // The listener below speaks plain HTTP.
+        tls: false,
     };
     let http_shutdown = shutdown.clone();
     let http_task = tokio::spawn(hark_server::serve(http, state, async move {
@@ -130,7 +165,19 @@ async fn serve(
         writeln!(out, "notify {}", cfg.notify.len())?;
     }
     writeln!(out, "api http://{}", display_addr(http_addr))?;
-    if let Some(t) = first_token {
+    writeln!(
+        out,
+        "ui {}://{}/",
+        cfg.http.scheme(),
+        display_addr(http_addr)
+    )?;
+    if let Some(pw) = firsts.admin_password {
+        writeln!(
+            out,
+            "admin user: {FIRST_ADMIN}  password: {pw}  (shown once; change it with hark user passwd {FIRST_ADMIN})"
+        )?;
+    }
+    if let Some(t) = firsts.token {
         writeln!(out, "admin token: {t}")?;
         writeln!(
             out,

@@ -5,18 +5,15 @@
 //! `hark token create` in another process is accepted by a running server
 //! without a restart.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
-use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 pub use crate::identity::Role;
 use crate::identity::{Principal, PrincipalKind};
+use crate::jsonfile::{FileError, JsonFile, ct_eq, hash_hex, valid_name};
 
 /// File name of the token file inside the data directory.
 pub const TOKENS_FILE: &str = "tokens.json";
@@ -24,13 +21,21 @@ pub const TOKENS_FILE: &str = "tokens.json";
 /// Prefix of every secret, so leaked tokens are easy to recognise.
 pub const SECRET_PREFIX: &str = "hark_";
 
+/// Hex digits of the secret's hash that make a token's id.
+const ID_LEN: usize = 16;
+
 /// What is known about a token (never its secret).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenInfo {
+    /// Names the token in the API (`DELETE /api/v1/tokens/{id}`); not secret.
+    pub id: String,
     /// The name given at creation (a label; several tokens may share it).
     pub name: String,
     /// Its role.
     pub role: Role,
+    /// The user (or token) that created it through the API; `None` for
+    /// tokens made by `hark token create` or on the first start.
+    pub owner: Option<String>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
 }
@@ -61,11 +66,33 @@ pub enum TokenError {
     BadName(String),
 }
 
+impl From<FileError> for TokenError {
+    fn from(e: FileError) -> Self {
+        match e {
+            FileError::Io {
+                context,
+                path,
+                source,
+            } => TokenError::Io {
+                context,
+                path,
+                source,
+            },
+            FileError::Parse { path, source, .. } => TokenError::Parse { path, source },
+        }
+    }
+}
+
 /// One token as stored on disk.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct TokenRecord {
+    /// Absent in files of earlier versions: then the start of `sha256`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    id: String,
     name: String,
     role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    owner: Option<String>,
     created_at: DateTime<Utc>,
     /// Lower-case hex SHA-256 of the secret.
     sha256: String,
@@ -83,110 +110,121 @@ impl TokenInfo {
 }
 
 impl TokenRecord {
+    fn id(&self) -> String {
+        if self.id.is_empty() {
+            self.sha256.chars().take(ID_LEN).collect()
+        } else {
+            self.id.clone()
+        }
+    }
+
     fn info(&self) -> TokenInfo {
         TokenInfo {
+            id: self.id(),
             name: self.name.clone(),
             role: self.role,
+            owner: self.owner.clone(),
             created_at: self.created_at,
         }
     }
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 struct TokenFile {
     tokens: Vec<TokenRecord>,
-}
-
-/// Identifies one version of the file: a rename gives a new inode, so even a
-/// rewrite within the mtime granularity is noticed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp {
-    len: u64,
-    modified: Option<SystemTime>,
-    inode: u64,
-}
-
-impl Stamp {
-    fn of(meta: &fs::Metadata) -> Stamp {
-        #[cfg(unix)]
-        let inode = std::os::unix::fs::MetadataExt::ino(meta);
-        #[cfg(not(unix))]
-        let inode = 0;
-        Stamp {
-            len: meta.len(),
-            modified: meta.modified().ok(),
-            inode,
-        }
-    }
-}
-
-#[derive(Debug, Default)]
-struct Cache {
-    /// Version of the file the records were read from; `None` when it did not exist.
-    stamp: Option<Stamp>,
-    records: Vec<TokenRecord>,
-    /// Set when the last read failed; the records are then empty (fail closed).
-    broken: bool,
 }
 
 /// The set of API tokens, backed by `tokens.json`.
 #[derive(Debug)]
 pub struct TokenStore {
-    path: PathBuf,
-    cache: Mutex<Cache>,
+    file: JsonFile<TokenFile>,
 }
 
 impl TokenStore {
     /// Opens the token file in `data_dir` (which need not exist yet: the file
     /// is created by the first [`TokenStore::create`]).
     pub fn open(data_dir: &Path) -> Result<TokenStore, TokenError> {
-        let store = TokenStore {
-            path: data_dir.join(TOKENS_FILE),
-            cache: Mutex::new(Cache::default()),
-        };
-        store.refresh(&mut store.lock())?;
-        Ok(store)
+        Ok(TokenStore {
+            file: JsonFile::open(data_dir.join(TOKENS_FILE), "token")?,
+        })
     }
 
     /// Path of the token file.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.file.path()
     }
 
     /// Creates a token and returns its secret, which is not kept and cannot be shown again.
     pub fn create(&self, role: Role, name: &str) -> Result<String, TokenError> {
-        validate_name(name)?;
-        let mut cache = self.lock();
-        // Another process may have written the file since we last looked.
-        self.refresh(&mut cache)?;
+        self.create_for(role, name, None).map(|(secret, _)| secret)
+    }
+
+    /// Creates a token belonging to `owner`; returns its secret (not kept)
+    /// and what is known about it.
+    pub fn create_for(
+        &self,
+        role: Role,
+        name: &str,
+        owner: Option<&str>,
+    ) -> Result<(String, TokenInfo), TokenError> {
+        if !valid_name(name) {
+            return Err(TokenError::BadName(name.to_owned()));
+        }
         let secret = format!("{SECRET_PREFIX}{}", hex::encode(rand::random::<[u8; 32]>()));
-        let mut records = cache.records.clone();
-        records.push(TokenRecord {
+        let sha256 = hash_hex(&secret);
+        let record = TokenRecord {
+            id: sha256[..ID_LEN].to_owned(),
             name: name.to_owned(),
             role,
+            owner: owner.map(str::to_owned),
             created_at: Utc::now(),
-            sha256: hash_hex(&secret),
-        });
-        self.save(&mut cache, records)?;
-        Ok(secret)
+            sha256,
+        };
+        let info = record.info();
+        self.file.update(|f: &mut TokenFile| {
+            f.tokens.push(record);
+            Ok::<_, TokenError>(())
+        })?;
+        Ok((secret, info))
     }
 
     /// Deletes every token named `name`; returns whether there was one.
     pub fn revoke(&self, name: &str) -> Result<bool, TokenError> {
-        let mut cache = self.lock();
-        self.refresh(&mut cache)?;
-        let before = cache.records.len();
-        let records: Vec<TokenRecord> = cache
-            .records
-            .iter()
-            .filter(|r| r.name != name)
-            .cloned()
-            .collect();
-        if records.len() == before {
-            return Ok(false);
+        self.remove_where(|r| r.name == name).map(|n| n > 0)
+    }
+
+    /// Deletes the token with this id; returns what it was.
+    pub fn revoke_id(&self, id: &str) -> Result<Option<TokenInfo>, TokenError> {
+        if !self.list()?.iter().any(|t| t.id == id) {
+            return Ok(None);
         }
-        self.save(&mut cache, records)?;
-        Ok(true)
+        let mut gone = None;
+        self.file.update(|f: &mut TokenFile| {
+            if let Some(i) = f.tokens.iter().position(|r| r.id() == id) {
+                gone = Some(f.tokens.remove(i).info());
+            }
+            Ok::<_, TokenError>(())
+        })?;
+        Ok(gone)
+    }
+
+    fn remove_where(&self, doomed: impl Fn(&TokenRecord) -> bool) -> Result<usize, TokenError> {
+        let matching = self
+            .file
+            .current()?
+            .value
+            .tokens
+            .iter()
+            .filter(|r| doomed(r))
+            .count();
+        if matching == 0 {
+            return Ok(0);
+        }
+        self.file.update(|f: &mut TokenFile| {
+            let before = f.tokens.len();
+            f.tokens.retain(|r| !doomed(r));
+            Ok::<_, TokenError>(before - f.tokens.len())
+        })
     }
 
     /// The token whose secret this is, if any.
@@ -194,11 +232,10 @@ impl TokenStore {
     /// Every stored hash is compared in constant time, so the answer's timing
     /// says nothing about how close a guess was.
     pub fn verify(&self, secret: &str) -> Option<TokenInfo> {
-        let mut cache = self.lock();
-        self.refresh_quietly(&mut cache);
+        let cache = self.file.current_or_default();
         let presented = hash_hex(secret);
         let mut found = None;
-        for record in &cache.records {
+        for record in &cache.value.tokens {
             if ct_eq(presented.as_bytes(), record.sha256.as_bytes()) {
                 found = Some(record.info());
             }
@@ -208,144 +245,26 @@ impl TokenStore {
 
     /// Whether no token exists.
     pub fn is_empty(&self) -> bool {
-        let mut cache = self.lock();
-        self.refresh_quietly(&mut cache);
-        cache.records.is_empty()
+        self.file.current_or_default().value.tokens.is_empty()
     }
 
     /// All tokens, oldest first.
     pub fn list(&self) -> Result<Vec<TokenInfo>, TokenError> {
-        let mut cache = self.lock();
-        self.refresh(&mut cache)?;
-        Ok(cache.records.iter().map(TokenRecord::info).collect())
+        Ok(self
+            .file
+            .current()?
+            .value
+            .tokens
+            .iter()
+            .map(TokenRecord::info)
+            .collect())
     }
-
-    fn lock(&self) -> MutexGuard<'_, Cache> {
-        // The cache is always left consistent, so a panic elsewhere does not spoil it.
-        self.cache.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Re-reads the file if it changed; on failure no token is accepted until it is fixed.
-    fn refresh_quietly(&self, cache: &mut Cache) {
-        if let Err(e) = self.refresh(cache) {
-            if !cache.broken {
-                tracing::error!(error = %e, "token file unreadable; rejecting every token until it is fixed");
-            }
-            cache.records.clear();
-            cache.broken = true;
-        }
-    }
-
-    fn refresh(&self, cache: &mut Cache) -> Result<(), TokenError> {
-        let stamp = match fs::metadata(&self.path) {
-            Ok(meta) => Some(Stamp::of(&meta)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(source) => return Err(self.io("reading", source)),
-        };
-        if stamp == cache.stamp && !cache.broken {
-            return Ok(());
-        }
-        let records = match stamp {
-            None => Vec::new(),
-            Some(_) => {
-                let bytes = fs::read(&self.path).map_err(|e| self.io("reading", e))?;
-                let file: TokenFile =
-                    serde_json::from_slice(&bytes).map_err(|source| TokenError::Parse {
-                        path: self.path.clone(),
-                        source,
-                    })?;
-                file.tokens
-            }
-        };
-        *cache = Cache {
-            stamp,
-            records,
-            broken: false,
-        };
-        Ok(())
-    }
-
-    /// Writes `records` atomically (temporary file, fsync, rename, fsync of the directory).
-    fn save(&self, cache: &mut Cache, records: Vec<TokenRecord>) -> Result<(), TokenError> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        fs::create_dir_all(dir).map_err(|e| self.io_at("creating", dir, e))?;
-        let file = TokenFile { tokens: records };
-        let mut bytes = serde_json::to_vec_pretty(&file)
-            .map_err(|e| self.io("encoding", io::Error::other(e)))?;
-        bytes.push(b'\n');
-        let tmp = dir.join(format!(
-            ".{TOKENS_FILE}.{}.{}.tmp",
-            std::process::id(),
-            hex::encode(rand::random::<[u8; 4]>())
-        ));
-        let written = write_private(&tmp, &bytes).and_then(|()| fs::rename(&tmp, &self.path));
-        if let Err(e) = written {
-            let _ = fs::remove_file(&tmp);
-            return Err(self.io("writing", e));
-        }
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| self.io_at("syncing", dir, e))?;
-        let meta = fs::metadata(&self.path).map_err(|e| self.io("reading", e))?;
-        *cache = Cache {
-            stamp: Some(Stamp::of(&meta)),
-            records: file.tokens,
-            broken: false,
-        };
-        Ok(())
-    }
-
-    fn io(&self, context: &'static str, source: io::Error) -> TokenError {
-        self.io_at(context, &self.path, source)
-    }
-
-    fn io_at(&self, context: &'static str, path: &Path, source: io::Error) -> TokenError {
-        TokenError::Io {
-            context,
-            path: path.to_owned(),
-            source,
-        }
-    }
-}
-
-/// Creates `path` readable by its owner only and writes `bytes` durably.
-fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut opts = OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts.open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
-}
-
-fn validate_name(name: &str) -> Result<(), TokenError> {
-    let ok = !name.trim().is_empty()
-        && name.chars().count() <= 64
-        && !name.chars().any(char::is_control);
-    if ok {
-        Ok(())
-    } else {
-        Err(TokenError::BadName(name.to_owned()))
-    }
-}
-
-fn hash_hex(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-/// Equality whose running time depends only on the lengths.
-fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(diff) == 0
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn create_then_verify_with_role() {
@@ -486,5 +405,31 @@ mod tests {
         assert!(ct_eq(b"abc", b"abc"));
         assert!(!ct_eq(b"abc", b"abd"));
         assert!(!ct_eq(b"abc", b"ab"));
+    }
+
+    #[test]
+    fn tokens_have_ids_and_owners_and_old_files_get_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = "hark_old-secret";
+        let file = serde_json::json!({"tokens": [
+            {"name": "ops", "role": "admin", "created_at": "2026-01-02T03:04:05Z", "sha256": hash_hex(old)},
+        ]});
+        fs::write(dir.path().join(TOKENS_FILE), file.to_string()).unwrap();
+        let store = TokenStore::open(dir.path()).unwrap();
+        let old_info = store.verify(old).unwrap();
+        assert_eq!(old_info.id, &hash_hex(old)[..ID_LEN]);
+        assert_eq!(old_info.owner, None);
+        let (secret, info) = store
+            .create_for(Role::Viewer, "dash", Some("alice"))
+            .unwrap();
+        assert_eq!(store.verify(&secret).unwrap(), info);
+        assert_eq!(info.owner.as_deref(), Some("alice"));
+        assert_ne!(info.id, old_info.id);
+        // The old token keeps its derived id after the file is rewritten.
+        assert_eq!(store.verify(old).unwrap().id, old_info.id);
+        assert_eq!(store.revoke_id(&old_info.id).unwrap().unwrap().name, "ops");
+        assert!(store.verify(old).is_none());
+        assert!(store.revoke_id(&old_info.id).unwrap().is_none());
+        assert!(store.verify(&secret).is_some());
     }
 }
