@@ -5,7 +5,8 @@
 //! (read), operator (also act on monitors: acknowledge, downtimes, checks)
 //! and admin (also ingest, users). The bodies of requests and answers are
 //! the types of [`api`], which clients share. Users, sessions and tokens
-//! themselves live in `hark-auth`.
+//! themselves live in `hark-auth`. The same router serves the web UI
+//! ([`ui`]): pages rendered on the server and their static files.
 //!
 //! ```no_run
 //! # async fn demo(store: hark_store::Store, handle: metrics_exporter_prometheus::PrometheusHandle) -> std::io::Result<()> {
@@ -214,6 +215,7 @@ fn build(
         query_token: false,
     };
     let protected = protected.route_layer(from_fn_with_state(gate.clone(), auth::authenticate));
+    let pages = ui::router(gate.clone());
     let streaming = streaming.route_layer(from_fn_with_state(
         auth::Gate {
             query_token: true,
@@ -224,7 +226,7 @@ fn build(
     // Streams must neither time out nor be compressed (compression buffers).
     let bounded = public
         .merge(protected)
-        .merge(ui::router(tokens))
+        .merge(pages)
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -15,7 +15,7 @@ pub(crate) struct LoginQuery {
     /// Where to go after signing in.
     #[serde(default)]
     next: Option<String>,
-    /// Why the last attempt failed: `invalid` or `throttled`.
+    /// Why the last attempt failed: `invalid`, `throttled` or `unavailable`.
     #[serde(default)]
     error: Option<String>,
 }
@@ -41,6 +41,7 @@ pub(crate) fn safe_next(next: Option<&str>) -> String {
 fn error_message(code: &str) -> &'static str {
     match code {
         "throttled" => "too many attempts; wait a minute and try again",
+        "unavailable" => "the user directory cannot be reached; try again later",
         _ => "invalid user name or password",
     }
 }

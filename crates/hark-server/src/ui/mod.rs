@@ -22,8 +22,6 @@ pub(crate) mod sources;
 mod status;
 mod svg;
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::Uri;
@@ -32,8 +30,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{self, MethodRouter};
 
 use crate::Shared;
+use crate::auth::{Gate, bearer_token, session_cookie};
 use crate::identity::{Principal, Role};
-use crate::tokens::TokenStore;
 
 pub(crate) use chrome::Chrome;
 
@@ -95,28 +93,37 @@ pub fn page_list() -> Vec<(&'static str, Access)> {
 }
 
 /// The pages, the static files and the HTML 404 page.
-pub(crate) fn router(tokens: Arc<TokenStore>) -> Router<Shared> {
+pub(crate) fn router(gate: Gate) -> Router<Shared> {
     let mut router = Router::new();
     for p in pages() {
         let handler = match p.access {
             Access::Public => p.handler,
-            Access::SignedIn(role) => p.handler.route_layer(from_fn_with_state(role, gate)),
+            Access::SignedIn(role) => p
+                .handler
+                .route_layer(from_fn_with_state(role, require_access)),
         };
         router = router.route(p.path, handler);
     }
     router
         .route("/static/{version}/{*path}", routing::get(assets::serve))
         .fallback(render::not_found)
-        .layer(from_fn_with_state(tokens, identify))
+        .layer(from_fn_with_state(gate, identify))
 }
 
-/// Puts the principal of the request, if it has valid credentials, into
-/// the request's extensions; never refuses. The one place that decides who
-/// is signed in for the pages.
-async fn identify(State(tokens): State<Arc<TokenStore>>, mut req: Request, next: Next) -> Response {
-    let principal = crate::auth::bearer_token(req.headers())
-        .and_then(|secret| tokens.verify(secret))
-        .map(|info| info.principal());
+/// Puts the principal of the request, if it has a valid bearer token or
+/// session cookie, into the request's extensions; never refuses (pages
+/// send visitors without one to the login page instead, see [`require_access`]).
+/// The one place that decides who is signed in for the pages. Pages only
+/// read, so no CSRF check is needed here; every change goes through the
+/// API, which checks.
+async fn identify(State(gate): State<Gate>, mut req: Request, next: Next) -> Response {
+    let principal = match bearer_token(req.headers()) {
+        Some(secret) => gate.tokens.verify(secret).map(|info| info.principal()),
+        None => match session_cookie(req.headers()) {
+            Some(id) => gate.auth.session(&id).await.map(|(p, _)| p),
+            None => None,
+        },
+    };
     if let Some(p) = principal {
         req.extensions_mut().insert(p);
     }
@@ -125,7 +132,7 @@ async fn identify(State(tokens): State<Arc<TokenStore>>, mut req: Request, next:
 
 /// Lets through principals whose role includes `needed`; sends visitors
 /// without one to the login page and answers others with the 403 page.
-async fn gate(State(needed): State<Role>, req: Request, next: Next) -> Response {
+async fn require_access(State(needed): State<Role>, req: Request, next: Next) -> Response {
     match req.extensions().get::<Principal>().cloned() {
         Some(p) if p.may(needed) => next.run(req).await,
         Some(p) => render::forbidden(Chrome::new(Some(p), ""), needed),

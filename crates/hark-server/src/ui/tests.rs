@@ -37,6 +37,8 @@ struct Fixture {
     flows: usize,
     /// A token of each role, least first.
     tokens: Vec<(Role, String)>,
+    /// The session id of a signed-in operator.
+    session: String,
     _dir: tempfile::TempDir,
 }
 
@@ -53,6 +55,17 @@ fn fixture() -> Fixture {
     let monitoring =
         hark_monitor::Monitoring::start(&cfg, std::sync::Arc::new(hark_monitor::service::NullSink))
             .unwrap();
+    let auth = hark_auth::Authenticator::open(dir.path(), &cfg.auth, None).unwrap();
+    auth.users()
+        .add("olga", Role::Operator, "olga's password")
+        .unwrap();
+    let origin = hark_auth::sessions::SessionOrigin::Local {
+        generation: auth.users().lookup("olga").unwrap().generation,
+    };
+    let (session, _) = auth
+        .sessions()
+        .create("olga", Role::Operator, origin)
+        .unwrap();
     let ports = hark_matrix::matrix(&cfg);
     let flows = ports.len();
     let app = router(ServerState {
@@ -72,6 +85,8 @@ fn fixture() -> Fixture {
         )
         .unwrap(),
         notifier: None,
+        auth,
+        tls: false,
     });
     Fixture {
         app,
@@ -79,6 +94,7 @@ fn fixture() -> Fixture {
         store,
         flows,
         tokens: secrets,
+        session,
         _dir: dir,
     }
 }
@@ -249,6 +265,52 @@ async fn each_role_sees_its_pages_and_gets_403_for_the_others() {
             }
         }
     }
+    f.store.shutdown().unwrap();
+}
+
+#[tokio::test]
+async fn a_session_cookie_signs_in_to_the_pages() {
+    let f = fixture();
+    let with_cookie = |uri: &str, cookie: &str| {
+        Request::get(uri)
+            .header(header::COOKIE, format!("hark_session={cookie}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let resp = f
+        .app
+        .clone()
+        .oneshot(with_cookie("/monitors/website", &f.session))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.contains(">olga</a>") && body.contains(r#"data-testid="ack""#));
+    let resp = f
+        .app
+        .clone()
+        .oneshot(with_cookie("/login", &f.session))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let resp = f
+        .app
+        .clone()
+        .oneshot(with_cookie("/admin", &f.session))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let resp = f
+        .app
+        .clone()
+        .oneshot(with_cookie("/alerts", "forged"))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     f.store.shutdown().unwrap();
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 
 import { convertValue, formToJson, tableOf } from '../static/js/app.js';
 import { seriesToData } from '../static/js/monitor.js';
-import { columnsOf } from '../static/js/admin.js';
+import { columnsOf, keyOf } from '../static/js/admin.js';
 
 test('form fields nest, append and fill lists of objects', () => {
   const body = formToJson([
@@ -53,4 +53,9 @@ test('secrets are never list columns', () => {
     'role',
     'created',
   ]);
+});
+
+test('users are named by name and tokens by id in URLs', () => {
+  assert.equal(keyOf('users', { name: 'olga', role: 'admin' }), 'olga');
+  assert.equal(keyOf('tokens', { id: 't1', name: 'ci' }), 't1');
 });

@@ -22,9 +22,14 @@ export function columnsOf(items) {
   return keys;
 }
 
-/** The name of an item for URLs: `name`, `username` or `id`. */
-function nameOf(item) {
-  return String(item.name ?? item.username ?? item.id ?? '');
+/**
+ * What names an item in its URL: a user's `name`, a token's `id`.
+ * @param {'users'|'tokens'} kind
+ * @param {Record<string, unknown>} item
+ * @returns {string}
+ */
+export function keyOf(kind, item) {
+  return String((kind === 'tokens' ? item.id : item.name) ?? '');
 }
 
 function text(v) {
@@ -54,7 +59,7 @@ async function change(method, url, body, question) {
 
 /** The actions of one row. */
 function actions(kind, base, item) {
-  const name = nameOf(item);
+  const name = keyOf(kind, item);
   const url = `${base.split('?')[0]}/${encodeURIComponent(name)}`;
   const cell = document.createElement('td');
   cell.className = 'row-actions';
@@ -77,7 +82,9 @@ function actions(kind, base, item) {
       button('Remove', () => change('DELETE', url, undefined, `Remove user ${name}?`)),
     );
   } else {
-    cell.append(button('Revoke', () => change('DELETE', url, undefined, `Revoke token ${name}?`)));
+    cell.append(
+      button('Revoke', () => change('DELETE', url, undefined, `Revoke token ${item.name ?? name}?`)),
+    );
   }
   return cell;
 }
