@@ -152,9 +152,9 @@ fn first_start_prints_the_admin_password_and_ui() {
         .expect("a password");
     assert!(password.len() >= 20, "{line}");
     assert!(
-        output
-            .lines()
-            .any(|l| l.trim_start().starts_with("ui http://127.0.0.1:")),
+        output.lines().any(|l| l
+            .trim_start_matches("[out] ")
+            .starts_with("ui http://127.0.0.1:")),
         "{output}"
     );
     let session = login(&hark, "admin", password).expect("admin signs in");

@@ -255,12 +255,9 @@ impl SessionStore {
     /// the file catches up at the next write).
     fn persist(&self, cache: &mut Cached<SessionFile>, now: DateTime<Utc>) {
         let value = cache.value.clone();
-        match self.file.replace(cache, value.clone()) {
+        match self.file.replace(cache, value) {
             Ok(()) => self.wrote(now),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot write the session file");
-                cache.value = value;
-            }
+            Err(e) => tracing::error!(error = %e, "cannot write the session file"),
         }
     }
 

@@ -407,7 +407,6 @@ mod tests {
             let tokens = f.tokens.iter().map(|(r, t)| (PrincipalKind::Token, *r, t));
             let sessions = f.sessions.iter().map(|(r, s)| (PrincipalKind::User, *r, s));
             for (kind, role, credential) in tokens.chain(sessions) {
-                let role = &role;
                 let (status, body) = call_as(&f.app, r, Some((kind, credential))).await;
                 if role.includes(needs) {
                     assert!(
@@ -421,7 +420,7 @@ mod tests {
                         error.error,
                         format!(
                             "this route needs the {needs} role (or a higher one); {kind} `{role}` is {} {role}",
-                            if *role == Role::Viewer { "a" } else { "an" }
+                            if role == Role::Viewer { "a" } else { "an" }
                         ),
                         "{r:?}"
                     );

@@ -112,7 +112,7 @@ pub(crate) async fn login(
             return Err(match e {
                 LoginError::Invalid => ApiError::LoginFailed,
                 LoginError::Throttled { retry_after } => ApiError::TooManyAttempts { retry_after },
-                LoginError::DirectoryUnavailable => ApiError::Unavailable(e.to_string()),
+                LoginError::DirectoryUnavailable => ApiError::DirectoryUnavailable,
                 LoginError::Internal(m) => ApiError::Internal(m),
             });
         }
