@@ -91,7 +91,9 @@ fn refused(uid: &str, password: &str) {
     browser.login(uid, password);
     assert_eq!(browser.path(), "/login", "{uid} stays on the login page");
     assert!(
-        browser.body_text().contains("invalid user name or password"),
+        browser
+            .body_text()
+            .contains("invalid user name or password"),
         "the page says why: {}",
         browser.body_text()
     );
@@ -125,7 +127,10 @@ fn an_admin_tests_the_directory_through_the_api() {
         .and_then(|steps| steps.iter().find(|s| s["name"] == "role"))
         .unwrap_or_else(|| panic!("a role step: {report}"));
     assert!(
-        role["detail"].as_str().unwrap_or_default().contains("operator"),
+        role["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("operator"),
         "{report}"
     );
     let (status, body) = site.hark.post_as(
@@ -134,5 +139,8 @@ fn an_admin_tests_the_directory_through_the_api() {
         &json!({"username": "alice", "password": "wrong"}).to_string(),
     );
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("\"ok\":false"), "a wrong password fails a step: {body}");
+    assert!(
+        body.contains("\"ok\":false"),
+        "a wrong password fails a step: {body}"
+    );
 }

@@ -310,10 +310,16 @@ fn an_operator_acknowledges_a_crit_monitor_and_a_viewer_cannot() {
     operator.goto(&detail);
     operator.wait_for("[data-testid=ack]");
     operator.settle();
+    operator.fill(
+        "form:has([data-testid=ack]) input[name=comment]",
+        "looking into it",
+    );
     operator.screenshot("monitor-detail");
     operator.click("[data-testid=ack]");
     hark.wait_monitor(ACK_MONITOR, "acknowledged", |v| v["acknowledged"] == true);
-    assert_eq!(hark.monitor(ACK_MONITOR)["ack"]["author"], OPERATOR.name);
+    let ack = &hark.monitor(ACK_MONITOR)["ack"];
+    assert_eq!(ack["author"], OPERATOR.name);
+    assert_eq!(ack["comment"], "looking into it");
 
     operator.goto("/monitors");
     operator.wait_until("the row to show the acknowledgement", |b| {

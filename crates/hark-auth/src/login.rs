@@ -64,6 +64,35 @@ pub trait Directory: Send + Sync {
         &'a self,
         username: &'a str,
     ) -> BoxFuture<'a, Result<Option<DirectoryUser>, DirectoryError>>;
+
+    /// The steps of a sign-in one at a time, for an administrator's
+    /// connection test; with `password`, the user's own bind too.
+    fn test<'a>(
+        &'a self,
+        username: &'a str,
+        password: Option<&'a str>,
+    ) -> BoxFuture<'a, Vec<DirectoryStep>> {
+        let _ = (username, password);
+        Box::pin(async {
+            vec![DirectoryStep {
+                name: "test".into(),
+                ok: false,
+                detail: "this directory has no connection test".into(),
+            }]
+        })
+    }
+}
+
+/// One step of [`Directory::test`]: what was tried, whether it worked, and
+/// what was found or what the directory answered.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DirectoryStep {
+    /// `connect`, `tls`, `service bind`, `user search`, `groups`, `role`, `user bind`.
+    pub name: String,
+    /// Whether it worked.
+    pub ok: bool,
+    /// What was found, or the directory's message.
+    pub detail: String,
 }
 
 /// Why a login failed.
@@ -155,6 +184,11 @@ impl Authenticator {
             throttle: LoginThrottle::new(),
             directory,
         }
+    }
+
+    /// The directory users may also sign in with, when one is configured.
+    pub fn directory(&self) -> Option<&Arc<dyn Directory>> {
+        self.directory.as_ref()
     }
 
     /// The local users.

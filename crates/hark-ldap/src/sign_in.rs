@@ -9,7 +9,7 @@
 //! instead of blaming the password.
 
 use futures_util::future::BoxFuture;
-use hark_auth::login::{Directory, DirectoryError, DirectoryUser as SignedIn};
+use hark_auth::login::{Directory, DirectoryError, DirectoryStep, DirectoryUser as SignedIn};
 
 use crate::{DirectoryUser, LdapDirectory, LdapError};
 
@@ -41,6 +41,25 @@ impl Directory for LdapDirectory {
                 .await
                 .map(|user| user.map(signed_in))
                 .map_err(directory_error)
+        })
+    }
+
+    fn test<'a>(
+        &'a self,
+        username: &'a str,
+        password: Option<&'a str>,
+    ) -> BoxFuture<'a, Vec<DirectoryStep>> {
+        Box::pin(async move {
+            LdapDirectory::test(self, username, password)
+                .await
+                .steps
+                .into_iter()
+                .map(|s| DirectoryStep {
+                    name: s.name.to_owned(),
+                    ok: s.ok,
+                    detail: s.detail,
+                })
+                .collect()
         })
     }
 }

@@ -285,6 +285,27 @@ pub struct CreatedToken {
     pub role: Role,
 }
 
+/// `POST /api/v1/auth/ldap/test`: whom to look up, and optionally their
+/// password to try their own bind too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LdapTestRequest {
+    /// The login name.
+    pub username: String,
+    /// The user's password; without it the user's bind is not tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+/// The answer of `POST /api/v1/auth/ldap/test`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LdapTestReport {
+    /// Whether every step worked.
+    pub ok: bool,
+    /// The steps in order; the test stops at the first that fails.
+    pub steps: Vec<hark_auth::login::DirectoryStep>,
+}
+
 /// A host seen in a time range, from `GET /api/v1/sources`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceView {

@@ -263,6 +263,12 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             session::change_password,
             operation!("changePassword"),
         ),
+        post(
+            "/api/v1/auth/ldap/test",
+            ADMIN,
+            users::ldap_test,
+            operation!("testLdap"),
+        ),
         get("/api/v1/users", ADMIN, users::list, operation!("listUsers")),
         post("/api/v1/users", ADMIN, users::add, operation!("addUser")),
         put(

@@ -7,7 +7,7 @@ use hark_auth::users::{UserError, UserInfo};
 
 use super::Peer;
 use crate::Shared;
-use crate::api::{NewUser, UserChange, UserView};
+use crate::api::{LdapTestReport, LdapTestRequest, NewUser, UserChange, UserView};
 use crate::audit;
 use crate::error::ApiError;
 use crate::identity::Principal;
@@ -104,4 +104,27 @@ pub(crate) async fn remove(
     }
     audit::record(&app, &who, peer, "user.remove", &name, &removed).await;
     removed.map(|()| StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/auth/ldap/test`: the steps of a sign-in through the
+/// configured directory, as `hark auth test-ldap` shows them.
+pub(crate) async fn ldap_test(
+    State(app): State<Shared>,
+    Json(req): Json<LdapTestRequest>,
+) -> Result<Json<LdapTestReport>, ApiError> {
+    let directory = app.auth.directory().ok_or_else(|| {
+        ApiError::NotFound(
+            "no directory is configured: add [auth.ldap] to the configuration".into(),
+        )
+    })?;
+    let steps = directory
+        .test(
+            &req.username,
+            req.password.as_deref().filter(|p| !p.is_empty()),
+        )
+        .await;
+    Ok(Json(LdapTestReport {
+        ok: steps.iter().all(|s| s.ok),
+        steps,
+    }))
 }
