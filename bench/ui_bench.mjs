@@ -24,7 +24,7 @@ const { values: opt } = parseArgs({
     password: { type: 'string' },
     runs: { type: 'string', default: '15' },
     'tail-seconds': { type: 'string', default: '0' },
-    queries: { type: 'string', default: '*,app:sshd,severity_code:[0 TO 3],needledelta,host:web-01 AND -app:cron' },
+    queries: { type: 'string', default: '*,needleecho,host:host-042,host:host-042 AND "failed password",severity_code:[0 TO 3]' },
     since: { type: 'string', default: '24h' },
   },
 });
