@@ -35,7 +35,7 @@ function sizeChunk(chunk) {
   chunk.style.containIntrinsicSize = `auto ${chunk.childElementCount * ROW_PX}px`;
 }
 /** Most rows drawn in one animation frame, so no frame becomes a long task. */
-export const ROWS_PER_FRAME = 250;
+export const ROWS_PER_FRAME = 100;
 
 /**
  * What one animation frame has to do to the list.
