@@ -240,6 +240,22 @@ export function markTerms(text, terms) {
   return out;
 }
 
+/** Top-level field names every event has, in the order they are shown. */
+export const EVENT_FIELDS = [
+  'timestamp',
+  'received_at',
+  'host',
+  'app',
+  'procid',
+  'msgid',
+  'facility',
+  'severity',
+  'severity_code',
+  'message',
+  'source',
+  'input',
+];
+
 /**
  * Every field of an event as `[name, value]` pairs, standard ones first,
  * then `fields.*` by name. Null values are left out.
@@ -247,23 +263,7 @@ export function markTerms(text, terms) {
  * @returns {[string, string][]}
  */
 export function eventFields(ev) {
-  const names = [
-    'timestamp',
-    'received_at',
-    'host',
-    'app',
-    'procid',
-    'msgid',
-    'facility',
-    'severity',
-    'severity_code',
-    'message',
-    'source',
-    'input',
-    'truncated',
-    'parse_error',
-    'parse_error_reason',
-  ];
+  const names = [...EVENT_FIELDS, 'truncated', 'parse_error', 'parse_error_reason'];
   /** @type {[string, string][]} */
   const out = [];
   for (const n of names) {

@@ -3,21 +3,10 @@
 // field names and values, and adding or removing `field:value` filters.
 // Pure functions; the server's parser stays the judge of what is valid.
 
+import { EVENT_FIELDS } from './format.js';
+
 /** Field names every event has, offered before the ones the server reports. */
-export const FIXED_FIELDS = [
-  'timestamp',
-  'received_at',
-  'host',
-  'app',
-  'procid',
-  'msgid',
-  'facility',
-  'severity',
-  'severity_code',
-  'message',
-  'source',
-  'input',
-];
+export const FIXED_FIELDS = EVENT_FIELDS;
 
 /** The forms of the query language, for the syntax help. */
 export const SYNTAX_HELP = [
