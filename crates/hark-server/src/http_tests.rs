@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use tower::ServiceExt;
 
 use crate::identity::Role;
+use crate::router;
 use crate::tokens::TokenStore;
-use crate::{ServerState, router};
 
 struct Fixture {
     app: Router,
@@ -42,33 +42,14 @@ fn fixture(tls: bool) -> Fixture {
     auth.users()
         .add("otto", Role::Operator, "otto's password")
         .unwrap();
-    let app = router(ServerState {
-        store: store.clone(),
+    let app = router(crate::test_state::server_state(
+        &store,
+        &crate::test_state::config_in(&dir.path().join("data")),
         tokens,
-        metrics: metrics_exporter_prometheus::PrometheusBuilder::new()
-            .build_recorder()
-            .handle(),
-        ports: Vec::new(),
-        monitoring: hark_monitor::Monitoring::start(
-            &hark_config::Config {
-                data_dir: dir.path().join("data"),
-                ..hark_config::Config::default()
-            },
-            std::sync::Arc::new(hark_monitor::service::NullSink),
-        )
-        .unwrap(),
-        alerting: hark_alert::Alerting::start(
-            &store,
-            &hark_config::Config::default(),
-            &dir.path().join("data"),
-            &[],
-            std::sync::Arc::new(hark_alert::NoOutbox),
-        )
-        .unwrap(),
-        notifier: None,
         auth,
+        Vec::new(),
         tls,
-    });
+    ));
     Fixture {
         app,
         store,

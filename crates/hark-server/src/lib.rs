@@ -44,6 +44,8 @@ mod http_tests;
 mod ndjson;
 mod params;
 mod routes;
+#[cfg(test)]
+mod test_state;
 pub mod tls;
 pub mod ui;
 
@@ -266,7 +268,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = hark_store::Store::open(hark_store::StoreConfig::new(dir.path().join("data")))
             .expect("store opens");
-        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
         let tokens = TokenStore::open(dir.path()).unwrap();
         let secrets = Role::ALL
             .into_iter()
@@ -282,38 +283,18 @@ mod tests {
                 auth.users()
                     .add(name, role, &format!("{name} password"))
                     .unwrap();
-                let origin = hark_auth::sessions::SessionOrigin::Local {
-                    generation: auth.users().lookup(name).unwrap().generation,
-                };
-                let (id, _) = auth.sessions().create(name, role, origin).unwrap();
+                let id = test_state::session_of(&auth, name, role);
                 (role, id)
             })
             .collect();
-        let app = router(ServerState {
-            store: store.clone(),
+        let app = router(test_state::server_state(
+            &store,
+            &test_state::config_in(&dir.path().join("data")),
             tokens,
-            metrics: recorder.handle(),
-            ports: Vec::new(),
-            monitoring: hark_monitor::Monitoring::start(
-                &hark_config::Config {
-                    data_dir: dir.path().join("data"),
-                    ..hark_config::Config::default()
-                },
-                std::sync::Arc::new(hark_monitor::service::NullSink),
-            )
-            .unwrap(),
-            alerting: hark_alert::Alerting::start(
-                &store,
-                &hark_config::Config::default(),
-                &dir.path().join("data"),
-                &[],
-                std::sync::Arc::new(hark_alert::NoOutbox),
-            )
-            .unwrap(),
-            notifier: None,
             auth,
-            tls: false,
-        });
+            Vec::new(),
+            false,
+        ));
         Fixture {
             app,
             store,

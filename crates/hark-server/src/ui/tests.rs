@@ -10,8 +10,8 @@ use tower::ServiceExt;
 
 use super::{Access, assets, page_list};
 use crate::identity::Role;
+use crate::router;
 use crate::tokens::TokenStore;
-use crate::{ServerState, router};
 
 /// A public monitor and a private one, both failing fast on a closed port.
 const CONFIG: &str = r#"
@@ -52,42 +52,16 @@ fn fixture() -> Fixture {
         .into_iter()
         .map(|role| (role, tokens.create(role, role.name()).unwrap()))
         .collect();
-    let monitoring =
-        hark_monitor::Monitoring::start(&cfg, std::sync::Arc::new(hark_monitor::service::NullSink))
-            .unwrap();
     let auth = hark_auth::Authenticator::open(dir.path(), &cfg.auth, None).unwrap();
     auth.users()
         .add("olga", Role::Operator, "olga's password")
         .unwrap();
-    let origin = hark_auth::sessions::SessionOrigin::Local {
-        generation: auth.users().lookup("olga").unwrap().generation,
-    };
-    let (session, _) = auth
-        .sessions()
-        .create("olga", Role::Operator, origin)
-        .unwrap();
+    let session = crate::test_state::session_of(&auth, "olga", Role::Operator);
     let ports = hark_matrix::matrix(&cfg);
     let flows = ports.len();
-    let app = router(ServerState {
-        store: store.clone(),
-        tokens,
-        metrics: metrics_exporter_prometheus::PrometheusBuilder::new()
-            .build_recorder()
-            .handle(),
-        ports,
-        monitoring: monitoring.clone(),
-        alerting: hark_alert::Alerting::start(
-            &store,
-            &hark_config::Config::default(),
-            &cfg.data_dir,
-            &[],
-            std::sync::Arc::new(hark_alert::NoOutbox),
-        )
-        .unwrap(),
-        notifier: None,
-        auth,
-        tls: false,
-    });
+    let state = crate::test_state::server_state(&store, &cfg, tokens, auth, ports, false);
+    let monitoring = state.monitoring.clone();
+    let app = router(state);
     Fixture {
         app,
         monitoring,
