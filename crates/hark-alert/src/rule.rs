@@ -97,12 +97,10 @@ pub fn field_text(event: &Event, name: &str) -> String {
     if let Some(v) = header {
         return v;
     }
-    match event.field(name) {
-        Some(FieldValue::Str(s)) => s.clone(),
-        Some(FieldValue::Int(i)) => i.to_string(),
-        Some(FieldValue::Float(f)) => f.to_string(),
-        None => String::new(),
-    }
+    event
+        .field(name)
+        .map(FieldValue::to_string)
+        .unwrap_or_default()
 }
 
 /// The group key of `event` for the fields `group_by`.

@@ -45,7 +45,7 @@ pub struct EventJson {
 }
 
 impl FieldValue {
-    /// The value as JSON (a string or a number).
+    /// The value as JSON (a string, a number or a boolean).
     pub fn to_json(&self) -> Value {
         match self {
             FieldValue::Int(n) => Value::Number((*n).into()),
@@ -53,10 +53,11 @@ impl FieldValue {
                 .map(Value::Number)
                 .unwrap_or_else(|| Value::String(x.to_string())),
             FieldValue::Str(s) => Value::String(s.clone()),
+            FieldValue::Bool(b) => Value::Bool(*b),
         }
     }
 
-    /// A field value from JSON: numbers stay numbers, anything else becomes its text.
+    /// A field value from JSON: numbers stay numbers, booleans booleans, anything else becomes its text.
     pub fn from_json(v: &Value) -> FieldValue {
         match v {
             Value::Number(n) => match n.as_i64() {
@@ -64,7 +65,7 @@ impl FieldValue {
                 None => FieldValue::Float(n.as_f64().unwrap_or(0.0)),
             },
             Value::String(s) => FieldValue::Str(s.clone()),
-            Value::Bool(b) => FieldValue::Str(b.to_string()),
+            Value::Bool(b) => FieldValue::Bool(*b),
             other => FieldValue::Str(other.to_string()),
         }
     }

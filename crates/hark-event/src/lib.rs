@@ -25,7 +25,7 @@ pub use time::{format_rfc3339_nanos, now_nanos, parse_rfc3339_nanos};
 
 use serde::{Deserialize, Serialize};
 
-/// The value of an extra field: text or a number.
+/// The value of an extra field: text, a number or a boolean.
 ///
 /// The serde form is tagged (for the binary WAL codec); JSON output goes
 /// through [`EventJson`], where a value is a plain JSON string or number.
@@ -37,6 +37,8 @@ pub enum FieldValue {
     Float(f64),
     /// Text.
     Str(String),
+    /// `true` or `false`.
+    Bool(bool),
 }
 
 impl From<&str> for FieldValue {
@@ -48,6 +50,12 @@ impl From<&str> for FieldValue {
 impl From<String> for FieldValue {
     fn from(s: String) -> Self {
         FieldValue::Str(s)
+    }
+}
+
+impl From<bool> for FieldValue {
+    fn from(b: bool) -> Self {
+        FieldValue::Bool(b)
     }
 }
 
@@ -63,6 +71,7 @@ impl std::fmt::Display for FieldValue {
             FieldValue::Int(n) => write!(f, "{n}"),
             FieldValue::Float(x) => write!(f, "{x}"),
             FieldValue::Str(s) => f.write_str(s),
+            FieldValue::Bool(b) => write!(f, "{b}"),
         }
     }
 }

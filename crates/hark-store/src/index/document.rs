@@ -117,6 +117,9 @@ impl<'a> Value<'a> for FieldsValue<'a> {
             FieldsValue::Leaf(FieldValue::Str(s)) => {
                 ReferenceValue::Leaf(ReferenceValueLeaf::Str(s.as_str()))
             }
+            FieldsValue::Leaf(FieldValue::Bool(b)) => {
+                ReferenceValue::Leaf(ReferenceValueLeaf::Bool(*b))
+            }
         }
     }
 }

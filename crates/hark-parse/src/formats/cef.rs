@@ -1,0 +1,20 @@
+//! Not written yet.
+
+use crate::{Body, Failure, Format, Out};
+
+/// Not written yet: claims nothing.
+pub struct Cef;
+
+impl Format for Cef {
+    fn name(&self) -> &'static str {
+        "cef"
+    }
+
+    fn claims(&self, _body: &Body<'_>) -> bool {
+        false
+    }
+
+    fn parse(&self, _body: &Body<'_>, _out: &mut Out<'_>) -> Result<(), Failure> {
+        Err(Failure::new(0, "not written yet"))
+    }
+}
