@@ -95,7 +95,7 @@ impl Inner {
             .map_err(io_err(format!("creating {}", cfg.data_dir.display())))?;
         let lock = lock_data_dir(&cfg.data_dir)?;
         let (schema, fields) = build_schema();
-        let opened = open_catalog(&index_dir)?;
+        let opened = open_catalog(&index_dir, &schema)?;
         let recovered = wal::recover(&wal_dir)?;
         if !recovered.problems.is_empty() {
             tracing::warn!(

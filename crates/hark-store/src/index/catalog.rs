@@ -5,6 +5,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
+use tantivy::schema::Schema;
+
 use super::garbage::collect_dead_files;
 use super::manifest::{MANIFEST_FILE, SplitManifest};
 use super::split::{SplitHandle, committed_stats, open_split};
@@ -89,7 +91,7 @@ pub(crate) struct OpenedCatalog {
 /// Rebuilds the split set from `root`: finishes interrupted merges, seals all
 /// but the newest unsealed split, removes the files of segments sealed splits
 /// no longer use, and works out the committed sequence number.
-pub(crate) fn open_catalog(root: &Path) -> Result<OpenedCatalog, StoreError> {
+pub(crate) fn open_catalog(root: &Path, schema: &Schema) -> Result<OpenedCatalog, StoreError> {
     fs::create_dir_all(root).map_err(io_err(format!("creating {}", root.display())))?;
     let mut found: Vec<(PathBuf, SplitManifest)> = Vec::new();
     for entry in fs::read_dir(root).map_err(io_err(format!("listing {}", root.display())))? {
@@ -162,7 +164,9 @@ pub(crate) fn open_catalog(root: &Path) -> Result<OpenedCatalog, StoreError> {
                     .unwrap_or(m.first_seq.saturating_sub(1))
                     .max(m.first_seq.saturating_sub(1));
             });
-            if Some(i) != newest_unsealed {
+            // A split written with an older schema takes no more events.
+            let older_schema = handle.index.schema() != *schema;
+            if Some(i) != newest_unsealed || older_schema {
                 if stats.docs == 0 {
                     tracing::info!(split = %id, "removing an empty unsealed split");
                     remove_dir(&path);

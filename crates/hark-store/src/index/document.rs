@@ -1,6 +1,7 @@
 //! Turning an [`Event`] into a tantivy document, and back.
 
 use std::fmt;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 use hark_event::{Event, FieldValue};
 use tantivy::schema::Field;
@@ -56,6 +57,7 @@ pub(crate) fn build_doc(
     if !ev.fields.is_empty() {
         doc.add_field_value(f.fields, FieldsValue::Object(&ev.fields));
     }
+    add_addresses(&mut doc, f, ev);
     // Flags are indexed only when set: most events have neither, and
     // `truncated:false` is compiled as "all but truncated:true".
     if ev.truncated {
@@ -69,6 +71,44 @@ pub(crate) fn build_doc(
         doc.add_bytes(f.event, bytes.as_slice());
     }
     Ok(doc)
+}
+
+/// Indexes the ECS address fields as IPs. `observer.ip` is the sending
+/// peer's address unless a parser read the device's own.
+fn add_addresses(doc: &mut TantivyDocument, f: &SchemaFields, ev: &Event) {
+    let mut observer_set = false;
+    for (name, value) in &ev.fields {
+        let FieldValue::Str(text) = value else {
+            continue;
+        };
+        let Some(field) = f.ip(name) else { continue };
+        if let Ok(ip) = text.parse::<IpAddr>() {
+            doc.add_ip_addr(field, to_v6(ip));
+            observer_set |= name == hark_parse::ecs::OBSERVER_IP;
+        }
+    }
+    if !observer_set
+        && let Some(peer) = ev.source.as_deref().and_then(peer_ip)
+        && let Some(field) = f.ip(hark_parse::ecs::OBSERVER_IP)
+    {
+        doc.add_ip_addr(field, to_v6(peer));
+    }
+}
+
+/// The address of a peer written `ip:port` or `[v6]:port`.
+fn peer_ip(peer: &str) -> Option<IpAddr> {
+    peer.parse::<SocketAddr>()
+        .map(|a| a.ip())
+        .or_else(|_| peer.parse::<IpAddr>())
+        .ok()
+}
+
+/// An address as tantivy keeps it: IPv4 mapped into IPv6.
+pub(crate) fn to_v6(ip: IpAddr) -> Ipv6Addr {
+    match ip {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+        IpAddr::V6(v6) => v6,
+    }
 }
 
 fn add_opt(doc: &mut TantivyDocument, field: Field, value: Option<&str>) {

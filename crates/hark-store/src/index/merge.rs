@@ -61,7 +61,11 @@ pub(crate) fn plan_merges(
             continue;
         }
         let n = s.manifest().docs;
-        if current.len() == MAX_FAN_IN || docs + n > max_docs {
+        // Splits written with different schemas cannot be merged.
+        let other_schema = current
+            .first()
+            .is_some_and(|first| first.index.schema() != s.index.schema());
+        if current.len() == MAX_FAN_IN || docs + n > max_docs || other_schema {
             close(&mut current, &mut groups);
             docs = 0;
         }

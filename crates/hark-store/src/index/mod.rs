@@ -18,13 +18,15 @@ mod split;
 mod stored;
 
 pub(crate) use catalog::{Catalog, open_catalog, remove_dir};
-pub(crate) use document::build_doc;
+pub(crate) use document::{build_doc, to_v6};
 pub(crate) use garbage::{collect_dead_files, has_dead_files};
 pub(crate) use indexer::{IndexerConfig, IndexerCtx, IndexerMsg, run_indexer};
 pub(crate) use manifest::SplitManifest;
 pub(crate) use merge::{compact_split, merge_splits, needs_compaction, plan_merges};
-pub(crate) use schema::{SchemaFields, USER_FIELDS, build_schema, names, resolve_user_field};
+pub(crate) use schema::{
+    SchemaFields, USER_FIELDS, build_schema, ip_field_name, names, resolve_user_field,
+};
 #[cfg(test)]
-pub(crate) use schema::{active_settings, sealed_settings};
+pub(crate) use schema::{active_settings, build_schema_with, sealed_settings};
 pub(crate) use split::{SplitHandle, create_split};
 pub(crate) use stored::decode_stored;

@@ -5,10 +5,16 @@
 //! docstore (LZ4 while its split is written, zstd once the split is sealed),
 //! without its timestamps: the `ts` and `received_at` fast columns keep those
 //! to the nanosecond.
+//!
+//! The ECS address fields (`source.ip`, `destination.ip`…) are indexed twice:
+//! as text inside `fields` (for exact matches, wildcards and top values) and
+//! in an IP field of their own (`ip_source_ip`…) for CIDR and range queries.
+//! Splits written before the IP fields existed keep their older schema; the
+//! query compiler treats a field their schema lacks as matching nothing.
 
 use tantivy::schema::{
-    BytesOptions, DateOptions, DateTimePrecision, Field, IndexRecordOption, JsonObjectOptions,
-    NumericOptions, Schema, TextFieldIndexing, TextOptions,
+    BytesOptions, DateOptions, DateTimePrecision, Field, IndexRecordOption, IpAddrOptions,
+    JsonObjectOptions, NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::tokenizer::RAW_TOKENIZER_NAME;
@@ -63,6 +69,14 @@ pub(crate) const USER_FIELDS: &[(&str, &str)] = &[
     ("fields", names::FIELDS),
 ];
 
+/// The schema field holding the addresses of the ECS field `name`
+/// (`source.ip` → `ip_source_ip`), when `name` is an address field.
+pub(crate) fn ip_field_name(name: &str) -> Option<String> {
+    hark_parse::ecs::IP_FIELDS
+        .contains(&name)
+        .then(|| format!("ip_{}", name.replace('.', "_")))
+}
+
 /// Maps a name a user typed to a schema field name or a `fields.` path.
 pub(crate) fn resolve_user_field(name: &str) -> String {
     if let Some((_, schema_name)) = USER_FIELDS.iter().find(|(user, _)| *user == name) {
@@ -94,10 +108,25 @@ pub(crate) struct SchemaFields {
     pub parse_error: Field,
     pub seq: Field,
     pub event: Field,
+    /// The IP field of each ECS address field, by ECS name.
+    pub ips: Vec<(&'static str, Field)>,
+}
+
+impl SchemaFields {
+    /// The IP field of the ECS address field `name`.
+    pub fn ip(&self, name: &str) -> Option<Field> {
+        self.ips.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+    }
 }
 
 /// Builds the schema every split uses.
 pub(crate) fn build_schema() -> (Schema, SchemaFields) {
+    build_schema_with(hark_parse::ecs::IP_FIELDS)
+}
+
+/// The schema with IP fields for `ip_fields` only; empty gives the schema
+/// splits had before the IP fields existed.
+pub(crate) fn build_schema_with(ip_fields: &[&'static str]) -> (Schema, SchemaFields) {
     let mut b = Schema::builder();
     let ts_opts = DateOptions::default()
         .set_indexed()
@@ -156,6 +185,14 @@ pub(crate) fn build_schema() -> (Schema, SchemaFields) {
     let parse_error = b.add_bool_field(names::PARSE_ERROR, flag);
     let seq = b.add_u64_field(names::SEQ, NumericOptions::default().set_fast());
     let event = b.add_bytes_field(names::EVENT, BytesOptions::default().set_stored());
+    let ips = ip_fields
+        .iter()
+        .filter_map(|name| {
+            let schema_name = ip_field_name(name)?;
+            let opts = IpAddrOptions::default().set_indexed().set_fast();
+            Some((*name, b.add_ip_addr_field(&schema_name, opts)))
+        })
+        .collect();
     let schema = b.build();
     let fields = SchemaFields {
         ts,
@@ -175,6 +212,7 @@ pub(crate) fn build_schema() -> (Schema, SchemaFields) {
         parse_error,
         seq,
         event,
+        ips,
     };
     (schema, fields)
 }

@@ -8,16 +8,20 @@
 //! without wildcards still go through `QueryParser`, for its typing of
 //! numbers, dates and JSON values.
 
+use std::net::{IpAddr, Ipv6Addr};
+use std::ops::Bound;
+
 use hark_event::{Facility, Severity};
 use tantivy::query::{
-    AllQuery, BooleanQuery, EmptyQuery, Occur, Query, QueryParser, QueryParserError, RegexQuery,
+    AllQuery, BooleanQuery, EmptyQuery, Occur, Query, QueryParser, QueryParserError, RangeQuery,
+    RegexQuery, TermQuery,
 };
 use tantivy::query_grammar::{Delimiter, UserInputAst, UserInputBound, UserInputLeaf};
-use tantivy::schema::{FieldType, Schema, Term};
+use tantivy::schema::{Field, FieldType, IndexRecordOption, Schema, Term};
 use tantivy::tokenizer::TokenizerManager;
 
 use crate::QueryError;
-use crate::index::{SchemaFields, names, resolve_user_field};
+use crate::index::{SchemaFields, ip_field_name, names, resolve_user_field, to_v6};
 
 /// Compiles query text against the split schema.
 pub(crate) struct QueryCompiler {
@@ -119,6 +123,9 @@ impl QueryCompiler {
                         .wildcard(ctx, user.as_deref(), &path, &lit.phrase)
                         .map(Some);
                 }
+                if let Some(q) = self.address(user.as_deref(), &lit.phrase) {
+                    return Ok(Some(q));
+                }
                 lit.phrase = normalize_value(&path, &lit.phrase);
                 let at = ctx.locate(user.as_deref(), &lit.phrase);
                 let flag_unset = is_flag(&path) && lit.phrase.parse() == Ok(false);
@@ -148,6 +155,11 @@ impl QueryCompiler {
                 };
                 let path = resolve_user_field(&user);
                 let at = ctx.locate(Some(&user), lower_text(&lower));
+                if let Some(name) = address_field(&user) {
+                    return self
+                        .address_range(name, &user, &lower, &upper, at)
+                        .map(Some);
+                }
                 let leaf = UserInputLeaf::Range {
                     field: Some(path),
                     lower,
@@ -184,6 +196,68 @@ impl QueryCompiler {
                 self.regex(field.as_deref(), &path, &pattern, at).map(Some)
             }
         }
+    }
+
+    /// The query for `value` on an ECS address field: one address, or a
+    /// CIDR block as the range of its addresses. `None` when the field is
+    /// not an address field or the value is no address, and the value is
+    /// matched as text; a block on a split written before the IP fields
+    /// existed matches nothing there.
+    fn address(&self, user_field: Option<&str>, value: &str) -> Option<Box<dyn Query>> {
+        let name = address_field(user_field?)?;
+        let (lo, hi) = cidr_bounds(value)?;
+        let Some(field) = self.ip_field(name) else {
+            if lo == hi {
+                // An exact address is still found as text in older splits.
+                return None;
+            }
+            return Some(Box::new(EmptyQuery));
+        };
+        if lo == hi {
+            return Some(Box::new(TermQuery::new(
+                Term::from_field_ip_addr(field, lo),
+                IndexRecordOption::Basic,
+            )));
+        }
+        Some(Box::new(RangeQuery::new(
+            Bound::Included(Term::from_field_ip_addr(field, lo)),
+            Bound::Included(Term::from_field_ip_addr(field, hi)),
+        )))
+    }
+
+    /// `source.ip:[10.0.0.1 TO 10.0.0.255]`, `source.ip:>=10.0.0.0`.
+    fn address_range(
+        &self,
+        name: &str,
+        user: &str,
+        lower: &UserInputBound,
+        upper: &UserInputBound,
+        at: Option<usize>,
+    ) -> Result<Box<dyn Query>, QueryError> {
+        let Some(field) = self.ip_field(name) else {
+            return Ok(Box::new(EmptyQuery));
+        };
+        let bound = |b: &UserInputBound| -> Result<Bound<Term>, QueryError> {
+            let term = |text: &str| {
+                text.parse::<IpAddr>()
+                    .map(|ip| Term::from_field_ip_addr(field, to_v6(ip)))
+                    .map_err(|_| QueryError::Syntax {
+                        message: format!("{user}: {text:?} is not an IP address"),
+                        position: at,
+                    })
+            };
+            Ok(match b {
+                UserInputBound::Inclusive(t) => Bound::Included(term(t)?),
+                UserInputBound::Exclusive(t) => Bound::Excluded(term(t)?),
+                UserInputBound::Unbounded => Bound::Unbounded,
+            })
+        };
+        Ok(Box::new(RangeQuery::new(bound(lower)?, bound(upper)?)))
+    }
+
+    /// The IP field of an ECS address field, when this schema has it.
+    fn ip_field(&self, name: &str) -> Option<Field> {
+        self.schema.get_field(&ip_field_name(name)?).ok()
     }
 
     /// Lets tantivy's parser build a leaf that needs no rewriting.
@@ -294,6 +368,37 @@ fn is_flag(path: &str) -> bool {
 /// The schema path a leaf searches: `message` when no field is named.
 fn target(user_field: Option<&str>) -> String {
     user_field.map_or_else(|| names::MESSAGE.to_owned(), resolve_user_field)
+}
+
+/// The ECS address field a user's field name is, if it is one.
+fn address_field(user: &str) -> Option<&'static str> {
+    let name = user.strip_prefix("fields.").unwrap_or(user);
+    hark_parse::ecs::IP_FIELDS
+        .iter()
+        .find(|f| **f == name)
+        .copied()
+}
+
+/// The first and last address of `text`: an address (both the same) or a
+/// CIDR block (`10.0.0.0/8`, `2001:db8::/32`), as tantivy keeps addresses.
+fn cidr_bounds(text: &str) -> Option<(Ipv6Addr, Ipv6Addr)> {
+    let (addr, len) = match text.split_once('/') {
+        Some((addr, len)) => (addr, Some(len.parse::<u32>().ok()?)),
+        None => (text, None),
+    };
+    let ip: IpAddr = addr.parse().ok()?;
+    let v6 = u128::from(to_v6(ip));
+    let bits = match (ip, len) {
+        (_, None) => 128,
+        (IpAddr::V4(_), Some(n)) if n <= 32 => 96 + n,
+        (IpAddr::V6(_), Some(n)) if n <= 128 => n,
+        _ => return None,
+    };
+    let host_mask = u128::MAX.checked_shr(bits).unwrap_or(0);
+    Some((
+        Ipv6Addr::from(v6 & !host_mask),
+        Ipv6Addr::from(v6 | host_mask),
+    ))
 }
 
 fn lower_text(bound: &UserInputBound) -> &str {

@@ -160,9 +160,26 @@ pub(crate) fn search_until(
     let (searchers, _leases): (Vec<Searcher>, Vec<_>) = splits.iter().map(|s| s.searcher()).unzip();
     let mut weights: Vec<Box<dyn Weight>> = Vec::with_capacity(searchers.len());
     let mut tasks = Vec::new();
+    // Splits written with an older schema get the query compiled for theirs.
+    let mut older: Vec<(Schema, Box<dyn Query>)> = Vec::new();
     for (si, searcher) in searchers.iter().enumerate() {
+        let split_query: &dyn Query = if searcher.schema() == env.schema {
+            query.as_ref()
+        } else {
+            let at = match older.iter().position(|(s, _)| s == searcher.schema()) {
+                Some(at) => at,
+                None => {
+                    let compiled =
+                        QueryCompiler::new(searcher.schema(), env.fields).compile(&req.query)?;
+                    let q = with_time_range(compiled, env.fields, from, to);
+                    older.push((searcher.schema().clone(), q));
+                    older.len() - 1
+                }
+            };
+            older[at].1.as_ref()
+        };
         weights.push(
-            query
+            split_query
                 .weight(EnableScoring::disabled_from_searcher(searcher))
                 .map_err(internal("preparing the query"))?,
         );

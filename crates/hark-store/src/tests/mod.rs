@@ -6,6 +6,7 @@ mod full_disk;
 mod lifecycle;
 mod readers;
 mod recovery;
+mod schema_change;
 mod search;
 
 use std::collections::BTreeSet;

@@ -63,12 +63,23 @@ fn corpus() -> Vec<Event> {
                 0 => {
                     e.push_field("user", "alice");
                     e.push_field("status", FieldValue::Int(200));
+                    e.push_field("source.ip", "10.0.0.5");
+                    e.push_field("destination.ip", "192.168.1.10");
+                    e.push_field("network.bytes", FieldValue::Int(1500));
                 }
                 1 => {
                     e.push_field("@version", "1");
                     e.push_field("kube-pod", "api-7f9");
+                    e.push_field("source.ip", "2001:db8::1");
+                    e.push_field("destination.port", FieldValue::Int(443));
                 }
-                2 => e.push_field("user", "bob"),
+                2 => {
+                    e.push_field("user", "bob");
+                    e.push_field("source.ip", "10.200.3.4");
+                    e.push_field("network.bytes", FieldValue::Int(2_000_000_000));
+                    e.push_field("tls.established", FieldValue::Bool(true));
+                }
+                3 => e.push_field("source.ip", "not-an-ip"),
                 4 => e.push_field("sd.origin.ip", "10.0.0.5"),
                 5 => e.truncated = true,
                 7 => e.parse_error = Some("no header".into()),
@@ -126,6 +137,26 @@ const CASES: &[(&str, &[u64])] = &[
         "timestamp:[2026-01-01T00:02:00Z TO 2026-01-01T00:04:00Z}",
         &[2, 3],
     ),
+    ("source.ip:10.0.0.0/8", &[0, 2]),
+    ("source.ip:\"2001:db8::/32\"", &[1]),
+    ("source.ip:\"2001:db8:0:0::1\"", &[1]),
+    ("source.ip:10.0.0.5", &[0]),
+    ("source.ip:[10.0.0.1 TO 10.0.0.255]", &[0]),
+    ("source.ip:[10.100.0.0 TO 10.255.255.255]", &[2]),
+    ("source.ip:not-an-ip", &[3]),
+    ("source.ip:10.0.*", &[0]),
+    ("source.ip:*", &[0, 1, 2, 3]),
+    ("NOT source.ip:10.0.0.0/8", &[1, 3, 4, 5, 6, 7]),
+    (
+        "destination.ip:192.168.0.0/16 AND source.ip:10.0.0.0/8",
+        &[0],
+    ),
+    ("observer.ip:10.1.0.4/30", &[4, 5, 6, 7]),
+    ("observer.ip:10.1.0.3", &[3]),
+    ("network.bytes:>1000000", &[2]),
+    ("network.bytes:[1000 TO 2000]", &[0]),
+    ("destination.port:443", &[1]),
+    ("tls.established:true", &[2]),
     ("procid:*", &[]),
     ("nosuchword", &[]),
 ];
