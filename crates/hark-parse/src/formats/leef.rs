@@ -23,6 +23,9 @@
 //! Every other key is kept as `leef.<key>` (text); so is `devTime` when it
 //! names no zone, and `devTimeFormat`.
 
+use std::borrow::Cow;
+
+use crate::formats::cef::extension::header_field;
 use crate::formats::cef::time::{parse_java_time, transport};
 use crate::{Body, Failure, Format, Out, ecs};
 
@@ -49,32 +52,33 @@ fn parse(text: &str, out: &mut Out<'_>) -> Result<(), Failure> {
     }
     out.put_str(ecs::EVENT_DATASET, "leef");
     let mut pos = 5;
-    let mut field = |what: &str| -> Result<&str, Failure> {
-        let rest = &text[pos..];
-        let Some(bar) = memchr::memchr(b'|', rest.as_bytes()) else {
+    let mut field = |what: &str| -> Result<Cow<'_, str>, Failure> {
+        let Some((value, next)) = header_field(text, pos) else {
             return Err(Failure::new(
                 text.len(),
                 format!("expected `|` after the {what}"),
             ));
         };
-        pos += bar + 1;
-        Ok(&rest[..bar])
+        pos = next;
+        Ok(value)
     };
     let version = field("version")?;
-    out.put("leef.version", version);
-    out.put(ecs::OBSERVER_VENDOR, field("vendor")?);
-    out.put(ecs::OBSERVER_PRODUCT, field("product")?);
-    out.put(ecs::OBSERVER_VERSION, field("product version")?);
-    out.put(ecs::EVENT_CODE, field("event id")?);
-    let separator = if version.starts_with('2') {
-        let spec = field("delimiter")?;
-        match separator(spec) {
-            Some(c) => c,
-            None => return Err(Failure::new(pos - 1 - spec.len(), "expected a delimiter")),
-        }
-    } else {
-        '\t'
-    };
+    out.put("leef.version", &version);
+    out.put(ecs::OBSERVER_VENDOR, &field("vendor")?);
+    out.put(ecs::OBSERVER_PRODUCT, &field("product")?);
+    out.put(ecs::OBSERVER_VERSION, &field("product version")?);
+    out.put(ecs::EVENT_CODE, &field("event id")?);
+    // A LEEF 2.0 header names its separator; a sixth field that is no
+    // separator (`key=value…`) means the producer left it out: tab.
+    let mut separator_char = '\t';
+    if version.starts_with('2')
+        && let Some((spec, next)) = header_field(text, pos)
+        && let Some(c) = separator(&spec)
+    {
+        separator_char = c;
+        pos = next;
+    }
+    let separator = separator_char;
     attributes(&text[pos..], separator, out);
     Ok(())
 }
@@ -113,6 +117,7 @@ fn attributes(text: &str, separator: char, out: &mut Out<'_>) {
         match key {
             "devTime" => dev_time = Some(value),
             "devTimeFormat" => dev_time_format = Some(value),
+            _ if value.contains("\\=") => put_attribute(out, key, &value.replace("\\=", "=")),
             _ => put_attribute(out, key, value),
         }
     }
@@ -175,7 +180,10 @@ mod tests {
 
     use super::*;
 
-    fn run(text: &str) -> (Vec<(String, FieldValue)>, Option<i64>, Result<(), Failure>) {
+    /// The fields, event time and result of parsing `text`.
+    type Parsed = (Vec<(String, FieldValue)>, Option<i64>, Result<(), Failure>);
+
+    fn run(text: &str) -> Parsed {
         let mut fields = Vec::new();
         let mut out = Out::new(&mut fields);
         let result = parse(text, &mut out);
@@ -211,8 +219,10 @@ mod tests {
             assert_eq!(get(&f, "user.name"), Some(&s("bob")), "{spec}");
             assert_eq!(get(&f, "network.transport"), Some(&s("udp")), "{spec}");
         }
-        let (_, _, r) = run("LEEF:2.0|V|P|1|42|ab|x=1");
-        assert_eq!(r, Err(Failure::new(18, "expected a delimiter")));
+        let (f, _, r) = run("LEEF:2.0|V|P|1|42|a=b\tc=d|\te=f\\=g");
+        assert_eq!(r, Ok(()));
+        assert_eq!(get(&f, "leef.c"), Some(&s("d|")));
+        assert_eq!(get(&f, "leef.e"), Some(&s("f=g")));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 /// One header field and the offset just past its closing `|`, or `None`
 /// when the text ends before a closing `|`.
-pub(super) fn header_field(text: &str, start: usize) -> Option<(Cow<'_, str>, usize)> {
+pub(crate) fn header_field(text: &str, start: usize) -> Option<(Cow<'_, str>, usize)> {
     let b = text.as_bytes();
     let mut i = start;
     let mut escaped = false;
@@ -67,11 +67,6 @@ impl<'a> Pairs<'a> {
     pub(super) fn new(text: &'a str) -> Pairs<'a> {
         let pos = text.len() - text.trim_start_matches([' ', '|']).len();
         Pairs { text, pos }
-    }
-
-    /// Offset of the next unread byte.
-    pub(super) fn offset(&self) -> usize {
-        self.pos
     }
 }
 

@@ -37,7 +37,7 @@
 //! `cn1`–`cn3`, `cnt` and other counts become numbers when they parse.
 //! A time that names no zone is kept as text and the header's time stays.
 
-mod extension;
+pub(crate) mod extension;
 pub(crate) mod time;
 
 use crate::{Body, Failure, Format, Out, ecs};
@@ -90,8 +90,7 @@ fn parse(text: &str, out: &mut Out<'_>) -> Result<(), Failure> {
         pos = next;
     }
     let extension = &text[pos..];
-    let mut pairs = Pairs::new(extension);
-    while let Some(item) = pairs.next() {
+    for item in Pairs::new(extension) {
         match item {
             Item::Pair(key, value) => put_extension(out, key, &value),
             Item::Stray(at) => {
@@ -99,7 +98,6 @@ fn parse(text: &str, out: &mut Out<'_>) -> Result<(), Failure> {
             }
         }
     }
-    debug_assert!(pairs.offset() >= extension.len());
     Ok(())
 }
 

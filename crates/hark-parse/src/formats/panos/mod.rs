@@ -35,6 +35,7 @@
 //! | THREAT `misc` of a `url` log | `url.original` |
 //! | `http_method` `user_agent` `referer` | `http.request.method` `user_agent.original` `http.request.referrer` |
 //! | SYSTEM/GLOBALPROTECT/USERID `eventid`, CONFIG `cmd` | `event.action` |
+//! | CONFIG `result` Succeeded/Failed | `event.outcome` success/failure (the word kept as `panw.panos.result`) |
 //! | `high_res_timestamp` | the event time |
 //!
 //! Every other column is kept as `panw.panos.<name>` (counts and ids as
@@ -228,24 +229,55 @@ fn outcome(out: &mut Out<'_>, log_type: LogType, action: &str) {
 
 /// Vendor columns written as numbers when they parse.
 const NUMERIC: &[&str] = &[
-    "sessionid", "repeatcnt", "seqno", "parent_session_id", "assoc_id", "chunks",
-    "chunks_sent", "chunks_received", "http2_connection", "link_change_count",
-    "dg_hier_level_1", "dg_hier_level_2", "dg_hier_level_3", "dg_hier_level_4", "vsys_id",
-    "pcap_id", "url_idx", "reportid", "login_duration", "response_time", "timeout",
-    "factorno", "beginport", "endport", "risk_of_app", "partial_hash", "ppid", "dg_id",
+    "sessionid",
+    "repeatcnt",
+    "seqno",
+    "parent_session_id",
+    "assoc_id",
+    "chunks",
+    "chunks_sent",
+    "chunks_received",
+    "http2_connection",
+    "link_change_count",
+    "dg_hier_level_1",
+    "dg_hier_level_2",
+    "dg_hier_level_3",
+    "dg_hier_level_4",
+    "vsys_id",
+    "pcap_id",
+    "url_idx",
+    "reportid",
+    "login_duration",
+    "response_time",
+    "timeout",
+    "factorno",
+    "beginport",
+    "endport",
+    "risk_of_app",
+    "partial_hash",
+    "ppid",
+    "dg_id",
 ];
 
 fn put_column(out: &mut Out<'_>, log_type: LogType, subtype: &str, name: &str, value: &str) {
     let ecs_name = match (log_type, name) {
         (_, "src" | "dst") | (LogType::UserId, "ip") | (LogType::GlobalProtect, "public_ip") => {
-            let field = if name == "dst" { ecs::DESTINATION_IP } else { ecs::SOURCE_IP };
+            let field = if name == "dst" {
+                ecs::DESTINATION_IP
+            } else {
+                ecs::SOURCE_IP
+            };
             out.put(field, value);
             out.put(ecs::RELATED_IP, value);
             return;
         }
         (_, "natsrc" | "natdst") => {
             if value != "0.0.0.0" {
-                let field = if name == "natsrc" { ecs::SOURCE_NAT_IP } else { ecs::DESTINATION_NAT_IP };
+                let field = if name == "natsrc" {
+                    ecs::SOURCE_NAT_IP
+                } else {
+                    ecs::DESTINATION_NAT_IP
+                };
                 out.put(field, value);
                 out.put(ecs::RELATED_IP, value);
             }
@@ -253,7 +285,11 @@ fn put_column(out: &mut Out<'_>, log_type: LogType, subtype: &str, name: &str, v
         }
         (_, "natsport" | "natdport") => {
             if value != "0" {
-                let field = if name == "natsport" { ecs::SOURCE_NAT_PORT } else { ecs::DESTINATION_NAT_PORT };
+                let field = if name == "natsport" {
+                    ecs::SOURCE_NAT_PORT
+                } else {
+                    ecs::DESTINATION_NAT_PORT
+                };
                 out.put(field, value);
             }
             return;
@@ -261,12 +297,24 @@ fn put_column(out: &mut Out<'_>, log_type: LogType, subtype: &str, name: &str, v
         (_, "sport") => ecs::SOURCE_PORT,
         (_, "dport") => ecs::DESTINATION_PORT,
         (_, "proto") => {
-            out.put(ecs::NETWORK_TRANSPORT, &crate::formats::cef::time::transport(value));
+            out.put(
+                ecs::NETWORK_TRANSPORT,
+                &crate::formats::cef::time::transport(value),
+            );
             return;
         }
         (_, "action") | (LogType::Config, "cmd") => ecs::EVENT_ACTION,
         (LogType::System | LogType::GlobalProtect | LogType::UserId, "eventid") => {
             ecs::EVENT_ACTION
+        }
+        (LogType::Config, "result") => {
+            let outcome = match value {
+                "Succeeded" => "success",
+                "Failed" => "failure",
+                _ => "unknown",
+            };
+            out.put_str(ecs::EVENT_OUTCOME, outcome);
+            "panw.panos.result"
         }
         (_, "rule") => ecs::RULE_NAME,
         (_, "rule_uuid") => ecs::RULE_ID,
@@ -294,7 +342,11 @@ fn put_column(out: &mut Out<'_>, log_type: LogType, subtype: &str, name: &str, v
             threat(out, value);
             return;
         }
-        (_, "elapsed") => match value.parse::<i64>().ok().and_then(|s| s.checked_mul(1_000_000_000)) {
+        (_, "elapsed") => match value
+            .parse::<i64>()
+            .ok()
+            .and_then(|s| s.checked_mul(1_000_000_000))
+        {
             Some(ns) => {
                 out.put_int(ecs::EVENT_DURATION, ns);
                 return;

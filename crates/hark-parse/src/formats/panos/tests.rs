@@ -2,7 +2,10 @@ use hark_event::FieldValue;
 
 use super::*;
 
-fn run(text: &str) -> (Vec<(String, FieldValue)>, Option<i64>, Result<(), Failure>) {
+/// The fields, event time and result of parsing `text`.
+type Parsed = (Vec<(String, FieldValue)>, Option<i64>, Result<(), Failure>);
+
+fn run(text: &str) -> Parsed {
     let mut fields = Vec::new();
     let mut out = Out::new(&mut fields);
     let result = parse(text, &mut out);
@@ -32,18 +35,29 @@ fn traffic_missing_trailing_columns() {
     assert_eq!(get(&f, "network.transport"), Some(&s("udp")));
     assert_eq!(get(&f, "event.outcome"), Some(&s("success")));
     assert_eq!(get(&f, "source.user.name"), Some(&s("corp\\bob")));
-    assert_eq!(get(&f, "event.duration"), Some(&FieldValue::Int(30_000_000_000)));
-    assert_eq!(get(&f, "panw.panos.sessionid"), Some(&FieldValue::Int(4242)));
+    assert_eq!(
+        get(&f, "event.duration"),
+        Some(&FieldValue::Int(30_000_000_000))
+    );
+    assert_eq!(
+        get(&f, "panw.panos.sessionid"),
+        Some(&FieldValue::Int(4242))
+    );
     assert_eq!(get(&f, "observer.serial_number"), Some(&s("0123456789")));
 }
 
 #[test]
 fn extra_columns_are_kept() {
-    let mut line = String::from("1,2024/01/15 10:20:30,0123,SYSTEM,general,0,2024/01/15 10:20:30,,general,,0,0,general,informational,\"a, \"\"quoted\"\" text\",1,0x0,0,0,0,0,,fw1,0,0,2024-01-15T10:20:30.123+01:00");
+    let mut line = String::from(
+        "1,2024/01/15 10:20:30,0123,SYSTEM,general,0,2024/01/15 10:20:30,,general,,0,0,general,informational,\"a, \"\"quoted\"\" text\",1,0x0,0,0,0,0,,fw1,0,0,2024-01-15T10:20:30.123+01:00",
+    );
     line.push_str(",surplus");
     let (f, ts, r) = run(&line);
     assert_eq!(r, Ok(()));
-    assert_eq!(get(&f, "panw.panos.description"), Some(&s("a, \"quoted\" text")));
+    assert_eq!(
+        get(&f, "panw.panos.description"),
+        Some(&s("a, \"quoted\" text"))
+    );
     assert_eq!(get(&f, "panw.panos.extra_26"), Some(&s("surplus")));
     assert_eq!(get(&f, "observer.hostname"), Some(&s("fw1")));
     assert_eq!(ts, Some(1_705_310_430_123_000_000));
@@ -51,16 +65,26 @@ fn extra_columns_are_kept() {
 
 #[test]
 fn unterminated_quote_keeps_what_came_before() {
-    let (f, _, r) = run("1,2024/01/15 10:20:30,0123,SYSTEM,general,0,2024/01/15 10:20:30,,general,,0,0,general,low,\"open");
+    let (f, _, r) = run(
+        "1,2024/01/15 10:20:30,0123,SYSTEM,general,0,2024/01/15 10:20:30,,general,,0,0,general,low,\"open",
+    );
     assert_eq!(r, Err(Failure::new(90, "expected a closing quote")));
     assert_eq!(get(&f, "panw.panos.severity"), Some(&s("low")));
 }
 
 #[test]
 fn threat_name_and_id() {
-    let (f, _, _) = run("1,2024/01/15 10:20:30,0123,THREAT,virus,0,2024/01/15 10:20:30,10.0.0.1,10.0.0.2,0.0.0.0,0.0.0.0,r,,,web-browsing,vsys1,a,b,e1,e2,fwd,,1,1,1,80,0,0,0x0,tcp,reset-both,\"eicar.file\",Eicar Test File(39040),any,medium");
-    assert_eq!(get(&f, "threat.indicator.name"), Some(&s("Eicar Test File")));
-    assert_eq!(get(&f, "panw.panos.threat_id"), Some(&FieldValue::Int(39040)));
+    let (f, _, _) = run(
+        "1,2024/01/15 10:20:30,0123,THREAT,virus,0,2024/01/15 10:20:30,10.0.0.1,10.0.0.2,0.0.0.0,0.0.0.0,r,,,web-browsing,vsys1,a,b,e1,e2,fwd,,1,1,1,80,0,0,0x0,tcp,reset-both,\"eicar.file\",Eicar Test File(39040),any,medium",
+    );
+    assert_eq!(
+        get(&f, "threat.indicator.name"),
+        Some(&s("Eicar Test File"))
+    );
+    assert_eq!(
+        get(&f, "panw.panos.threat_id"),
+        Some(&FieldValue::Int(39040))
+    );
     assert_eq!(get(&f, "source.nat.ip"), None);
     assert_eq!(get(&f, "event.outcome"), Some(&s("failure")));
     assert_eq!(get(&f, "panw.panos.misc"), Some(&s("eicar.file")));
@@ -68,7 +92,9 @@ fn threat_name_and_id() {
 
 #[test]
 fn bad_values_stay_text() {
-    let (f, _, _) = run("1,2024/01/15 10:20:30,0123,TRAFFIC,end,0,2024/01/15 10:20:30,not-ip,10.0.0.2,,,r,,,app,vsys1,a,b,e1,e2,fwd,,x,1,99999999999999999999,80,0,0,0x0,6");
+    let (f, _, _) = run(
+        "1,2024/01/15 10:20:30,0123,TRAFFIC,end,0,2024/01/15 10:20:30,not-ip,10.0.0.2,,,r,,,app,vsys1,a,b,e1,e2,fwd,,x,1,99999999999999999999,80,0,0,0x0,6",
+    );
     assert_eq!(get(&f, "source.ip"), Some(&s("not-ip")));
     assert_eq!(get(&f, "source.port"), Some(&s("99999999999999999999")));
     assert_eq!(get(&f, "panw.panos.sessionid"), Some(&s("x")));
@@ -77,7 +103,11 @@ fn bad_values_stay_text() {
 
 #[test]
 fn claims() {
-    let body = |m, app| Body { message: m, app, fields: &[] };
+    let body = |m, app| Body {
+        message: m,
+        app,
+        fields: &[],
+    };
     assert!(Panos.claims(&body(TRAFFIC, None)));
     assert!(Panos.claims(&body(",2024/01/15 10:20:30,0123,CONFIG,0,", None)));
     assert!(Panos.claims(&body("10:20:30,0123,TRAFFIC,end", Some("1,2024/01/15"))));
@@ -99,5 +129,8 @@ fn header_split_body_is_rejoined() {
     assert_eq!(Panos.parse(&body, &mut out), Ok(()));
     assert_eq!(get(&fields, "user.name"), Some(&s("corp\\amy")));
     assert_eq!(get(&fields, "source.ip"), Some(&s("10.1.1.1")));
-    assert_eq!(get(&fields, "panw.panos.receive_time"), Some(&s("2024/01/15 10:20:30")));
+    assert_eq!(
+        get(&fields, "panw.panos.receive_time"),
+        Some(&s("2024/01/15 10:20:30"))
+    );
 }
