@@ -51,6 +51,7 @@ const LONG_FIELDS: &[&str] = &[
     PROCESS_PID,
     EVENT_DURATION,
     EVENT_SEVERITY,
+    FILE_SIZE,
 ];
 
 /// The kind of the field called `name`.
@@ -197,6 +198,37 @@ names! {
     WINLOG_EVENT_ID = "winlog.event_id";
     /// Windows channel (`Security`, `System`…).
     WINLOG_CHANNEL = "winlog.channel";
+    // PAN-OS, CEF and LEEF.
+    /// The user at the destination of a connection.
+    DESTINATION_USER_NAME = "destination.user.name";
+    /// Domain or host name of the source.
+    SOURCE_DOMAIN = "source.domain";
+    /// Domain or host name of the destination.
+    DESTINATION_DOMAIN = "destination.domain";
+    /// MAC address of the source.
+    SOURCE_MAC = "source.mac";
+    /// MAC address of the destination.
+    DESTINATION_MAC = "destination.mac";
+    /// The user's domain as the source names it.
+    SOURCE_USER_DOMAIN = "source.user.domain";
+    /// Name given to the device that logged.
+    OBSERVER_NAME = "observer.name";
+    /// Software version of the device that logged.
+    OBSERVER_VERSION = "observer.version";
+    /// When the activity began (RFC 3339).
+    EVENT_START = "event.start";
+    /// When the activity ended (RFC 3339).
+    EVENT_END = "event.end";
+    /// The User-Agent header as sent.
+    USER_AGENT_ORIGINAL = "user_agent.original";
+    /// The Referer header.
+    HTTP_REQUEST_REFERRER = "http.request.referrer";
+    /// A file's name, without its directory.
+    FILE_NAME = "file.name";
+    /// A file's size in bytes.
+    FILE_SIZE = "file.size";
+    /// The host name of the host the event is about.
+    HOST_NAME = "host.name";
 }
 
 #[cfg(test)]
