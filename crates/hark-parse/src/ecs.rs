@@ -197,6 +197,13 @@ names! {
     WINLOG_EVENT_ID = "winlog.event_id";
     /// Windows channel (`Security`, `System`…).
     WINLOG_CHANNEL = "winlog.channel";
+    // fortigate
+    /// Country of the source, by name (as the device resolved it).
+    SOURCE_GEO_COUNTRY_NAME = "source.geo.country_name";
+    /// Country of the destination, by name (as the device resolved it).
+    DESTINATION_GEO_COUNTRY_NAME = "destination.geo.country_name";
+    /// IANA protocol number of the transport (`6`, `17`, `1`).
+    NETWORK_IANA_NUMBER = "network.iana_number";
 }
 
 #[cfg(test)]
