@@ -115,7 +115,10 @@ mod tests {
         assert_eq!(
             fields,
             vec![
-                ("destination.ip".into(), FieldValue::Str("::ffff:10.0.0.2".into())),
+                (
+                    "destination.ip".into(),
+                    FieldValue::Str("::ffff:10.0.0.2".into())
+                ),
                 ("destination.port".into(), FieldValue::Str("https".into())),
                 ("ok".into(), FieldValue::Bool(true)),
                 ("ratio".into(), FieldValue::Float(0.5)),

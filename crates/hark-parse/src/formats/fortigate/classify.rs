@@ -145,16 +145,29 @@ mod tests {
 
     #[test]
     fn traffic_types() {
-        let c = classes(Some("traffic"), Some("forward"), Some("close"), Outcome::Success);
+        let c = classes(
+            Some("traffic"),
+            Some("forward"),
+            Some("close"),
+            Outcome::Success,
+        );
         assert_eq!(c.categories, ["network"]);
         assert_eq!(c.types, ["connection", "end", "allowed"]);
-        let c = classes(Some("traffic"), Some("local"), Some("deny"), Outcome::Failure);
+        let c = classes(
+            Some("traffic"),
+            Some("local"),
+            Some("deny"),
+            Outcome::Failure,
+        );
         assert_eq!(c.types, ["connection", "denied"]);
     }
 
     #[test]
     fn unknown_kinds_have_no_class() {
-        assert_eq!(classes(None, None, None, Outcome::Unknown), Classes::default());
+        assert_eq!(
+            classes(None, None, None, Outcome::Unknown),
+            Classes::default()
+        );
         assert_eq!(
             classes(Some("dlp?"), None, None, Outcome::Unknown),
             Classes::default()

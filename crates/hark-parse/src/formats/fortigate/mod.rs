@@ -122,7 +122,12 @@ impl Seen<'_> {
         let action = self.action.as_deref();
         let outcome = outcome(action, self.status.as_deref());
         out.put_str(ecs::EVENT_OUTCOME, outcome.as_str());
-        let classes = classes(self.kind.as_deref(), self.subtype.as_deref(), action, outcome);
+        let classes = classes(
+            self.kind.as_deref(),
+            self.subtype.as_deref(),
+            action,
+            outcome,
+        );
         for category in classes.categories {
             out.put_str(ecs::EVENT_CATEGORY, category);
         }

@@ -56,15 +56,22 @@ fn quoted_values_keep_spaces_commas_and_escaped_quotes() {
         r#"date=2024-01-01 time=00:00:00 type="event" msg="Edit \"a, b\" done" cfgattr="x[->1],y" filename="dir\\f.txt""#,
     );
     assert_eq!(p.result, Ok(()));
-    assert_eq!(get(&p, "fortinet.firewall.msg"), [&text(r#"Edit "a, b" done"#)]);
+    assert_eq!(
+        get(&p, "fortinet.firewall.msg"),
+        [&text(r#"Edit "a, b" done"#)]
+    );
     assert_eq!(get(&p, "fortinet.firewall.cfgattr"), [&text("x[->1],y")]);
     assert_eq!(get(&p, "fortinet.firewall.filename"), [&text(r"dir\f.txt")]);
 }
 
 #[test]
 fn bare_integers_become_numbers_quoted_ones_stay_text() {
-    let p = parse(r#"date=2024-01-01 type="utm" sessionid=42 filesize="13824" icmpid="0x1474" neg=-3"#);
-    assert_eq!(get(&p, "fortinet.firewall.sessionid"), [&FieldValue::Int(42)]);
+    let p =
+        parse(r#"date=2024-01-01 type="utm" sessionid=42 filesize="13824" icmpid="0x1474" neg=-3"#);
+    assert_eq!(
+        get(&p, "fortinet.firewall.sessionid"),
+        [&FieldValue::Int(42)]
+    );
     assert_eq!(get(&p, "fortinet.firewall.filesize"), [&text("13824")]);
     assert_eq!(get(&p, "fortinet.firewall.icmpid"), [&text("0x1474")]);
     assert_eq!(get(&p, "fortinet.firewall.neg"), [&FieldValue::Int(-3)]);
@@ -97,7 +104,8 @@ fn nat_addresses_and_sums() {
 
 #[test]
 fn invalid_numbers_and_addresses_are_kept_as_text() {
-    let p = parse("date=2024-01-01 type=traffic srcip=N/A dstport=http sentbyte=x rcvdbyte=5 proto=99");
+    let p =
+        parse("date=2024-01-01 type=traffic srcip=N/A dstport=http sentbyte=x rcvdbyte=5 proto=99");
     assert_eq!(get(&p, "source.ip"), [&text("N/A")]);
     assert!(get(&p, "related.ip").is_empty());
     assert_eq!(get(&p, "destination.port"), [&text("http")]);
@@ -132,7 +140,11 @@ fn unterminated_quote_fails_and_keeps_what_was_read() {
 #[test]
 fn odd_keys_are_not_written() {
     let p = parse(r#"date=2024-01-01 type=event a:b=1 "q=2 ok=3"#);
-    assert!(p.fields.iter().all(|(k, _)| !k.contains(':') && !k.contains('"')));
+    assert!(
+        p.fields
+            .iter()
+            .all(|(k, _)| !k.contains(':') && !k.contains('"'))
+    );
     assert_eq!(get(&p, "fortinet.firewall.ok"), [&FieldValue::Int(3)]);
 }
 

@@ -107,7 +107,10 @@ mod tests {
             fields,
             vec![
                 ("destination.port".into(), FieldValue::Int(443)),
-                ("source.ip".into(), FieldValue::Str("::ffff:10.0.0.1".into())),
+                (
+                    "source.ip".into(),
+                    FieldValue::Str("::ffff:10.0.0.1".into())
+                ),
                 ("count".into(), FieldValue::Str("42".into())),
                 ("port".into(), FieldValue::Str("22".into())),
             ]
@@ -135,7 +138,10 @@ mod tests {
     #[test]
     fn unterminated_quote_fails_after_the_pairs_before_it() {
         let (fields, result) = parse(r#"level=warn msg="cut off"#);
-        assert_eq!(fields, vec![("level".into(), FieldValue::Str("warn".into()))]);
+        assert_eq!(
+            fields,
+            vec![("level".into(), FieldValue::Str("warn".into()))]
+        );
         assert_eq!(result, Err(Failure::new(15, "closing quote")));
     }
 }
