@@ -229,6 +229,13 @@ names! {
     FILE_SIZE = "file.size";
     /// The host name of the host the event is about.
     HOST_NAME = "host.name";
+    // FortiGate.
+    /// Country of the source, by name (as the device resolved it).
+    SOURCE_GEO_COUNTRY_NAME = "source.geo.country_name";
+    /// Country of the destination, by name (as the device resolved it).
+    DESTINATION_GEO_COUNTRY_NAME = "destination.geo.country_name";
+    /// IANA protocol number of the transport (`6`, `17`, `1`).
+    NETWORK_IANA_NUMBER = "network.iana_number";
 }
 
 #[cfg(test)]
