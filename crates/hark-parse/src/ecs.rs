@@ -197,6 +197,15 @@ names! {
     WINLOG_EVENT_ID = "winlog.event_id";
     /// Windows channel (`Security`, `System`…).
     WINLOG_CHANNEL = "winlog.channel";
+    // linux_auth and windows
+    /// A group's identifier (useradd, groupadd).
+    GROUP_ID = "group.id";
+    /// A group's name.
+    GROUP_NAME = "group.name";
+    /// The source's host name, when a log names it instead of an address.
+    SOURCE_DOMAIN = "source.domain";
+    /// The host name the event is about (the Windows computer name).
+    HOST_HOSTNAME = "host.hostname";
 }
 
 #[cfg(test)]
