@@ -236,6 +236,13 @@ names! {
     DESTINATION_GEO_COUNTRY_NAME = "destination.geo.country_name";
     /// IANA protocol number of the transport (`6`, `17`, `1`).
     NETWORK_IANA_NUMBER = "network.iana_number";
+    // Linux authentication and Windows.
+    /// A group's identifier (useradd, groupadd).
+    GROUP_ID = "group.id";
+    /// A group's name.
+    GROUP_NAME = "group.name";
+    /// The host name the event is about (the Windows computer name).
+    HOST_HOSTNAME = "host.hostname";
 }
 
 #[cfg(test)]
