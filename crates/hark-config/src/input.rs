@@ -109,6 +109,8 @@ pub struct InputConfig {
     pub recv_buffer: ByteSize,
     /// Offset for timestamps that carry none (UTC unless `timezone` is set).
     pub timezone: UtcOffset,
+    /// The body parsers events go through, in order (`["auto"]` by default).
+    pub parsers: Vec<String>,
     /// The protocol and what only it takes.
     pub protocol: InputProtocol,
 }
@@ -217,6 +219,8 @@ pub(crate) struct InputKeys {
     recv_buffer: ByteSize,
     #[serde(default)]
     timezone: UtcOffset,
+    #[serde(default = "default_parsers")]
+    parsers: Vec<String>,
 }
 
 /// The TLS keys of the types that can speak TLS, as written.
@@ -288,6 +292,7 @@ impl InputConfig {
             idle_timeout: default_idle_timeout(),
             recv_buffer: default_recv_buffer(),
             timezone: UtcOffset::UTC,
+            parsers: default_parsers(),
             protocol,
         }
     }
@@ -426,6 +431,7 @@ impl InputConfig {
             idle_timeout,
             recv_buffer,
             timezone,
+            parsers,
         } = common;
         if max_message_size.0 < 480 || max_message_size.0 > 16 * 1024 * 1024 {
             return Err(at(
@@ -448,6 +454,7 @@ impl InputConfig {
             idle_timeout,
             recv_buffer,
             timezone,
+            parsers,
             protocol,
         })
     }
@@ -524,6 +531,10 @@ fn not_applicable(name: &str, kind: InputType, key: &str) -> String {
 fn default_communities() -> Vec<String> {
     vec!["public".to_owned()]
 }
+fn default_parsers() -> Vec<String> {
+    vec![crate::parsers::AUTO.to_owned()]
+}
+
 fn default_max_message_size() -> ByteSize {
     ByteSize(64 * 1024)
 }

@@ -24,6 +24,7 @@ pub mod event_rule;
 pub mod input;
 pub mod monitor;
 pub mod notify;
+pub mod parsers;
 mod table;
 mod threshold;
 mod units;
@@ -58,6 +59,7 @@ pub use notify::{
     AlertingConfig, ChannelConfig, ChannelType, NotifyConfig, SmtpChannel, SmtpTls, WebhookChannel,
     WebhookTemplate,
 };
+pub use parsers::{EnrichConfig, ParserConfig, ParserPattern};
 pub use threshold::Threshold;
 pub use units::{ByteSize, HumanDuration, UtcOffset};
 pub use url::{HttpUrl, InvalidUrl};
@@ -93,6 +95,10 @@ pub struct Config {
     pub alerting: AlertingConfig,
     /// Named notification channels; none by default.
     pub notify: BTreeMap<String, NotifyConfig>,
+    /// User-defined body parsers, by name; none by default.
+    pub parsers: BTreeMap<String, ParserConfig>,
+    /// What is added to events' addresses; nothing by default.
+    pub enrich: EnrichConfig,
 }
 
 /// When the write-ahead log is fsynced.
@@ -244,6 +250,8 @@ impl Default for Config {
             event_rules: BTreeMap::new(),
             alerting: AlertingConfig::default(),
             notify: BTreeMap::new(),
+            parsers: BTreeMap::new(),
+            enrich: EnrichConfig::default(),
         }
     }
 }
@@ -363,6 +371,14 @@ impl Config {
                         cfg.event_rules.insert(name, rule);
                     }
                 }
+                "enrich" => cfg.enrich = table::value(node)?,
+                "parsers" => {
+                    for (name, node) in table::table(node, "parsers")?.into_inner() {
+                        let name = name.get_ref().to_string();
+                        let parser = ParserConfig::from_node(&name, node, &spans)?;
+                        cfg.parsers.insert(name, parser);
+                    }
+                }
                 "notify" => {
                     for (name, node) in table::table(node, "notify")?.into_inner() {
                         let name = name.get_ref().to_string();
@@ -386,7 +402,9 @@ impl Config {
                                 "alerts",
                                 "event_rules",
                                 "alerting",
-                                "notify"
+                                "notify",
+                                "parsers",
+                                "enrich"
                             ])
                         ),
                     ));
@@ -429,11 +447,52 @@ impl Config {
         }
         self.validate_monitors()?;
         self.validate_channels()?;
+        self.validate_parsers()?;
         if self.storage.index_threads == 0 || self.storage.index_threads > 8 {
             return Err((
                 vec!["storage", "index_threads"],
                 "storage.index_threads must be between 1 and 8".into(),
             ));
+        }
+        Ok(())
+    }
+
+    /// Inputs name parsers that exist, user parsers do not shadow built-in
+    /// formats, and network blocks are blocks.
+    fn validate_parsers(&self) -> Result<(), (Vec<&str>, String)> {
+        if let Some(name) = self
+            .parsers
+            .keys()
+            .find(|n| *n == parsers::AUTO || hark_parse::builtin(n).is_some())
+        {
+            return Err((
+                vec!["parsers", name.as_str()],
+                format!(
+                    "[parsers.{name}]: `{name}` is a built-in format; give the parser another name"
+                ),
+            ));
+        }
+        for (input, cfg) in &self.inputs {
+            let unknown = cfg.parsers.iter().find(|p| {
+                *p != parsers::AUTO
+                    && hark_parse::builtin(p).is_none()
+                    && !self.parsers.contains_key(*p)
+            });
+            if let Some(p) = unknown {
+                let mut known: Vec<&str> = vec![parsers::AUTO];
+                known.extend(hark_parse::BUILTIN);
+                known.extend(self.parsers.keys().map(String::as_str));
+                return Err((
+                    vec!["inputs", input.as_str(), "parsers"],
+                    format!(
+                        "input `{input}` names parser `{p}`, which is neither built in nor a                          [parsers.{p}] table; use one of: {}",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+        if let Some((block, why)) = self.enrich.bad_network() {
+            return Err((vec!["enrich", "networks", block], why));
         }
         Ok(())
     }

@@ -779,3 +779,70 @@ fn rules_must_notify_configured_channels() {
         "{e}"
     );
 }
+
+#[test]
+fn inputs_run_auto_unless_they_name_their_parsers() {
+    let cfg = Config::from_toml_str(
+        "hark.toml",
+        r#"
+[inputs.fw]
+type = "syslog"
+transport = "udp"
+listen = "127.0.0.1:5514"
+parsers = ["fortigate", "shop"]
+
+[inputs.any]
+type = "syslog"
+transport = "tcp"
+listen = "127.0.0.1:5514"
+
+[parsers.shop]
+match = 'app:shop'
+grok = '%{IP:source.ip} %{WORD:http.request.method}'
+fields = { clientip = "source.ip" }
+
+[enrich]
+geoip_database = "/var/lib/GeoIP/GeoLite2-City.mmdb"
+[enrich.networks]
+"10.0.0.0/8" = "internal"
+"2001:db8::/32" = "lab"
+"#,
+    )
+    .unwrap();
+    assert_eq!(cfg.inputs["fw"].parsers, ["fortigate", "shop"]);
+    assert_eq!(cfg.inputs["any"].parsers, ["auto"]);
+    let shop = &cfg.parsers["shop"];
+    assert_eq!(shop.match_query, "app:shop");
+    assert!(matches!(&shop.pattern, ParserPattern::Grok(g) if g.starts_with("%{IP:source.ip}")));
+    assert_eq!(shop.fields["clientip"], "source.ip");
+    assert_eq!(cfg.enrich.networks["10.0.0.0/8"], "internal");
+    assert_eq!(cfg.enrich.asn_database, None);
+}
+
+#[test]
+fn parser_errors_name_the_line_and_the_fix() {
+    let input =
+        "[inputs.fw]\ntype = \"syslog\"\ntransport = \"udp\"\nlisten = \"127.0.0.1:5514\"\n";
+    let e = err(&format!("{input}parsers = [\"fortigat\"]\n"));
+    assert!(e.starts_with("hark.toml:5:"), "{e}");
+    assert!(
+        e.contains("parser `fortigat`") && e.contains("fortigate"),
+        "{e}"
+    );
+
+    let e = err("[parsers.shop]\nmatch = 'app:shop'\n");
+    assert!(e.starts_with("hark.toml:1:"), "{e}");
+    assert!(e.contains("needs a pattern"), "{e}");
+
+    let e = err("[parsers.shop]\ngrok = '%{IP:x}'\nregex = '(?P<x>.)'\n");
+    assert!(e.starts_with("hark.toml:3:"), "{e}");
+    assert!(e.contains("keep one"), "{e}");
+
+    let e = err("[parsers.cef]\ngrok = '%{IP:x}'\n");
+    assert!(e.starts_with("hark.toml:1:"), "{e}");
+    assert!(e.contains("built-in format"), "{e}");
+
+    let e = err("[enrich.networks]\n\"10.0.0.0/33\" = \"x\"\n");
+    assert!(e.starts_with("hark.toml:2:"), "{e}");
+    assert!(e.contains("not a prefix length"), "{e}");
+}

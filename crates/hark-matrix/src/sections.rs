@@ -35,6 +35,9 @@ pub fn matrix(cfg: &Config) -> Vec<Flow> {
         event_rules: _,
         alerting,
         notify,
+        // Parsing and enrichment read local files only.
+        parsers: _,
+        enrich: _,
     } = cfg;
     // Links in messages point at the UI; sending them opens nothing.
     let AlertingConfig {
@@ -152,6 +155,7 @@ pub fn input_flows(name: &str, input: &InputConfig) -> Vec<Flow> {
         idle_timeout: _,
         recv_buffer: _,
         timezone: _,
+        parsers: _,
         protocol,
     } = input;
     let component = format!("inputs.{name}");

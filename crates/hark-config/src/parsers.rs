@@ -1,0 +1,118 @@
+//! `[parsers.NAME]` (user-defined body parsers) and `[enrich]` (names,
+//! places and owners added to addresses).
+//!
+//! Which parsers an input runs is its `parsers` list: `"auto"` (the
+//! default: every built-in format, chosen by content), built-in format
+//! names, and the names of `[parsers.*]` tables, tried in order.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::table::{self, Located, Node, Spans};
+
+/// The parser list of an input that names none.
+pub const AUTO: &str = "auto";
+
+/// One user-defined parser: which events it reads and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParserConfig {
+    /// Query selecting the events it reads; empty selects every event.
+    pub match_query: String,
+    /// The pattern run over the message.
+    pub pattern: ParserPattern,
+    /// Renames of captured names (`clientip = "source.ip"`).
+    pub fields: BTreeMap<String, String>,
+}
+
+/// A user-defined parser's pattern.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParserPattern {
+    /// `grok = '%{IP:source.ip} …'`.
+    Grok(String),
+    /// `regex = '(?P<name>…)'`.
+    Regex(String),
+}
+
+/// The keys of `[parsers.NAME]`, as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParserKeys {
+    #[serde(rename = "match", default)]
+    match_query: String,
+    grok: Option<String>,
+    regex: Option<String>,
+    #[serde(default)]
+    fields: BTreeMap<String, String>,
+}
+
+impl ParserConfig {
+    pub(crate) fn from_node(name: &str, node: Node<'_>, spans: &Spans) -> Result<Self, Located> {
+        let keys: ParserKeys = table::value(node)?;
+        let pattern = match (keys.grok, keys.regex) {
+            (Some(g), None) => ParserPattern::Grok(g),
+            (None, Some(r)) => ParserPattern::Regex(r),
+            (Some(_), Some(_)) => {
+                return Err(spans.error(
+                    &["parsers", name, "regex"],
+                    format!("parser `{name}` has both grok and regex; keep one"),
+                ));
+            }
+            (None, None) => {
+                return Err(spans.error(
+                    &["parsers", name],
+                    format!(
+                        "parser `{name}` needs a pattern: grok = '%{{IP:source.ip}} …' or \
+                         regex = '(?P<user>\\w+) …'"
+                    ),
+                ));
+            }
+        };
+        Ok(ParserConfig {
+            match_query: keys.match_query,
+            pattern,
+            fields: keys.fields,
+        })
+    }
+}
+
+/// `[enrich]`: what is added to the addresses of events, all optional.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrichConfig {
+    /// Names of address blocks (`"10.0.0.0/8" = "internal"`), added as
+    /// `source.network.name` and `destination.network.name`.
+    #[serde(default)]
+    pub networks: BTreeMap<String, String>,
+    /// A MaxMind City or Country database: `*.geo.*` fields.
+    pub geoip_database: Option<PathBuf>,
+    /// A MaxMind ASN database: `*.as.*` fields.
+    pub asn_database: Option<PathBuf>,
+}
+
+impl EnrichConfig {
+    /// The first block in `networks` that is not `address/length`, with why.
+    pub(crate) fn bad_network(&self) -> Option<(&str, String)> {
+        self.networks.keys().find_map(|block| {
+            let why = match block.split_once('/') {
+                None => Some("it has no /length".to_owned()),
+                Some((addr, len)) => match (addr.parse::<IpAddr>(), len.parse::<u8>()) {
+                    (Err(_), _) => Some(format!("{addr:?} is not an address")),
+                    (Ok(ip), Ok(n)) if n <= if ip.is_ipv4() { 32 } else { 128 } => None,
+                    (Ok(_), _) => Some(format!("/{len} is not a prefix length")),
+                },
+            };
+            why.map(|why| {
+                (
+                    block.as_str(),
+                    format!(
+                        "enrich.networks: {block:?} is not a network block ({why}); write it \
+                         like \"10.0.0.0/8\" or \"2001:db8::/32\""
+                    ),
+                )
+            })
+        })
+    }
+}
