@@ -49,8 +49,9 @@ pub(crate) mod names {
     pub const EVENT: &str = "event";
 }
 
-/// The event names users type, and the schema field each maps to. Any other
-/// name is a key inside `fields`.
+/// The event names users type, and the schema field each maps to. Any
+/// other name (but an [`ECS_ALIASES`] one) is a key inside `fields`, where
+/// parsers write ECS names (`source.ip`), so the two never collide.
 pub(crate) const USER_FIELDS: &[(&str, &str)] = &[
     ("timestamp", names::TS),
     ("received_at", names::RECEIVED_AT),
@@ -69,6 +70,20 @@ pub(crate) const USER_FIELDS: &[(&str, &str)] = &[
     ("fields", names::FIELDS),
 ];
 
+/// The Elastic Common Schema's names of the same fields, accepted in queries.
+pub(crate) const ECS_ALIASES: &[(&str, &str)] = &[
+    ("@timestamp", names::TS),
+    ("event.ingested", names::RECEIVED_AT),
+    ("log.syslog.hostname", names::HOST),
+    ("log.syslog.appname", names::APP),
+    ("log.syslog.procid", names::PROCID),
+    ("log.syslog.msgid", names::MSGID),
+    ("log.syslog.facility.name", names::FACILITY),
+    ("log.syslog.severity.name", names::SEVERITY),
+    ("log.syslog.severity.code", names::SEVERITY_CODE),
+    ("log.source.address", names::SOURCE),
+];
+
 /// The schema field holding the addresses of the ECS field `name`
 /// (`source.ip` → `ip_source_ip`), when `name` is an address field.
 pub(crate) fn ip_field_name(name: &str) -> Option<String> {
@@ -79,7 +94,11 @@ pub(crate) fn ip_field_name(name: &str) -> Option<String> {
 
 /// Maps a name a user typed to a schema field name or a `fields.` path.
 pub(crate) fn resolve_user_field(name: &str) -> String {
-    if let Some((_, schema_name)) = USER_FIELDS.iter().find(|(user, _)| *user == name) {
+    if let Some((_, schema_name)) = USER_FIELDS
+        .iter()
+        .chain(ECS_ALIASES)
+        .find(|(user, _)| *user == name)
+    {
         return (*schema_name).to_owned();
     }
     if name.starts_with("fields.") {
@@ -264,5 +283,8 @@ mod tests {
         assert_eq!(resolve_user_field("seq"), "fields.seq");
         assert_eq!(resolve_user_field("sd.origin.ip"), "fields.sd.origin.ip");
         assert_eq!(resolve_user_field("fields.user"), "fields.user");
+        assert_eq!(resolve_user_field("log.source.address"), "source");
+        assert_eq!(resolve_user_field("log.syslog.appname"), "app");
+        assert_eq!(resolve_user_field("source.ip"), "fields.source.ip");
     }
 }
