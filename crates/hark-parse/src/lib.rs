@@ -24,6 +24,7 @@ pub mod ecs;
 pub mod formats;
 mod out;
 mod step;
+pub mod user;
 
 pub use formats::{BUILTIN, builtin};
 pub use out::Out;
