@@ -21,6 +21,7 @@
 //! ```
 
 pub mod ecs;
+pub mod enrich;
 pub mod formats;
 mod out;
 mod step;
