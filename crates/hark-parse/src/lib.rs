@@ -21,9 +21,11 @@
 //! ```
 
 pub mod ecs;
+pub mod enrich;
 pub mod formats;
 mod out;
 mod step;
+pub mod user;
 
 pub use formats::{BUILTIN, builtin};
 pub use out::Out;
