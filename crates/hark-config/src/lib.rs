@@ -59,7 +59,7 @@ pub use notify::{
     AlertingConfig, ChannelConfig, ChannelType, NotifyConfig, SmtpChannel, SmtpTls, WebhookChannel,
     WebhookTemplate,
 };
-pub use parsers::{EnrichConfig, ParserConfig, ParserPattern};
+pub use parsers::{EnrichConfig, ParserBuildError, ParserConfig, ParserPattern};
 pub use threshold::Threshold;
 pub use units::{ByteSize, HumanDuration, UtcOffset};
 pub use url::{HttpUrl, InvalidUrl};
@@ -471,6 +471,11 @@ impl Config {
                     "[parsers.{name}]: `{name}` is a built-in format; give the parser another name"
                 ),
             ));
+        }
+        for (name, parser) in &self.parsers {
+            if let Err(e) = parser.build(name) {
+                return Err((vec!["parsers", name.as_str(), e.key(parser)], e.to_string()));
+            }
         }
         for (input, cfg) in &self.inputs {
             let unknown = cfg.parsers.iter().find(|p| {

@@ -116,3 +116,58 @@ impl EnrichConfig {
         })
     }
 }
+
+/// Why a `[parsers.NAME]` table does not give a working parser, and the key to blame.
+#[derive(Debug, thiserror::Error)]
+pub enum ParserBuildError {
+    /// The `match` query does not compile.
+    #[error("parser {parser}: match: {source}")]
+    Match {
+        /// The parser's name.
+        parser: String,
+        /// What is wrong with the query.
+        source: hark_parse::user::MatchError,
+    },
+    /// The pattern or the renames do not compile.
+    #[error(transparent)]
+    Pattern(#[from] hark_parse::user::UserParserError),
+}
+
+impl ParserBuildError {
+    /// The key of `[parsers.NAME]` the error is about.
+    pub fn key(&self, cfg: &ParserConfig) -> &'static str {
+        use hark_parse::user::UserParserError as E;
+        match self {
+            ParserBuildError::Match { .. } => "match",
+            ParserBuildError::Pattern(E::UnknownRename { .. } | E::ReservedField { .. }) => {
+                "fields"
+            }
+            ParserBuildError::Pattern(_) => match cfg.pattern {
+                ParserPattern::Grok(_) => "grok",
+                ParserPattern::Regex(_) => "regex",
+            },
+        }
+    }
+}
+
+impl ParserConfig {
+    /// The parser this table describes, called `name`.
+    pub fn build(&self, name: &str) -> Result<hark_parse::user::UserParser, ParserBuildError> {
+        use hark_parse::user::{Matcher, Pattern, UserParser, UserParserSpec};
+        let matcher =
+            Matcher::new(&self.match_query).map_err(|source| ParserBuildError::Match {
+                parser: name.to_owned(),
+                source,
+            })?;
+        let pattern = match &self.pattern {
+            ParserPattern::Grok(g) => Pattern::Grok(g.clone()),
+            ParserPattern::Regex(r) => Pattern::Regex(r.clone()),
+        };
+        let spec = UserParserSpec {
+            matcher,
+            pattern,
+            renames: self.fields.clone(),
+        };
+        Ok(UserParser::new(name, spec)?)
+    }
+}

@@ -798,7 +798,7 @@ listen = "127.0.0.1:5514"
 
 [parsers.shop]
 match = 'app:shop'
-grok = '%{IP:source.ip} %{WORD:http.request.method}'
+grok = '%{IP:clientip} %{WORD:http.request.method}'
 fields = { clientip = "source.ip" }
 
 [enrich]
@@ -813,7 +813,7 @@ geoip_database = "/var/lib/GeoIP/GeoLite2-City.mmdb"
     assert_eq!(cfg.inputs["any"].parsers, ["auto"]);
     let shop = &cfg.parsers["shop"];
     assert_eq!(shop.match_query, "app:shop");
-    assert!(matches!(&shop.pattern, ParserPattern::Grok(g) if g.starts_with("%{IP:source.ip}")));
+    assert!(matches!(&shop.pattern, ParserPattern::Grok(g) if g.starts_with("%{IP:clientip}")));
     assert_eq!(shop.fields["clientip"], "source.ip");
     assert_eq!(cfg.enrich.networks["10.0.0.0/8"], "internal");
     assert_eq!(cfg.enrich.asn_database, None);
@@ -841,6 +841,18 @@ fn parser_errors_name_the_line_and_the_fix() {
     let e = err("[parsers.cef]\ngrok = '%{IP:x}'\n");
     assert!(e.starts_with("hark.toml:1:"), "{e}");
     assert!(e.contains("built-in format"), "{e}");
+
+    let e = err("[parsers.shop]\nmatch = 'app:shop'\ngrok = '%{NOSUCHPATTERN:x}'\n");
+    assert!(e.starts_with("hark.toml:3:"), "{e}");
+    assert!(e.contains("unknown grok pattern"), "{e}");
+
+    let e = err("[parsers.shop]\nmatch = 'app:[a TO b]'\nregex = '(?P<user.name>\\w+)'\n");
+    assert!(e.starts_with("hark.toml:2:"), "{e}");
+    assert!(e.contains("match"), "{e}");
+
+    let e = err("[parsers.shop]\nregex = '(?P<user.name>\\w+'\n");
+    assert!(e.starts_with("hark.toml:2:"), "{e}");
+    assert!(e.contains("invalid regex"), "{e}");
 
     let e = err("[enrich.networks]\n\"10.0.0.0/33\" = \"x\"\n");
     assert!(e.starts_with("hark.toml:2:"), "{e}");

@@ -44,7 +44,7 @@ mod udp;
 
 pub mod telemetry;
 
-pub use parse_stage::ParseStage;
+pub use parse_stage::{ParseStage, Parsing, ParsingError};
 
 /// Seconds an HTTP sender is asked to wait (`Retry-After`) before it sends
 /// again what was refused because storage could not write.
@@ -83,6 +83,9 @@ pub enum IngestError {
         /// What is wrong.
         message: String,
     },
+    /// A user parser or an enrichment database could not be set up.
+    #[error(transparent)]
+    Parsing(#[from] ParsingError),
 }
 
 /// Binds a TCP listener (with TLS when the input's transport is `tls`) and
@@ -159,9 +162,10 @@ pub async fn start_all(
     sink: &Arc<dyn EventSink>,
     shutdown: &CancellationToken,
 ) -> Result<Vec<RunningInput>, IngestError> {
+    let parsing = Parsing::from_config(cfg)?;
     let mut started = Vec::new();
     for (name, input) in &cfg.inputs {
-        let parse = ParseStage::for_input(input);
+        let parse = parsing.stage(input);
         started.push(start(name, input, sink.clone(), parse, shutdown.clone()).await?);
     }
     Ok(started)

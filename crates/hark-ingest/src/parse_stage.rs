@@ -1,34 +1,38 @@
 //! An input's parse stage: the parsers that read each decoded event's body,
-//! in the order the input lists them.
+//! in the order the input lists them, then enrichment.
 //!
 //! Every event an input takes passes through its stage before it is
 //! batched, whatever protocol decoded it (syslog, GELF, Beats, SNMP traps),
 //! so a body parser written once serves every input. The first parser that
-//! recognises an event wins; an event no parser recognises is kept as it is.
+//! recognises an event wins; an event no parser recognises is kept as it
+//! is. [`Parsing`] builds the stages of every input from the configuration
+//! once: user parsers are compiled and MaxMind databases opened a single
+//! time and shared.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use hark_config::InputConfig;
+use hark_config::parsers::AUTO;
+use hark_config::{Config, InputConfig, ParserBuildError};
 use hark_event::Event;
 use hark_event::parse::EventParser;
+use hark_parse::enrich::{EnrichError, Enricher, GeoIp, Networks};
+use hark_parse::{Step, builtin};
 
-/// The ordered parsers of one input.
+/// The ordered parsers of one input, and the enrichment after them.
 #[derive(Clone, Default)]
 pub struct ParseStage {
     parsers: Vec<Arc<dyn EventParser>>,
+    enricher: Option<Arc<Enricher>>,
 }
 
 impl ParseStage {
-    /// A stage trying `parsers` in this order.
+    /// A stage trying `parsers` in this order, without enrichment.
     pub fn new(parsers: Vec<Arc<dyn EventParser>>) -> ParseStage {
-        ParseStage { parsers }
-    }
-
-    /// The stage an input's configuration asks for. Inputs have no body
-    /// parsers to choose from yet, so this is the empty stage: events keep
-    /// what their protocol's decoder gave them.
-    pub fn for_input(_input: &InputConfig) -> ParseStage {
-        ParseStage::default()
+        ParseStage {
+            parsers,
+            enricher: None,
+        }
     }
 
     /// The names of the stage's parsers, in order.
@@ -36,13 +40,16 @@ impl ParseStage {
         self.parsers.iter().map(|p| p.name()).collect()
     }
 
-    /// Runs the parsers over `event` until one recognises it.
+    /// Runs the parsers over `event` until one recognises it, then enriches it.
     #[inline]
     pub(crate) fn apply(&self, event: &mut Event) {
         for parser in &self.parsers {
             if parser.parse(event) {
-                return;
+                break;
             }
+        }
+        if let Some(enricher) = &self.enricher {
+            enricher.enrich(event);
         }
     }
 }
@@ -50,5 +57,71 @@ impl ParseStage {
 impl std::fmt::Debug for ParseStage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.names()).finish()
+    }
+}
+
+/// The parsers and enrichment of a configuration, built once.
+pub struct Parsing {
+    auto: Arc<dyn EventParser>,
+    user: BTreeMap<String, Arc<dyn EventParser>>,
+    enricher: Option<Arc<Enricher>>,
+}
+
+/// The configuration's parsers or enrichment could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ParsingError {
+    /// A `[parsers.NAME]` table does not compile.
+    #[error(transparent)]
+    Parser(#[from] ParserBuildError),
+    /// A network block or a MaxMind database is unusable.
+    #[error("enrich: {0}")]
+    Enrich(#[from] EnrichError),
+}
+
+impl Parsing {
+    /// Compiles the user parsers and opens the enrichment databases of `cfg`.
+    pub fn from_config(cfg: &Config) -> Result<Parsing, ParsingError> {
+        let mut user: BTreeMap<String, Arc<dyn EventParser>> = BTreeMap::new();
+        for (name, parser) in &cfg.parsers {
+            user.insert(name.clone(), Arc::new(parser.build(name)?));
+        }
+        let networks = Networks::new(&cfg.enrich.networks)?;
+        let databases: Vec<_> = [&cfg.enrich.geoip_database, &cfg.enrich.asn_database]
+            .into_iter()
+            .flatten()
+            .collect();
+        let geoip = if databases.is_empty() {
+            None
+        } else {
+            Some(GeoIp::open(&databases)?)
+        };
+        let enricher = Enricher::new(networks, geoip);
+        Ok(Parsing {
+            auto: Arc::new(Step::auto()),
+            user,
+            enricher: (!enricher.is_empty()).then(|| Arc::new(enricher)),
+        })
+    }
+
+    /// The stage of `input`: its `parsers` list in order. Names the
+    /// configuration did not define are skipped (validation refuses them).
+    pub fn stage(&self, input: &InputConfig) -> ParseStage {
+        let parsers = input
+            .parsers
+            .iter()
+            .filter_map(|name| -> Option<Arc<dyn EventParser>> {
+                if name == AUTO {
+                    return Some(self.auto.clone());
+                }
+                if let Some(format) = builtin(name) {
+                    return Some(Arc::new(Step::new(format)));
+                }
+                self.user.get(name).cloned()
+            })
+            .collect();
+        ParseStage {
+            parsers,
+            enricher: self.enricher.clone(),
+        }
     }
 }

@@ -38,7 +38,11 @@ impl Rig {
         let cfg = hark_config::Config::from_toml_str("test.toml", &text).unwrap();
         let shutdown = CancellationToken::new();
         let input_cfg = &cfg.inputs["probe"];
-        let parse = parse.unwrap_or_else(|| ParseStage::for_input(input_cfg));
+        let parse = parse.unwrap_or_else(|| {
+            hark_ingest::Parsing::from_config(&cfg)
+                .unwrap()
+                .stage(input_cfg)
+        });
         let input = hark_ingest::start(
             "probe",
             input_cfg,
@@ -422,5 +426,93 @@ async fn every_decoded_event_passes_the_input_parse_stage_until_a_parser_recogni
         "GELF's own fields stay: {:?}",
         ev.fields
     );
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn inputs_read_vendor_bodies_run_user_parsers_and_enrich() {
+    let table = r#"type = "syslog"
+transport = "tcp"
+parsers = ["auto", "shop"]
+
+[parsers.shop]
+match = 'app:shop'
+grok = '%{IP:source.ip} %{WORD:http.request.method} %{URIPATHPARAM:url.original} %{NUMBER:http.response.status_code:int}'
+
+[enrich.networks]
+"10.0.0.0/8" = "internal"
+"#;
+    let mut rig = Rig::start(table).await;
+    let mut s = TcpStream::connect(rig.addr()).await.unwrap();
+    // FortiGate sends its key=value body right after the priority, with no header.
+    let lines = [
+        "<189>date=2024-05-01 time=10:20:30 devname=\"FGT-1\" logid=\"0000000013\" type=\"traffic\" subtype=\"forward\" srcip=10.1.2.3 srcport=51234 dstip=192.0.2.8 dstport=3389 proto=6 action=\"deny\" sentbyte=120 rcvdbyte=300 tz=\"+0200\"",
+        "<134>Oct 11 22:14:15 web1 shop: 10.9.8.7 GET /cart?id=1 503",
+        "<134>Oct 11 22:14:16 web1 shop: not an access line",
+        "<38>Oct 11 22:14:17 bastion sshd[811]: Failed password for invalid user admin from 198.51.100.7 port 50022 ssh2",
+    ];
+    for line in lines {
+        s.write_all(format!("{line}\n").as_bytes()).await.unwrap();
+    }
+    let events = rig.next_events(lines.len()).await;
+
+    let fw = &events[0];
+    assert_eq!(
+        field(fw, "event.dataset"),
+        Some(&"fortinet.firewall".into())
+    );
+    assert_eq!(field(fw, "source.ip"), Some(&"10.1.2.3".into()));
+    assert_eq!(field(fw, "destination.port"), Some(&FieldValue::Int(3389)));
+    assert_eq!(field(fw, "source.bytes"), Some(&FieldValue::Int(120)));
+    assert_eq!(field(fw, "event.action"), Some(&"deny".into()));
+    assert_eq!(field(fw, "source.network.name"), Some(&"internal".into()));
+    assert_eq!(field(fw, "destination.network.name"), None);
+    // 10:20:30 at +02:00 is 08:20:30 UTC.
+    assert_eq!(
+        hark_event::format_rfc3339_nanos(fw.timestamp),
+        "2024-05-01T08:20:30.000000000Z"
+    );
+    assert_eq!(fw.parse_error, None);
+
+    let shop = &events[1];
+    assert_eq!(field(shop, "http.request.method"), Some(&"GET".into()));
+    assert_eq!(field(shop, "url.original"), Some(&"/cart?id=1".into()));
+    assert_eq!(
+        field(shop, "http.response.status_code"),
+        Some(&FieldValue::Int(503))
+    );
+    assert_eq!(field(shop, "source.network.name"), Some(&"internal".into()));
+    // The user parser's pattern does not match: the event is kept as it came.
+    assert!(events[2].fields.is_empty(), "{:?}", events[2].fields);
+    assert_eq!(events[2].message, "not an access line");
+
+    let ssh = &events[3];
+    assert_eq!(field(ssh, "event.outcome"), Some(&"failure".into()));
+    assert_eq!(field(ssh, "user.name"), Some(&"admin".into()));
+    assert_eq!(field(ssh, "source.ip"), Some(&"198.51.100.7".into()));
+    assert_eq!(field(ssh, "source.port"), Some(&FieldValue::Int(50022)));
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn an_input_with_a_forced_format_leaves_other_bodies_alone() {
+    let table = "type = \"syslog\"\ntransport = \"tcp\"\nparsers = [\"cef\"]\n";
+    let mut rig = Rig::start(table).await;
+    let mut s = TcpStream::connect(rig.addr()).await.unwrap();
+    s.write_all(b"<134>Oct 11 22:14:15 fw1 app: user=alice action=deny\n<134>Oct 11 22:14:16 fw1 app: CEF:0|Acme|Wall|1.0|100|Blocked|5|src=10.0.0.1 dpt=22\n<134>Oct 11 22:14:17 fw1 app: CEF:0|Acme|Wall\n")
+        .await
+        .unwrap();
+    let events = rig.next_events(3).await;
+    // Not CEF: kv would have read it under auto, but this input runs cef alone.
+    assert!(events[0].fields.is_empty(), "{:?}", events[0].fields);
+    assert_eq!(
+        field(&events[1], "destination.port"),
+        Some(&FieldValue::Int(22))
+    );
+    assert_eq!(field(&events[1], "observer.vendor"), Some(&"Acme".into()));
+    // A CEF header cut short: the message is kept and the reason names the parser.
+    assert_eq!(events[2].message, "CEF:0|Acme|Wall");
+    let reason = events[2].parse_error.as_deref().unwrap_or_default();
+    assert!(reason.starts_with("cef: "), "{reason}");
     rig.stop().await;
 }
