@@ -6,7 +6,6 @@
 //! names, and the names of `[parsers.*]` tables, tried in order.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -86,30 +85,24 @@ pub struct EnrichConfig {
     /// `source.network.name` and `destination.network.name`.
     #[serde(default)]
     pub networks: BTreeMap<String, String>,
-    /// A MaxMind City or Country database: `*.geo.*` fields.
-    pub geoip_database: Option<PathBuf>,
-    /// A MaxMind ASN database: `*.as.*` fields.
-    pub asn_database: Option<PathBuf>,
+    /// MaxMind databases (City or Country, and ASN), each recognised by
+    /// its metadata: `*.geo.*` and `*.as.*` fields.
+    #[serde(default)]
+    pub geoip: Vec<PathBuf>,
 }
 
 impl EnrichConfig {
-    /// The first block in `networks` that is not `address/length`, with why.
+    /// The first entry of `networks` that is not a block or an address,
+    /// with the message to show.
     pub(crate) fn bad_network(&self) -> Option<(&str, String)> {
         self.networks.keys().find_map(|block| {
-            let why = match block.split_once('/') {
-                None => Some("it has no /length".to_owned()),
-                Some((addr, len)) => match (addr.parse::<IpAddr>(), len.parse::<u8>()) {
-                    (Err(_), _) => Some(format!("{addr:?} is not an address")),
-                    (Ok(ip), Ok(n)) if n <= if ip.is_ipv4() { 32 } else { 128 } => None,
-                    (Ok(_), _) => Some(format!("/{len} is not a prefix length")),
-                },
-            };
-            why.map(|why| {
+            let one = std::iter::once((block.as_str(), ""));
+            hark_parse::enrich::Networks::new(one).err().map(|e| {
                 (
                     block.as_str(),
                     format!(
-                        "enrich.networks: {block:?} is not a network block ({why}); write it \
-                         like \"10.0.0.0/8\" or \"2001:db8::/32\""
+                        "enrich.networks: {e}; write a block like \"10.0.0.0/8\" or \"2001:db8::/32\", \
+                         or one address"
                     ),
                 )
             })

@@ -802,7 +802,7 @@ grok = '%{IP:clientip} %{WORD:http.request.method}'
 fields = { clientip = "source.ip" }
 
 [enrich]
-geoip_database = "/var/lib/GeoIP/GeoLite2-City.mmdb"
+geoip = ["/var/lib/GeoIP/GeoLite2-City.mmdb"]
 [enrich.networks]
 "10.0.0.0/8" = "internal"
 "2001:db8::/32" = "lab"
@@ -816,7 +816,7 @@ geoip_database = "/var/lib/GeoIP/GeoLite2-City.mmdb"
     assert!(matches!(&shop.pattern, ParserPattern::Grok(g) if g.starts_with("%{IP:clientip}")));
     assert_eq!(shop.fields["clientip"], "source.ip");
     assert_eq!(cfg.enrich.networks["10.0.0.0/8"], "internal");
-    assert_eq!(cfg.enrich.asn_database, None);
+    assert_eq!(cfg.enrich.geoip.len(), 1);
 }
 
 #[test]
@@ -856,5 +856,8 @@ fn parser_errors_name_the_line_and_the_fix() {
 
     let e = err("[enrich.networks]\n\"10.0.0.0/33\" = \"x\"\n");
     assert!(e.starts_with("hark.toml:2:"), "{e}");
-    assert!(e.contains("not a prefix length"), "{e}");
+    assert!(
+        e.contains("10.0.0.0/33") && e.contains("write a block like"),
+        "{e}"
+    );
 }

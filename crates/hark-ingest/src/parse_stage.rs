@@ -86,14 +86,10 @@ impl Parsing {
             user.insert(name.clone(), Arc::new(parser.build(name)?));
         }
         let networks = Networks::new(&cfg.enrich.networks)?;
-        let databases: Vec<_> = [&cfg.enrich.geoip_database, &cfg.enrich.asn_database]
-            .into_iter()
-            .flatten()
-            .collect();
-        let geoip = if databases.is_empty() {
+        let geoip = if cfg.enrich.geoip.is_empty() {
             None
         } else {
-            Some(GeoIp::open(&databases)?)
+            Some(GeoIp::open(&cfg.enrich.geoip)?)
         };
         let enricher = Enricher::new(networks, geoip);
         Ok(Parsing {

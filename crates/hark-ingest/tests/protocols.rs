@@ -431,23 +431,32 @@ async fn every_decoded_event_passes_the_input_parse_stage_until_a_parser_recogni
 
 #[tokio::test]
 async fn inputs_read_vendor_bodies_run_user_parsers_and_enrich() {
-    let table = r#"type = "syslog"
+    let city = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../hark-parse/testdata/maxmind/GeoIP2-City-Test.mmdb"
+    );
+    let table = format!(
+        r#"type = "syslog"
 transport = "tcp"
 parsers = ["auto", "shop"]
 
 [parsers.shop]
 match = 'app:shop'
-grok = '%{IP:source.ip} %{WORD:http.request.method} %{URIPATHPARAM:url.original} %{NUMBER:http.response.status_code:int}'
+grok = '%{{IP:source.ip}} %{{WORD:http.request.method}} %{{URIPATHPARAM:url.original}} %{{NUMBER:http.response.status_code:int}}'
+
+[enrich]
+geoip = ["{city}"]
 
 [enrich.networks]
 "10.0.0.0/8" = "internal"
-"#;
-    let mut rig = Rig::start(table).await;
+"#
+    );
+    let mut rig = Rig::start(&table).await;
     let mut s = TcpStream::connect(rig.addr()).await.unwrap();
     // FortiGate sends its key=value body right after the priority, with no header.
     let lines = [
         "<189>date=2024-05-01 time=10:20:30 devname=\"FGT-1\" logid=\"0000000013\" type=\"traffic\" subtype=\"forward\" srcip=10.1.2.3 srcport=51234 dstip=192.0.2.8 dstport=3389 proto=6 action=\"deny\" sentbyte=120 rcvdbyte=300 tz=\"+0200\"",
-        "<134>Oct 11 22:14:15 web1 shop: 10.9.8.7 GET /cart?id=1 503",
+        "<134>Oct 11 22:14:15 web1 shop: 81.2.69.142 GET /cart?id=1 503",
         "<134>Oct 11 22:14:16 web1 shop: not an access line",
         "<38>Oct 11 22:14:17 bastion sshd[811]: Failed password for invalid user admin from 198.51.100.7 port 50022 ssh2",
     ];
@@ -481,7 +490,13 @@ grok = '%{IP:source.ip} %{WORD:http.request.method} %{URIPATHPARAM:url.original}
         field(shop, "http.response.status_code"),
         Some(&FieldValue::Int(503))
     );
-    assert_eq!(field(shop, "source.network.name"), Some(&"internal".into()));
+    // MaxMind's test database places this address in London.
+    assert_eq!(
+        field(shop, "source.geo.country_iso_code"),
+        Some(&"GB".into())
+    );
+    assert_eq!(field(shop, "source.geo.city_name"), Some(&"London".into()));
+    assert_eq!(field(shop, "source.network.name"), None);
     // The user parser's pattern does not match: the event is kept as it came.
     assert!(events[2].fields.is_empty(), "{:?}", events[2].fields);
     assert_eq!(events[2].message, "not an access line");
