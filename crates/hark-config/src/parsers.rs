@@ -7,6 +7,9 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use hark_event::parse::EventParser;
 
 use serde::Deserialize;
 
@@ -20,15 +23,17 @@ pub const AUTO: &str = "auto";
 pub struct ParserConfig {
     /// Query selecting the events it reads; empty selects every event.
     pub match_query: String,
-    /// The pattern run over the message.
+    /// What runs over the selected events.
     pub pattern: ParserPattern,
     /// Renames of captured names (`clientip = "source.ip"`).
     pub fields: BTreeMap<String, String>,
 }
 
-/// A user-defined parser's pattern.
+/// What a user-defined parser runs on the events it selects.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ParserPattern {
+    /// `format = "fortigate"`: a built-in format, forced on the selected events.
+    Format(String),
     /// `grok = '%{IP:source.ip} …'`.
     Grok(String),
     /// `regex = '(?P<name>…)'`.
@@ -41,6 +46,7 @@ pub enum ParserPattern {
 struct ParserKeys {
     #[serde(rename = "match", default)]
     match_query: String,
+    format: Option<String>,
     grok: Option<String>,
     regex: Option<String>,
     #[serde(default)]
@@ -50,25 +56,41 @@ struct ParserKeys {
 impl ParserConfig {
     pub(crate) fn from_node(name: &str, node: Node<'_>, spans: &Spans) -> Result<Self, Located> {
         let keys: ParserKeys = table::value(node)?;
-        let pattern = match (keys.grok, keys.regex) {
-            (Some(g), None) => ParserPattern::Grok(g),
-            (None, Some(r)) => ParserPattern::Regex(r),
-            (Some(_), Some(_)) => {
-                return Err(spans.error(
-                    &["parsers", name, "regex"],
-                    format!("parser `{name}` has both grok and regex; keep one"),
-                ));
-            }
-            (None, None) => {
-                return Err(spans.error(
-                    &["parsers", name],
-                    format!(
-                        "parser `{name}` needs a pattern: grok = '%{{IP:source.ip}} …' or \
-                         regex = '(?P<user>\\w+) …'"
-                    ),
-                ));
-            }
+        let given: Vec<(&str, ParserPattern)> = [
+            keys.format.map(|f| ("format", ParserPattern::Format(f))),
+            keys.grok.map(|g| ("grok", ParserPattern::Grok(g))),
+            keys.regex.map(|r| ("regex", ParserPattern::Regex(r))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let mut given = given.into_iter();
+        let Some((_, pattern)) = given.next() else {
+            return Err(spans.error(
+                &["parsers", name],
+                format!(
+                    "parser `{name}` needs a pattern: grok = '%{{IP:source.ip}} …', \
+                     regex = '(?P<user>\\w+) …' or format = \"fortigate\""
+                ),
+            ));
         };
+        if let Some((key, _)) = given.next() {
+            return Err(spans.error(
+                &["parsers", name, key],
+                format!("parser `{name}` has more than one of format, grok and regex; keep one"),
+            ));
+        }
+        if let ParserPattern::Format(format) = &pattern
+            && hark_parse::builtin(format).is_none()
+        {
+            return Err(spans.error(
+                &["parsers", name, "format"],
+                format!(
+                    "parser `{name}`: `{format}` is not a built-in format; use one of: {}",
+                    hark_parse::BUILTIN.join(", ")
+                ),
+            ));
+        }
         Ok(ParserConfig {
             match_query: keys.match_query,
             pattern,
@@ -124,6 +146,14 @@ pub enum ParserBuildError {
     /// The pattern or the renames do not compile.
     #[error(transparent)]
     Pattern(#[from] hark_parse::user::UserParserError),
+    /// `format` names no built-in format.
+    #[error("parser {parser}: {format} is not a built-in format")]
+    UnknownFormat {
+        /// The parser's name.
+        parser: String,
+        /// The format asked for.
+        format: String,
+    },
 }
 
 impl ParserBuildError {
@@ -135,7 +165,9 @@ impl ParserBuildError {
             ParserBuildError::Pattern(E::UnknownRename { .. } | E::ReservedField { .. }) => {
                 "fields"
             }
+            ParserBuildError::UnknownFormat { .. } => "format",
             ParserBuildError::Pattern(_) => match cfg.pattern {
+                ParserPattern::Format(_) => "format",
                 ParserPattern::Grok(_) => "grok",
                 ParserPattern::Regex(_) => "regex",
             },
@@ -144,15 +176,32 @@ impl ParserBuildError {
 }
 
 impl ParserConfig {
-    /// The parser this table describes, called `name`.
-    pub fn build(&self, name: &str) -> Result<hark_parse::user::UserParser, ParserBuildError> {
-        use hark_parse::user::{Matcher, Pattern, UserParser, UserParserSpec};
-        let matcher =
-            Matcher::new(&self.match_query).map_err(|source| ParserBuildError::Match {
+    /// The `match` query of the parser called `name`, compiled.
+    pub fn matcher(&self, name: &str) -> Result<hark_parse::user::Matcher, ParserBuildError> {
+        hark_parse::user::Matcher::new(&self.match_query).map_err(|source| {
+            ParserBuildError::Match {
                 parser: name.to_owned(),
                 source,
-            })?;
+            }
+        })
+    }
+
+    /// The parser this table describes, called `name`: a built-in format
+    /// behind the `match` query, or a grok or regex parser.
+    pub fn build(&self, name: &str) -> Result<Arc<dyn EventParser>, ParserBuildError> {
+        use hark_parse::user::{Pattern, UserParser, UserParserSpec};
+        let matcher = self.matcher(name)?;
         let pattern = match &self.pattern {
+            ParserPattern::Format(format) => {
+                let format =
+                    hark_parse::builtin(format).ok_or_else(|| ParserBuildError::UnknownFormat {
+                        parser: name.to_owned(),
+                        format: format.clone(),
+                    })?;
+                return Ok(Arc::new(hark_parse::MatchedStep::new(
+                    name, matcher, format,
+                )));
+            }
             ParserPattern::Grok(g) => Pattern::Grok(g.clone()),
             ParserPattern::Regex(r) => Pattern::Regex(r.clone()),
         };
@@ -161,6 +210,6 @@ impl ParserConfig {
             pattern,
             renames: self.fields.clone(),
         };
-        Ok(UserParser::new(name, spec)?)
+        Ok(Arc::new(UserParser::new(name, spec)?))
     }
 }

@@ -801,6 +801,10 @@ match = 'app:shop'
 grok = '%{IP:clientip} %{WORD:http.request.method}'
 fields = { clientip = "source.ip" }
 
+[parsers.ids]
+match = 'host:ids*'
+format = "cef"
+
 [enrich]
 geoip = ["/var/lib/GeoIP/GeoLite2-City.mmdb"]
 [enrich.networks]
@@ -817,6 +821,10 @@ geoip = ["/var/lib/GeoIP/GeoLite2-City.mmdb"]
     assert_eq!(shop.fields["clientip"], "source.ip");
     assert_eq!(cfg.enrich.networks["10.0.0.0/8"], "internal");
     assert_eq!(cfg.enrich.geoip.len(), 1);
+    assert_eq!(
+        cfg.parsers["ids"].pattern,
+        ParserPattern::Format("cef".into())
+    );
 }
 
 #[test]
@@ -837,6 +845,13 @@ fn parser_errors_name_the_line_and_the_fix() {
     let e = err("[parsers.shop]\ngrok = '%{IP:x}'\nregex = '(?P<x>.)'\n");
     assert!(e.starts_with("hark.toml:3:"), "{e}");
     assert!(e.contains("keep one"), "{e}");
+
+    let e = err("[parsers.ids]\nmatch = 'host:ids*'\nformat = \"cfe\"\n");
+    assert!(e.starts_with("hark.toml:3:"), "{e}");
+    assert!(
+        e.contains("not a built-in format") && e.contains("cef"),
+        "{e}"
+    );
 
     let e = err("[parsers.cef]\ngrok = '%{IP:x}'\n");
     assert!(e.starts_with("hark.toml:1:"), "{e}");

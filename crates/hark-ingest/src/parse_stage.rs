@@ -83,7 +83,7 @@ impl Parsing {
     pub fn from_config(cfg: &Config) -> Result<Parsing, ParsingError> {
         let mut user: BTreeMap<String, Arc<dyn EventParser>> = BTreeMap::new();
         for (name, parser) in &cfg.parsers {
-            user.insert(name.clone(), Arc::new(parser.build(name)?));
+            user.insert(name.clone(), parser.build(name)?);
         }
         let networks = Networks::new(&cfg.enrich.networks)?;
         let geoip = if cfg.enrich.geoip.is_empty() {

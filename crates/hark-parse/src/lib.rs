@@ -29,7 +29,7 @@ pub mod user;
 
 pub use formats::{BUILTIN, builtin};
 pub use out::Out;
-pub use step::Step;
+pub use step::{MatchedStep, Step};
 
 use hark_event::FieldValue;
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use hark_event::Event;
 use hark_event::parse::EventParser;
 
+use crate::user::Matcher;
 use crate::{Body, Format, Out};
 
 /// Runs the first of its formats that claims an event.
@@ -82,5 +83,58 @@ impl EventParser for Step {
         existing.append(&mut added);
         *fields = existing;
         true
+    }
+}
+
+/// A built-in format run only on the events a query selects
+/// (`[parsers.NAME]` with `match` and `format`), named after its table.
+pub struct MatchedStep {
+    name: String,
+    matcher: Matcher,
+    step: Step,
+}
+
+impl MatchedStep {
+    /// Runs `format` on the events `matcher` accepts; `name` is the table's.
+    pub fn new(name: &str, matcher: Matcher, format: Arc<dyn Format>) -> MatchedStep {
+        MatchedStep {
+            name: name.to_owned(),
+            matcher,
+            step: Step::new(format),
+        }
+    }
+}
+
+impl EventParser for MatchedStep {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn parse(&self, event: &mut Event) -> bool {
+        self.matcher.matches(event) && self.step.parse(event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builtin;
+
+    #[test]
+    fn a_matched_step_reads_only_the_events_its_query_selects() {
+        let cef = builtin("cef").expect("cef is built in");
+        let step = MatchedStep::new("ids", Matcher::new("host:ids*").expect("query"), cef);
+        assert_eq!(step.name(), "ids");
+        let body = "CEF:0|Acme|Sensor|1|7|Scan|5|dpt=22";
+        let mut selected = Event::new(0, "in");
+        selected.host = Some("ids1".into());
+        selected.message = body.into();
+        assert!(step.parse(&mut selected));
+        assert!(selected.field("destination.port").is_some());
+        let mut other = Event::new(0, "in");
+        other.host = Some("web1".into());
+        other.message = body.into();
+        assert!(!step.parse(&mut other));
+        assert!(other.fields.is_empty());
     }
 }
