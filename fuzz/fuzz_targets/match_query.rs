@@ -28,7 +28,10 @@ fuzz_target!(|data: &[u8]| {
     ev.severity = Severity::from_code(split % 9);
     if let Some(value) = parts.next() {
         ev.push_field("source.ip", value);
-        ev.push_field("http.response.status_code", FieldValue::Int(value.len() as i64));
+        ev.push_field(
+            "http.response.status_code",
+            FieldValue::Int(value.len() as i64),
+        );
     }
     ev.message = parts.next().unwrap_or_default().to_owned();
     let first = matcher.matches(&ev);

@@ -1,21 +1,10 @@
-//! The `leef` format on arbitrary bytes: no panic, the message unchanged,
-//! every field named; the same under `auto`.
+//! The `leef` body format on arbitrary bytes (see `body_format.rs`).
 
 #![no_main]
 
-use hark_event::Event;
-use hark_event::parse::EventParser;
-use hark_parse::{Step, builtin};
-use libfuzzer_sys::fuzz_target;
+#[path = "body_format.rs"]
+mod body_format;
 
-fuzz_target!(|data: &[u8]| {
-    let text = String::from_utf8_lossy(data).into_owned();
-    let Some(format) = builtin("leef") else { return };
-    for step in [Step::new(format), Step::auto()] {
-        let mut ev = Event::new(0, "fuzz");
-        ev.message = text.clone();
-        step.parse(&mut ev);
-        assert_eq!(ev.message, text);
-        assert!(ev.fields.iter().all(|(name, _)| !name.is_empty()));
-    }
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    body_format::check("leef", &[], &[], data);
 });
