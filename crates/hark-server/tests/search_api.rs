@@ -617,3 +617,84 @@ async fn saved_searches_kept_by_name_are_migrated_to_each_principal_of_that_name
     let (_, list) = call_as(&app, Method::GET, path, &cookie, "").await;
     assert_eq!(names(&list), ["shared"]);
 }
+
+#[tokio::test]
+async fn sources_that_are_addresses_get_their_reverse_dns_name() {
+    let dns = hark_testkit::peers::dnsmasq(&[
+        "--host-record=gw.example.test,192.0.2.7",
+        "--local=/2.0.192.in-addr.arpa/",
+        "--local-ttl=600",
+    ]);
+    let h = Harness::new();
+    let now = hark_event::now_nanos();
+    let mut events = Vec::new();
+    for (i, host) in ["192.0.2.7", "192.0.2.8", "db1"].iter().enumerate() {
+        let mut ev = event(0, host);
+        ev.timestamp = now - (10 - i as i64) * 60 * SEC;
+        events.push(ev);
+    }
+    store_events(&h, events).await;
+    let rdns =
+        hark_ingest::rdns::ReverseDns::new(hark_ingest::rdns::ReverseDnsConfig::with_servers(
+            vec![std::net::SocketAddr::from(([127, 0, 0, 1], dns.port()))],
+        ));
+    let app = hark_server::router(hark_server::ServerState {
+        reverse_dns: rdns.clone(),
+        ..h.state()
+    });
+
+    let (status, first) =
+        call_as(&app, Method::GET, "/api/v1/sources?since=1h", &h.viewer, "").await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    // The names are looked up in the background; the listing never waits.
+    kit::with_deadline(async {
+        while rdns.stats().pending > 0 || rdns.stats().lookups < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let (_, sources) = call_as(&app, Method::GET, "/api/v1/sources?since=1h", &h.viewer, "").await;
+    let names: Vec<(&str, Option<&str>)> = sources["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["host"].as_str().unwrap(), s["name"].as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("db1", None),
+            ("192.0.2.8", None),
+            ("192.0.2.7", Some("gw.example.test"))
+        ],
+        "{sources}"
+    );
+    // Only addresses are looked up, each once.
+    assert_eq!(rdns.stats().lookups, 2);
+
+    let req = axum::http::Request::builder()
+        .uri("/sources?since=1h")
+        .header(header::AUTHORIZATION, format!("Bearer {}", h.viewer))
+        .body(Body::empty())
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let page = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(
+        page.contains(r#"<span class="muted" data-testid="source-name">gw.example.test</span>"#),
+        "{page}"
+    );
+    assert_eq!(
+        page.matches(r#"data-testid="source-name""#).count(),
+        1,
+        "{page}"
+    );
+}
