@@ -17,28 +17,19 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/.." && pwd)
-events=10000000
-gen=/tmp/hark-bench-data
 runs=30
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 keep=0
 while getopts "n:g:r:kh" opt; do
+  shared_opt "$opt" "${OPTARG:-}" && continue
   case $opt in
-    n) events=$OPTARG ;;
-    g) gen=$OPTARG ;;
-    r) runs=$OPTARG ;;
     k) keep=1 ;;
-    *) sed -n '2,17p' "$0"; exit 2 ;;
+    *) usage ;;
   esac
 done
-HARK_BIN=${HARK_BIN:-$repo/target/release/hark}
-base=${BENCH_PORT_BASE:-25150}
-syslog_port=$base http_port=$((base + 1))
-
-if [ ! -f "$gen/meta.json" ] || [ "$(jq .count "$gen/meta.json")" != "$events" ]; then
-  echo "generating $events events into $gen" >&2
-  python3 "$here/gen_events.py" -n "$events" -o "$gen"
-fi
+bench_env 25150
+ensure_events
 raw_bytes=$(jq .raw_bytes "$gen/meta.json")
 
 work=$(mktemp -d /tmp/hark-bench-query.XXXXXX)
@@ -55,16 +46,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cat >"$work/hark.toml" <<EOF
-data_dir = "$work/data"
-
-[http]
-listen = "127.0.0.1:$http_port"
-
-[inputs.bench]
-type = "syslog"
-transport = "tcp"
-listen = "127.0.0.1:$syslog_port"
+serve_hark "$work" <<EOF
 
 [storage]
 fsync = "interval"
@@ -72,15 +54,7 @@ fsync = "interval"
 # that compaction runs at any -n.
 split_max_events = $events
 EOF
-"$HARK_BIN" serve --config "$work/hark.toml" >"$work/stdout" 2>"$work/stderr" &
-pid=$!
-for _ in $(seq 1 300); do
-  grep -q '^ready' "$work/stdout" 2>/dev/null && break
-  kill -0 "$pid" 2>/dev/null || { cat "$work/stderr" >&2; exit 1; }
-  sleep 0.05
-done
-token=$(awk '/^admin token:/ {print $3}' "$work/stdout")
-url=http://127.0.0.1:$http_port
+pid=$hark_pid
 
 # Resident memory every second: total, the process's own (anonymous) and
 # mapped files (the index), to tell what the peak is made of.
@@ -93,13 +67,10 @@ url=http://127.0.0.1:$http_port
 sampler=$!
 
 echo "loading $events events (uptime load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-cpu0=$(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')
-t0=$(date +%s.%N)
-load=$(python3 "$here/load_ndjson.py" "$gen/events.ndjson" --url "$url" --token "$token")
-t_loaded=$(date +%s.%N)
-kept=$(python3 "$here/wait_kept.py" hark "$url" "$token" "$events" "$t_loaded" --timeout 1800)
+cpu0=$(cpu_ticks "$pid")
+load_events
 t_indexed=$(date +%s.%N)
-cpu1=$(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')
+cpu1=$(cpu_ticks "$pid")
 clk=$(getconf CLK_TCK)
 echo "load: $load; searchable: $kept" >&2
 # Bytes once the sealed split is compacted (its merged segments' files are

@@ -18,28 +18,19 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/.." && pwd)
-events=10000000
-gen=/tmp/hark-bench-data
 runs=15
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 tail_s=20
 while getopts "n:g:r:t:h" opt; do
+  shared_opt "$opt" "${OPTARG:-}" && continue
   case $opt in
-    n) events=$OPTARG ;;
-    g) gen=$OPTARG ;;
-    r) runs=$OPTARG ;;
     t) tail_s=$OPTARG ;;
-    *) sed -n '2,17p' "$0"; exit 2 ;;
+    *) usage ;;
   esac
 done
-HARK_BIN=${HARK_BIN:-$repo/target/release/hark}
-base=${BENCH_PORT_BASE:-25160}
-syslog_port=$base http_port=$((base + 1)) driver_port=$((base + 2))
-
-if [ ! -f "$gen/meta.json" ] || [ "$(jq .count "$gen/meta.json")" != "$events" ]; then
-  echo "generating $events events into $gen" >&2
-  python3 "$here/gen_events.py" -n "$events" -o "$gen"
-fi
+bench_env 25160
+ensure_events
 
 work=$(mktemp -d /tmp/hark-bench-ui.XXXXXX)
 pids=()
@@ -51,31 +42,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cat >"$work/hark.toml" <<EOF
-data_dir = "$work/data"
-
-[http]
-listen = "127.0.0.1:$http_port"
-
-[inputs.bench]
-type = "syslog"
-transport = "tcp"
-listen = "127.0.0.1:$syslog_port"
-EOF
-"$HARK_BIN" serve --config "$work/hark.toml" >"$work/stdout" 2>"$work/stderr" &
-pids+=($!)
-for _ in $(seq 1 300); do
-  grep -q '^ready' "$work/stdout" 2>/dev/null && break
-  sleep 0.05
-done
-token=$(awk '/^admin token:/ {print $3}' "$work/stdout")
-url=http://127.0.0.1:$http_port
+serve_hark "$work" </dev/null
+pids+=("$hark_pid")
 printf 'bench-password-1\n' | "$HARK_BIN" user add bench --role admin --config "$work/hark.toml" >/dev/null
 
 echo "loading $events events" >&2
-python3 "$here/load_ndjson.py" "$gen/events.ndjson" --url "$url" --token "$token" >/dev/null
-t_loaded=$(date +%s.%N)
-python3 "$here/wait_kept.py" hark "$url" "$token" "$events" "$t_loaded" --timeout 1800 >/dev/null
+load_events
 
 chromedriver --port="$driver_port" --allowed-ips=127.0.0.1 >"$work/driver.log" 2>&1 &
 pids+=($!)

@@ -25,12 +25,21 @@ impl std::fmt::Display for PrincipalKind {
     }
 }
 
-/// Who made a request: what kind of principal, its name and its role.
+/// Who made a request: what kind of principal, its identity, name and role.
 /// The authentication middleware puts it into the request's extensions.
+///
+/// `(kind, id)` is what stays the same across requests and is unique:
+/// a user's id is their user name; a token's is its id, since several
+/// tokens (and a user) may share a name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {
     /// A user or a token.
     pub kind: PrincipalKind,
+    /// Unique within `kind`: the user name of a user, the id of a token.
+    /// Not part of the JSON form (`GET /api/v1/me` shows kind, name and
+    /// role); a deserialised principal has it empty.
+    #[serde(skip)]
+    pub id: String,
     /// The user's or token's name (an author of acknowledgements and downtimes).
     pub name: String,
     /// What it may do.

@@ -249,6 +249,7 @@ impl Authenticator {
             PasswordCheck::Valid(user) => Ok((
                 Principal {
                     kind: crate::identity::PrincipalKind::User,
+                    id: user.name.clone(),
                     name: user.name,
                     role: user.role,
                 },
@@ -269,6 +270,7 @@ impl Authenticator {
                     }) => Ok((
                         Principal {
                             kind: crate::identity::PrincipalKind::User,
+                            id: username.clone(),
                             name: username,
                             role,
                         },

@@ -65,6 +65,7 @@ impl Session {
     pub fn principal(&self) -> Principal {
         Principal {
             kind: PrincipalKind::User,
+            id: self.user.clone(),
             name: self.user.clone(),
             role: self.role,
         }

@@ -103,6 +103,7 @@ impl TokenInfo {
     pub fn principal(&self) -> Principal {
         Principal {
             kind: PrincipalKind::Token,
+            id: self.id.clone(),
             name: self.name.clone(),
             role: self.role,
         }
@@ -389,6 +390,7 @@ mod tests {
             ops,
             Principal {
                 kind: PrincipalKind::Token,
+                id: hash_hex(admin)[..ID_LEN].to_owned(),
                 name: "ops".into(),
                 role: Role::Admin
             }

@@ -42,6 +42,7 @@ mod testing;
 mod tls;
 mod udp;
 
+pub mod rdns;
 pub mod telemetry;
 
 pub use parse_stage::{ParseStage, Parsing, ParsingError};

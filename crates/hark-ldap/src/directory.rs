@@ -1,13 +1,14 @@
 //! The directory as Hark's web UI uses it: log a user in, and check later
 //! that the user still exists and still has a role.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use hark_config::{LdapConfig, LdapSecurity, Role};
 use ldap3::SearchEntry;
 
 use crate::connection::{Connection, Endpoint, INVALID_CREDENTIALS, describe, values};
-use crate::dn::RoleMap;
+use crate::dn::{self, RoleMap};
 use crate::tls::{Trust, client_config};
 use crate::{LdapError, filter};
 
@@ -27,6 +28,17 @@ pub(crate) const USER_ATTRIBUTES: [&str; 8] = [
     "displayName",
     "mail",
 ];
+
+/// Levels of groups followed above the user's own groups: a group that is
+/// a member of a group that is a member … up to this many times.
+pub const MAX_NESTING: usize = 5;
+
+/// Groups whose enclosing groups one search asks for (an OR of filters).
+const GROUPS_PER_SEARCH: usize = 50;
+
+/// Active Directory's "in chain" matching rule (LDAP_MATCHING_RULE_IN_CHAIN),
+/// with which the directory itself follows nesting.
+const AD_IN_CHAIN: &str = "1.2.840.113556.1.4.1941";
 
 /// Active Directory's `userAccountControl` flag of a disabled account.
 const ACCOUNT_DISABLE: u32 = 0x2;
@@ -307,7 +319,9 @@ impl LdapDirectory {
     }
 
     /// The DNs of the groups of the user of `entry`: found by
-    /// `group_filter` under `group_base`, or read from `memberOf`.
+    /// `group_filter` under `group_base` (with the groups those groups are
+    /// members of, see [`LdapDirectory::enclosing_groups`]), or read from
+    /// `memberOf`.
     pub(crate) async fn groups(
         &self,
         conn: &mut Connection,
@@ -318,7 +332,67 @@ impl LdapDirectory {
             return Ok(values(entry, "memberOf").to_vec());
         };
         let filter = filter::fill(&self.group_filter, username, Some(&entry.dn));
-        let found = conn.search(base, &filter, &["1.1"], 0).await?;
+        let direct = self.search_groups(conn, base, &filter).await?;
+        if !self.group_filter.contains("{dn}") || self.group_filter.contains(AD_IN_CHAIN) {
+            // Nesting is followed by DN; a filter without `{dn}` cannot
+            // name a group, and AD's in-chain rule has followed it already.
+            return Ok(direct);
+        }
+        self.enclosing_groups(conn, base, username, direct).await
+    }
+
+    /// `groups` and, breadth-first, every group found by `group_filter`
+    /// with `{dn}` a group already found: a group that is a member of a
+    /// mapped group gives its role too. At most [`MAX_NESTING`] levels
+    /// above the user's own groups; each group once, so cycles end.
+    async fn enclosing_groups(
+        &self,
+        conn: &mut Connection,
+        base: &str,
+        username: &str,
+        groups: Vec<String>,
+    ) -> Result<Vec<String>, LdapError> {
+        let mut seen: HashSet<String> = groups.iter().map(|g| dn::normalize(g)).collect();
+        let mut level = groups.clone();
+        let mut all = groups;
+        for _ in 0..MAX_NESTING {
+            let mut next = Vec::new();
+            for chunk in level.chunks(GROUPS_PER_SEARCH) {
+                let terms: String = chunk
+                    .iter()
+                    .map(|g| filter::fill(&self.group_filter, username, Some(g)))
+                    .collect();
+                let filter = format!("(|{terms})");
+                for group in self.search_groups(conn, base, &filter).await? {
+                    if seen.insert(dn::normalize(&group)) {
+                        next.push(group);
+                    }
+                }
+            }
+            if next.is_empty() {
+                return Ok(all);
+            }
+            all.extend(next.iter().cloned());
+            level = next;
+        }
+        if !level.is_empty() {
+            tracing::warn!(
+                user = username,
+                "groups nest deeper than {MAX_NESTING} levels; the groups above are not followed"
+            );
+        }
+        Ok(all)
+    }
+
+    /// The DNs `filter` finds under `base`, warning when the directory's
+    /// size limit cut the answer.
+    async fn search_groups(
+        &self,
+        conn: &mut Connection,
+        base: &str,
+        filter: &str,
+    ) -> Result<Vec<String>, LdapError> {
+        let found = conn.search(base, filter, &["1.1"], 0).await?;
         if found.truncated {
             tracing::warn!(
                 %filter, %base,

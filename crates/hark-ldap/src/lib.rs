@@ -34,7 +34,7 @@ mod report;
 mod sign_in;
 mod tls;
 
-pub use directory::{DEFAULT_TIMEOUT, DirectoryUser, LdapDirectory};
+pub use directory::{DEFAULT_TIMEOUT, DirectoryUser, LdapDirectory, MAX_NESTING};
 pub use dn::normalize as normalize_dn;
 pub use error::LdapError;
 pub use report::{LdapReport, ReportStep};

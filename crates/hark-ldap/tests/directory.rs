@@ -234,3 +234,64 @@ async fn the_test_report_walks_through_a_login() {
     let last = report.steps.last().unwrap();
     assert_eq!((last.name, last.ok), ("role", false), "{report}");
 }
+
+#[tokio::test]
+async fn a_group_inside_a_mapped_group_gives_its_role() {
+    let dir = shared();
+    dir.add_user("nina");
+    dir.add_group("nina-team", &["nina"]);
+    // `noc` is mapped to operator; nina-team is one of its members.
+    dir.add_group_member("noc", "nina-team");
+    let d = group_search("default_role = \"none\"");
+    let nina = login(&d, "nina").await.unwrap();
+    assert_eq!(nina.role, Some(Role::Operator));
+    let groups: Vec<String> = nina.groups.iter().map(|g| g.to_lowercase()).collect();
+    assert_eq!(groups, [group_dn("nina-team"), group_dn("noc")]);
+    let again = d.revalidate("nina").await.unwrap().expect("nina is valid");
+    assert_eq!(again.role, Some(Role::Operator));
+}
+
+#[tokio::test]
+async fn nested_groups_in_a_cycle_are_each_followed_once() {
+    let dir = shared();
+    dir.add_user("nico");
+    dir.add_group("loop-a", &["nico"]);
+    dir.add_group_of_groups("loop-b", &["loop-a"]);
+    dir.add_group_member("loop-a", "loop-b");
+    let d = group_search("default_role = \"viewer\"");
+    let nico = login(&d, "nico").await.unwrap();
+    assert_eq!(nico.role, Some(Role::Viewer));
+    let groups: Vec<String> = nico.groups.iter().map(|g| g.to_lowercase()).collect();
+    assert_eq!(groups, [group_dn("loop-a"), group_dn("loop-b")]);
+}
+
+#[tokio::test]
+async fn nesting_is_followed_at_most_max_nesting_levels_up() {
+    let dir = shared();
+    dir.add_user("nadia");
+    // depth-0 holds nadia, depth-1 holds depth-0, … up to MAX_NESTING + 1.
+    dir.add_group("depth-0", &["nadia"]);
+    for level in 1..=hark_ldap::MAX_NESTING + 1 {
+        let below = format!("depth-{}", level - 1);
+        dir.add_group_of_groups(&format!("depth-{level}"), &[below.as_str()]);
+    }
+    let deepest_followed = group_dn(&format!("depth-{}", hark_ldap::MAX_NESTING));
+    let one_too_far = group_dn(&format!("depth-{}", hark_ldap::MAX_NESTING + 1));
+    let d = directory(
+        &dir.url(),
+        &format!(
+            "starttls = false\ngroup_base = \"{}\"\ngroup_filter = \
+             \"(&(objectClass=groupOfNames)(member={{dn}}))\"\nroles = {{ \"{deepest_followed}\" \
+             = \"operator\", \"{one_too_far}\" = \"admin\" }}\ndefault_role = \"none\"\n",
+            slapd::GROUPS
+        ),
+    );
+    let nadia = login(&d, "nadia").await.unwrap();
+    assert_eq!(nadia.role, Some(Role::Operator));
+    assert_eq!(
+        nadia.groups.len(),
+        hark_ldap::MAX_NESTING + 1,
+        "{:?}",
+        nadia.groups
+    );
+}

@@ -311,6 +311,11 @@ pub struct LdapTestReport {
 pub struct SourceView {
     /// The host name.
     pub host: String,
+    /// When `host` is an IP address: its name in reverse DNS, once known
+    /// (the first listing of a new address asks in the background and
+    /// has none yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// The inputs its events came in on, most used first.
     pub inputs: Vec<String>,
     /// Its events in the range.

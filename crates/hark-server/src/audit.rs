@@ -189,6 +189,7 @@ mod tests {
         assert_eq!(field("outcome"), "failure");
         let token = Principal {
             kind: PrincipalKind::Token,
+            id: "0123456789abcdef".into(),
             name: "ci".into(),
             role: crate::identity::Role::Admin,
         };

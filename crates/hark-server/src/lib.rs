@@ -26,6 +26,7 @@
 //! let state = ServerState {
 //!     store, tokens, metrics: handle, ports: Vec::new(), monitoring, alerting, notifier: None,
 //!     auth, tls: false,
+//!     reverse_dns: hark_ingest::rdns::ReverseDns::new(Default::default()),
 //! };
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8514").await?;
 //! serve(listener, state, async { let _ = tokio::signal::ctrl_c().await; }).await
@@ -104,6 +105,8 @@ pub struct ServerState {
     /// Whether clients reach the server over HTTPS: session cookies get
     /// `Secure`, answers `Strict-Transport-Security`.
     pub tls: bool,
+    /// Names for the addresses the Sources page and API list.
+    pub reverse_dns: hark_ingest::rdns::ReverseDns,
 }
 
 /// Shared by every handler.
@@ -120,6 +123,8 @@ pub(crate) struct AppState {
     pub(crate) auth: Arc<hark_auth::Authenticator>,
     /// Whether clients reach the server over HTTPS.
     pub(crate) tls: bool,
+    /// Names for the addresses of sources.
+    pub(crate) reverse_dns: hark_ingest::rdns::ReverseDns,
     /// This machine's name, the `host` of audit events.
     pub(crate) host: String,
     /// The OpenAPI document, made from the routes, served at `/api/v1/openapi.json`.
@@ -187,6 +192,7 @@ fn build(
         monitoring: state.monitoring,
         alerting: state.alerting,
         notifier: state.notifier,
+        reverse_dns: state.reverse_dns,
         openapi: routes::openapi::document(&endpoints).to_string(),
         closing,
         _closing_tx: closing_tx,

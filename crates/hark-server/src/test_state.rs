@@ -43,6 +43,7 @@ pub(crate) fn server_state(
         notifier: None,
         auth,
         tls,
+        reverse_dns: hark_ingest::rdns::ReverseDns::new(Default::default()),
     }
 }
 

@@ -461,3 +461,240 @@ async fn saved_searches_belong_to_their_principal() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// A server on `h`'s store and tokens where the local user `name` exists,
+/// and a session cookie of theirs.
+fn with_user(h: &Harness, name: &str, role: hark_server::tokens::Role) -> (axum::Router, String) {
+    let state = h.state();
+    state
+        .auth
+        .users()
+        .add(name, role, "a long password")
+        .unwrap();
+    let origin = hark_auth::sessions::SessionOrigin::Local {
+        generation: state.auth.users().lookup(name).unwrap().generation,
+    };
+    let (session, _) = state.auth.sessions().create(name, role, origin).unwrap();
+    (
+        hark_server::router(state),
+        format!("hark_session={session}"),
+    )
+}
+
+/// One request to `app` with `credential` (a cookie, or a bearer token when
+/// it starts with `hark_`); the status and the JSON body.
+async fn call_as(
+    app: &axum::Router,
+    method: Method,
+    uri: &str,
+    credential: &str,
+    body: &str,
+) -> (StatusCode, Value) {
+    let req = axum::http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json");
+    let req = if credential.starts_with("hark_session=") {
+        req.header(header::COOKIE, credential)
+    } else {
+        req.header(header::AUTHORIZATION, format!("Bearer {credential}"))
+    };
+    let resp = app
+        .clone()
+        .oneshot(req.body(Body::from(body.to_owned())).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// The names of a list of saved searches.
+fn names(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_user_and_a_token_of_the_same_name_keep_their_own_saved_searches() {
+    let h = Harness::new();
+    // The harness's viewer token is named "viewer"; so is this user.
+    let (app, cookie) = with_user(&h, "viewer", hark_server::tokens::Role::Viewer);
+    let me = call_as(&app, Method::GET, "/api/v1/me", &cookie, "")
+        .await
+        .1;
+    assert_eq!(
+        (me["kind"].as_str(), me["name"].as_str()),
+        (Some("user"), Some("viewer"))
+    );
+    let me = call_as(&app, Method::GET, "/api/v1/me", &h.viewer, "")
+        .await
+        .1;
+    assert_eq!(
+        (me["kind"].as_str(), me["name"].as_str()),
+        (Some("token"), Some("viewer"))
+    );
+
+    let path = "/api/v1/saved-searches";
+    let (status, mine) = call_as(
+        &app,
+        Method::POST,
+        path,
+        &cookie,
+        r#"{"name":"mine","q":"a"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{mine}");
+    let (status, _) = call_as(
+        &app,
+        Method::POST,
+        path,
+        &h.viewer,
+        r#"{"name":"the token's","q":"b"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let (_, list) = call_as(&app, Method::GET, path, &cookie, "").await;
+    assert_eq!(names(&list), ["mine"]);
+    let (_, list) = call_as(&app, Method::GET, path, &h.viewer, "").await;
+    assert_eq!(names(&list), ["the token's"]);
+    // The token cannot delete the user's.
+    let one = format!("{path}/{}", mine["id"].as_str().unwrap());
+    let (status, _) = call_as(&app, Method::DELETE, &one, &h.viewer, "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call_as(&app, Method::DELETE, &one, &cookie, "").await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn saved_searches_kept_by_name_are_migrated_to_each_principal_of_that_name() {
+    let h = Harness::new();
+    let file = h.dir.path().join("data/ui/saved-searches.json");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let old = json!({
+        "viewer": [{"id": "00000000000000aa", "name": "shared", "q": "x",
+                    "created": "2026-01-02T03:04:05Z"}],
+        "nobody": [{"id": "00000000000000bb", "name": "orphan", "q": "y",
+                    "created": "2026-01-02T03:04:05Z"}],
+    });
+    std::fs::write(&file, old.to_string()).unwrap();
+    let (app, cookie) = with_user(&h, "viewer", hark_server::tokens::Role::Viewer);
+
+    let path = "/api/v1/saved-searches";
+    // The user and the token of that name each see what they saw before.
+    let (status, list) = call_as(&app, Method::GET, path, &cookie, "").await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(names(&list), ["shared"]);
+    let (_, list) = call_as(&app, Method::GET, path, &h.viewer, "").await;
+    assert_eq!(names(&list), ["shared"]);
+    let (_, list) = call_as(&app, Method::GET, path, &h.admin, "").await;
+    assert_eq!(list, json!([]));
+    // The file is in the new form, and from now on the two are apart.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let now: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(now["version"], 2, "{text}");
+    assert_eq!(names(&now["users"]["viewer"]), ["shared"]);
+    assert_eq!(names(&now["users"]["nobody"]), ["orphan"]);
+    assert_eq!(now["tokens"].as_object().unwrap().len(), 1, "{text}");
+    let (status, _) = call_as(
+        &app,
+        Method::DELETE,
+        &format!("{path}/00000000000000aa"),
+        &h.viewer,
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, list) = call_as(&app, Method::GET, path, &h.viewer, "").await;
+    assert_eq!(list, json!([]));
+    let (_, list) = call_as(&app, Method::GET, path, &cookie, "").await;
+    assert_eq!(names(&list), ["shared"]);
+}
+
+#[tokio::test]
+async fn sources_that_are_addresses_get_their_reverse_dns_name() {
+    let dns = hark_testkit::peers::dnsmasq(&[
+        "--host-record=gw.example.test,192.0.2.7",
+        "--local=/2.0.192.in-addr.arpa/",
+        "--local-ttl=600",
+    ]);
+    let h = Harness::new();
+    let now = hark_event::now_nanos();
+    let mut events = Vec::new();
+    for (i, host) in ["192.0.2.7", "192.0.2.8", "db1"].iter().enumerate() {
+        let mut ev = event(0, host);
+        ev.timestamp = now - (10 - i as i64) * 60 * SEC;
+        events.push(ev);
+    }
+    store_events(&h, events).await;
+    let rdns =
+        hark_ingest::rdns::ReverseDns::new(hark_ingest::rdns::ReverseDnsConfig::with_servers(
+            vec![std::net::SocketAddr::from(([127, 0, 0, 1], dns.port()))],
+        ));
+    let app = hark_server::router(hark_server::ServerState {
+        reverse_dns: rdns.clone(),
+        ..h.state()
+    });
+
+    let (status, first) =
+        call_as(&app, Method::GET, "/api/v1/sources?since=1h", &h.viewer, "").await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    // The names are looked up in the background; the listing never waits.
+    kit::with_deadline(async {
+        while rdns.stats().pending > 0 || rdns.stats().lookups < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let (_, sources) = call_as(&app, Method::GET, "/api/v1/sources?since=1h", &h.viewer, "").await;
+    let names: Vec<(&str, Option<&str>)> = sources["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["host"].as_str().unwrap(), s["name"].as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("db1", None),
+            ("192.0.2.8", None),
+            ("192.0.2.7", Some("gw.example.test"))
+        ],
+        "{sources}"
+    );
+    // Only addresses are looked up, each once.
+    assert_eq!(rdns.stats().lookups, 2);
+
+    let req = axum::http::Request::builder()
+        .uri("/sources?since=1h")
+        .header(header::AUTHORIZATION, format!("Bearer {}", h.viewer))
+        .body(Body::empty())
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let page = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(
+        page.contains(r#"<span class="muted" data-testid="source-name">gw.example.test</span>"#),
+        "{page}"
+    );
+    assert_eq!(
+        page.matches(r#"data-testid="source-name""#).count(),
+        1,
+        "{page}"
+    );
+}

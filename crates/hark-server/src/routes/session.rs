@@ -21,6 +21,57 @@ const DEFAULT_NEXT: &str = "/search";
 /// The sign-in page.
 const LOGIN_PAGE: &str = "/login";
 
+/// Counts failed logins, API and form alike, by `reason`.
+pub const LOGIN_FAILURES: &str = "hark_login_failures_total";
+
+/// Why a login failed, as the `reason` label of [`LOGIN_FAILURES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FailureReason {
+    /// Unknown user, wrong password, or a directory user without a role.
+    BadCredentials,
+    /// Refused by the login throttle before the password was checked.
+    Throttled,
+    /// The directory could not answer.
+    DirectoryUnavailable,
+    /// The session could not be stored or the user file not read.
+    Internal,
+    /// The body was not a readable form or JSON login.
+    Malformed,
+    /// A browser post from another origin, refused before anything was checked.
+    CrossOrigin,
+}
+
+impl FailureReason {
+    fn of(e: &LoginError) -> FailureReason {
+        match e {
+            LoginError::Invalid => FailureReason::BadCredentials,
+            LoginError::Throttled { .. } => FailureReason::Throttled,
+            LoginError::DirectoryUnavailable => FailureReason::DirectoryUnavailable,
+            LoginError::Internal(_) => FailureReason::Internal,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            FailureReason::BadCredentials => "bad_credentials",
+            FailureReason::Throttled => "throttled",
+            FailureReason::DirectoryUnavailable => "directory_unavailable",
+            FailureReason::Internal => "internal",
+            FailureReason::Malformed => "malformed",
+            FailureReason::CrossOrigin => "cross_origin",
+        }
+    }
+
+    /// Adds one to [`LOGIN_FAILURES`] for this reason.
+    fn count(self) {
+        static DESCRIBE: std::sync::Once = std::sync::Once::new();
+        DESCRIBE.call_once(|| {
+            metrics::describe_counter!(LOGIN_FAILURES, "Failed logins (API and form) by reason");
+        });
+        metrics::counter!(LOGIN_FAILURES, "reason" => self.label()).increment(1);
+    }
+}
+
 /// A form login.
 #[derive(Deserialize)]
 struct LoginForm {
@@ -77,6 +128,7 @@ pub(crate) async fn login(
     req: Request,
 ) -> Result<Response, ApiError> {
     if crate::csrf::cross_origin(req.method(), req.headers()) {
+        FailureReason::CrossOrigin.count();
         return Err(ApiError::Forbidden(crate::csrf::REFUSAL.to_owned()));
     }
     let form = is_form(req.headers());
@@ -84,12 +136,18 @@ pub(crate) async fn login(
     let (username, password, next) = if form {
         let Form(f) = Form::<LoginForm>::from_request(req, &())
             .await
-            .map_err(|e| ApiError::bad_request(e.body_text()))?;
+            .map_err(|e| {
+                FailureReason::Malformed.count();
+                ApiError::bad_request(e.body_text())
+            })?;
         (f.username, f.password, f.next)
     } else {
         let Json(j) = Json::<LoginRequest>::from_request(req, &())
             .await
-            .map_err(|e| ApiError::bad_request(e.body_text()))?;
+            .map_err(|e| {
+                FailureReason::Malformed.count();
+                ApiError::bad_request(e.body_text())
+            })?;
         (j.username, j.password, None)
     };
     let addr = peer.map(|p| p.ip());
@@ -98,6 +156,7 @@ pub(crate) async fn login(
     let logged_in = match outcome {
         Ok(ok) => ok,
         Err(e) => {
+            FailureReason::of(&e).count();
             if matches!(e, LoginError::Invalid | LoginError::Throttled { .. }) {
                 audit::record_by(&app, &actor, "login", &username, Outcome::Failure).await;
             }

@@ -4,7 +4,8 @@
 //! One search lists the hosts (top values of `host`, asking one more than
 //! [`MAX_HOSTS`] to tell when the list is cut); then one search per host
 //! gives its exact count, newest event, inputs and histogram in a single
-//! pass over its events.
+//! pass over its events. A host that is an IP address gets its reverse
+//! DNS name when the shared resolver knows it already (it never waits).
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -37,9 +38,19 @@ pub(crate) async fn get(
         .resolve(now)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let store = app.store.clone();
-    let answer =
+    let mut answer =
         tokio::task::spawn_blocking(move || sources(&store, from, to.unwrap_or(now))).await??;
+    for host in &mut answer.hosts {
+        host.name = reverse_name(&app.reverse_dns, &host.host);
+    }
     Ok(Json(answer))
+}
+
+/// The reverse DNS name of `host` when it is an IP address and the name is
+/// known now; otherwise a lookup is scheduled and there is none yet.
+pub(crate) fn reverse_name(rdns: &hark_ingest::rdns::ReverseDns, host: &str) -> Option<String> {
+    let ip: std::net::IpAddr = host.parse().ok()?;
+    rdns.cached(ip).map(|name| name.to_string())
 }
 
 /// Quotes a value for a query: `"…"` with `\` before `"` and `\`.
@@ -94,6 +105,7 @@ fn sources(store: &Store, from: i64, to: i64) -> Result<SourcesResponse, QueryEr
             last_ts,
             SourceView {
                 host: host.value,
+                name: None,
                 inputs: resp
                     .top
                     .remove("input")

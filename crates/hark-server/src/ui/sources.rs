@@ -119,6 +119,8 @@ pub(crate) struct SourcesQuery {
 
 struct SourceRow {
     host: String,
+    /// The reverse DNS name of `host` when it is a known address.
+    name: Option<String>,
     search: String,
     inputs: String,
     count: String,
@@ -183,6 +185,7 @@ pub(crate) async fn page(
                 last_seen: format::time(s.last_seen),
                 last_seen_ago: format::ago(s.last_seen, now),
                 silent: now - s.last_seen > threshold,
+                name: crate::routes::sources::reverse_name(&app.reverse_dns, &s.host),
                 host: s.host,
             }
         })

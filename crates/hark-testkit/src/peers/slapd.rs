@@ -265,6 +265,29 @@ memberof-refint true
         self.modify_member(cn, uid, "add");
     }
 
+    /// Adds group `cn` under [`GROUPS`] whose members are the groups
+    /// `groups` (at least one), for nested groups.
+    pub fn add_group_of_groups(&self, cn: &str, groups: &[&str]) {
+        let mut ldif = format!(
+            "dn: {}\nobjectClass: groupOfNames\ncn: {cn}\n",
+            group_dn(cn)
+        );
+        for member in groups {
+            ldif.push_str(&format!("member: {}\n", group_dn(member)));
+        }
+        self.ldap("ldapadd", &ldif);
+    }
+
+    /// Makes group `member` a member of group `cn`.
+    pub fn add_group_member(&self, cn: &str, member: &str) {
+        let ldif = format!(
+            "dn: {}\nchangetype: modify\nadd: member\nmember: {}\n",
+            group_dn(cn),
+            group_dn(member)
+        );
+        self.ldap("ldapmodify", &ldif);
+    }
+
     /// Removes user `uid` from group `cn` (which must keep another member).
     pub fn remove_member(&self, cn: &str, uid: &str) {
         self.modify_member(cn, uid, "delete");

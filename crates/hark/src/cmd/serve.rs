@@ -161,6 +161,7 @@ async fn serve(
         notifier: Some(notifier.clone()),
         auth,
         tls: https.is_some(),
+        reverse_dns: hark_ingest::rdns::ReverseDns::new(Default::default()),
     };
     let http_shutdown = shutdown.clone();
     let stop_http = async move { http_shutdown.cancelled().await };
