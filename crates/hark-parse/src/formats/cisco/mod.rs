@@ -20,10 +20,12 @@
 //! | 106001, 106006, 106015, 106023, 106100 | [`deny`] | denied packets, ACL hits |
 //! | 113004, 113005, 113019, 611101, 605004, 605005, 722022, 722023 | [`auth`] | AAA, logins, VPN sessions |
 //! | 733100 | [`threat`] | threat-detection drop rate |
+//! | 430002, 430003 | [`event`] | FTD connection events (`Key: Value` lists) |
 
 mod auth;
 mod connection;
 mod deny;
+mod event;
 mod text;
 mod threat;
 
@@ -82,6 +84,7 @@ impl Format for Cisco {
             "611101" => auth::vpn_client_login(&mut w, text),
             "605004" | "605005" => auth::device_login(&mut w, code.id, text),
             "733100" => threat::burst(&mut w, text),
+            "430002" | "430003" => event::connection(&mut w, code.id, text),
             _ => Ok(()),
         };
         result.map_err(|(offset, reason)| Failure::new(text_at + offset, reason))

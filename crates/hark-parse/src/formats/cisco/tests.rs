@@ -233,3 +233,29 @@ fn unknown_ids_and_odd_codes() {
         let _ = parse(None, odd);
     }
 }
+
+#[test]
+fn ftd_connection_start_blocked_by_rule() {
+    let (f, r) = parse(
+        None,
+        "%FTD-6-430002: AccessControlRuleAction: Block, SrcIP: 10.0.0.5, DstIP: 192.0.2.9, SrcPort: 5000, DstPort: 443, Protocol: tcp, ConnectionDuration: soon",
+    );
+    assert_eq!(r, Ok(()));
+    assert_eq!(
+        text(&f, "event.action").as_deref(),
+        Some("connection-started")
+    );
+    assert_eq!(text(&f, "event.outcome").as_deref(), Some("failure"));
+    assert_eq!(text(&f, "destination.ip").as_deref(), Some("192.0.2.9"));
+    assert_eq!(get(&f, "destination.port"), Some(&FieldValue::Int(443)));
+    assert_eq!(
+        text(&f, "cisco.ftd.ConnectionDuration").as_deref(),
+        Some("soon")
+    );
+}
+
+#[test]
+fn ftd_connection_event_without_pairs_is_an_error() {
+    let (_, r) = parse(None, "%FTD-6-430003: nothing here");
+    assert_eq!(r.map_err(|e| e.reason), Err("Key: Value pairs".to_owned()));
+}

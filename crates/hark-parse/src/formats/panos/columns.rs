@@ -1,6 +1,8 @@
 //! The columns of each PAN-OS log type, in the order PAN-OS 10.x/11.x
 //! writes them, by the names the admin guide's "Syslog field
 //! descriptions" give in parentheses. An empty name is a FUTURE_USE column.
+//! docs/parsers/panos.md names the pages and sample lines each table was
+//! checked against.
 
 /// The first seven columns, shared by every type.
 const HEAD: [&str; 7] = [
@@ -360,13 +362,12 @@ const USERID_TAIL: &[&str] = &[
     "factortype",
     "factorcompletiontime",
     "factorno",
-    "",
-    "",
     "ugflags",
     "userbysource",
     "tag_name",
     "high_res_timestamp",
     "origin_data_source",
+    "",
     "cluster_name",
 ];
 
@@ -464,5 +465,26 @@ mod tests {
             Some("high_res_timestamp")
         );
         assert_eq!(column(LogType::Other, false, 7), None);
+    }
+
+    /// User Group Flags follows Factor Number directly (no FUTURE_USE
+    /// columns between them), and a FUTURE_USE column precedes Cluster Name.
+    #[test]
+    fn userid_tail_has_no_future_use_before_group_flags() {
+        assert_eq!(column(LogType::UserId, false, 29), Some("factorno"));
+        assert_eq!(column(LogType::UserId, false, 30), Some("ugflags"));
+        assert_eq!(column(LogType::UserId, false, 31), Some("userbysource"));
+        assert_eq!(column(LogType::UserId, false, 32), Some("tag_name"));
+        assert_eq!(
+            column(LogType::UserId, false, 33),
+            Some("high_res_timestamp")
+        );
+        assert_eq!(
+            column(LogType::UserId, false, 34),
+            Some("origin_data_source")
+        );
+        assert_eq!(column(LogType::UserId, false, 35), Some(""));
+        assert_eq!(column(LogType::UserId, false, 36), Some("cluster_name"));
+        assert_eq!(column(LogType::UserId, false, 37), None);
     }
 }

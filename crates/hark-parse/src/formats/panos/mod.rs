@@ -12,7 +12,10 @@
 //!
 //! An RFC 3164 header parser takes `1,2024/01/15` for the tag of
 //! `host 1,2024/01/15 10:20:30,…`, so when the application name has that
-//! shape the body is read as application name, space, message.
+//! shape the body is read as application name, space, message. A line
+//! without a host name loses `1,2024/01/15` to the host instead; the body
+//! `10:20:30,<serial>,<TYPE>,…` is read with its first column put back
+//! empty, so `receive_time` holds only the time of day.
 //!
 //! | PAN-OS column | ECS |
 //! |---|---|
@@ -36,6 +39,7 @@
 //! | `http_method` `user_agent` `referer` | `http.request.method` `user_agent.original` `http.request.referrer` |
 //! | SYSTEM/GLOBALPROTECT/USERID `eventid`, CONFIG `cmd` | `event.action` |
 //! | CONFIG `result` Succeeded/Failed | `event.outcome` success/failure (the word kept as `panw.panos.result`) |
+//! | GLOBALPROTECT `status` success/failure | `event.outcome` (the word kept as `panw.panos.status`) |
 //! | `high_res_timestamp` | the event time |
 //!
 //! Every other column is kept as `panw.panos.<name>` (counts and ids as
@@ -62,7 +66,7 @@ impl Format for Panos {
     }
 
     fn claims(&self, body: &Body<'_>) -> bool {
-        looks_like_panos(body.message) || split_by_tag(body).is_some()
+        looks_like_panos(body.message) || split_by_tag(body).is_some() || lost_to_host(body)
     }
 
     fn parse(&self, body: &Body<'_>, out: &mut Out<'_>) -> Result<(), Failure> {
@@ -70,10 +74,47 @@ impl Format for Panos {
             Some(app) if !looks_like_panos(body.message) => {
                 Cow::Owned(format!("{app} {}", body.message))
             }
+            _ if lost_to_host(body) => Cow::Owned(format!(",{}", body.message)),
             _ => Cow::Borrowed(body.message),
         };
         parse(&text, out)
     }
+}
+
+/// A line without a host name, `Oct 30 09:46:12 1,2012/10/30 09:46:12,…`:
+/// a header parser takes `1,2012/10/30` for the host, leaving
+/// `09:46:12,<serial>,<TYPE>,…` with no application name. The first column
+/// and the receive date are gone; the rest still lines up once an empty
+/// first column is put back.
+fn lost_to_host(body: &Body<'_>) -> bool {
+    if body.app.is_some() {
+        return false;
+    }
+    let m = body.message.as_bytes();
+    let time = m.len() > 9
+        && m[..8].iter().enumerate().all(|(i, c)| match i {
+            2 | 5 => *c == b':',
+            _ => c.is_ascii_digit(),
+        })
+        && m[8] == b',';
+    time && serial_and_type(&m[9..])
+}
+
+/// `<serial>,<TYPE>,` at the front of `b`.
+fn serial_and_type(b: &[u8]) -> bool {
+    let b = &b[..b.len().min(64)];
+    let serial = b
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_' || **c == b'-')
+        .count();
+    let Some(rest) = b[serial..].strip_prefix(b",") else {
+        return false;
+    };
+    let kind = rest
+        .iter()
+        .take_while(|c| c.is_ascii_uppercase() || **c == b'-')
+        .count();
+    kind > 0 && rest.get(kind) == Some(&b',')
 }
 
 /// `<digits or nothing>,YYYY/MM/DD HH:MM:SS,<serial>,<TYPE>,` at the front.
@@ -87,21 +128,7 @@ fn looks_like_panos(text: &str) -> bool {
         return false;
     }
     let rest = &rest[19..];
-    let Some(rest) = rest.strip_prefix(b",") else {
-        return false;
-    };
-    let serial = rest
-        .iter()
-        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_' || **c == b'-')
-        .count();
-    let Some(rest) = rest[serial..].strip_prefix(b",") else {
-        return false;
-    };
-    let kind = rest
-        .iter()
-        .take_while(|c| c.is_ascii_uppercase() || **c == b'-')
-        .count();
-    kind > 0 && rest.get(kind) == Some(&b',')
+    rest.strip_prefix(b",").is_some_and(serial_and_type)
 }
 
 /// `YYYY/MM/DD HH:MM:SS` at the front of `b`.
@@ -315,6 +342,15 @@ fn put_column(out: &mut Out<'_>, log_type: LogType, subtype: &str, name: &str, v
             };
             out.put_str(ecs::EVENT_OUTCOME, outcome);
             "panw.panos.result"
+        }
+        (LogType::GlobalProtect, "status") => {
+            let outcome = match value {
+                "success" => "success",
+                "failure" => "failure",
+                _ => "unknown",
+            };
+            out.put_str(ecs::EVENT_OUTCOME, outcome);
+            "panw.panos.status"
         }
         (_, "rule") => ecs::RULE_NAME,
         (_, "rule_uuid") => ecs::RULE_ID,

@@ -134,3 +134,42 @@ fn header_split_body_is_rejoined() {
         Some(&s("2024/01/15 10:20:30"))
     );
 }
+
+#[test]
+fn globalprotect_status_gives_the_outcome() {
+    let line = "1,2023/11/09 16:39:17,0123,GLOBALPROTECT,0,2561,2023/11/09 16:39:17,vsys1,gateway-auth,login,,,bob,,,198.51.100.7,,,,,,,,,1,,,\"\",failure";
+    let (f, _, r) = run(line);
+    assert_eq!(r, Ok(()));
+    assert_eq!(get(&f, "event.outcome"), Some(&s("failure")));
+    assert_eq!(get(&f, "panw.panos.status"), Some(&s("failure")));
+    assert_eq!(get(&f, "source.ip"), Some(&s("198.51.100.7")));
+    assert_eq!(get(&f, "source.user.name"), Some(&s("bob")));
+}
+
+#[test]
+fn a_line_without_host_name_is_read_from_its_time() {
+    let body = Body {
+        message: "09:46:12,01606001116,TRAFFIC,start,1,2012/04/10 04:39:58,192.168.0.2,204.232.231.46",
+        app: None,
+        fields: &[],
+    };
+    assert!(Panos.claims(&body));
+    let mut fields = Vec::new();
+    let mut out = Out::new(&mut fields);
+    assert_eq!(Panos.parse(&body, &mut out), Ok(()));
+    assert_eq!(
+        get(&fields, "panw.panos.receive_time"),
+        Some(&s("09:46:12"))
+    );
+    assert_eq!(
+        get(&fields, "observer.serial_number"),
+        Some(&s("01606001116"))
+    );
+    assert_eq!(get(&fields, "destination.ip"), Some(&s("204.232.231.46")));
+    let plain = Body {
+        message: "09:46:12 the backup finished, 3 files",
+        app: None,
+        fields: &[],
+    };
+    assert!(!Panos.claims(&plain));
+}
