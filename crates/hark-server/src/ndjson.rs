@@ -187,7 +187,7 @@ mod tests {
             ev.field("tags"),
             Some(&FieldValue::Str(r#"["a","b"]"#.into()))
         );
-        assert_eq!(ev.field("ok"), Some(&FieldValue::Str("true".into())));
+        assert_eq!(ev.field("ok"), Some(&FieldValue::Bool(true)));
         assert_eq!(ev.field("ratio"), Some(&FieldValue::Float(0.5)));
         assert_eq!(ev.field("none"), None);
         assert_eq!(ev.field("message"), None);
