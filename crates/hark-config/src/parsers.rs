@@ -6,6 +6,7 @@
 //! names, and the names of `[parsers.*]` tables, tried in order.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -111,6 +112,13 @@ pub struct EnrichConfig {
     /// its metadata: `*.geo.*` and `*.as.*` fields.
     #[serde(default)]
     pub geoip: Vec<PathBuf>,
+    /// Name each sending peer by reverse DNS (`log.source.hostname`, and
+    /// on the Sources page), resolved in the background and cached.
+    #[serde(default)]
+    pub reverse_dns: bool,
+    /// The name servers reverse DNS asks; empty asks those of `/etc/resolv.conf`.
+    #[serde(default)]
+    pub dns_servers: Vec<SocketAddr>,
 }
 
 impl EnrichConfig {

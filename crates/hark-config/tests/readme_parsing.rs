@@ -21,5 +21,6 @@ fn readme_parsing_example_is_valid() {
     assert!(matches!(shop.pattern, ParserPattern::Grok(_)));
     assert!(shop.build("shop_access").is_ok());
     assert_eq!(cfg.enrich.geoip.len(), 2);
+    assert!(cfg.enrich.reverse_dns);
     assert_eq!(cfg.enrich.networks["10.0.0.0/8"], "internal");
 }

@@ -19,7 +19,8 @@
 //! let cfg = hark_config::Config::default();
 //! let shutdown = tokio_util::sync::CancellationToken::new();
 //! let sink: Arc<dyn hark_event::sink::EventSink> = Arc::new(store);
-//! let inputs = hark_ingest::start_all(&cfg, &sink, &shutdown).await?;
+//! let rdns = hark_ingest::rdns::ReverseDns::off();
+//! let inputs = hark_ingest::start_all(&cfg, &sink, &shutdown, &rdns).await?;
 //! for i in &inputs { println!("listening {} {} {}", i.name, i.transport, i.local_addr); }
 //! shutdown.cancel();
 //! for i in inputs { i.join().await; }
@@ -45,7 +46,7 @@ mod udp;
 pub mod rdns;
 pub mod telemetry;
 
-pub use parse_stage::{ParseStage, Parsing, ParsingError};
+pub use parse_stage::{PEER_NAME, ParseStage, Parsing, ParsingError};
 
 /// Seconds an HTTP sender is asked to wait (`Retry-After`) before it sends
 /// again what was refused because storage could not write.
@@ -162,8 +163,9 @@ pub async fn start_all(
     cfg: &Config,
     sink: &Arc<dyn EventSink>,
     shutdown: &CancellationToken,
+    rdns: &rdns::ReverseDns,
 ) -> Result<Vec<RunningInput>, IngestError> {
-    let parsing = Parsing::from_config(cfg)?;
+    let parsing = Parsing::from_config(cfg, rdns)?;
     let mut started = Vec::new();
     for (name, input) in &cfg.inputs {
         let parse = parsing.stage(input);

@@ -7,9 +7,12 @@
 //! recognises an event wins; an event no parser recognises is kept as it
 //! is. [`Parsing`] builds the stages of every input from the configuration
 //! once: user parsers are compiled and MaxMind databases opened a single
-//! time and shared.
+//! time and shared. With `[enrich] reverse_dns`, the sending peer's name
+//! is added as `log.source.hostname` once the background lookup knows it
+//! (the events before that go without).
 
 use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use hark_config::parsers::AUTO;
@@ -19,11 +22,14 @@ use hark_event::parse::EventParser;
 use hark_parse::enrich::{EnrichError, Enricher, GeoIp, Networks};
 use hark_parse::{Step, builtin};
 
+use crate::rdns::ReverseDns;
+
 /// The ordered parsers of one input, and the enrichment after them.
 #[derive(Clone, Default)]
 pub struct ParseStage {
     parsers: Vec<Arc<dyn EventParser>>,
     enricher: Option<Arc<Enricher>>,
+    peer_names: Option<ReverseDns>,
 }
 
 impl ParseStage {
@@ -32,6 +38,7 @@ impl ParseStage {
         ParseStage {
             parsers,
             enricher: None,
+            peer_names: None,
         }
     }
 
@@ -51,6 +58,12 @@ impl ParseStage {
         if let Some(enricher) = &self.enricher {
             enricher.enrich(event);
         }
+        if let Some(rdns) = &self.peer_names
+            && let Some(ip) = event.source.as_deref().and_then(peer_ip)
+            && let Some(name) = rdns.cached(ip)
+        {
+            event.push_field(PEER_NAME, &*name);
+        }
     }
 }
 
@@ -60,11 +73,20 @@ impl std::fmt::Debug for ParseStage {
     }
 }
 
+/// The field naming the sending peer by reverse DNS.
+pub const PEER_NAME: &str = "log.source.hostname";
+
+/// The address of a peer written `ip:port`.
+fn peer_ip(peer: &str) -> Option<IpAddr> {
+    peer.parse::<SocketAddr>().map(|a| a.ip()).ok()
+}
+
 /// The parsers and enrichment of a configuration, built once.
 pub struct Parsing {
     auto: Arc<dyn EventParser>,
     user: BTreeMap<String, Arc<dyn EventParser>>,
     enricher: Option<Arc<Enricher>>,
+    peer_names: Option<ReverseDns>,
 }
 
 /// The configuration's parsers or enrichment could not be set up.
@@ -79,8 +101,9 @@ pub enum ParsingError {
 }
 
 impl Parsing {
-    /// Compiles the user parsers and opens the enrichment databases of `cfg`.
-    pub fn from_config(cfg: &Config) -> Result<Parsing, ParsingError> {
+    /// Compiles the user parsers and opens the enrichment databases of
+    /// `cfg`; with `enrich.reverse_dns`, senders are named through `rdns`.
+    pub fn from_config(cfg: &Config, rdns: &ReverseDns) -> Result<Parsing, ParsingError> {
         let mut user: BTreeMap<String, Arc<dyn EventParser>> = BTreeMap::new();
         for (name, parser) in &cfg.parsers {
             user.insert(name.clone(), parser.build(name)?);
@@ -96,6 +119,7 @@ impl Parsing {
             auto: Arc::new(Step::auto()),
             user,
             enricher: (!enricher.is_empty()).then(|| Arc::new(enricher)),
+            peer_names: cfg.enrich.reverse_dns.then(|| rdns.clone()),
         })
     }
 
@@ -118,6 +142,7 @@ impl Parsing {
         ParseStage {
             parsers,
             enricher: self.enricher.clone(),
+            peer_names: self.peer_names.clone(),
         }
     }
 }

@@ -164,6 +164,27 @@ impl ReverseDns {
                 None
             }
         };
+        ReverseDns::with_resolver(config, resolver)
+    }
+
+    /// The resolver `[enrich]` asks for: one asking `dns_servers` (or the
+    /// system's) with `reverse_dns = true`, else one that is [`off`](Self::off).
+    pub fn from_config(cfg: &hark_config::Config) -> ReverseDns {
+        if cfg.enrich.reverse_dns {
+            ReverseDns::new(ReverseDnsConfig::with_servers(
+                cfg.enrich.dns_servers.clone(),
+            ))
+        } else {
+            ReverseDns::off()
+        }
+    }
+
+    /// A resolver that never looks anything up and knows no name.
+    pub fn off() -> ReverseDns {
+        ReverseDns::with_resolver(ReverseDnsConfig::default(), None)
+    }
+
+    fn with_resolver(config: ReverseDnsConfig, resolver: Option<TokioResolver>) -> ReverseDns {
         let running = Semaphore::new(config.concurrency.max(1));
         ReverseDns {
             inner: Arc::new(Inner {

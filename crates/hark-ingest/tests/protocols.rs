@@ -39,7 +39,8 @@ impl Rig {
         let shutdown = CancellationToken::new();
         let input_cfg = &cfg.inputs["probe"];
         let parse = parse.unwrap_or_else(|| {
-            hark_ingest::Parsing::from_config(&cfg)
+            let rdns = hark_ingest::rdns::ReverseDns::from_config(&cfg);
+            hark_ingest::Parsing::from_config(&cfg, &rdns)
                 .unwrap()
                 .stage(input_cfg)
         });
@@ -482,6 +483,8 @@ geoip = ["{city}"]
         "2024-05-01T08:20:30.000000000Z"
     );
     assert_eq!(fw.parse_error, None);
+    // Senders are named only with `reverse_dns = true`.
+    assert_eq!(field(fw, hark_ingest::PEER_NAME), None);
 
     let shop = &events[1];
     assert_eq!(field(shop, "http.request.method"), Some(&"GET".into()));
@@ -529,5 +532,45 @@ async fn an_input_with_a_forced_format_leaves_other_bodies_alone() {
     assert_eq!(events[2].message, "CEF:0|Acme|Wall");
     let reason = events[2].parse_error.as_deref().unwrap_or_default();
     assert!(reason.starts_with("cef: "), "{reason}");
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn senders_are_named_by_reverse_dns_once_known() {
+    let dns = hark_testkit::peers::dnsmasq(&["--local=/127.in-addr.arpa/"]);
+    let table = format!(
+        "type = \"syslog\"\ntransport = \"tcp\"\n\n[enrich]\nreverse_dns = true\ndns_servers = [\"127.0.0.1:{}\"]\n",
+        dns.port()
+    );
+    let mut rig = Rig::start(&table).await;
+    let mut s = TcpStream::connect(rig.addr()).await.unwrap();
+    // The first events may go without the name while it is looked up.
+    let mut named = None;
+    for i in 0..100 {
+        let line = format!("<134>Oct 11 22:14:15 web1 app: line {i}\n");
+        s.write_all(line.as_bytes()).await.unwrap();
+        let ev = rig.next_events(1).await.remove(0);
+        if let Some(name) = field(&ev, hark_ingest::PEER_NAME) {
+            named = Some(name.clone());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Loopback is named by the hosts file, or `localhost` (RFC 6761), before
+    // any server is asked; names from a DNS server are tested with the
+    // resolver itself.
+    let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+    let mut loopback: Vec<String> = hosts
+        .lines()
+        .filter_map(|l| l.split('#').next())
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|w| w.first() == Some(&"127.0.0.1"))
+        .flat_map(|w| w[1..].iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
+        .collect();
+    loopback.push("localhost".into());
+    let Some(FieldValue::Str(name)) = named else {
+        panic!("the sender was never named: {named:?}");
+    };
+    assert!(loopback.contains(&name), "{name} is not in {loopback:?}");
     rig.stop().await;
 }

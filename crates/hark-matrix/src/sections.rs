@@ -5,7 +5,7 @@
 //! new field in hark-config stops this module from compiling until someone
 //! decides whether it opens a port or makes a connection.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use hark_config::{
     AlertingConfig, AuthConfig, BeatsInput, ChannelConfig, CheckConfig, Config, DnsCheck,
@@ -35,9 +35,9 @@ pub fn matrix(cfg: &Config) -> Vec<Flow> {
         event_rules: _,
         alerting,
         notify,
-        // Parsing and enrichment read local files only.
+        // Parsers read local files only; enrichment may ask DNS.
         parsers: _,
-        enrich: _,
+        enrich,
     } = cfg;
     // Links in messages point at the UI; sending them opens nothing.
     let AlertingConfig {
@@ -59,14 +59,29 @@ pub fn matrix(cfg: &Config) -> Vec<Flow> {
         flows.extend(input_flows(name, input));
     }
     flows.extend(storage_flows(storage));
-    if !monitors.is_empty() {
+    let system = || {
         let mut system = resolver::nameservers(&resolv_conf());
         if system.is_empty() {
             system.push(IpAddr::from([127, 0, 0, 1]));
         }
+        system
+    };
+    if !monitors.is_empty() {
+        let system = system();
         for (name, monitor) in monitors {
             flows.extend(monitor_flows(name, monitor, &system));
         }
+    }
+    if enrich.reverse_dns {
+        let servers = match enrich.dns_servers.as_slice() {
+            [] => resolver_addrs(&system()),
+            given => given.to_vec(),
+        };
+        flows.extend(dns_flows(
+            &servers,
+            "enrich.reverse_dns",
+            "names of sending peers (reverse DNS)",
+        ));
     }
     for (name, channel) in notify {
         flows.extend(notify_flows(name, channel));
@@ -81,6 +96,34 @@ pub fn matrix(cfg: &Config) -> Vec<Flow> {
         ))
     });
     flows
+}
+
+/// Port 53 of each resolver.
+fn resolver_addrs(resolvers: &[IpAddr]) -> Vec<SocketAddr> {
+    resolvers
+        .iter()
+        .map(|ip| SocketAddr::new(*ip, 53))
+        .collect()
+}
+
+/// DNS over UDP, and TCP for long answers, to each of `servers`.
+fn dns_flows(servers: &[SocketAddr], component: &str, purpose: &str) -> Vec<Flow> {
+    servers
+        .iter()
+        .flat_map(|server| {
+            [Transport::Udp, Transport::Tcp].map(|l4| {
+                Flow::client(
+                    Endpoint::Ip(server.ip()),
+                    PortSpec::Single(server.port()),
+                    l4,
+                    "dns",
+                    Security::Plain,
+                    component,
+                    purpose,
+                )
+            })
+        })
+        .collect()
 }
 
 /// The HTTP API and web UI listener.
@@ -398,26 +441,11 @@ pub fn monitor_flows(
             warn_time: _,
             crit_time: _,
         }) => {
-            let targets: Vec<(IpAddr, u16)> = match server {
-                Some(a) => vec![(a.ip(), a.port())],
-                None => system_resolvers.iter().map(|ip| (*ip, 53)).collect(),
+            let targets: Vec<SocketAddr> = match server {
+                Some(a) => vec![*a],
+                None => resolver_addrs(system_resolvers),
             };
-            targets
-                .into_iter()
-                .flat_map(|(ip, port)| {
-                    [Transport::Udp, Transport::Tcp].map(|l4| {
-                        Flow::client(
-                            Endpoint::Ip(ip),
-                            PortSpec::Single(port),
-                            l4,
-                            "dns",
-                            Security::Plain,
-                            &component,
-                            "DNS check",
-                        )
-                    })
-                })
-                .collect()
+            dns_flows(&targets, &component, "DNS check")
         }
         CheckConfig::Snmp(SnmpCheck {
             host,

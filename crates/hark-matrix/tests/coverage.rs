@@ -353,3 +353,25 @@ url = "https://192.0.2.80/hook"
         )
     );
 }
+
+#[test]
+fn reverse_dns_of_senders_brings_its_dns_rows_only_when_on() {
+    let cfg = Config::default();
+    assert!(flows_of(&matrix(&cfg), "enrich.reverse_dns").is_empty());
+
+    let mut cfg = Config::default();
+    cfg.enrich.reverse_dns = true;
+    cfg.enrich.dns_servers = vec!["192.0.2.53:5353".parse().unwrap()];
+    let flows = matrix(&cfg);
+    let rows = flows_of(&flows, "enrich.reverse_dns");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for transport in [Transport::Udp, Transport::Tcp] {
+        assert!(
+            rows.iter().any(|f| f.transport == transport
+                && f.port == PortSpec::Single(5353)
+                && f.direction == Direction::Outbound
+                && f.protocol == "dns"),
+            "no {transport:?} row in {rows:?}"
+        );
+    }
+}

@@ -125,7 +125,8 @@ async fn serve(
 ) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let sink: Arc<dyn hark_event::sink::EventSink> = Arc::new(store.clone());
-    let inputs = hark_ingest::start_all(&cfg, &sink, &shutdown).await?;
+    let reverse_dns = hark_ingest::rdns::ReverseDns::from_config(&cfg);
+    let inputs = hark_ingest::start_all(&cfg, &sink, &shutdown, &reverse_dns).await?;
     let http = tokio::net::TcpListener::bind(cfg.http.listen)
         .await
         .with_context(|| format!("cannot listen for HTTP on {}", cfg.http.listen))?;
@@ -161,7 +162,7 @@ async fn serve(
         notifier: Some(notifier.clone()),
         auth,
         tls: https.is_some(),
-        reverse_dns: hark_ingest::rdns::ReverseDns::new(Default::default()),
+        reverse_dns,
     };
     let http_shutdown = shutdown.clone();
     let stop_http = async move { http_shutdown.cancelled().await };
