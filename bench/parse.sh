@@ -177,12 +177,13 @@ run_one() {
   echo "[$case $recv run $run] $lines messages, uptime load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   t0=$(date +%s.%N)
   if [ "$case" = plain ]; then
-    out=$("$loggen" --inet --stream --rate 1000000 --number "$lines" --size 200 \
+    out=$("$loggen" --inet --stream --rate 1000000 --interval 3600 --number "$lines" --size 200 \
       --syslog-proto 127.0.0.1 "$port" 2>&1)
   else
     input=$(replay_file "$case")
     sent_bytes=$(jq .bytes "$input.json")
-    out=$("$loggen" --inet --stream --rate 1000000 --read-file "$input" --dont-parse \
+    # loggen stops after --interval seconds (10 by default) even mid-file.
+    out=$("$loggen" --inet --stream --rate 1000000 --interval 3600 --read-file "$input" --dont-parse \
       127.0.0.1 "$port" 2>&1)
   fi
   t_end=$(date +%s.%N)
@@ -210,7 +211,7 @@ run_one() {
       claimed=$(grep -c "\"$prefix\":" "$dir/out.json" || true)
     else
       claimed=$(curl -sfG "http://127.0.0.1:$hark_http/api/v1/search" -H "Authorization: Bearer $token" \
-        --data-urlencode "q=$(claimed_query "$case")" --data-urlencode limit=0 | jq .total)
+        --data-urlencode "q=$(claimed_query "$case")" --data-urlencode limit=1 | jq .total)
     fi
   fi
   stop_receiver
