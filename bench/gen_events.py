@@ -73,6 +73,13 @@ TOKEN = re.compile(r"[0-9a-z]+")
 
 SEVERITIES = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"]
 
+# destination.port values of --ecs events and their weights.
+ECS_PORTS = [(443, 30), (80, 15), (53, 15), (22, 8), (3389, 5), (445, 5), (25, 4), (123, 4), (8080, 4), (3306, 3),
+             (389, 3), (1433, 2), (5432, 2)]
+# First octets of "public" source and destination addresses: routable unicast,
+# outside 10/8, 127/8, 172.16/12, 192.168/16, 100.64/10 and multicast.
+PUBLIC_FIRST = [o for o in range(1, 224) if o not in (10, 100, 127, 172, 192)]
+
 
 def severity_of(line):
     """A severity code guessed from the words in a line."""
@@ -123,6 +130,61 @@ def load_corpus(corpus_dir):
     return entries
 
 
+class EcsFields:
+    """Draws the --ecs fields of one event and counts the benchmark queries' totals."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        ports, weights = zip(*ECS_PORTS)
+        self.ports = [p for p, w in zip(ports, weights) for _ in range(w)]
+        self.events = 0
+        self.src_10 = 0
+        self.src_10_1 = 0
+        self.bytes_over_1m = 0
+        self.rdp_from_10 = 0
+
+    def _ip(self, private_share):
+        r = self.rng
+        if r.random() < private_share:
+            return 10, f"10.{r.randrange(256)}.{r.randrange(256)}.{r.randrange(1, 255)}"
+        first = r.choice(PUBLIC_FIRST)
+        return first, f"{first}.{r.randrange(256)}.{r.randrange(256)}.{r.randrange(1, 255)}"
+
+    def draw(self):
+        """(source ip, destination ip, destination port, bytes), counted."""
+        first, src = self._ip(0.6)
+        _, dst = self._ip(0.5)
+        port = self.rng.choice(self.ports)
+        nbytes = int(10 ** self.rng.uniform(1, 8))
+        self.events += 1
+        if first == 10:
+            self.src_10 += 1
+            if src.startswith("10.1."):
+                self.src_10_1 += 1
+            if port == 3389:
+                self.rdp_from_10 += 1
+        if nbytes > 1_000_000:
+            self.bytes_over_1m += 1
+        return src, dst, port, nbytes
+
+    def queries(self):
+        """The benchmark queries over these fields with their expected totals."""
+        return [
+            {"name": "CIDR: source.ip in 10.0.0.0/8", "q": "source.ip:10.0.0.0/8", "expected": self.src_10},
+            {
+                "name": "IP range: source.ip 10.1.0.0–10.1.255.255",
+                "q": "source.ip:[10.1.0.0 TO 10.1.255.255]",
+                "expected": self.src_10_1,
+            },
+            {"name": "numeric: network.bytes > 1 000 000", "q": "network.bytes:>1000000", "expected": self.bytes_over_1m},
+            {
+                "name": "port AND CIDR: destination.port 3389 from 10.0.0.0/8",
+                "q": "destination.port:3389 AND source.ip:10.0.0.0/8",
+                "expected": self.rdp_from_10,
+            },
+        ]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", "--count", type=int, default=10_000_000, help="events (default 10 000 000)")
@@ -132,6 +194,7 @@ def main():
     ap.add_argument("--span-hours", type=float, default=24.0, help="time span (default 24)")
     ap.add_argument("--now", type=float, default=None, help="end of the span, epoch seconds (default: now)")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--ecs", type=float, default=0.0, help="fraction of events with ECS network fields (default 0)")
     args = ap.parse_args()
 
     n = args.count
@@ -153,6 +216,10 @@ def main():
     needle_at = {}
     for pos, word in zip(rng.sample(range(n), needles_total), (w for w, c in NEEDLES.items() for _ in range(c))):
         needle_at[pos] = word
+    # A separate generator, so that the events without --ecs stay as they were.
+    ecs = EcsFields(random.Random(args.seed + 1)) if args.ecs > 0 else None
+    ecs_share = args.ecs
+    ecs_random = ecs.rng.random if ecs else None
 
     # Per-entry precomputed pieces: JSON-escaped message and app.
     json_msg = [json.dumps(e[1], ensure_ascii=False) for e in entries]
@@ -196,12 +263,23 @@ def main():
                 host_expected += 1
                 if phrase:
                     phrase_expected += 1
+            sd, nd_extra = "-", ""
+            if ecs is not None and ecs_random() < ecs_share:
+                src, dst, port, nbytes = ecs.draw()
+                sd = (
+                    f'[ecs source.ip="{src}" destination.ip="{dst}" destination.port="{port}" '
+                    f'network.bytes="{nbytes}"]'
+                )
+                nd_extra = (
+                    f',"source.ip":"{src}","destination.ip":"{dst}","destination.port":{port},'
+                    f'"network.bytes":{nbytes}'
+                )
             # <PRI>: facility user (1) for every event.
-            line = f"<{8 + sev}>1 {stamp} {host} {app} - - - {message}\n"
+            line = f"<{8 + sev}>1 {stamp} {host} {app} - - {sd} {message}\n"
             log_parts.append(line)
             nd_parts.append(
                 f'{{"timestamp":"{stamp}","host":"{host}","app":{json_app[app]},'
-                f'"severity":"{SEVERITIES[sev]}","message":{msg_json}}}\n'
+                f'"severity":"{SEVERITIES[sev]}","message":{msg_json}{nd_extra}}}\n'
             )
             if len(log_parts) >= 65536:
                 chunk = "".join(log_parts)
@@ -234,6 +312,9 @@ def main():
         },
         "seed": args.seed,
     }
+    if ecs is not None:
+        meta["ecs"] = {"share": ecs_share, "events": ecs.events}
+        meta["ecs_queries"] = ecs.queries()
     with open(os.path.join(args.out, "meta.json"), "w", encoding="utf-8") as f:
         json.dump(meta, f, indent=2)
         f.write("\n")

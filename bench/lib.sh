@@ -56,11 +56,13 @@ bench_env() {
 }
 
 # Generates $events events into $gen with gen_events.py unless it holds
-# that many already.
+# that many already; with an argument, that fraction carries ECS fields.
 ensure_events() {
-  if [ ! -f "$gen/meta.json" ] || [ "$(jq .count "$gen/meta.json")" != "$events" ]; then
+  local ecs=${1:-}
+  if [ ! -f "$gen/meta.json" ] || [ "$(jq .count "$gen/meta.json")" != "$events" ] \
+    || { [ -n "$ecs" ] && [ "$(jq '.ecs.share // 0' "$gen/meta.json")" != "$ecs" ]; }; then
     echo "generating $events events into $gen" >&2
-    python3 "$here/gen_events.py" -n "$events" -o "$gen"
+    python3 "$here/gen_events.py" -n "$events" -o "$gen" ${ecs:+--ecs "$ecs"}
   fi
 }
 

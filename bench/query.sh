@@ -4,11 +4,14 @@
 # are searchable, then times the search API (bench/query_bench.py) and, on the
 # same raw text, `rg -c NEEDLE` (hyperfine).
 #
-#   bench/query.sh [-n EVENTS] [-g DATA_DIR] [-r RUNS] [-k]
+#   bench/query.sh [-n EVENTS] [-g DATA_DIR] [-e FRACTION] [-r RUNS] [-k]
 #
 # -n  events to generate when DATA_DIR has none (default 10000000)
 # -g  where the generated files live (default /tmp/hark-bench-data); kept
 #     between runs, since generating 10M events takes minutes
+# -e  generate with that fraction of events carrying ECS network fields
+#     (gen_events.py --ecs) and time only the CIDR, IP-range and numeric
+#     queries on them; use its own -g directory
 # -r  timed runs per query (default 30)
 # -k  keep Hark's data directory and print its path (default: removed)
 #
@@ -21,15 +24,17 @@ runs=30
 # shellcheck source=bench/lib.sh
 . "$here/lib.sh"
 keep=0
-while getopts "n:g:r:kh" opt; do
+ecs=""
+while getopts "n:g:e:r:kh" opt; do
   shared_opt "$opt" "${OPTARG:-}" && continue
   case $opt in
+    e) ecs=$OPTARG ;;
     k) keep=1 ;;
     *) usage ;;
   esac
 done
 bench_env 25150
-ensure_events
+ensure_events "$ecs"
 raw_bytes=$(jq .raw_bytes "$gen/meta.json")
 
 work=$(mktemp -d /tmp/hark-bench-query.XXXXXX)
@@ -90,7 +95,8 @@ hwm=$(awk '$1 == "VmHWM:" {print $2}' "/proc/$pid/status")
 rss=$(awk '$1 == "VmRSS:" {print $2}' "/proc/$pid/status")
 
 echo "timing queries ($runs runs each, uptime load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-qjson=$(python3 "$here/query_bench.py" --url "$url" --token "$token" --meta "$gen/meta.json" --runs "$runs" 2>"$work/qtable")
+qjson=$(python3 "$here/query_bench.py" --url "$url" --token "$token" --meta "$gen/meta.json" --runs "$runs" \
+  ${ecs:+--only-ecs} 2>"$work/qtable")
 rss_q=$(awk '$1 == "VmRSS:" {print $2}' "/proc/$pid/status")
 hwm_q=$(awk '$1 == "VmHWM:" {print $2}' "/proc/$pid/status")
 

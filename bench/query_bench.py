@@ -4,7 +4,9 @@
 For each query: a few warm-up runs, then --runs timed runs on one kept-alive
 connection; reports the median and p90 of the wall time seen by the client
 (request to last byte of the JSON) and of the server's own `took_ms`, and
-checks the total against the count the generator recorded.
+checks the total against the count the generator recorded. Events made
+with `gen_events.py --ecs` add the CIDR, IP-range and numeric-range queries
+of meta.json's `ecs_queries`; `--only-ecs` times just those.
 Prints a JSON summary on stdout; the markdown table goes to stderr.
 """
 
@@ -31,6 +33,7 @@ def main():
     ap.add_argument("--meta", required=True, help="meta.json from gen_events.py")
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--only-ecs", action="store_true", help="only the queries of meta.json's ecs_queries")
     args = ap.parse_args()
 
     with open(args.meta, encoding="utf-8") as f:
@@ -53,6 +56,13 @@ def main():
         ),
         ("count of everything, q=* (newest 100)", {"q": "*", "limit": 100}, meta["count"]),
     ]
+    ecs_queries = [(e["name"] + " (newest 100)", {"q": e["q"], "limit": 100}, e["expected"]) for e in meta.get("ecs_queries", [])]
+    if args.only_ecs:
+        if not ecs_queries:
+            sys.exit(f"{args.meta} has no ecs_queries (generate with gen_events.py --ecs)")
+        queries = ecs_queries
+    else:
+        queries += ecs_queries
 
     u = urllib.parse.urlsplit(args.url)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
