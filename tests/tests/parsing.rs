@@ -71,6 +71,7 @@ fn vendor_bodies_are_searchable_by_typed_ecs_fields() {
     // The sending peer is observer.ip, and log.source.address its ECS alias.
     assert_eq!(hark.total("observer.ip:127.0.0.0/8"), 6);
     assert_eq!(hark.total("log.source.address:127.0.0.1*"), 6);
+    assert_eq!(hark.total("observer.ip:10.0.0.0/8"), 0);
 
     let ssh = hark.hits("event.outcome:failure AND source.network.name:partner", 10);
     assert_eq!(ssh.len(), 1, "{ssh:?}");
@@ -94,6 +95,18 @@ fn vendor_bodies_are_searchable_by_typed_ecs_fields() {
     assert_eq!(str_of(&broken[0], "message"), Some("CEF:0|Acme|Sensor"));
     let reason = str_of(&broken[0], "parse_error_reason").unwrap_or_default();
     assert!(reason.starts_with("cef: "), "{reason}");
+
+    // ECS fields that arrive already named (NDJSON here, as from Filebeat)
+    // are the same typed fields.
+    let ndjson = r#"{"message":"shipped by an agent","source":{"ip":"10.77.0.1","port":40000},"destination":{"port":3389}}"#;
+    let (status, body) = hark.post_as("/api/v1/ingest", Some(hark.token()), ndjson);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(hark.wait_total("*", 7, WAIT), 7, "{}", hark.output());
+    assert_eq!(
+        hark.total("source.ip:10.77.0.0/16 AND destination.port:3389"),
+        1
+    );
+    assert_eq!(hark.total("destination.port:3389"), 3);
 
     // Plain text gains nothing beyond logger's own structured data.
     let plain = hark.hits("plain", 10);
