@@ -309,9 +309,17 @@ memberof-refint true
 
     /// Freezes slapd (SIGSTOP): connections are accepted by the kernel but
     /// never answered, like a hung directory.
+    /// Returns once the process is seen stopped.
     pub fn pause(&self) {
         if let Some(p) = &self.proc {
-            signal(p.id(), "STOP");
+            let pid = p.id();
+            signal(pid, "STOP");
+            until(format_args!("slapd ({pid}) to stop"), || {
+                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+                // The state follows the command name in parentheses.
+                let state = stat.rsplit_once(") ")?.1.chars().next()?;
+                (state == 'T').then_some(())
+            });
         }
     }
 
