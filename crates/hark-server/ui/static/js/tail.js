@@ -26,6 +26,11 @@ export const BACKLOG = 200;
 const MESSAGE_CHARS = 2000;
 /** Height of a row in CSS pixels (`.tail-row` in search.css). */
 const ROW_PX = 22;
+/**
+ * Rows rendered above the view while following: the whole screen changes
+ * every frame at high rates, so each row more is text laid out for nothing.
+ */
+const FOLLOW_OVERSCAN = 2;
 
 /**
  * What one animation frame changed in the page's rows.
@@ -396,7 +401,7 @@ export function mount(root) {
     if (follow) {
       const height = list.clientHeight;
       const top = endScrollTop(buffer.shown, ROW_PX, height);
-      rows.render(buffer.shown, top, height);
+      rows.render(buffer.shown, top, height, FOLLOW_OVERSCAN);
       list.scrollTop = top;
     } else {
       rows.render(buffer.shown);

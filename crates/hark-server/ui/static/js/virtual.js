@@ -137,15 +137,16 @@ export class WindowedRows {
    * @param {number} count
    * @param {number} [scrollTop] the position to render for (the viewport's own if not given)
    * @param {number} [viewportHeight] the view's height (read from the viewport if not given)
+   * @param {number} [overscan] rows rendered beyond each edge of the view
    */
-  render(count, scrollTop, viewportHeight) {
+  render(count, scrollTop, viewportHeight, overscan = 10) {
     const { rowHeight, key = (/** @type {number} */ i) => i } = this.opts;
     if (count !== this.count) {
       this.count = count;
       this.spacer.style.height = `${count * rowHeight}px`;
     }
     const height = viewportHeight ?? this.viewport.clientHeight;
-    const w = visibleWindow(scrollTop ?? this.viewport.scrollTop, height, rowHeight, count);
+    const w = visibleWindow(scrollTop ?? this.viewport.scrollTop, height, rowHeight, count, overscan);
     /** @type {Map<number|string, {row: HTMLElement, top: number}>} */
     const next = new Map();
     for (let i = w.start; i < w.end; i += 1) {
