@@ -1,6 +1,7 @@
 // The search page's list of hits (windowed by virtual.js: only the rows in
-// view are in the DOM, so 100 000 loaded events stay fast), the detail panel of one
-// event, and "events around this one". The functions at the top are pure.
+// view are in the DOM, so 100 000 loaded events stay fast), the detail
+// panel of one event, and "events around this one". The functions at the
+// top are pure.
 
 import {
   cutText,
@@ -397,8 +398,7 @@ export class HitList {
   render() {
     if (this.stale) this.rows.invalidate();
     this.stale = false;
-    this.rows.render(this.events.length);
-    if (this.nearEnd()) this.opts.onNeedMore();
+    if (this.rows.render(this.events.length) && this.nearEnd()) this.opts.onNeedMore();
   }
 
   /**

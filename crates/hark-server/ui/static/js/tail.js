@@ -305,6 +305,8 @@ export function mount(root) {
     // A row keeps its element while it stays on the page, whatever leaves above it.
     key: (i) => buffer.rows.first + i,
   });
+  // A taller view shows more rows.
+  new ResizeObserver(() => schedule()).observe(list);
   const jump = el('button', 'btn tail-jump', 'Scroll to newest');
   jump.setAttribute('type', 'button');
   jump.hidden = true;
@@ -358,7 +360,7 @@ export function mount(root) {
   function createRow() {
     const r = el('div', 'tail-row');
     r.dataset.testid = 'tail-row';
-    r.append(el('span', 'hit-time'), el('span', 'hit-sev'), el('span', 'hit-host'), el('span', 'hit-app'), el('span', 'hit-msg'));
+    for (const part of ['hit-time', 'hit-sev', 'hit-host', 'hit-app', 'hit-msg']) r.append(el('span', part));
     return r;
   }
 

@@ -121,6 +121,8 @@ export class WindowedRows {
     this.pool = [];
     /** Rows the spacer is sized for. */
     this.count = -1;
+    /** @type {{start: number, end: number}|null} the rows rendered last, null after `invalidate` */
+    this.window = null;
   }
 
   /** Makes the next render fill every row again (their content changed). */
@@ -130,6 +132,7 @@ export class WindowedRows {
       this.pool.push(row);
     }
     this.shown.clear();
+    this.window = null;
   }
 
   /**
@@ -138,6 +141,7 @@ export class WindowedRows {
    * @param {number} [scrollTop] the position to render for (the viewport's own if not given)
    * @param {number} [viewportHeight] the view's height (read from the viewport if not given)
    * @param {number} [overscan] rows rendered beyond each edge of the view
+   * @returns {boolean} whether the rows rendered changed (another window, or all refilled)
    */
   render(count, scrollTop, viewportHeight, overscan = 10) {
     const { rowHeight, key = (/** @type {number} */ i) => i } = this.opts;
@@ -147,6 +151,8 @@ export class WindowedRows {
     }
     const height = viewportHeight ?? this.viewport.clientHeight;
     const w = visibleWindow(scrollTop ?? this.viewport.scrollTop, height, rowHeight, count, overscan);
+    const changed = !this.window || this.window.start !== w.start || this.window.end !== w.end;
+    this.window = w;
     /** @type {Map<number|string, {row: HTMLElement, top: number}>} */
     const next = new Map();
     for (let i = w.start; i < w.end; i += 1) {
@@ -185,5 +191,6 @@ export class WindowedRows {
       prev = entry.row;
     }
     this.shown = next;
+    return changed;
   }
 }
