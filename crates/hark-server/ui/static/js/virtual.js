@@ -141,7 +141,7 @@ export class WindowedRows {
    * @param {number} [scrollTop] the position to render for (the viewport's own if not given)
    * @param {number} [viewportHeight] the view's height (read from the viewport if not given)
    * @param {number} [overscan] rows rendered beyond each edge of the view
-   * @returns {boolean} whether the rows rendered changed (another window, or all refilled)
+   * @returns {boolean} whether the range of indexes rendered changed (or every row was refilled)
    */
   render(count, scrollTop, viewportHeight, overscan = 10) {
     const { rowHeight, key = (/** @type {number} */ i) => i } = this.opts;
