@@ -7,7 +7,6 @@ import {
   mergeContext,
   neighbourQuery,
   parseHitKey,
-  visibleWindow,
 } from '../static/js/hits.js';
 import {
   bucketWidthMs,
@@ -17,13 +16,6 @@ import {
   selectionToRange,
 } from '../static/js/histogram.js';
 import { parseRfc3339 } from '../static/js/format.js';
-
-test('only the rows in view, plus overscan, are rendered from 100 000', () => {
-  assert.deepEqual(visibleWindow(0, 520, 26, 100000, 10), { start: 0, end: 31 });
-  assert.deepEqual(visibleWindow(26 * 50000, 520, 26, 100000, 10), { start: 49990, end: 50031 });
-  assert.deepEqual(visibleWindow(26 * 99990, 520, 26, 100000, 10), { start: 99980, end: 100000 });
-  assert.deepEqual(visibleWindow(0, 520, 26, 0, 10), { start: 0, end: 0 });
-});
 
 test('hit keys round trip, hosts with | included', () => {
   const ev = { timestamp: '2027-01-15T08:00:00.000000001Z', host: 'a|b' };

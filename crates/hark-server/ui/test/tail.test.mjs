@@ -131,3 +131,30 @@ test('the deduper skips events seen already and forgets the oldest beyond its si
   assert.equal(d.add(c), true);
   assert.equal(d.add(a), true, 'a was forgotten');
 });
+
+test('the rows on the page are the newest 5 000 arrivals, oldest first, across frames', () => {
+  const b = new TailBuffer(5000);
+  for (const e of events(0, 3000)) b.push(e);
+  b.takeFrame();
+  for (const e of events(3000, 4000)) b.push(e);
+  b.takeFrame(1500);
+  b.takeFrame();
+  assert.equal(b.rows.length, 5000);
+  assert.deepEqual(b.rows.at(0), { n: 2000 });
+  assert.deepEqual(b.rows.at(4999), { n: 6999 });
+  assert.equal(b.rows.first, 2000, 'row keys follow the rows that left');
+});
+
+test('rows held while paused do not move the page; resume adds them at the end', () => {
+  const b = new TailBuffer(10);
+  for (const e of events(0, 10)) b.push(e);
+  b.takeFrame();
+  b.pause();
+  for (const e of events(10, 4)) b.push(e);
+  b.takeFrame();
+  assert.deepEqual(b.rows.at(0), { n: 0 }, 'nothing left the page while paused');
+  b.resume();
+  assert.equal(b.takeFrame().remove, 4);
+  assert.deepEqual(b.rows.at(0), { n: 4 });
+  assert.deepEqual(b.rows.at(9), { n: 13 });
+});

@@ -1,6 +1,7 @@
-// The search page's list of hits (windowed: only the rows in view are in
-// the DOM, so 100 000 loaded events stay fast), the detail panel of one
-// event, and "events around this one". The functions at the top are pure.
+// The search page's list of hits (windowed by virtual.js: only the rows in
+// view are in the DOM, so 100 000 loaded events stay fast), the detail
+// panel of one event, and "events around this one". The functions at the
+// top are pure.
 
 import {
   cutText,
@@ -14,6 +15,7 @@ import {
   toRfc3339,
 } from './format.js';
 import { quoteValue } from './query.js';
+import { WindowedRows } from './virtual.js';
 
 /** Height of one row of the list, in CSS pixels (search.css agrees). */
 export const ROW_HEIGHT = 26;
@@ -21,23 +23,6 @@ export const ROW_HEIGHT = 26;
 export const ROW_MESSAGE_CHARS = 400;
 /** Characters of a value shown in the detail before its expander. */
 export const DETAIL_VALUE_CHARS = 4000;
-
-/**
- * The rows to have in the DOM for a scroll position.
- * @param {number} scrollTop
- * @param {number} viewportHeight
- * @param {number} rowHeight
- * @param {number} count rows loaded
- * @param {number} [overscan] extra rows above and below
- * @returns {{start: number, end: number}} half-open index range
- */
-export function visibleWindow(scrollTop, viewportHeight, rowHeight, count, overscan = 10) {
-  const first = Math.floor(Math.max(0, scrollTop) / rowHeight);
-  const shown = Math.ceil(Math.max(0, viewportHeight) / rowHeight) + 1;
-  const start = Math.max(0, first - overscan);
-  const end = Math.min(count, first + shown + overscan);
-  return { start, end: Math.max(start, end) };
-}
 
 /**
  * The key of an event in the page's URL: `<timestamp>|<host>`.
@@ -252,17 +237,27 @@ function expandable(value, tag, max) {
  * @returns {HTMLElement}
  */
 export function eventRow(ev) {
-  const row = el('div', `hit-row ${severityClass(ev.severity_code)}`);
+  const row = el('div');
+  fillEventRow(row, ev);
+  return row;
+}
+
+/**
+ * Makes an element (new or reused) the row of an event.
+ * @param {HTMLElement} row
+ * @param {Record<string, any>} ev
+ */
+function fillEventRow(row, ev) {
+  row.className = `hit-row ${severityClass(ev.severity_code)}`;
   const sev = el('span', 'hit-sev', severityLabel(ev));
   sev.title = `severity ${ev.severity_code ?? 'unknown'}`;
-  row.append(
+  row.replaceChildren(
     el('span', 'hit-time', formatTime(ev.timestamp)),
     sev,
     el('span', 'hit-host', ev.host ?? ''),
     el('span', 'hit-app', ev.app ?? ''),
     el('span', 'hit-msg', oneLine(ev.message, ROW_MESSAGE_CHARS)),
   );
-  return row;
 }
 
 /**
@@ -290,7 +285,13 @@ export class HitList {
     this.spacer = el('div', 'hit-spacer');
     this.sentinel = el('div', 'hit-sentinel');
     this.viewport.append(this.spacer, this.sentinel);
-    this.rendered = { start: 0, end: 0 };
+    this.rows = new WindowedRows(viewport, this.spacer, {
+      rowHeight: ROW_HEIGHT,
+      create: () => el('div'),
+      fill: (row, i) => this.fillRow(row, i),
+    });
+    /** Whether the next render fills every row again. */
+    this.stale = true;
     this.frame = 0;
     this.viewport.addEventListener('scroll', () => this.schedule());
     this.spacer.addEventListener('click', (e) => {
@@ -385,7 +386,7 @@ export class HitList {
    * @param {boolean} [force] even if the window did not change
    */
   schedule(force = false) {
-    if (force) this.rendered = { start: -1, end: -1 };
+    if (force) this.stale = true;
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
@@ -395,26 +396,27 @@ export class HitList {
 
   /** Puts the rows in view into the DOM. */
   render() {
-    const v = this.viewport;
-    this.spacer.style.height = `${this.events.length * ROW_HEIGHT}px`;
-    const w = visibleWindow(v.scrollTop, v.clientHeight, ROW_HEIGHT, this.events.length);
-    if (w.start === this.rendered.start && w.end === this.rendered.end) return;
-    this.rendered = w;
-    const frag = document.createDocumentFragment();
-    for (let i = w.start; i < w.end; i += 1) {
-      const row = eventRow(this.events[i]);
-      row.dataset.testid = 'hit';
-      row.dataset.index = String(i);
-      row.setAttribute('role', 'listitem');
-      row.style.transform = `translateY(${i * ROW_HEIGHT}px)`;
-      if (i === this.selected) {
-        row.classList.add('selected');
-        row.setAttribute('aria-current', 'true');
-      }
-      frag.append(row);
+    if (this.stale) this.rows.invalidate();
+    this.stale = false;
+    if (this.rows.render(this.events.length) && this.nearEnd()) this.opts.onNeedMore();
+  }
+
+  /**
+   * Shows event `i` in a row element.
+   * @param {HTMLElement} row
+   * @param {number} i
+   */
+  fillRow(row, i) {
+    fillEventRow(row, this.events[i]);
+    row.dataset.testid = 'hit';
+    row.dataset.index = String(i);
+    row.setAttribute('role', 'listitem');
+    if (i === this.selected) {
+      row.classList.add('selected');
+      row.setAttribute('aria-current', 'true');
+    } else {
+      row.removeAttribute('aria-current');
     }
-    this.spacer.replaceChildren(frag);
-    if (this.nearEnd()) this.opts.onNeedMore();
   }
 }
 

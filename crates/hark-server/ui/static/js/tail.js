@@ -1,6 +1,8 @@
 // The live tail page: builds everything inside `<main id="tail-app">`,
-// follows `/api/v1/tail` with EventSource, and renders arriving events in
-// batches, one DOM append per animation frame, keeping the newest 5 000.
+// follows `/api/v1/tail` with EventSource, and keeps the newest 5 000
+// events in a ring buffer. Once per animation frame the arrivals join the
+// ring and the list (windowed by virtual.js) puts only the rows in view into
+// the DOM, so a frame lays out a screenful of rows whatever the arrival rate.
 // TailBuffer and Deduper are pure and tested under node.
 
 import { tailUrl } from './api.js';
@@ -14,6 +16,7 @@ import {
   severityClass,
   severityLabel,
 } from './format.js';
+import { RingBuffer, WindowedRows, endScrollTop } from './virtual.js';
 
 /** Rows kept on the page. */
 export const MAX_ROWS = 5000;
@@ -21,42 +24,35 @@ export const MAX_ROWS = 5000;
 export const BACKLOG = 200;
 /** Characters of a message shown in a row. */
 const MESSAGE_CHARS = 2000;
-/** Rows per chunk of the list (the unit the browser may skip drawing). */
-const CHUNK_ROWS = 100;
 /** Height of a row in CSS pixels (`.tail-row` in search.css). */
 const ROW_PX = 22;
-
 /**
- * Tells the browser a chunk's exact height, so that chunks it skips
- * drawing still take their real place and the scroll position stays true.
- * @param {HTMLElement} chunk
+ * Rows rendered above the view while following: the whole screen changes
+ * every frame at high rates, so each row more is text laid out for nothing.
  */
-function sizeChunk(chunk) {
-  chunk.style.containIntrinsicSize = `auto ${chunk.childElementCount * ROW_PX}px`;
-}
-/** Most rows drawn in one animation frame, so no frame becomes a long task. */
-export const ROWS_PER_FRAME = 100;
+const FOLLOW_OVERSCAN = 2;
 
 /**
- * What one animation frame has to do to the list.
+ * What one animation frame changed in the page's rows.
  * @typedef {object} Frame
- * @property {any[]} add    events to append, oldest first
- * @property {number} remove rows to remove from the top first
+ * @property {any[]} add    events added at the end, oldest first
+ * @property {number} remove rows that left at the top to make room
  */
 
 /**
- * Events waiting to be drawn, and the counts the page shows: how many came
- * while paused, how many rows were dropped to stay within the cap.
+ * The page's rows (the newest `cap` events, in a ring buffer), the events
+ * waiting to join them, and the counts the page shows: how many came while
+ * paused, how many rows were dropped to stay within the cap.
  */
 export class TailBuffer {
   /** @param {number} [cap] most rows on the page (and events held while paused) */
   constructor(cap = MAX_ROWS) {
     /** Most rows on the page. */
     this.cap = cap;
-    /** @type {any[]} events not yet drawn, oldest first; at most `cap` are kept */
+    /** @type {any[]} events not yet on the page, oldest first; at most `cap` are kept */
     this.queue = [];
-    /** Rows on the page. */
-    this.shown = 0;
+    /** @type {RingBuffer<any>} the page's rows, oldest first */
+    this.rows = new RingBuffer(cap);
     /** Whether drawing is paused. */
     this.paused = false;
     /** Events that arrived since the last pause. */
@@ -104,11 +100,16 @@ export class TailBuffer {
     this.newWhilePaused = 0;
   }
 
+  /** Rows on the page. */
+  get shown() {
+    return this.rows.length;
+  }
+
   /**
-   * What the next frame draws: the oldest `max` waiting events (so one
-   * frame's work stays bounded); null while paused or when nothing waits.
-   * Removes them from the queue and accounts for the cap.
-   * @param {number} [max] most events to draw in this frame
+   * Moves the oldest `max` waiting events onto the page (all of them if
+   * not given), the oldest rows leaving beyond the cap; null while paused
+   * or when nothing waits.
+   * @param {number} [max] most events to add
    * @returns {Frame|null}
    */
   takeFrame(max = Infinity) {
@@ -116,16 +117,16 @@ export class TailBuffer {
     this.trimQueue();
     const add = this.queue.length <= max ? this.queue : this.queue.slice(0, max);
     this.queue = add === this.queue ? [] : this.queue.slice(add.length);
-    const remove = Math.max(0, this.shown + add.length - this.cap);
+    let remove = 0;
+    for (const ev of add) remove += this.rows.push(ev);
     this.dropped += remove;
-    this.shown = this.shown - remove + add.length;
     return { add, remove };
   }
 
   /** Forgets the page's rows (a new query). */
   clear() {
     this.queue = [];
-    this.shown = 0;
+    this.rows.clear();
     this.dropped = 0;
     this.newWhilePaused = 0;
   }
@@ -234,8 +235,6 @@ function fillMarked(target, text, terms) {
 export function mount(root) {
   const params = new URLSearchParams(location.search);
   const buffer = new TailBuffer(MAX_ROWS);
-  /** @type {WeakMap<Element, any>} */
-  const rowEvents = new WeakMap();
   /** @type {EventSource|null} */
   let source = null;
   let running = false;
@@ -297,6 +296,17 @@ export function mount(root) {
   list.setAttribute('role', 'log');
   list.setAttribute('aria-label', 'Live events');
   list.tabIndex = 0;
+  const spacer = el('div', 'tail-spacer');
+  list.append(spacer);
+  const rows = new WindowedRows(list, spacer, {
+    rowHeight: ROW_PX,
+    create: createRow,
+    fill: fillRow,
+    // A row keeps its element while it stays on the page, whatever leaves above it.
+    key: (i) => buffer.rows.first + i,
+  });
+  // A taller view shows more rows.
+  new ResizeObserver(() => schedule()).observe(list);
   const jump = el('button', 'btn tail-jump', 'Scroll to newest');
   jump.setAttribute('type', 'button');
   jump.hidden = true;
@@ -324,6 +334,7 @@ export function mount(root) {
   // Scrolling up holds new rows back so that the rows being read stay in
   // place (nothing is removed above them); back at the bottom, they are drawn.
   list.addEventListener('scroll', () => {
+    schedule();
     follow = atBottom();
     jump.hidden = follow;
     if (!follow && !heldByScroll) {
@@ -343,89 +354,61 @@ export function mount(root) {
   });
 
   /**
-   * One row.
-   * @param {any} ev
+   * An empty row element, filled by `fillRow` (and refilled when reused).
    * @returns {HTMLElement}
    */
-  function row(ev) {
-    const r = el('div', `tail-row ${severityClass(ev.severity_code)}`);
+  function createRow() {
+    const r = el('div', 'tail-row');
     r.dataset.testid = 'tail-row';
-    const msg = el('span', 'hit-msg');
-    fillMarked(msg, oneLine(ev.message, MESSAGE_CHARS), terms);
-    r.append(
-      el('span', 'hit-time', formatTime(ev.timestamp)),
-      el('span', 'hit-sev', severityLabel(ev)),
-      el('span', 'hit-host', ev.host ?? ''),
-      el('span', 'hit-app', ev.app ?? ''),
-      msg,
-    );
-    r.title = ev.message.length > MESSAGE_CHARS ? `${ev.message.slice(0, MESSAGE_CHARS)}…` : ev.message;
-    rowEvents.set(r, ev);
+    for (const part of ['hit-time', 'hit-sev', 'hit-host', 'hit-app', 'hit-msg']) r.append(el('span', part));
     return r;
   }
 
-  /** Draws what waits, in one append, on the next frame. */
+  /**
+   * Shows the page's row `i` (0 the oldest) in a row element.
+   * @param {HTMLElement} r
+   * @param {number} i
+   */
+  function fillRow(r, i) {
+    const ev = buffer.rows.at(i);
+    if (ev === undefined) return;
+    const message = String(ev.message ?? '');
+    r.className = `tail-row ${severityClass(ev.severity_code)}`;
+    const [time, sev, host, app, msg] = /** @type {HTMLElement[]} */ ([...r.children]);
+    time.textContent = formatTime(ev.timestamp);
+    sev.textContent = severityLabel(ev);
+    host.textContent = ev.host ?? '';
+    app.textContent = ev.app ?? '';
+    fillMarked(msg, oneLine(message, MESSAGE_CHARS), terms);
+    r.title = message.length > MESSAGE_CHARS ? `${message.slice(0, MESSAGE_CHARS)}…` : message;
+  }
+
+  /** Draws on the next frame: what waits, and the rows in view. */
   function schedule() {
     if (frame) return;
     frame = requestAnimationFrame(drawFrame);
   }
 
   /**
-   * Draws what waits: rows go into chunks of CHUNK_ROWS so that the
-   * browser can skip laying out and painting chunks out of view; one
-   * fragment is appended per frame (the last chunk may take a few rows first).
+   * Moves what waits onto the page and puts the rows in view into the DOM;
+   * when following, the view is the newest rows.
    */
   function drawFrame() {
     frame = 0;
-    const f = buffer.takeFrame(ROWS_PER_FRAME);
-    if (f) {
-      const keepPlace = !follow && f.remove > 0;
-      const heightBefore = keepPlace ? list.scrollHeight : 0;
-      removeOldest(f.remove);
-      if (keepPlace) {
-        // Rows above the reader went away: move up by their height.
-        list.scrollTop = Math.max(0, list.scrollTop - (heightBefore - list.scrollHeight));
-      }
-      const frag = document.createDocumentFragment();
-      let chunk = /** @type {HTMLElement|null} */ (list.lastElementChild);
-      let room = chunk ? CHUNK_ROWS - chunk.childElementCount : 0;
-      let i = 0;
-      if (chunk && room > 0) {
-        const head = document.createDocumentFragment();
-        for (; i < f.add.length && i < room; i += 1) head.append(row(f.add[i]));
-        chunk.append(head);
-        sizeChunk(chunk);
-      }
-      while (i < f.add.length) {
-        chunk = el('div', 'tail-chunk');
-        for (const end = Math.min(f.add.length, i + CHUNK_ROWS); i < end; i += 1) chunk.append(row(f.add[i]));
-        sizeChunk(chunk);
-        frag.append(chunk);
-      }
-      list.append(frag);
-      if (follow) list.scrollTop = list.scrollHeight;
-      if (buffer.waiting > 0) schedule();
+    const f = buffer.takeFrame();
+    if (f && !follow && f.remove > 0) {
+      // Rows above the reader went away: move up by their height.
+      list.scrollTop = Math.max(0, list.scrollTop - f.remove * ROW_PX);
     }
-    showCounts();
-  }
-
-  /**
-   * Removes the oldest rows, whole chunks where possible.
-   * @param {number} n
-   */
-  function removeOldest(n) {
-    let left = n;
-    while (left > 0 && list.firstElementChild) {
-      const chunk = list.firstElementChild;
-      const rows = chunk.childElementCount;
-      if (rows <= left) {
-        chunk.remove();
-        left -= rows;
-      } else {
-        for (; left > 0 && chunk.firstElementChild; left -= 1) chunk.firstElementChild.remove();
-        sizeChunk(/** @type {HTMLElement} */ (chunk));
-      }
+    if (follow) {
+      const height = list.clientHeight;
+      const top = endScrollTop(buffer.shown, ROW_PX, height);
+      rows.render(buffer.shown, top, height, FOLLOW_OVERSCAN);
+      list.scrollTop = top;
+    } else {
+      rows.render(buffer.shown);
     }
+    if (f) showCounts();
   }
 
   function showCounts() {
@@ -522,8 +505,8 @@ export function mount(root) {
     running = true;
     attempt = 0;
     dedupeBudget = 0;
-    list.replaceChildren();
     buffer.clear();
+    rows.invalidate();
     lagged = 0;
     received = 0;
     lagNote.hidden = true;
@@ -535,6 +518,7 @@ export function mount(root) {
     const p = new URLSearchParams({ q: q.value.trim() });
     if (hl.value.trim()) p.set('highlight', hl.value.trim());
     history.replaceState(null, '', `${location.pathname}?${p}`);
+    schedule();
     connect();
     showCounts();
   }
@@ -563,14 +547,11 @@ export function mount(root) {
     }
     applyHold();
   });
-  /** Re-marks the rows on the page with the highlight terms, in one pass. */
+  /** Marks the rows with the highlight terms (those in view now, the others as they come into view). */
   function applyHighlight() {
     terms = parseTerms(hl.value);
-    for (const r of list.querySelectorAll('.tail-row')) {
-      const ev = rowEvents.get(r);
-      const msg = r.querySelector('.hit-msg');
-      if (ev && msg instanceof HTMLElement) fillMarked(msg, oneLine(ev.message, MESSAGE_CHARS), terms);
-    }
+    rows.invalidate();
+    schedule();
   }
   /** @type {ReturnType<typeof setTimeout>|0} */
   let highlightTimer = 0;
