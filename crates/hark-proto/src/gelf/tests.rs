@@ -343,7 +343,7 @@ fn additional_fields_keep_their_types_and_id_is_dropped() {
     assert_eq!(ev.field("id"), None);
     assert_eq!(ev.field("n"), Some(&FieldValue::Int(-3)));
     assert_eq!(ev.field("f"), Some(&FieldValue::Float(2.5)));
-    assert_eq!(ev.field("b"), Some(&FieldValue::Str("true".into())));
+    assert_eq!(ev.field("b"), Some(&FieldValue::Bool(true)));
     assert_eq!(ev.field("o"), Some(&FieldValue::Str("{\"k\":[1]}".into())));
     assert_eq!(ev.field("nil"), None);
     assert_eq!(ev.field("line"), Some(&FieldValue::Int(42)));

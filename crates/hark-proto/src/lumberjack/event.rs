@@ -201,7 +201,7 @@ mod tests {
             Some(&FieldValue::Str(r#"["a","b"]"#.into()))
         );
         assert_eq!(ev.field("winlog.event_id"), Some(&FieldValue::Int(4625)));
-        assert_eq!(ev.field("winlog.ok"), Some(&FieldValue::Str("true".into())));
+        assert_eq!(ev.field("winlog.ok"), Some(&FieldValue::Bool(true)));
         assert_eq!(ev.field("gone"), None);
         assert_eq!(ev.fields.len(), 5);
         assert_eq!(ev.timestamp, 1_000, "no @timestamp: the receive time");
