@@ -25,6 +25,8 @@ pub mod enrich;
 pub mod formats;
 mod out;
 mod step;
+#[cfg(test)]
+mod testing;
 pub mod user;
 
 pub use formats::{BUILTIN, builtin};

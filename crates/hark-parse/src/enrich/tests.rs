@@ -29,9 +29,7 @@ fn event(fields: &[(&str, &str)]) -> Event {
     ev
 }
 
-fn s(v: &str) -> FieldValue {
-    FieldValue::Str(v.into())
-}
+use crate::testing::s;
 
 #[test]
 fn city_and_asn_fields_for_both_sides() {

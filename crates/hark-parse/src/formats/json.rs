@@ -83,13 +83,7 @@ fn byte_offset(text: &str, line: usize, column: usize) -> usize {
 mod tests {
     use super::*;
 
-    fn body(message: &str) -> Body<'_> {
-        Body {
-            message,
-            app: None,
-            fields: &[],
-        }
-    }
+    use crate::testing::body;
 
     fn parse(message: &str) -> (Vec<(String, FieldValue)>, Result<(), Failure>) {
         let mut fields = Vec::new();

@@ -25,9 +25,7 @@ fn event(app: &str, message: &str) -> Event {
     ev
 }
 
-fn s(v: &str) -> FieldValue {
-    FieldValue::Str(v.into())
-}
+use crate::testing::s;
 
 fn sorted(ev: &Event) -> Vec<(String, FieldValue)> {
     let mut fields = ev.fields.clone();

@@ -2,23 +2,11 @@ use hark_event::FieldValue;
 
 use super::*;
 
+use crate::testing::{Parsed, get, run_with, s};
+
 /// The fields, event time and result of parsing `text`.
-type Parsed = (Vec<(String, FieldValue)>, Option<i64>, Result<(), Failure>);
-
 fn run(text: &str) -> Parsed {
-    let mut fields = Vec::new();
-    let mut out = Out::new(&mut fields);
-    let result = parse(text, &mut out);
-    let ts = out.timestamp();
-    (fields, ts, result)
-}
-
-fn get<'a>(fields: &'a [(String, FieldValue)], name: &str) -> Option<&'a FieldValue> {
-    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v)
-}
-
-fn s(v: &str) -> FieldValue {
-    FieldValue::Str(v.to_owned())
+    run_with(|out| parse(text, out))
 }
 
 #[test]

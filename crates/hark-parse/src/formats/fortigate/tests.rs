@@ -2,13 +2,7 @@ use hark_event::FieldValue;
 
 use super::*;
 
-fn body(message: &str) -> Body<'_> {
-    Body {
-        message,
-        app: None,
-        fields: &[],
-    }
-}
+use crate::testing::body;
 
 struct Parsed {
     fields: Vec<(String, FieldValue)>,

@@ -73,13 +73,7 @@ mod tests {
 
     use super::*;
 
-    fn body(message: &str) -> Body<'_> {
-        Body {
-            message,
-            app: None,
-            fields: &[],
-        }
-    }
+    use crate::testing::body;
 
     fn parse(message: &str) -> (Vec<(String, FieldValue)>, Result<(), Failure>) {
         let mut fields = Vec::new();

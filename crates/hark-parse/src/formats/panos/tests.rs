@@ -2,23 +2,11 @@ use hark_event::FieldValue;
 
 use super::*;
 
+use crate::testing::{Parsed, get, run_with, s};
+
 /// The fields, event time and result of parsing `text`.
-type Parsed = (Vec<(String, FieldValue)>, Option<i64>, Result<(), Failure>);
-
 fn run(text: &str) -> Parsed {
-    let mut fields = Vec::new();
-    let mut out = Out::new(&mut fields);
-    let result = parse(text, &mut out);
-    let ts = out.timestamp();
-    (fields, ts, result)
-}
-
-fn get<'a>(fields: &'a [(String, FieldValue)], name: &str) -> Option<&'a FieldValue> {
-    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v)
-}
-
-fn s(v: &str) -> FieldValue {
-    FieldValue::Str(v.to_owned())
+    run_with(|out| parse(text, out))
 }
 
 const TRAFFIC: &str = "1,2024/01/15 10:20:30,0123456789,TRAFFIC,end,2561,2024/01/15 10:20:29,10.0.0.5,8.8.8.8,203.0.113.9,8.8.8.8,allow-dns,corp\\bob,,dns,vsys1,trust,untrust,ethernet1/2,ethernet1/1,fwd,2024/01/15 10:20:29,4242,1,53000,53,40000,53,0x400000,udp,allow,300,100,200,2,2024/01/15 10:20:00,30";
