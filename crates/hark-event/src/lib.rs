@@ -141,6 +141,16 @@ impl Event {
         self.severity.map(|s| s as u8)
     }
 
+    /// The address of the peer the event came from (`source`, written
+    /// `ip:port`, `[v6]:port` or as a bare address).
+    pub fn peer_ip(&self) -> Option<std::net::IpAddr> {
+        let peer = self.source.as_deref()?;
+        peer.parse::<std::net::SocketAddr>()
+            .map(|a| a.ip())
+            .or_else(|_| peer.parse())
+            .ok()
+    }
+
     /// Looks up an extra field by name.
     pub fn field(&self, name: &str) -> Option<&FieldValue> {
         self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v)
@@ -196,6 +206,22 @@ pub struct CodecError(postcard::Error);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_peer_address_is_read_from_any_form_of_source() {
+        let mut ev = Event::new(0, "in");
+        assert_eq!(ev.peer_ip(), None);
+        for (source, ip) in [
+            ("10.0.0.1:514", "10.0.0.1"),
+            ("[2001:db8::1]:514", "2001:db8::1"),
+            ("10.0.0.2", "10.0.0.2"),
+        ] {
+            ev.source = Some(source.into());
+            assert_eq!(ev.peer_ip(), ip.parse().ok(), "{source}");
+        }
+        ev.source = Some("not an address".into());
+        assert_eq!(ev.peer_ip(), None);
+    }
 
     #[test]
     fn binary_round_trip_keeps_every_field() {

@@ -12,7 +12,6 @@
 //! (the events before that go without).
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use hark_config::parsers::AUTO;
@@ -59,7 +58,7 @@ impl ParseStage {
             enricher.enrich(event);
         }
         if let Some(rdns) = &self.peer_names
-            && let Some(ip) = event.source.as_deref().and_then(peer_ip)
+            && let Some(ip) = event.peer_ip()
             && let Some(name) = rdns.cached(ip)
         {
             event.push_field(PEER_NAME, &*name);
@@ -75,11 +74,6 @@ impl std::fmt::Debug for ParseStage {
 
 /// The field naming the sending peer by reverse DNS.
 pub const PEER_NAME: &str = "log.source.hostname";
-
-/// The address of a peer written `ip:port`.
-fn peer_ip(peer: &str) -> Option<IpAddr> {
-    peer.parse::<SocketAddr>().map(|a| a.ip()).ok()
-}
 
 /// The parsers and enrichment of a configuration, built once.
 pub struct Parsing {

@@ -1,7 +1,7 @@
 //! Turning an [`Event`] into a tantivy document, and back.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr};
 
 use hark_event::{Event, FieldValue};
 use tantivy::schema::Field;
@@ -88,19 +88,11 @@ fn add_addresses(doc: &mut TantivyDocument, f: &SchemaFields, ev: &Event) {
         }
     }
     if !observer_set
-        && let Some(peer) = ev.source.as_deref().and_then(peer_ip)
+        && let Some(peer) = ev.peer_ip()
         && let Some(field) = f.ip(hark_parse::ecs::OBSERVER_IP)
     {
         doc.add_ip_addr(field, to_v6(peer));
     }
-}
-
-/// The address of a peer written `ip:port` or `[v6]:port`.
-fn peer_ip(peer: &str) -> Option<IpAddr> {
-    peer.parse::<SocketAddr>()
-        .map(|a| a.ip())
-        .or_else(|_| peer.parse::<IpAddr>())
-        .ok()
 }
 
 /// An address as tantivy keeps it: IPv4 mapped into IPv6.
