@@ -262,6 +262,13 @@ fn the_live_tail_shows_a_message_from_logger() {
         &format!("a tail row with {live}"),
         row_with(live.clone()),
     );
+    // Following the newest rows, the "Scroll to newest" button is not shown.
+    let shown = browser.execute(
+        "const b = document.querySelector('.tail-jump'); \
+         return b !== null && getComputedStyle(b).display !== 'none';",
+        vec![],
+    );
+    assert_eq!(shown, Value::Bool(false));
     browser.screenshot("tail");
 }
 
