@@ -26,6 +26,10 @@ pub struct Received {
     pub id: Option<String>,
     /// The `Content-Type` header.
     pub content_type: Option<String>,
+    /// The `Content-Encoding` header (a gzip body is logged decompressed).
+    pub content_encoding: Option<String>,
+    /// The `Authorization` header.
+    pub authorization: Option<String>,
     /// The body.
     pub body: String,
 }
@@ -118,6 +122,8 @@ fn read_log(path: &Path) -> Vec<Received> {
                 signature_ok: v["signature_ok"].as_bool(),
                 id: v["id"].as_str().map(str::to_owned),
                 content_type: v["content_type"].as_str().map(str::to_owned),
+                content_encoding: v["content_encoding"].as_str().map(str::to_owned),
+                authorization: v["authorization"].as_str().map(str::to_owned),
                 body: v["body"].as_str().unwrap_or_default().to_owned(),
             }
         })

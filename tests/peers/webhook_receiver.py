@@ -2,14 +2,16 @@
 500 to the first --fail requests, then 200 "ok". With --secret-file it
 checks X-Hark-Signature (sha256=<hex HMAC-SHA256 of the body>, key = the
 file without its trailing line break) and answers 401 when it is wrong.
+A body sent with Content-Encoding: gzip is decompressed first.
 Every request is appended to --log as one JSON line: n, status,
 signature_ok (null without a secret), id (X-Hark-Notification-Id),
-content_type and body. Prints "ready PORT" when it listens; runs until killed.
+content_type, content_encoding, authorization and body. Prints "ready PORT" when it listens; runs until killed.
 
 Run: /usr/bin/python3 webhook_receiver.py --log FILE [--port P] [--fail N] [--secret-file F]
 """
 
 import argparse
+import gzip
 import hashlib
 import hmac
 import json
@@ -37,6 +39,9 @@ def main():
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
+            encoding = self.headers.get("Content-Encoding")
+            if encoding == "gzip":
+                body = gzip.decompress(body)
             signature_ok = None
             if secret is not None:
                 expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
@@ -61,6 +66,8 @@ def main():
                                 "signature_ok": signature_ok,
                                 "id": self.headers.get("X-Hark-Notification-Id"),
                                 "content_type": self.headers.get("Content-Type"),
+                                "content_encoding": encoding,
+                                "authorization": self.headers.get("Authorization"),
                                 "body": body.decode("utf-8", "replace"),
                             }
                         )

@@ -2,7 +2,7 @@
 //! validation whose errors name the file, the line and the expected form.
 //!
 //! Every section is a struct and every tagged table (`[inputs.*]`,
-//! `[monitors.*]`, `[notify.*]`) an enum with one strict struct per `type`; values are
+//! `[monitors.*]`, `[notify.*]`, `[outputs.*]`) an enum with one strict struct per `type`; values are
 //! parsed here, once, into the types the running code uses (addresses,
 //! URLs, OIDs, durations, sizes, regular expressions, thresholds). Errors
 //! carry the position the TOML parser recorded for the key or value.
@@ -24,6 +24,7 @@ pub mod event_rule;
 pub mod input;
 pub mod monitor;
 pub mod notify;
+pub mod output;
 pub mod parsers;
 mod table;
 mod threshold;
@@ -58,6 +59,11 @@ pub use monitor::{
 pub use notify::{
     AlertingConfig, ChannelConfig, ChannelType, NotifyConfig, SmtpChannel, SmtpTls, WebhookChannel,
     WebhookTemplate,
+};
+pub use output::{
+    BeatsOutput, GelfOutput, GelfOutputTransport, HttpFormat, HttpOutput, OutputConfig,
+    OutputDestination, OutputFormat, OutputType, RelpOutput, SyslogOutput, SyslogOutputTransport,
+    Target,
 };
 pub use parsers::{EnrichConfig, ParserBuildError, ParserConfig, ParserPattern};
 pub use threshold::Threshold;
@@ -95,6 +101,8 @@ pub struct Config {
     pub alerting: AlertingConfig,
     /// Named notification channels; none by default.
     pub notify: BTreeMap<String, NotifyConfig>,
+    /// Named outputs that forward selected events; none by default.
+    pub outputs: BTreeMap<String, OutputConfig>,
     /// User-defined body parsers, by name; none by default.
     pub parsers: BTreeMap<String, ParserConfig>,
     /// What is added to events' addresses; nothing by default.
@@ -250,6 +258,7 @@ impl Default for Config {
             event_rules: BTreeMap::new(),
             alerting: AlertingConfig::default(),
             notify: BTreeMap::new(),
+            outputs: BTreeMap::new(),
             parsers: BTreeMap::new(),
             enrich: EnrichConfig::default(),
         }
@@ -372,6 +381,13 @@ impl Config {
                     }
                 }
                 "enrich" => cfg.enrich = table::value(node)?,
+                "outputs" => {
+                    for (name, node) in table::table(node, "outputs")?.into_inner() {
+                        let name = name.get_ref().to_string();
+                        let output = OutputConfig::from_node(&name, node, &spans)?;
+                        cfg.outputs.insert(name, output);
+                    }
+                }
                 "parsers" => {
                     for (name, node) in table::table(node, "parsers")?.into_inner() {
                         let name = name.get_ref().to_string();
@@ -403,6 +419,7 @@ impl Config {
                                 "event_rules",
                                 "alerting",
                                 "notify",
+                                "outputs",
                                 "parsers",
                                 "enrich"
                             ])

@@ -32,7 +32,7 @@ pub use check::{CheckResult, DEFAULT_TIMEOUT, check, check_table, check_with_tim
 pub use flow::{Direction, Endpoint, Flow, PortSpec, PortSpecError, Role, Security, Transport};
 pub use render::{Format, UnknownFormat, render};
 pub use resolver::{RESOLV_CONF, add_resolver_flows, nameservers};
-pub use sections::{http_flows, input_flows, matrix, storage_flows};
+pub use sections::{http_flows, input_flows, matrix, output_flows, storage_flows};
 
 /// The JSON Schema of one flow in the JSON form (`GET /api/v1/ports` returns
 /// an array of these); the OpenAPI document embeds it as `Flow`.

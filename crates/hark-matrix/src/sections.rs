@@ -8,11 +8,13 @@
 use std::net::{IpAddr, SocketAddr};
 
 use hark_config::{
-    AlertingConfig, AuthConfig, BeatsInput, ChannelConfig, CheckConfig, Config, DnsCheck,
-    GelfInput, GelfTransport, HttpCheck, HttpConfig, HttpUrl, IcmpCheck, InputConfig,
-    InputProtocol, LdapConfig, LdapSecurity, MetricsCheck, MonitorConfig, MonitoringConfig,
-    NotifyConfig, RelpInput, SmtpChannel, SmtpTls, SnmpCheck, SnmptrapInput, StorageConfig,
-    SyslogInput, SyslogTransport, TcpCheck, TlsFiles, WebhookChannel,
+    AlertingConfig, AuthConfig, BeatsInput, BeatsOutput, ChannelConfig, CheckConfig, Config,
+    DnsCheck, GelfInput, GelfOutput, GelfOutputTransport, GelfTransport, HttpCheck, HttpConfig,
+    HttpOutput, HttpUrl, IcmpCheck, InputConfig, InputProtocol, LdapConfig, LdapSecurity,
+    MetricsCheck, MonitorConfig, MonitoringConfig, NotifyConfig, OutputConfig, OutputDestination,
+    RelpInput, RelpOutput, SmtpChannel, SmtpTls, SnmpCheck, SnmptrapInput, StorageConfig,
+    SyslogInput, SyslogOutput, SyslogOutputTransport, SyslogTransport, TcpCheck, TlsFiles,
+    WebhookChannel,
 };
 
 use crate::flow::{Endpoint, Flow, PortSpec, Security, Transport};
@@ -35,6 +37,7 @@ pub fn matrix(cfg: &Config) -> Vec<Flow> {
         event_rules: _,
         alerting,
         notify,
+        outputs,
         // Parsers read local files only; enrichment may ask DNS.
         parsers: _,
         enrich,
@@ -85,6 +88,9 @@ pub fn matrix(cfg: &Config) -> Vec<Flow> {
     }
     for (name, channel) in notify {
         flows.extend(notify_flows(name, channel));
+    }
+    for (name, output) in outputs {
+        flows.extend(output_flows(name, output));
     }
     resolver::add_resolver_flows(&mut flows, resolv_conf);
     flows.sort_by(|a, b| {
@@ -332,6 +338,99 @@ pub fn notify_flows(name: &str, channel: &NotifyConfig) -> Vec<Flow> {
             "notifications by webhook (HTTP POST)",
         )],
     }
+}
+
+/// The connection one output opens to forward events.
+pub fn output_flows(name: &str, output: &OutputConfig) -> Vec<Flow> {
+    // The query selects events; it opens nothing.
+    let OutputConfig {
+        query: _,
+        destination,
+    } = output;
+    let component = format!("outputs.{name}");
+    let tls = |on: bool| if on { Security::Tls } else { Security::Plain };
+    let (host, port, l4, protocol, security, purpose) = match destination {
+        OutputDestination::Syslog(SyslogOutput {
+            transport,
+            target,
+            format: _,
+            tls_ca: _,
+        }) => {
+            let (l4, security) = match transport {
+                SyslogOutputTransport::Udp => (Transport::Udp, Security::Plain),
+                SyslogOutputTransport::Tcp => (Transport::Tcp, Security::Plain),
+                SyslogOutputTransport::Tls => (Transport::Tcp, Security::Tls),
+            };
+            (
+                target.host.as_str(),
+                target.port,
+                l4,
+                "syslog",
+                security,
+                "forwarding selected events (syslog)",
+            )
+        }
+        OutputDestination::Relp(RelpOutput {
+            target,
+            format: _,
+            tls: on,
+            tls_ca: _,
+        }) => (
+            target.host.as_str(),
+            target.port,
+            Transport::Tcp,
+            "relp",
+            tls(*on),
+            "forwarding selected events (RELP, acknowledged)",
+        ),
+        OutputDestination::Http(HttpOutput {
+            url,
+            format: _,
+            headers: _,
+            auth_token_file: _,
+            gzip: _,
+            tls_ca: _,
+        }) => (
+            url.host(),
+            url.port(),
+            Transport::Tcp,
+            url.scheme(),
+            tls(url.is_https()),
+            "forwarding selected events (HTTP POST of NDJSON)",
+        ),
+        OutputDestination::Gelf(GelfOutput { transport, target }) => (
+            target.host.as_str(),
+            target.port,
+            match transport {
+                GelfOutputTransport::Udp => Transport::Udp,
+                GelfOutputTransport::Tcp => Transport::Tcp,
+            },
+            "gelf",
+            Security::Plain,
+            "forwarding selected events (GELF)",
+        ),
+        OutputDestination::Beats(BeatsOutput {
+            target,
+            tls: on,
+            tls_ca: _,
+        }) => (
+            target.host.as_str(),
+            target.port,
+            Transport::Tcp,
+            "beats",
+            tls(*on),
+            "forwarding selected events (Beats, acknowledged)",
+        ),
+    };
+    vec![Flow::client(
+        Endpoint::from(host),
+        PortSpec::Single(port),
+        l4,
+        protocol,
+        security,
+        &component,
+        purpose,
+    )]
 }
 
 /// The connections one monitor opens. `system_resolvers` are the

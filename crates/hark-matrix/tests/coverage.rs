@@ -375,3 +375,95 @@ fn reverse_dns_of_senders_brings_its_dns_rows_only_when_on() {
         );
     }
 }
+
+/// Every output type opens one outbound connection to its target, with
+/// the transport and security it is configured for.
+#[test]
+fn every_output_type_brings_its_outbound_flow() {
+    let cfg = Config::from_toml_str(
+        "hark.toml",
+        r#"
+[outputs.siem]
+type = "syslog"
+transport = "tls"
+target = "192.0.2.20:6514"
+[outputs.plain]
+type = "syslog"
+transport = "udp"
+target = "192.0.2.21:514"
+[outputs.relay]
+type = "relp"
+target = "192.0.2.22:2514"
+tls = true
+[outputs.lake]
+type = "http"
+url = "http://192.0.2.23:8080/in"
+[outputs.graylog]
+type = "gelf"
+transport = "tcp"
+target = "192.0.2.24:12201"
+[outputs.logstash]
+type = "beats"
+target = "192.0.2.25:5044"
+"#,
+    )
+    .unwrap();
+    let flows = matrix(&cfg);
+    let expect = [
+        (
+            "outputs.siem",
+            6514,
+            Transport::Tcp,
+            "syslog",
+            Security::Tls,
+        ),
+        (
+            "outputs.plain",
+            514,
+            Transport::Udp,
+            "syslog",
+            Security::Plain,
+        ),
+        ("outputs.relay", 2514, Transport::Tcp, "relp", Security::Tls),
+        (
+            "outputs.lake",
+            8080,
+            Transport::Tcp,
+            "http",
+            Security::Plain,
+        ),
+        (
+            "outputs.graylog",
+            12201,
+            Transport::Tcp,
+            "gelf",
+            Security::Plain,
+        ),
+        (
+            "outputs.logstash",
+            5044,
+            Transport::Tcp,
+            "beats",
+            Security::Plain,
+        ),
+    ];
+    for (component, port, transport, protocol, security) in expect {
+        let rows = flows_of(&flows, component);
+        assert_eq!(rows.len(), 1, "{component}: {rows:?}");
+        let f = rows[0];
+        assert_eq!(f.direction, Direction::Outbound, "{f:?}");
+        assert_eq!(f.role, Role::Connect, "{f:?}");
+        assert_eq!(f.port, PortSpec::Single(port), "{f:?}");
+        assert_eq!(f.transport, transport, "{f:?}");
+        assert_eq!(f.protocol, protocol, "{f:?}");
+        assert_eq!(f.security, security, "{f:?}");
+        assert_eq!(
+            f.destination.to_string(),
+            format!(
+                "192.0.2.{}",
+                20 + expect.iter().position(|e| e.0 == component).unwrap()
+            ),
+            "{f:?}"
+        );
+    }
+}

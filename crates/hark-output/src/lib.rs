@@ -30,10 +30,20 @@
 //! ```
 
 mod backoff;
+pub mod beats;
+mod build;
 mod delivery;
+pub mod encode;
+pub mod gelf;
+pub mod http;
+pub mod relp;
 mod status;
+mod stream;
+pub mod syslog;
+mod tls;
 
 pub use backoff::Backoff;
+pub use build::{Outputs, READER_PREFIX, SetupError, reader_name};
 pub use delivery::{MAX_CHUNK, run};
 pub use status::{OutputState, OutputStatus, Reporter, Statuses};
 

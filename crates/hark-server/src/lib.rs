@@ -27,6 +27,7 @@
 //!     store, tokens, metrics: handle, ports: Vec::new(), monitoring, alerting, notifier: None,
 //!     auth, tls: false,
 //!     reverse_dns: hark_ingest::rdns::ReverseDns::new(Default::default()),
+//!     outputs: Default::default(),
 //! };
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8514").await?;
 //! serve(listener, state, async { let _ = tokio::signal::ctrl_c().await; }).await
@@ -107,6 +108,8 @@ pub struct ServerState {
     pub tls: bool,
     /// Names for the addresses the Sources page and API list.
     pub reverse_dns: hark_ingest::rdns::ReverseDns,
+    /// What each output is doing, shown on the admin page.
+    pub outputs: hark_output::Statuses,
 }
 
 /// Shared by every handler.
@@ -125,6 +128,8 @@ pub(crate) struct AppState {
     pub(crate) tls: bool,
     /// Names for the addresses of sources.
     pub(crate) reverse_dns: hark_ingest::rdns::ReverseDns,
+    /// What each output is doing.
+    pub(crate) outputs: hark_output::Statuses,
     /// This machine's name, the `host` of audit events.
     pub(crate) host: String,
     /// The OpenAPI document, made from the routes, served at `/api/v1/openapi.json`.
@@ -193,6 +198,7 @@ fn build(
         alerting: state.alerting,
         notifier: state.notifier,
         reverse_dns: state.reverse_dns,
+        outputs: state.outputs,
         openapi: routes::openapi::document(&endpoints).to_string(),
         closing,
         _closing_tx: closing_tx,

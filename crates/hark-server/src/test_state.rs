@@ -44,6 +44,7 @@ pub(crate) fn server_state(
         auth,
         tls,
         reverse_dns: hark_ingest::rdns::ReverseDns::new(Default::default()),
+        outputs: Default::default(),
     }
 }
 

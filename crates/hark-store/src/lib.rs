@@ -386,6 +386,11 @@ impl Store {
         WalReader::open(self.inner.shared.clone(), name)
     }
 
+    /// The names of the registered WAL readers (the index aside).
+    pub fn wal_readers(&self) -> Vec<String> {
+        self.inner.shared.readers.names()
+    }
+
     /// Unregisters the WAL reader `name` (its handle must be dropped): the
     /// WAL no longer keeps segments for it. Returns whether it existed.
     pub fn remove_wal_reader(&self, name: &str) -> Result<bool, StoreError> {

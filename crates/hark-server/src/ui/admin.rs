@@ -26,7 +26,7 @@ struct AuditRow {
 }
 
 /// What the health section shows, label and value.
-type Facts = Vec<(&'static str, String)>;
+type Facts = Vec<(String, String)>;
 
 #[derive(Template)]
 #[template(path = "admin.html")]
@@ -112,7 +112,7 @@ pub(crate) async fn page(
             ),
         ),
     };
-    let health = vec![
+    let health: Vec<(&str, String)> = vec![
         ("Storage", wal_state),
         ("Ingest, last minute", rate(rate_1m)),
         ("Ingest, last 15 minutes", rate(rate_15m)),
@@ -138,6 +138,13 @@ pub(crate) async fn page(
             format::bytes(stats.index_bytes + stats.wal_bytes),
         ),
     ];
+    let mut health: Facts = health
+        .into_iter()
+        .map(|(label, value)| (label.to_owned(), value))
+        .collect();
+    let (outputs, outputs_ok) = output_facts(&app.outputs);
+    health.extend(outputs);
+    let healthy = healthy && outputs_ok;
     render::ok(&AdminPage {
         chrome,
         audit,
@@ -149,4 +156,33 @@ pub(crate) async fn page(
         health,
         healthy,
     })
+}
+
+/// One row per output: its state, lag and counts, and its last error; and
+/// whether every output is running (a detached or failed one is a problem).
+fn output_facts(outputs: &hark_output::Statuses) -> (Facts, bool) {
+    use hark_output::OutputState;
+    let mut ok = true;
+    let rows = outputs
+        .snapshot()
+        .into_iter()
+        .map(|(name, s)| {
+            ok &= !matches!(s.state, OutputState::Detached | OutputState::Failed);
+            let mut value = format!(
+                "{}, lag {} events, {} delivered, {} failed attempts",
+                s.state.name(),
+                format::count(s.lag_events),
+                format::count(s.delivered),
+                format::count(s.failed_attempts)
+            );
+            if let Some(e) = &s.last_error
+                && s.state != OutputState::Running
+            {
+                value.push_str(": ");
+                value.push_str(e);
+            }
+            (format!("Output {name}"), value)
+        })
+        .collect();
+    (rows, ok)
 }

@@ -81,6 +81,7 @@ impl Harness {
             .unwrap(),
             tls: false,
             reverse_dns: hark_ingest::rdns::ReverseDns::new(Default::default()),
+            outputs: Default::default(),
         }
     }
 

@@ -200,6 +200,11 @@ impl Readers {
         Ok(())
     }
 
+    /// The names of the registered readers.
+    pub fn names(&self) -> Vec<String> {
+        self.entries().keys().cloned().collect()
+    }
+
     /// The committed position of `name`, and whether it is detached.
     pub fn position(&self, name: &str) -> Option<(u64, bool)> {
         self.entries()

@@ -152,6 +152,8 @@ async fn serve(
         Arc::new(notifier.clone()),
     )
     .context("cannot start alerting")?;
+    let outputs = hark_output::Outputs::start(&store, &cfg.outputs, &shutdown)
+        .context("cannot start outputs")?;
     let state = ServerState {
         store: store.clone(),
         tokens,
@@ -163,6 +165,7 @@ async fn serve(
         auth,
         tls: https.is_some(),
         reverse_dns,
+        outputs: outputs.statuses(),
     };
     let http_shutdown = shutdown.clone();
     let stop_http = async move { http_shutdown.cancelled().await };
@@ -184,6 +187,9 @@ async fn serve(
     }
     if !cfg.notify.is_empty() {
         writeln!(out, "notify {}", cfg.notify.len())?;
+    }
+    if !cfg.outputs.is_empty() {
+        writeln!(out, "outputs {}", cfg.outputs.len())?;
     }
     writeln!(
         out,
@@ -232,6 +238,9 @@ async fn serve(
         i.join().await;
     }
     sink.close().await;
+    // Outputs stop on the shutdown token; what is in flight is offered
+    // again after the restart (it is not committed).
+    outputs.join().await;
     alerting.shutdown().await;
     notifier.shutdown().await;
     match http_task.await {

@@ -1,0 +1,174 @@
+//! `type = "gelf"`: one GELF 1.1 message per event, as UDP datagrams
+//! (chunked when larger than [`MAX_DATAGRAM`]) or NUL-delimited over TCP.
+//!
+//! The message: `host` (`-` when unknown), `short_message`, `timestamp`,
+//! `level` (the syslog severity); the app, process id, message id and
+//! facility as `_app`, `_procid`, `_msgid`, `_facility`, and every field
+//! of the event as an additional field, its name with every character
+//! outside letters, digits, `_`, `.` and `-` written `_`.
+//!
+//! Guarantees: as for syslog. Over TCP a batch is delivered once written
+//! and flushed, and the last bytes of a broken connection are sent again
+//! (at least once); over UDP datagrams are sent and forgotten.
+
+use hark_config::{GelfOutput, GelfOutputTransport};
+use hark_event::{Event, FieldValue};
+use hark_proto::gelf::{GelfMessage, datagrams};
+use serde_json::Value;
+use tokio::net::UdpSocket;
+
+use crate::build::SetupError;
+use crate::stream::{Connector, WriteOnly};
+use crate::syslog::{RESEND_BYTES, udp_to};
+use crate::{DeliveryError, Destination, OutputError};
+
+/// GELF datagrams larger than this are chunked.
+pub const MAX_DATAGRAM: usize = 8192;
+
+/// A GELF receiver.
+pub struct GelfDestination {
+    link: Link,
+    buf: Vec<u8>,
+}
+
+enum Link {
+    Udp {
+        target: String,
+        socket: Option<UdpSocket>,
+    },
+    Tcp(WriteOnly),
+}
+
+impl GelfDestination {
+    /// The destination of output `name`.
+    pub fn new(_name: &str, cfg: &GelfOutput) -> Result<GelfDestination, SetupError> {
+        let GelfOutput { transport, target } = cfg;
+        let link = match transport {
+            GelfOutputTransport::Udp => Link::Udp {
+                target: target.to_string(),
+                socket: None,
+            },
+            GelfOutputTransport::Tcp => Link::Tcp(WriteOnly::new(
+                Connector {
+                    target: target.to_string(),
+                    tls: None,
+                },
+                RESEND_BYTES,
+            )),
+        };
+        Ok(GelfDestination {
+            link,
+            buf: Vec::new(),
+        })
+    }
+}
+
+/// `event` as a GELF message (JSON).
+pub fn gelf_json(event: &Event) -> Vec<u8> {
+    let mut additional: Vec<(String, Value)> = Vec::new();
+    for (key, value) in [
+        ("app", &event.app),
+        ("procid", &event.procid),
+        ("msgid", &event.msgid),
+    ] {
+        if let Some(v) = value {
+            additional.push((key.to_owned(), Value::String(v.clone())));
+        }
+    }
+    if let Some(f) = event.facility {
+        additional.push(("facility".to_owned(), Value::String(f.name().to_owned())));
+    }
+    for (name, value) in &event.fields {
+        let value = match value {
+            FieldValue::Int(n) => Value::from(*n),
+            FieldValue::Float(x) => serde_json::Number::from_f64(*x)
+                .map(Value::Number)
+                .unwrap_or_else(|| Value::String(x.to_string())),
+            FieldValue::Str(s) => Value::String(s.clone()),
+            FieldValue::Bool(b) => Value::Bool(*b),
+        };
+        additional.push((field_name(name), value));
+    }
+    let pairs: Vec<(&str, Value)> = additional
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    GelfMessage {
+        host: event.host.as_deref().unwrap_or("-"),
+        short_message: if event.message.is_empty() {
+            "-"
+        } else {
+            &event.message
+        },
+        full_message: None,
+        timestamp: Some(event.timestamp as f64 / 1e9),
+        level: event.severity_code(),
+        additional: &pairs,
+    }
+    .to_json()
+}
+
+/// A GELF additional-field name: letters, digits, `_`, `.` and `-`.
+fn field_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    // `_id` is reserved by the specification.
+    if cleaned == "id" || cleaned.is_empty() {
+        format!("field_{cleaned}")
+    } else {
+        cleaned
+    }
+}
+
+impl Destination for GelfDestination {
+    async fn deliver(&mut self, events: &[Event]) -> Result<(), DeliveryError> {
+        match &mut self.link {
+            Link::Udp { target, socket } => {
+                let sock = match socket {
+                    Some(s) => s,
+                    None => socket.insert(udp_to(target).await.map_err(DeliveryError::none)?),
+                };
+                for (i, event) in events.iter().enumerate() {
+                    let json = gelf_json(event);
+                    let parts = datagrams(&json, MAX_DATAGRAM, rand::random())
+                        .map_err(|e| DeliveryError::after(i, OutputError::Encode(e.to_string())))?;
+                    for d in parts {
+                        if let Err(source) = sock.send(&d).await {
+                            *socket = None;
+                            return Err(DeliveryError::after(
+                                i,
+                                OutputError::Io {
+                                    target: target.clone(),
+                                    source,
+                                },
+                            ));
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Link::Tcp(stream) => {
+                self.buf.clear();
+                for event in events {
+                    self.buf.extend_from_slice(&gelf_json(event));
+                    self.buf.push(0);
+                }
+                stream.send(&self.buf).await.map_err(DeliveryError::none)
+            }
+        }
+    }
+
+    async fn close(&mut self) {
+        if let Link::Tcp(stream) = &mut self.link {
+            stream.close().await;
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! `type = "syslog"`: one message per event, as one UDP datagram each, or
+//! octet-counted frames (RFC 6587 / RFC 5425) over TCP or TLS.
+//!
+//! Guarantees: over TCP and TLS a batch counts as delivered once it is
+//! written and flushed to the kernel; the receiver does not acknowledge.
+//! When the connection turns out closed or broken, the last bytes written
+//! on it (up to [`RESEND_BYTES`]) are sent again first on the next one,
+//! since the receiver may not have read them: at least once, with
+//! possible duplicates. Over UDP each datagram is sent and forgotten: a
+//! receiver that is down or drops datagrams loses events silently.
+
+use hark_config::{OutputFormat, SyslogOutput, SyslogOutputTransport};
+use hark_event::Event;
+use hark_proto::write_octet_counted;
+use tokio::net::UdpSocket;
+
+use crate::build::SetupError;
+use crate::encode::syslog_message;
+use crate::stream::{Connector, WriteOnly};
+use crate::tls::Tls;
+use crate::{DeliveryError, Destination, OutputError};
+
+/// Bytes of the last writes sent again after a broken connection.
+pub const RESEND_BYTES: usize = 1 << 20;
+
+/// A syslog receiver.
+pub struct SyslogDestination {
+    format: OutputFormat,
+    link: Link,
+    /// Reused encoding buffers.
+    frames: Vec<u8>,
+    message: Vec<u8>,
+}
+
+enum Link {
+    Udp {
+        target: String,
+        socket: Option<UdpSocket>,
+    },
+    Stream(WriteOnly),
+}
+
+impl SyslogDestination {
+    /// The destination of output `name`; reads its `tls_ca`.
+    pub fn new(name: &str, cfg: &SyslogOutput) -> Result<SyslogDestination, SetupError> {
+        let SyslogOutput {
+            transport,
+            target,
+            format,
+            tls_ca,
+        } = cfg;
+        let link = match transport {
+            SyslogOutputTransport::Udp => Link::Udp {
+                target: target.to_string(),
+                socket: None,
+            },
+            SyslogOutputTransport::Tcp => Link::Stream(WriteOnly::new(
+                Connector {
+                    target: target.to_string(),
+                    tls: None,
+                },
+                RESEND_BYTES,
+            )),
+            SyslogOutputTransport::Tls => Link::Stream(WriteOnly::new(
+                Connector {
+                    target: target.to_string(),
+                    tls: Some(Tls::new(name, &target.host, tls_ca.as_deref())?),
+                },
+                RESEND_BYTES,
+            )),
+        };
+        Ok(SyslogDestination {
+            format: *format,
+            link,
+            frames: Vec::new(),
+            message: Vec::new(),
+        })
+    }
+}
+
+impl Destination for SyslogDestination {
+    async fn deliver(&mut self, events: &[Event]) -> Result<(), DeliveryError> {
+        match &mut self.link {
+            Link::Udp { target, socket } => {
+                let sock = match socket {
+                    Some(s) => s,
+                    None => socket.insert(udp_to(target).await.map_err(DeliveryError::none)?),
+                };
+                for (i, event) in events.iter().enumerate() {
+                    self.message.clear();
+                    syslog_message(event, self.format, &mut self.message);
+                    if let Err(source) = sock.send(&self.message).await {
+                        *socket = None;
+                        return Err(DeliveryError::after(
+                            i,
+                            OutputError::Io {
+                                target: target.clone(),
+                                source,
+                            },
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            Link::Stream(stream) => {
+                self.frames.clear();
+                for event in events {
+                    self.message.clear();
+                    syslog_message(event, self.format, &mut self.message);
+                    write_octet_counted(&self.message, &mut self.frames);
+                }
+                stream.send(&self.frames).await.map_err(DeliveryError::none)
+            }
+        }
+    }
+
+    async fn close(&mut self) {
+        if let Link::Stream(stream) = &mut self.link {
+            stream.close().await;
+        }
+    }
+}
+
+/// A UDP socket connected to `target` (resolved now).
+pub(crate) async fn udp_to(target: &str) -> Result<UdpSocket, OutputError> {
+    let io = |source| OutputError::Connect {
+        target: target.to_owned(),
+        source,
+    };
+    let addr = tokio::net::lookup_host(target)
+        .await
+        .map_err(io)?
+        .next()
+        .ok_or_else(|| {
+            io(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no address",
+            ))
+        })?;
+    let bind: std::net::SocketAddr = if addr.is_ipv4() {
+        ([0, 0, 0, 0], 0).into()
+    } else {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let sock = UdpSocket::bind(bind).await.map_err(io)?;
+    sock.connect(addr).await.map_err(io)?;
+    Ok(sock)
+}
