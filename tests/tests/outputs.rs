@@ -342,3 +342,39 @@ query = 'app:sel'
     let failed = sender.metric("hark_output_failed_attempts_total{output=\"http\"}");
     assert!(failed >= 2.0, "failed attempts of http: {failed}");
 }
+
+/// `hark serve` with `outputs` (TOML) and no inputs; its exit status and
+/// what it printed.
+fn serve_with(outputs: &str) -> (bool, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("hark.toml");
+    let text = format!(
+        "data_dir = \"{}\"\n[http]\nlisten = \"127.0.0.1:{}\"\n[inputs]\n{outputs}",
+        dir.path().join("data").display(),
+        free_tcp_port()
+    );
+    std::fs::write(&cfg, text).expect("write hark.toml");
+    let out = std::process::Command::new(hark_e2e::hark_bin())
+        .args(["serve", "--config"])
+        .arg(&cfg)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run hark serve");
+    let text =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    (out.status.success(), text)
+}
+
+#[test]
+fn an_output_that_cannot_start_stops_the_start_naming_its_key() {
+    let (ok, text) = serve_with(
+        "[outputs.siem]\ntype = \"syslog\"\ntransport = \"tcp\"\ntarget = \"127.0.0.1:1\"\nquery = 'severity_code:[0 TO'\n",
+    );
+    assert!(!ok, "started: {text}");
+    assert!(text.contains("outputs.siem.query"), "{text}");
+    let (ok, text) = serve_with(
+        "[outputs.siem]\ntype = \"syslog\"\ntransport = \"tls\"\ntarget = \"localhost:1\"\ntls_ca = \"/nonexistent/ca.pem\"\n",
+    );
+    assert!(!ok, "started: {text}");
+    assert!(text.contains("outputs.siem.tls_ca"), "{text}");
+}

@@ -186,3 +186,32 @@ fn output_facts(outputs: &hark_output::Statuses) -> (Facts, bool) {
         .collect();
     (rows, ok)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::output_facts;
+
+    #[test]
+    fn each_output_has_a_row_and_a_detached_one_is_a_problem() {
+        let statuses = hark_output::Statuses::default();
+        let (rows, ok) = output_facts(&statuses);
+        assert!(rows.is_empty() && ok);
+        statuses.reporter("siem").lag(3);
+        let (rows, ok) = output_facts(&statuses);
+        assert!(ok);
+        assert_eq!(rows[0].0, "Output siem");
+        assert!(rows[0].1.starts_with("running, lag 3 events"), "{rows:?}");
+        let relay = statuses.reporter("relay");
+        relay.failed("cannot connect to relay:2514: refused");
+        let (rows, ok) = output_facts(&statuses);
+        assert!(ok, "retrying is not a problem yet");
+        assert!(
+            rows[0].1.contains("retrying") && rows[0].1.contains("refused"),
+            "{rows:?}"
+        );
+        relay.detached("WAL reader `output-relay` was detached");
+        let (rows, ok) = output_facts(&statuses);
+        assert!(!ok);
+        assert!(rows[0].1.starts_with("detached"), "{rows:?}");
+    }
+}
