@@ -145,6 +145,14 @@ impl Output<'_> {
                         self.backoff.reset();
                     }
                     let why = e.to_string();
+                    // Retrying what the WAL no longer keeps for this output
+                    // would hide that it was detached.
+                    if self.reader.is_detached() {
+                        return Some(End::Detached(format!(
+                            "WAL reader `{}` was detached for lagging beyond wal_max_retained while its destination failed ({why})",
+                            self.reader.name()
+                        )));
+                    }
                     tracing::warn!(
                         output = self.report.name(),
                         delivered = taken,

@@ -166,3 +166,47 @@ async fn a_destination_that_keeps_failing_holds_the_cursor() {
     drop(reader);
     store.shutdown().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_detached_while_its_destination_is_down_stops_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = StoreConfig::new(dir.path());
+    cfg.wal_segment_bytes = 1024;
+    cfg.wal_max_retained = Some(4096);
+    cfg.wal_lagging_reader = hark_store::LaggingReader::Detach;
+    cfg.commit_interval = Duration::from_millis(50);
+    let store = Store::open(cfg).unwrap();
+    let reader = store.wal_reader("output-far").unwrap();
+    let dest = Recorder::default();
+    *dest.plan.lock().unwrap() = vec![Some(0); 100_000];
+    let statuses = Statuses::default();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(run(
+        reader,
+        None,
+        dest.clone(),
+        shutdown.clone(),
+        statuses.reporter("far"),
+    ));
+    for b in 0..20 {
+        let events = (0..50)
+            .map(|i| event(&format!("event {b} {i} with some padding"), "x"))
+            .collect();
+        append(&store, events).await;
+    }
+    store.flush().unwrap();
+    until("the output reports it was detached", || {
+        statuses.snapshot()["far"].state == OutputState::Detached
+    })
+    .await;
+    // It stopped by itself.
+    task.await.unwrap();
+    let status = &statuses.snapshot()["far"];
+    assert!(
+        status.last_error.as_deref().unwrap().contains("detached"),
+        "{status:?}"
+    );
+    assert!(dest.messages().is_empty());
+    shutdown.cancel();
+    store.shutdown().unwrap();
+}

@@ -68,6 +68,12 @@ impl WalReader {
         self.committed
     }
 
+    /// Whether the reader has been detached for lagging too far behind
+    /// (reads and commits then fail with [`StoreError::ReaderDetached`]).
+    pub fn is_detached(&self) -> bool {
+        matches!(self.shared.readers.position(&self.name), Some((_, true)))
+    }
+
     /// Events appended to the WAL that this reader has not committed.
     pub fn lag(&self) -> u64 {
         self.shared.appended_seq().saturating_sub(self.committed)
