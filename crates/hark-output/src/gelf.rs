@@ -65,6 +65,12 @@ impl GelfDestination {
 
 /// `event` as a GELF message (JSON).
 pub fn gelf_json(event: &Event) -> Vec<u8> {
+    gelf_json_cut(event, usize::MAX)
+}
+
+/// `event` as a GELF message whose `short_message` holds at most
+/// `max_chars` characters; a cut message carries `_truncated: true`.
+fn gelf_json_cut(event: &Event, max_chars: usize) -> Vec<u8> {
     let mut additional: Vec<(String, Value)> = Vec::new();
     for (key, value) in [
         ("app", &event.app),
@@ -89,17 +95,20 @@ pub fn gelf_json(event: &Event) -> Vec<u8> {
         };
         additional.push((field_name(name), value));
     }
+    let cut: String;
+    let mut message = event.message.as_str();
+    if message.chars().count() > max_chars {
+        cut = message.chars().take(max_chars).collect();
+        message = &cut;
+        additional.push(("truncated".to_owned(), Value::Bool(true)));
+    }
     let pairs: Vec<(&str, Value)> = additional
         .iter()
         .map(|(k, v)| (k.as_str(), v.clone()))
         .collect();
     GelfMessage {
         host: event.host.as_deref().unwrap_or("-"),
-        short_message: if event.message.is_empty() {
-            "-"
-        } else {
-            &event.message
-        },
+        short_message: if message.is_empty() { "-" } else { message },
         full_message: None,
         timestamp: Some(event.timestamp as f64 / 1e9),
         level: event.severity_code(),
@@ -128,6 +137,26 @@ fn field_name(name: &str) -> String {
     }
 }
 
+/// The datagrams of `event`; a message too long for GELF's 128 chunks is
+/// cut (halved until it fits) rather than held back forever.
+fn udp_datagrams(event: &Event) -> Result<Vec<Vec<u8>>, String> {
+    let mut max_chars = usize::MAX;
+    loop {
+        let json = gelf_json_cut(event, max_chars);
+        match datagrams(&json, MAX_DATAGRAM, rand::random()) {
+            Ok(parts) => return Ok(parts),
+            Err(e) if max_chars > 1 => {
+                let len = event.message.chars().count().min(max_chars);
+                if len <= 1 {
+                    return Err(e.to_string());
+                }
+                max_chars = len / 2;
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
 impl Destination for GelfDestination {
     async fn deliver(&mut self, events: &[Event]) -> Result<(), DeliveryError> {
         match &mut self.link {
@@ -137,9 +166,8 @@ impl Destination for GelfDestination {
                     None => socket.insert(udp_to(target).await.map_err(DeliveryError::none)?),
                 };
                 for (i, event) in events.iter().enumerate() {
-                    let json = gelf_json(event);
-                    let parts = datagrams(&json, MAX_DATAGRAM, rand::random())
-                        .map_err(|e| DeliveryError::after(i, OutputError::Encode(e.to_string())))?;
+                    let parts = udp_datagrams(event)
+                        .map_err(|e| DeliveryError::after(i, OutputError::Encode(e)))?;
                     for d in parts {
                         if let Err(source) = sock.send(&d).await {
                             *socket = None;
@@ -170,5 +198,37 @@ impl Destination for GelfDestination {
         if let Link::Tcp(stream) = &mut self.link {
             stream.close().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hark_proto::gelf::{GelfChunker, MAX_CHUNKS};
+
+    #[test]
+    fn a_message_too_long_for_udp_is_cut_and_marked() {
+        let mut e = Event::new(0, "t");
+        e.message = "x".repeat(3 << 20);
+        let parts = udp_datagrams(&e).unwrap();
+        assert!(
+            parts.len() <= usize::from(MAX_CHUNKS),
+            "{} chunks",
+            parts.len()
+        );
+        let mut chunker = GelfChunker::new(5_000, 4 << 20);
+        let mut whole = None;
+        for d in &parts {
+            whole = chunker.push((), d, 0).unwrap();
+        }
+        let v: Value = serde_json::from_slice(&whole.unwrap()).unwrap();
+        assert_eq!(v["_truncated"], true);
+        let kept = v["short_message"].as_str().unwrap().len();
+        assert!(kept > 100_000 && kept < e.message.len(), "{kept}");
+
+        e.message = "short".into();
+        let v: Value = serde_json::from_slice(&udp_datagrams(&e).unwrap()[0]).unwrap();
+        assert_eq!(v["short_message"], "short");
+        assert!(v.get("_truncated").is_none());
     }
 }
