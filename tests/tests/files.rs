@@ -35,14 +35,16 @@ impl Logs {
 
     /// Appends lines `from..to` (`<m> n=<i> …`) to `name`.
     fn write(&self, name: &str, m: &str, range: std::ops::Range<u64>) {
-        let mut f = std::fs::OpenOptions::new()
+        let f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.path(name))
             .expect("open the log file");
+        let mut f = std::io::BufWriter::new(f);
         for n in range {
             writeln!(f, "{m} n={n} GET /index.html 200").expect("write a line");
         }
+        f.flush().expect("write the log file");
     }
 
     /// Runs `logrotate -f` with its own state file on `body` (the stanza's
@@ -188,23 +190,41 @@ fn lines_survive_rotation_restart_and_kill9() {
     // kill -9 while lines are being read: none missing afterwards; lines
     // read but not yet recorded as durable may come twice. First wait until
     // the position after line 199 is saved.
-    let size = std::fs::metadata(logs.path("app.log")).expect("app.log").len();
+    let size = std::fs::metadata(logs.path("app.log"))
+        .expect("app.log")
+        .len();
     let saved = poll(WAIT, Duration::from_millis(100), || {
         saved_offset(&hark, &app_log).filter(|o| *o == size)
     });
-    assert!(saved.is_some(), "position {size} never saved\n{}", hark.output());
-    logs.write("app.log", &m, 200..2000);
+    assert!(
+        saved.is_some(),
+        "position {size} never saved\n{}",
+        hark.output()
+    );
+    const STORED: &str = "hark_events_stored_total{input=\"files\"}";
+    const BURST: u64 = 100_000;
+    let before = hark.metric(STORED);
+    logs.write("app.log", &m, 200..200 + BURST);
+    let reading = poll(WAIT, Duration::from_millis(20), || {
+        (hark.metric(STORED) >= before + 10_000.0).then_some(())
+    });
+    assert!(
+        reading.is_some(),
+        "the burst is not being read\n{}",
+        hark.output()
+    );
     hark.kill9();
-    logs.write("app.log", &m, 2000..2100);
+    let end = 200 + BURST + 100;
+    logs.write("app.log", &m, 200 + BURST..end);
     hark.restart();
-    let c = wait_all(&hark, &m, 2100);
+    let c = wait_all(&hark, &m, end);
     let twice = c.values().filter(|k| **k > 1).count();
     assert!(c.values().all(|k| *k <= 2), "a line stored more than twice");
     assert!(
         c.range(..200).all(|(_, k)| *k == 1),
         "a line durable before the kill was read again"
     );
-    eprintln!("after kill -9: {twice} of 1900 lines stored twice");
+    eprintln!("after kill -9: {twice} of {BURST} lines stored twice");
 }
 
 #[test]
@@ -237,7 +257,15 @@ fn a_java_stack_trace_is_one_event_and_json_lines_are_parsed() {
     let json = hark
         .hits(&m, 5)
         .into_iter()
-        .find(|h| h["message"].as_str().is_some_and(|s| s.contains("signed in")))
+        .find(|h| {
+            h["message"]
+                .as_str()
+                .is_some_and(|s| s.contains("signed in"))
+        })
         .expect("the JSON line's event");
-    assert_eq!(field_str(&json, "user.name").as_deref(), Some("alice"), "{json}");
+    assert_eq!(
+        field_str(&json, "user.name").as_deref(),
+        Some("alice"),
+        "{json}"
+    );
 }

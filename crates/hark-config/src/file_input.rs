@@ -158,7 +158,7 @@ impl<'de> Deserialize<'de> for PathGlob {
             .build()
             .map_err(|e| {
                 de::Error::custom(format!(
-                    "invalid glob {s:?}: {}; expected a path with *, ? , [..], {{a,b}} or **, like \"/var/log/**/*.log\"",
+                    "invalid glob {s:?}: {}; expected a path with *, ?, [..], {{a,b}} or **, like \"/var/log/**/*.log\"",
                     e.kind()
                 ))
             })?;

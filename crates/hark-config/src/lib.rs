@@ -46,8 +46,8 @@ pub use alert::{
 };
 pub use auth::{AuthConfig, HttpConfig, HttpTls, LdapConfig, LdapSecurity, Role, UnknownRole};
 pub use event_rule::{ConsoleState, CountSpec, EventRuleConfig, ProblemStateSource};
-pub use hark_proto::snmp::Oid;
 pub use file_input::{FileInput, LineStart, Multiline, PathGlob, StartAt, TextEncoding};
+pub use hark_proto::snmp::Oid;
 pub use input::{
     BeatsInput, GelfInput, GelfTransport, InputConfig, InputProtocol, InputType, RelpInput,
     SnmptrapInput, SyslogInput, SyslogTransport, TlsFiles, Transport,

@@ -901,7 +901,11 @@ listen = "127.0.0.1:10514"
 "#,
     )
     .unwrap();
-    assert_eq!(cfg.inputs.len(), 1, "listeners and file inputs are kept apart");
+    assert_eq!(
+        cfg.inputs.len(),
+        1,
+        "listeners and file inputs are kept apart"
+    );
     let f = &cfg.file_inputs["files"];
     assert_eq!(f.paths.len(), 2);
     assert_eq!(f.exclude[0].as_str(), "/var/log/*.gz");
@@ -964,11 +968,7 @@ fn file_input_errors_name_the_line() {
             "hark.toml:5:",
             "type = \"file\"",
         ),
-        (
-            "[inputs.f]\ntype = \"files\"\n",
-            "hark.toml:2:",
-            "`file`",
-        ),
+        ("[inputs.f]\ntype = \"files\"\n", "hark.toml:2:", "`file`"),
     ];
     for (text, at, what) in cases {
         let e = err(text);
@@ -979,5 +979,8 @@ fn file_input_errors_name_the_line() {
 #[test]
 fn a_file_input_names_known_parsers_only() {
     let e = err("[inputs.f]\ntype = \"file\"\npaths = [\"/a.log\"]\nparsers = [\"nope\"]\n");
-    assert!(e.starts_with("hark.toml:4:") && e.contains("parser `nope`"), "{e}");
+    assert!(
+        e.starts_with("hark.toml:4:") && e.contains("parser `nope`"),
+        "{e}"
+    );
 }

@@ -185,10 +185,12 @@ impl Checkpoints {
         }
         let mut files: Vec<Mark> = self.files.values().cloned().collect();
         files.sort_by(|a, b| a.path.cmp(&b.path).then(a.key.ino.cmp(&b.key.ino)));
-        let body = serde_json::to_vec_pretty(&CheckpointFile { version: 1, files })
-            .map_err(|e| CheckpointError::Io {
-                path: self.path.clone(),
-                source: std::io::Error::other(e),
+        let body =
+            serde_json::to_vec_pretty(&CheckpointFile { version: 1, files }).map_err(|e| {
+                CheckpointError::Io {
+                    path: self.path.clone(),
+                    source: std::io::Error::other(e),
+                }
             })?;
         write_atomically(&self.path, &body)?;
         self.dirty = false;

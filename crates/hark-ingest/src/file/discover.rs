@@ -190,14 +190,23 @@ mod tests {
             root_of("/var/log/*/x/*.log"),
             (PathBuf::from("/var/log"), Some(3))
         );
-        assert_eq!(root_of("/var/log/syslog"), (PathBuf::from("/var/log/syslog"), None));
+        assert_eq!(
+            root_of("/var/log/syslog"),
+            (PathBuf::from("/var/log/syslog"), None)
+        );
     }
 
     #[test]
     fn star_stays_in_its_directory_and_double_star_descends() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        for p in ["a.log", "b.txt", "sub/c.log", "sub/deep/d.json", "sub/deep/skip.json"] {
+        for p in [
+            "a.log",
+            "b.txt",
+            "sub/c.log",
+            "sub/deep/d.json",
+            "sub/deep/skip.json",
+        ] {
             let p = d.join(p);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(&p, b"x\n").unwrap();

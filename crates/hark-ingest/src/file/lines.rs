@@ -336,7 +336,12 @@ mod tests {
         let (lines, _) = split(Newline::Utf16Le, 1024, &chunks);
         let decoded: Vec<String> = lines
             .iter()
-            .map(|l| encoding_rs::UTF_16LE.decode_without_bom_handling(&l.bytes).0.into_owned())
+            .map(|l| {
+                encoding_rs::UTF_16LE
+                    .decode_without_bom_handling(&l.bytes)
+                    .0
+                    .into_owned()
+            })
             .collect();
         // U+0A0A contains the byte 0x0A twice, but is no newline.
         assert_eq!(decoded, ["héllo", "\u{0a0a}wörld"]);

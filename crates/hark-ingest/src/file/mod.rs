@@ -74,6 +74,9 @@ const READ_CHUNK: usize = 64 * 1024;
 /// How many appended batches may wait for durability at once.
 const IN_FLIGHT: usize = 16;
 
+/// Under load, positions are saved at least this often.
+const SAVE_EVERY: Duration = Duration::from_millis(200);
+
 /// A file input that cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum FileInputError {
@@ -182,6 +185,7 @@ async fn commit(mut rx: mpsc::Receiver<Commit>, mut checkpoints: Checkpoints, in
     // Once a batch failed to become durable, no later position may be
     // saved: it would skip the lost events on the next start.
     let mut broken = false;
+    let mut saved_at = Instant::now();
     while let Some(c) = rx.recv().await {
         match c {
             Commit::Appended { pending, marks } => match pending.durable().await {
@@ -201,9 +205,11 @@ async fn commit(mut rx: mpsc::Receiver<Commit>, mut checkpoints: Checkpoints, in
             Commit::Forget(key) if !broken => checkpoints.forget(&key),
             Commit::Marks(_) | Commit::Forget(_) => {}
         }
-        // Under load several commits are waiting: save once for all of them.
-        if rx.is_empty() && checkpoints.is_dirty() {
+        // Under load several commits are waiting: save once for all of
+        // them, but often enough to bound what a crash reads twice.
+        if checkpoints.is_dirty() && (rx.is_empty() || saved_at.elapsed() >= SAVE_EVERY) {
             checkpoints = save(checkpoints, &input).await;
+            saved_at = Instant::now();
         }
     }
     save(checkpoints, &input).await;
@@ -283,7 +289,10 @@ impl Tail {
 
     /// The position just past `end`, with the fingerprint of what precedes it.
     fn mark(&self, key: FileKey, end: u64) -> Mark {
-        let len = self.head.len().min(usize::try_from(end).unwrap_or(usize::MAX));
+        let len = self
+            .head
+            .len()
+            .min(usize::try_from(end).unwrap_or(usize::MAX));
         Mark {
             key,
             fingerprint: Fingerprint::of(&self.head[..len]),
@@ -553,7 +562,9 @@ impl Follower {
         for key in keys {
             let mut budget = ROUND_BUDGET;
             while budget > 0 && !self.ctx.shutdown.is_cancelled() {
-                let Some(t) = self.tails.get_mut(&key) else { break };
+                let Some(t) = self.tails.get_mut(&key) else {
+                    break;
+                };
                 let now = Instant::now();
                 let n = match t.read(&mut self.buf, &self.settings, now, &mut records) {
                     Ok(n) => n,
@@ -606,10 +617,14 @@ impl Follower {
         let keys: Vec<FileKey> = self.tails.keys().copied().collect();
         let mut records = Vec::new();
         for key in keys {
-            let Some(t) = self.tails.get_mut(&key) else { continue };
+            let Some(t) = self.tails.get_mut(&key) else {
+                continue;
+            };
             t.timeouts(&self.settings, now, &mut records);
             self.gather(key, &mut records);
-            let Some(t) = self.tails.get_mut(&key) else { continue };
+            let Some(t) = self.tails.get_mut(&key) else {
+                continue;
+            };
             let size = t.file.metadata().map(|m| m.len()).unwrap_or(t.pos);
             if size < t.pos {
                 telemetry::file_truncation(&self.ctx.name);
@@ -617,7 +632,9 @@ impl Follower {
                 t.finish(&self.settings, now, &mut records);
                 self.gather(key, &mut records);
                 self.submit(rt)?;
-                let Some(t) = self.tails.get_mut(&key) else { continue };
+                let Some(t) = self.tails.get_mut(&key) else {
+                    continue;
+                };
                 let path = std::mem::take(&mut t.path);
                 let file = t.file.try_clone().map_err(|_| Stop);
                 let Ok(file) = file else { continue };

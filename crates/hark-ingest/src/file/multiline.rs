@@ -157,7 +157,10 @@ mod tests {
         let t0 = Instant::now();
         let mut j = joiner();
         assert!(j.push(rec(0, "2026-12-05 start"), t0).is_none());
-        assert!(j.push(rec(17, "  more"), t0 + Duration::from_millis(800)).is_none());
+        assert!(
+            j.push(rec(17, "  more"), t0 + Duration::from_millis(800))
+                .is_none()
+        );
         // The timeout counts from the last line.
         assert!(j.due(t0 + Duration::from_millis(1500)).is_none());
         assert!(j.due(t0 + Duration::from_millis(1799)).is_none());

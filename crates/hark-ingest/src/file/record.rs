@@ -77,7 +77,10 @@ impl Stamp {
         ev.raw = record.raw;
         ev.truncated = record.truncated;
         ev.push_field(FILE_PATH, path);
-        ev.push_field(FILE_OFFSET, i64::try_from(record.offset).unwrap_or(i64::MAX));
+        ev.push_field(
+            FILE_OFFSET,
+            i64::try_from(record.offset).unwrap_or(i64::MAX),
+        );
         ev
     }
 }

@@ -90,7 +90,10 @@ fn offset(ev: &Event) -> i64 {
 /// The positions saved for the test's input.
 fn saved(data: &Path) -> Vec<Mark> {
     let (cps, _) = Checkpoints::open(&data.join("files"), "files").expect("checkpoints");
-    cps.keys().iter().filter_map(|k| cps.get(k).cloned()).collect()
+    cps.keys()
+        .iter()
+        .filter_map(|k| cps.get(k).cloned())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -129,11 +132,17 @@ async fn a_renamed_file_is_read_to_its_end_and_the_new_one_from_its_start() {
     files.append("app.log", b"before 1\nbefore 2\n");
     let cfg = files.input("");
     let running = start(&rig, &cfg, files.data.path());
-    assert_eq!(messages(&rig.next_events(2).await), ["before 1", "before 2"]);
+    assert_eq!(
+        messages(&rig.next_events(2).await),
+        ["before 1", "before 2"]
+    );
 
     // Rotation by rename: the writer still holds the old file for a moment.
     std::fs::rename(files.path("app.log"), files.path("app.log.1")).unwrap();
-    files.append("app.log.1", b"late write to the old file\nunterminated tail");
+    files.append(
+        "app.log.1",
+        b"late write to the old file\nunterminated tail",
+    );
     files.append("app.log", b"after 1\n");
     let evs = rig.next_events(3).await;
     let mut got = messages(&evs);
