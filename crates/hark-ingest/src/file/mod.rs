@@ -32,17 +32,17 @@
 //!   either, so the next start reads them again, once.
 
 mod checkpoint;
+mod commit;
 mod discover;
 mod lines;
 mod multiline;
 mod record;
+mod tail;
 #[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hark_config::{FileInput, StartAt};
@@ -54,13 +54,14 @@ pub use checkpoint::CheckpointError;
 pub use discover::GlobError;
 
 use crate::InputContext;
-use crate::batch::{Batch, MAX_BATCH, Pending, Submitted};
+use crate::batch::{Batch, MAX_BATCH, Submitted};
 use crate::telemetry;
-use checkpoint::{Checkpoints, FINGERPRINT_BYTES, FileKey, Fingerprint, Mark};
+use checkpoint::{Checkpoints, FileKey, Fingerprint, Mark};
+use commit::{Commit, commit};
 use discover::Globs;
-use lines::{LineSplitter, Newline};
-use multiline::Joiner;
+use lines::Newline;
 use record::{Record, Stamp};
+use tail::{Settings, Tail, read_full_at};
 
 /// How long the follower waits when no file had anything new.
 const READ_INTERVAL: Duration = Duration::from_millis(250);
@@ -73,9 +74,6 @@ const READ_CHUNK: usize = 64 * 1024;
 
 /// How many appended batches may wait for durability at once.
 const IN_FLIGHT: usize = 16;
-
-/// Under load, positions are saved at least this often.
-const SAVE_EVERY: Duration = Duration::from_millis(200);
 
 /// A file input that cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -162,230 +160,6 @@ fn hostname() -> String {
         .ok()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "localhost".to_owned())
-}
-
-/// What the follower sends the committer, in order.
-enum Commit {
-    /// Events appended; once durable, these positions are reached.
-    Appended {
-        /// Resolves when the events are durable.
-        pending: Pending,
-        /// Per file, the offset just past its last event in the batch.
-        marks: Vec<Mark>,
-    },
-    /// Positions reached without events (a file started at its end, or
-    /// truncated back to its start).
-    Marks(Vec<Mark>),
-    /// A file is closed for good or gone: forget it.
-    Forget(FileKey),
-}
-
-/// Applies positions once their events are durable and saves them.
-async fn commit(mut rx: mpsc::Receiver<Commit>, mut checkpoints: Checkpoints, input: Arc<str>) {
-    // Once a batch failed to become durable, no later position may be
-    // saved: it would skip the lost events on the next start.
-    let mut broken = false;
-    let mut saved_at = Instant::now();
-    while let Some(c) = rx.recv().await {
-        match c {
-            Commit::Appended { pending, marks } => match pending.durable().await {
-                Ok(_) if !broken => marks.into_iter().for_each(|m| checkpoints.set(m)),
-                Ok(_) => {}
-                Err(e) => {
-                    if !broken {
-                        tracing::warn!(
-                            input = %input,
-                            "events not durable ({e}); positions are no longer saved, the next start reads them again"
-                        );
-                    }
-                    broken = true;
-                }
-            },
-            Commit::Marks(marks) if !broken => marks.into_iter().for_each(|m| checkpoints.set(m)),
-            Commit::Forget(key) if !broken => checkpoints.forget(&key),
-            Commit::Marks(_) | Commit::Forget(_) => {}
-        }
-        // Under load several commits are waiting: save once for all of
-        // them, but often enough to bound what a crash reads twice.
-        if checkpoints.is_dirty() && (rx.is_empty() || saved_at.elapsed() >= SAVE_EVERY) {
-            checkpoints = save(checkpoints, &input).await;
-            saved_at = Instant::now();
-        }
-    }
-    save(checkpoints, &input).await;
-}
-
-/// Saves on the blocking pool (the write is fsynced).
-async fn save(checkpoints: Checkpoints, input: &str) -> Checkpoints {
-    let saved = tokio::task::spawn_blocking(move || {
-        let mut checkpoints = checkpoints;
-        let r = checkpoints.save();
-        (checkpoints, r)
-    })
-    .await;
-    match saved {
-        Ok((checkpoints, Ok(()))) => checkpoints,
-        Ok((checkpoints, Err(e))) => {
-            telemetry::file_error(input, "checkpoint");
-            tracing::warn!(input = %input, "cannot save file positions: {e}");
-            checkpoints
-        }
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    }
-}
-
-/// The settings of the follower, from the configuration.
-struct Settings {
-    encoding: &'static encoding_rs::Encoding,
-    newline: Newline,
-    max_line: usize,
-    multiline: Option<(regex::Regex, Duration)>,
-    partial_line_timeout: Duration,
-    rotate_wait: Duration,
-    rescan_interval: Duration,
-    /// Where files seen at the first scan start (always the beginning
-    /// unless this is the input's very first start).
-    start_at: StartAt,
-}
-
-/// One open file.
-struct Tail {
-    path: PathBuf,
-    file: std::fs::File,
-    /// The offset of the next byte to read.
-    pos: u64,
-    splitter: LineSplitter,
-    joiner: Option<Joiner>,
-    /// The file's first bytes, up to [`FINGERPRINT_BYTES`], as far as known.
-    head: Vec<u8>,
-    /// When bytes last arrived (or the file was opened).
-    grew_at: Instant,
-    /// Since when no path matches the file (renamed away or deleted).
-    orphaned_at: Option<Instant>,
-    /// The last read found no new byte.
-    at_eof: bool,
-}
-
-impl Tail {
-    fn open(path: PathBuf, file: std::fs::File, pos: u64, s: &Settings, now: Instant) -> Tail {
-        let mut head = vec![0; (pos as usize).min(FINGERPRINT_BYTES)];
-        let got = read_full_at(&file, &mut head, 0).unwrap_or(0);
-        head.truncate(got);
-        Tail {
-            path,
-            file,
-            pos,
-            splitter: LineSplitter::new(s.newline, s.max_line, pos),
-            joiner: s
-                .multiline
-                .as_ref()
-                .map(|(re, timeout)| Joiner::new(re.clone(), *timeout, s.max_line)),
-            head,
-            grew_at: now,
-            orphaned_at: None,
-            at_eof: false,
-        }
-    }
-
-    /// The position just past `end`, with the fingerprint of what precedes it.
-    fn mark(&self, key: FileKey, end: u64) -> Mark {
-        let len = self
-            .head
-            .len()
-            .min(usize::try_from(end).unwrap_or(usize::MAX));
-        Mark {
-            key,
-            fingerprint: Fingerprint::of(&self.head[..len]),
-            offset: end,
-            path: self.path.display().to_string(),
-        }
-    }
-
-    /// Reads the next bytes; returns how many, and pushes the completed records.
-    fn read(
-        &mut self,
-        buf: &mut [u8],
-        s: &Settings,
-        now: Instant,
-        out: &mut Vec<Record>,
-    ) -> std::io::Result<usize> {
-        let n = self.file.read_at(buf, self.pos)?;
-        if n == 0 {
-            self.at_eof = true;
-            return Ok(0);
-        }
-        self.at_eof = false;
-        let bytes = &buf[..n];
-        let known = self.head.len() as u64;
-        if known == self.pos && self.head.len() < FINGERPRINT_BYTES {
-            let take = (FINGERPRINT_BYTES - self.head.len()).min(n);
-            self.head.extend_from_slice(&bytes[..take]);
-        }
-        self.pos += n as u64;
-        self.grew_at = now;
-        let mut lines = Vec::new();
-        self.splitter.feed(bytes, &mut lines);
-        for line in lines {
-            self.line(Record::decode(line, s.encoding), now, out);
-        }
-        Ok(n)
-    }
-
-    /// Passes one line through the multi-line joiner, if any.
-    fn line(&mut self, record: Record, now: Instant, out: &mut Vec<Record>) {
-        match &mut self.joiner {
-            Some(j) => out.extend(j.push(record, now)),
-            None if record.text.is_empty() && !record.truncated => {}
-            None => out.push(record),
-        }
-    }
-
-    /// What the clock completes: a partial line left unchanged long enough,
-    /// a multi-line event no line came for.
-    fn timeouts(&mut self, s: &Settings, now: Instant, out: &mut Vec<Record>) {
-        if self.at_eof
-            && self.splitter.has_partial()
-            && now.saturating_duration_since(self.grew_at) >= s.partial_line_timeout
-            && let Some(line) = self.splitter.take_partial()
-        {
-            self.line(Record::decode(line, s.encoding), now, out);
-        }
-        if let Some(j) = &mut self.joiner {
-            out.extend(j.due(now));
-        }
-    }
-
-    /// Everything held, complete or not: the file ends here.
-    fn finish(&mut self, s: &Settings, now: Instant, out: &mut Vec<Record>) {
-        if let Some(line) = self.splitter.take_partial() {
-            self.line(Record::decode(line, s.encoding), now, out);
-        }
-        if let Some(j) = &mut self.joiner {
-            out.extend(j.take());
-        }
-    }
-
-    /// Whether a file that left the paths may be closed now.
-    fn may_close(&self, s: &Settings, now: Instant) -> bool {
-        let Some(orphaned) = self.orphaned_at else {
-            return false;
-        };
-        self.at_eof
-            && (now.saturating_duration_since(self.grew_at) >= s.rotate_wait
-                || now.saturating_duration_since(orphaned) >= s.rotate_wait * 6)
-    }
-}
-
-/// Reads until `buf` is full or the file ends; returns how many bytes.
-fn read_full_at(file: &std::fs::File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match file.read_at(&mut buf[got..], at + got as u64)? {
-            0 => break,
-            n => got += n,
-        }
-    }
-    Ok(got)
 }
 
 /// Warnings about one path at most once a minute.
