@@ -133,7 +133,8 @@ pub(crate) fn spawn(
         stamp,
         ctx,
         tails: HashMap::new(),
-        saved: Some(saved),
+        saved,
+        scanned: false,
         commits: tx,
         batch: Batch::new(),
         marks: HashMap::new(),
@@ -191,8 +192,11 @@ struct Follower {
     stamp: Stamp,
     ctx: InputContext,
     tails: HashMap<FileKey, Tail>,
-    /// The saved positions, until the first scan has used them.
-    saved: Option<HashMap<FileKey, Mark>>,
+    /// The saved positions not used yet: after the first scan, only those
+    /// of files that were found but could not be opened.
+    saved: HashMap<FileKey, Mark>,
+    /// The first scan is done (the rest of the saved positions are forgotten).
+    scanned: bool,
     commits: mpsc::Sender<Commit>,
     /// Events gathered and not yet appended.
     batch: Batch,
@@ -288,11 +292,19 @@ impl Follower {
                 self.send(Commit::Marks(vec![mark]))?;
             }
         }
-        if let Some(saved) = self.saved.take() {
+        if !self.scanned {
             // Files saved but gone: their remaining lines cannot be read.
-            for key in saved.keys().filter(|k| !present.contains(*k)) {
-                self.send(Commit::Forget(*key))?;
+            let gone: Vec<FileKey> = self
+                .saved
+                .keys()
+                .filter(|k| !present.contains(*k))
+                .copied()
+                .collect();
+            for key in gone {
+                self.saved.remove(&key);
+                self.send(Commit::Forget(key))?;
             }
+            self.scanned = true;
         }
         for (key, t) in &mut self.tails {
             if !present.contains(key) && t.orphaned_at.is_none() {
@@ -307,7 +319,7 @@ impl Follower {
 
     /// Where reading starts in a file seen for the first time.
     fn start_position(&mut self, key: FileKey, file: &std::fs::File, size: u64) -> u64 {
-        if let Some(mark) = self.saved.as_mut().and_then(|s| s.remove(&key)) {
+        if let Some(mark) = self.saved.remove(&key) {
             let mut head = vec![0; usize::try_from(mark.fingerprint.len).unwrap_or(0)];
             let same = read_full_at(file, &mut head, 0).is_ok_and(|n| n == head.len())
                 && Fingerprint::of(&head) == mark.fingerprint;

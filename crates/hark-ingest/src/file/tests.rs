@@ -366,3 +366,49 @@ async fn start_at_end_skips_what_was_there_at_the_first_start_only() {
     assert_eq!(got, ["a file created later", "appended"]);
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_renamed_to_a_matching_name_is_not_read_again() {
+    let files = Files::new();
+    let mut rig = Rig::new("files");
+    rig.open_gate();
+    files.append("app.log", b"one\ntwo\n");
+    let cfg = files.input("");
+    let running = start(&rig, &cfg, files.data.path());
+    assert_eq!(messages(&rig.next_events(2).await), ["one", "two"]);
+    // `*.log` matches the new name too: the same inode, followed on.
+    std::fs::rename(files.path("app.log"), files.path("app-1.log")).unwrap();
+    files.append("app-1.log", b"three\n");
+    let evs = rig.next_events(1).await;
+    assert_eq!(messages(&evs), ["three"]);
+    assert_eq!(offset(&evs[0]), 8);
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_file_is_read_to_its_end_closed_and_forgotten() {
+    let files = Files::new();
+    let mut rig = Rig::new("files");
+    rig.open_gate();
+    files.append("gone.log", b"first\n");
+    files.append("stays.log", b"other\n");
+    let cfg = files.input("");
+    let running = start(&rig, &cfg, files.data.path());
+    assert_eq!(rig.next_events(2).await.len(), 2);
+    // Written and deleted at once: the open file still has the line.
+    files.append("gone.log", b"last words");
+    std::fs::remove_file(files.path("gone.log")).unwrap();
+    assert_eq!(messages(&rig.next_events(1).await), ["last words"]);
+    // Once closed, its position is forgotten; the other file's stays.
+    let stays = files.path("stays.log").display().to_string();
+    let deadline = std::time::Instant::now() + crate::testing::PATIENCE;
+    loop {
+        let marks = saved(files.data.path());
+        if marks.len() == 1 && marks[0].path == stays {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{marks:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    running.stop().await;
+}
