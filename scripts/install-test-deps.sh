@@ -14,6 +14,8 @@
 #   free port with a private configuration (the system service is kept from
 #   starting, and stopped if it runs; debconf is not asked anything);
 # - Python senders for Beats (pylogbeat, python-logstash-async) and GELF (graypy);
+# - logrotate, which the file-input tests run with their own state file and
+#   configuration to rotate followed files (by rename and by copytruncate);
 # - aiosmtpd, the SMTP server the notification tests deliver to (run by the
 #   system Python, /usr/bin/python3);
 # - Chromium and its chromedriver for the web UI tests, with fonts-liberation
@@ -24,7 +26,7 @@
 set -euo pipefail
 
 SNG_ROOT=/opt/hark-peers/syslog-ng
-PACKAGES=(bsdutils rsyslog rsyslog-gnutls rsyslog-relp snmp python3-pip nftables iptables procps iproute2 dnsmasq snmpd prometheus-node-exporter python3-aiosmtpd chromium chromium-driver fonts-liberation slapd ldap-utils)
+PACKAGES=(bsdutils logrotate rsyslog rsyslog-gnutls rsyslog-relp snmp python3-pip nftables iptables procps iproute2 dnsmasq snmpd prometheus-node-exporter python3-aiosmtpd chromium chromium-driver fonts-liberation slapd ldap-utils)
 
 log() { printf '== %s\n' "$*"; }
 

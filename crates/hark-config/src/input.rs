@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::table::{self, Located, Node, Spans, fields_of, first_key, split_off, take_tag};
+use crate::file_input::{FILE_TYPE, FileInput};
+use crate::table::{self, Located, Node, Spans, fields_of, first_key, split_off, take_type};
 use crate::units::{ByteSize, HumanDuration, UtcOffset};
 
 /// What protocol an input speaks.
@@ -297,10 +298,14 @@ impl InputConfig {
         }
     }
 
-    /// Reads the table of input `name`.
-    pub(crate) fn from_node(name: &str, node: Node<'_>, spans: &Spans) -> Result<Self, Located> {
-        let mut t = table::table(node, &format!("inputs.{name}"))?;
-        let kind = take_tag(&mut t, "input", InputType::ALL, InputType::name)?;
+    /// Reads the table of listener input `name` of type `kind` (its
+    /// `type` already taken off).
+    fn from_table(
+        name: &str,
+        kind: InputType,
+        mut t: toml::Spanned<toml::de::DeTable<'_>>,
+        spans: &Spans,
+    ) -> Result<Self, Located> {
         let at = |key: &str, message: String| spans.error(&["inputs", name, key], message);
 
         let common = split_off(&mut t, fields_of::<InputKeys>());
@@ -460,6 +465,33 @@ impl InputConfig {
     }
 }
 
+/// One `[inputs.NAME]` table as read: a listener or a file input.
+pub(crate) enum AnyInput {
+    /// A network input (`syslog`, `relp`, `beats`, `gelf`, `snmptrap`).
+    Listener(InputConfig),
+    /// `type = "file"`.
+    File(FileInput),
+}
+
+impl AnyInput {
+    /// Reads the table of input `name`; its `type` picks the struct.
+    pub(crate) fn from_node(name: &str, node: Node<'_>, spans: &Spans) -> Result<Self, Located> {
+        let mut t = table::table(node, &format!("inputs.{name}"))?;
+        let mut names: Vec<&str> = InputType::ALL.iter().map(|k| k.name()).collect();
+        names.push(FILE_TYPE);
+        let (ty, span) = take_type(&mut t, "input", &names)?;
+        if ty == FILE_TYPE {
+            return FileInput::from_table(name, t, spans).map(AnyInput::File);
+        }
+        let kind = InputType::ALL
+            .iter()
+            .copied()
+            .find(|k| k.name() == ty)
+            .ok_or_else(|| Located::new(span, format!("unknown input type `{ty}`")))?;
+        InputConfig::from_table(name, kind, t, spans).map(AnyInput::Listener)
+    }
+}
+
 impl TlsKeys {
     /// The first TLS key that is set.
     fn set_key(&self) -> Option<&'static str> {
@@ -507,11 +539,14 @@ fn not_applicable(name: &str, kind: InputType, key: &str) -> String {
         keys.extend(fields_of::<TlsKeys>());
     }
     keys.extend(kind.own_keys());
-    let owners: Vec<String> = InputType::ALL
+    let mut owners: Vec<String> = InputType::ALL
         .iter()
         .filter(|t| t.own_keys().contains(&key))
         .map(|t| format!("type = \"{}\"", t.name()))
         .collect();
+    if fields_of::<FileInput>().contains(&key) {
+        owners.push(format!("type = \"{FILE_TYPE}\""));
+    }
     let ty = kind.name();
     if owners.is_empty() {
         format!(

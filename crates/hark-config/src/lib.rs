@@ -21,6 +21,7 @@
 pub mod alert;
 pub mod auth;
 pub mod event_rule;
+pub mod file_input;
 pub mod input;
 pub mod monitor;
 pub mod notify;
@@ -46,6 +47,7 @@ pub use alert::{
 };
 pub use auth::{AuthConfig, HttpConfig, HttpTls, LdapConfig, LdapSecurity, Role, UnknownRole};
 pub use event_rule::{ConsoleState, CountSpec, EventRuleConfig, ProblemStateSource};
+pub use file_input::{FileInput, LineStart, Multiline, PathGlob, StartAt, TextEncoding};
 pub use hark_proto::snmp::Oid;
 pub use input::{
     BeatsInput, GelfInput, GelfTransport, InputConfig, InputProtocol, InputType, RelpInput,
@@ -70,6 +72,7 @@ pub use threshold::Threshold;
 pub use units::{ByteSize, HumanDuration, UtcOffset};
 pub use url::{HttpUrl, InvalidUrl};
 
+use input::AnyInput;
 use table::{Located, Spans};
 
 /// The whole configuration.
@@ -85,8 +88,13 @@ pub struct Config {
     pub http: HttpConfig,
     /// Web sessions and LDAP.
     pub auth: AuthConfig,
-    /// Named inputs; when the file has no `[inputs]` at all, the defaults apply.
+    /// Named network inputs (listeners); when the file has no `[inputs]`
+    /// at all, the defaults apply.
     pub inputs: BTreeMap<String, InputConfig>,
+    /// Named file inputs (`[inputs.NAME] type = "file"`): they share the
+    /// `[inputs]` table, and so its names, with the listeners, but open no
+    /// port. None by default.
+    pub file_inputs: BTreeMap<String, FileInput>,
     /// Storage settings.
     pub storage: StorageConfig,
     /// Settings shared by all monitors.
@@ -251,6 +259,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             auth: AuthConfig::default(),
             inputs: default_inputs(),
+            file_inputs: BTreeMap::new(),
             storage: StorageConfig::default(),
             monitoring: MonitoringConfig::default(),
             monitors: BTreeMap::new(),
@@ -354,8 +363,14 @@ impl Config {
                     let mut named = BTreeMap::new();
                     for (name, node) in table::table(node, "inputs")?.into_inner() {
                         let name = name.get_ref().to_string();
-                        let input = InputConfig::from_node(&name, node, &spans)?;
-                        named.insert(name, input);
+                        match AnyInput::from_node(&name, node, &spans)? {
+                            AnyInput::Listener(input) => {
+                                named.insert(name, input);
+                            }
+                            AnyInput::File(input) => {
+                                cfg.file_inputs.insert(name, input);
+                            }
+                        }
                     }
                     inputs = Some(named);
                 }
@@ -494,8 +509,13 @@ impl Config {
                 return Err((vec!["parsers", name.as_str(), e.key(parser)], e.to_string()));
             }
         }
-        for (input, cfg) in &self.inputs {
-            let unknown = cfg.parsers.iter().find(|p| {
+        let listed = self
+            .inputs
+            .iter()
+            .map(|(name, i)| (name, &i.parsers))
+            .chain(self.file_inputs.iter().map(|(name, f)| (name, &f.parsers)));
+        for (input, names) in listed {
+            let unknown = names.iter().find(|p| {
                 *p != parsers::AUTO
                     && hark_parse::builtin(p).is_none()
                     && !self.parsers.contains_key(*p)

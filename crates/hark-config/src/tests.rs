@@ -876,3 +876,111 @@ fn parser_errors_name_the_line_and_the_fix() {
         "{e}"
     );
 }
+
+#[test]
+fn a_file_input_reads_its_keys_and_defaults() {
+    let cfg = Config::from_toml_str(
+        "hark.toml",
+        r#"
+[inputs.files]
+type = "file"
+paths = ["/var/log/*.log", "/var/log/app/**/*.json"]
+exclude = ["/var/log/*.gz"]
+start_at = "end"
+multiline = { start = '^\d{4}-', timeout = "3s" }
+encoding = "utf-16le"
+max_line_bytes = "8KiB"
+app = "nginx"
+[inputs.plain]
+type = "file"
+paths = ["/srv/x.log"]
+[inputs.udp]
+type = "syslog"
+transport = "udp"
+listen = "127.0.0.1:10514"
+"#,
+    )
+    .unwrap();
+    assert_eq!(
+        cfg.inputs.len(),
+        1,
+        "listeners and file inputs are kept apart"
+    );
+    let f = &cfg.file_inputs["files"];
+    assert_eq!(f.paths.len(), 2);
+    assert_eq!(f.exclude[0].as_str(), "/var/log/*.gz");
+    assert_eq!(f.start_at, StartAt::End);
+    let m = f.multiline.as_ref().unwrap();
+    assert!(m.start.is_match("2026-01-01 x") && !m.start.is_match("\tat x"));
+    assert_eq!(m.timeout, Duration::from_secs(3));
+    assert_eq!(f.encoding.name(), "UTF-16LE");
+    assert_eq!(f.max_line_bytes.0, 8192);
+    assert_eq!(f.app.as_deref(), Some("nginx"));
+    let p = &cfg.file_inputs["plain"];
+    assert_eq!(p.start_at, StartAt::Beginning);
+    assert!(p.multiline.is_none());
+    assert_eq!(p.encoding, TextEncoding::UTF_8);
+    assert_eq!(p.parsers, ["auto"]);
+    assert_eq!(p.rescan_interval.0, Duration::from_secs(2));
+}
+
+#[test]
+fn file_input_errors_name_the_line() {
+    let cases = [
+        (
+            "[inputs.f]\ntype = \"file\"\npaths = [\"/var/log/[.log\"]\n",
+            "hark.toml:3:",
+            "invalid glob",
+        ),
+        (
+            "[inputs.f]\ntype = \"file\"\npaths = [\"var/log/*.log\"]\n",
+            "hark.toml:3:",
+            "not absolute",
+        ),
+        (
+            "[inputs.f]\ntype = \"file\"\npaths = [\"/a.log\"]\nmultiline = { start = '(' }\n",
+            "hark.toml:4:",
+            "invalid multiline start pattern",
+        ),
+        (
+            "[inputs.f]\ntype = \"file\"\npaths = [\"/a.log\"]\nencoding = \"klingon\"\n",
+            "hark.toml:4:",
+            "unknown encoding",
+        ),
+        (
+            "[inputs.f]\ntype = \"file\"\npaths = [\"/a.log\"]\nlisten = \"0.0.0.0:1\"\n",
+            "hark.toml:4:",
+            "unknown field `listen`",
+        ),
+        (
+            "[inputs.f]\ntype = \"file\"\npaths = []\n",
+            "hark.toml:3:",
+            "paths must name at least one",
+        ),
+        ("[inputs.f]\ntype = \"file\"\n", "hark.toml:", "needs paths"),
+        (
+            "[inputs.f]\ntype = \"file\"\npaths = [\"/a.log\"]\nstart_at = \"middle\"\n",
+            "hark.toml:4:",
+            "unknown variant `middle`",
+        ),
+        (
+            "[inputs.s]\ntype = \"syslog\"\ntransport = \"udp\"\nlisten = \"0.0.0.0:1\"\npaths = [\"/a\"]\n",
+            "hark.toml:5:",
+            "type = \"file\"",
+        ),
+        ("[inputs.f]\ntype = \"files\"\n", "hark.toml:2:", "`file`"),
+    ];
+    for (text, at, what) in cases {
+        let e = err(text);
+        assert!(e.starts_with(at) && e.contains(what), "{text}\n=> {e}");
+    }
+}
+
+#[test]
+fn a_file_input_names_known_parsers_only() {
+    let e = err("[inputs.f]\ntype = \"file\"\npaths = [\"/a.log\"]\nparsers = [\"nope\"]\n");
+    assert!(
+        e.starts_with("hark.toml:4:") && e.contains("parser `nope`"),
+        "{e}"
+    );
+}

@@ -1,6 +1,7 @@
-//! Hark's listeners: syslog (UDP, TCP, TLS), RELP and Beats (TCP or TLS,
-//! acknowledged once durable), GELF (UDP, TCP, or HTTP acknowledged once
-//! durable) and SNMP traps (UDP).
+//! Hark's inputs: the listeners, syslog (UDP, TCP, TLS), RELP and Beats
+//! (TCP or TLS, acknowledged once durable), GELF (UDP, TCP, or HTTP
+//! acknowledged once durable) and SNMP traps (UDP); and file inputs, which
+//! follow local log files and save how far they read once it is durable.
 //!
 //! An input owns one socket and one protocol. Stream inputs share the accept
 //! loop, connection limit and TLS handshake (`stream`); each protocol
@@ -21,7 +22,7 @@
 //! let sink: Arc<dyn hark_event::sink::EventSink> = Arc::new(store);
 //! let rdns = hark_ingest::rdns::ReverseDns::off();
 //! let inputs = hark_ingest::start_all(&cfg, &sink, &shutdown, &rdns).await?;
-//! for i in &inputs { println!("listening {} {} {}", i.name, i.transport, i.local_addr); }
+//! for i in &inputs { println!("{} {} {}", i.name, i.transport, i.endpoint); }
 //! shutdown.cancel();
 //! for i in inputs { i.join().await; }
 //! # Ok(()) }
@@ -30,6 +31,7 @@
 mod batch;
 mod beats;
 mod datagram;
+mod file;
 mod frames;
 mod gelf;
 mod gelf_http;
@@ -46,6 +48,7 @@ mod udp;
 pub mod rdns;
 pub mod telemetry;
 
+pub use file::{CheckpointError, FileInputError, GlobError};
 pub use parse_stage::{PEER_NAME, ParseStage, Parsing, ParsingError};
 
 /// Seconds an HTTP sender is asked to wait (`Retry-After`) before it sends
@@ -57,8 +60,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hark_config::{
-    Config, GelfInput, GelfTransport, InputConfig, InputProtocol, SnmptrapInput, SyslogInput,
-    SyslogTransport,
+    Config, FileInput, GelfInput, GelfTransport, InputConfig, InputProtocol, SnmptrapInput,
+    SyslogInput, SyslogTransport,
 };
 use hark_event::sink::EventSink;
 use tokio::task::JoinHandle;
@@ -88,6 +91,14 @@ pub enum IngestError {
     /// A user parser or an enrichment database could not be set up.
     #[error(transparent)]
     Parsing(#[from] ParsingError),
+    /// A file input could not start.
+    #[error("input `{input}`: {source}")]
+    File {
+        /// Input name.
+        input: String,
+        /// What failed.
+        source: FileInputError,
+    },
 }
 
 /// Binds a TCP listener (with TLS when the input's transport is `tls`) and
@@ -128,14 +139,41 @@ async fn spawn_stream<H: stream::Handler>(
 pub struct RunningInput {
     /// The input's configured name.
     pub name: String,
-    /// `udp`, `tcp`, `tls` or `http`.
+    /// `udp`, `tcp`, `tls`, `http`, or `file`.
     pub transport: &'static str,
-    /// The address actually bound.
-    pub local_addr: SocketAddr,
+    /// The address bound, or the files followed.
+    pub endpoint: Endpoint,
     task: JoinHandle<()>,
 }
 
+/// Where an input takes its events from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// A listener: the address actually bound.
+    Listening(SocketAddr),
+    /// A file input: the globs of the files it follows.
+    Following(Vec<String>),
+}
+
+impl std::fmt::Display for Endpoint {
+    /// The address, or the globs separated by spaces.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Endpoint::Listening(addr) => write!(f, "{addr}"),
+            Endpoint::Following(globs) => f.write_str(&globs.join(" ")),
+        }
+    }
+}
+
 impl RunningInput {
+    /// The address bound, for a listener.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        match &self.endpoint {
+            Endpoint::Listening(addr) => Some(*addr),
+            Endpoint::Following(_) => None,
+        }
+    }
+
     /// Waits for the input to finish after shutdown was signalled.
     pub async fn join(self) {
         if let Err(e) = self.task.await {
@@ -171,7 +209,54 @@ pub async fn start_all(
         let parse = parsing.stage(input);
         started.push(start(name, input, sink.clone(), parse, shutdown.clone()).await?);
     }
+    for (name, input) in &cfg.file_inputs {
+        let parse = parsing.stage_of(&input.parsers);
+        started.push(start_file(
+            name,
+            input,
+            &cfg.data_dir,
+            sink.clone(),
+            parse,
+            shutdown.clone(),
+        )?);
+    }
     Ok(started)
+}
+
+/// Starts one file input, whose events pass through `parse`; its positions
+/// are kept under `data_dir/files`.
+pub fn start_file(
+    name: &str,
+    cfg: &FileInput,
+    data_dir: &std::path::Path,
+    sink: Arc<dyn EventSink>,
+    parse: ParseStage,
+    shutdown: CancellationToken,
+) -> Result<RunningInput, IngestError> {
+    let ctx = InputContext {
+        name: Arc::from(name),
+        sink,
+        shutdown,
+        max_message: usize::try_from(cfg.max_line_bytes.0).unwrap_or(usize::MAX),
+        offset: fixed_offset(cfg.timezone),
+        log_limit: Arc::new(telemetry::RateLimitedLog::new(Duration::from_secs(60))),
+        parse: Arc::new(parse),
+    };
+    let task = file::spawn(cfg, ctx, data_dir).map_err(|source| IngestError::File {
+        input: name.to_owned(),
+        source,
+    })?;
+    Ok(RunningInput {
+        name: name.to_owned(),
+        transport: "file",
+        endpoint: Endpoint::Following(cfg.paths.iter().map(|p| p.as_str().to_owned()).collect()),
+        task,
+    })
+}
+
+fn fixed_offset(tz: hark_config::UtcOffset) -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(tz.seconds_east())
+        .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("zero offset is valid"))
 }
 
 /// Binds and starts one input, whose events pass through `parse`.
@@ -182,8 +267,7 @@ pub async fn start(
     parse: ParseStage,
     shutdown: CancellationToken,
 ) -> Result<RunningInput, IngestError> {
-    let offset = chrono::FixedOffset::east_opt(cfg.timezone.seconds_east())
-        .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("zero offset is valid"));
+    let offset = fixed_offset(cfg.timezone);
     let ctx = InputContext {
         name: Arc::from(name),
         sink,
@@ -240,7 +324,7 @@ pub async fn start(
     Ok(RunningInput {
         name: name.to_owned(),
         transport: cfg.transport().name(),
-        local_addr,
+        endpoint: Endpoint::Listening(local_addr),
         task,
     })
 }

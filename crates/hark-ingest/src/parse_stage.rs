@@ -120,8 +120,13 @@ impl Parsing {
     /// The stage of `input`: its `parsers` list in order. Names the
     /// configuration did not define are skipped (validation refuses them).
     pub fn stage(&self, input: &InputConfig) -> ParseStage {
-        let parsers = input
-            .parsers
+        self.stage_of(&input.parsers)
+    }
+
+    /// The stage of the parsers named in `names`, in order. Names the
+    /// configuration did not define are skipped (validation refuses them).
+    pub fn stage_of(&self, names: &[String]) -> ParseStage {
+        let parsers = names
             .iter()
             .filter_map(|name| -> Option<Arc<dyn EventParser>> {
                 if name == AUTO {

@@ -11,7 +11,12 @@
 //! - `hark_malformed_frames_total{input}`: framing or protocol errors (a stream
 //!   connection is closed; a datagram is dropped);
 //! - `hark_events_truncated_total{input}`: messages cut to the maximum size;
-//! - `hark_connections_active{input}` / `hark_connections_total{input}`.
+//! - `hark_connections_active{input}` / `hark_connections_total{input}`;
+//! - file inputs: `hark_files_watched{input}` (files open),
+//!   `hark_file_bytes_read_total{input}`, `hark_file_lines_total{input}`,
+//!   `hark_file_rotations_total{input}`, `hark_file_truncations_total{input}`
+//!   and `hark_file_errors_total{input,kind}` (`scan`, `open`, `read`,
+//!   `checkpoint`).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -126,4 +131,36 @@ impl RateLimitedLog {
 /// Messages cut to the input's maximum size (kept, flagged `truncated`).
 pub fn truncated(input: &str, n: u64) {
     metrics::counter!("hark_events_truncated_total", "input" => input.to_owned()).increment(n);
+}
+
+/// How many files file input `input` has open.
+pub fn files_watched(input: &str, n: usize) {
+    metrics::gauge!("hark_files_watched", "input" => input.to_owned()).set(n as f64);
+}
+
+/// Bytes read from files by `input`.
+pub fn file_bytes(input: &str, n: u64) {
+    metrics::counter!("hark_file_bytes_read_total", "input" => input.to_owned()).increment(n);
+}
+
+/// Events (lines, or joined multi-line events) read from files by `input`.
+pub fn file_lines(input: &str, n: u64) {
+    metrics::counter!("hark_file_lines_total", "input" => input.to_owned()).increment(n);
+}
+
+/// A followed file was renamed, or left the paths (rotated away or deleted).
+pub fn file_rotation(input: &str) {
+    metrics::counter!("hark_file_rotations_total", "input" => input.to_owned()).increment(1);
+}
+
+/// A followed file was found shorter than the position reached (copytruncate).
+pub fn file_truncation(input: &str) {
+    metrics::counter!("hark_file_truncations_total", "input" => input.to_owned()).increment(1);
+}
+
+/// A file or directory could not be read (`scan`, `open`, `read`) or the
+/// positions could not be saved (`checkpoint`).
+pub fn file_error(input: &str, kind: &'static str) {
+    metrics::counter!("hark_file_errors_total", "input" => input.to_owned(), "kind" => kind)
+        .increment(1);
 }

@@ -78,6 +78,19 @@ impl Rig {
         got
     }
 
+    /// The next `n` events written to the WAL (waits for them).
+    pub async fn next_events(&mut self, n: usize) -> Vec<Event> {
+        let mut got = Vec::new();
+        while got.len() < n {
+            let batch = tokio::time::timeout(PATIENCE, self.events.recv())
+                .await
+                .expect("events written in time")
+                .expect("the store is open");
+            got.extend(batch.iter().cloned());
+        }
+        got
+    }
+
     /// Events written since the last call, without waiting.
     pub fn written_now(&mut self) -> usize {
         let mut got = 0;

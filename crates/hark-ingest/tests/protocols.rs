@@ -63,7 +63,7 @@ impl Rig {
     }
 
     fn addr(&self) -> std::net::SocketAddr {
-        self.input.as_ref().unwrap().local_addr
+        self.input.as_ref().unwrap().local_addr().unwrap()
     }
 
     /// The next `n` events appended to the store.

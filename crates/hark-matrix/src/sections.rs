@@ -29,6 +29,8 @@ pub fn matrix(cfg: &Config) -> Vec<Flow> {
         http,
         auth,
         inputs,
+        // File inputs read local files: no port, no connection.
+        file_inputs: _,
         storage,
         monitoring,
         monitors,

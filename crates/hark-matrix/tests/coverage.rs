@@ -467,3 +467,17 @@ target = "192.0.2.25:5044"
         );
     }
 }
+
+#[test]
+fn a_file_input_opens_no_port() {
+    let cfg = Config::from_toml_str(
+        "hark.toml",
+        "[inputs.files]\ntype = \"file\"\npaths = [\"/var/log/*.log\"]\n",
+    )
+    .unwrap();
+    assert_eq!(cfg.file_inputs.len(), 1);
+    let flows = matrix(&cfg);
+    assert!(flows_of(&flows, "inputs.files").is_empty(), "{flows:?}");
+    // Only the HTTP listener remains.
+    assert_eq!(flows.len(), 1, "{flows:?}");
+}

@@ -5,7 +5,8 @@ use std::path::Path;
 /// Validates a file and prints `ok`, or fails with the error (file:line:column: message).
 pub fn check(file: &Path) -> anyhow::Result<()> {
     let cfg = hark_config::Config::load(file)?;
-    println!("ok: {} ({} inputs)", file.display(), cfg.inputs.len());
+    let inputs = cfg.inputs.len() + cfg.file_inputs.len();
+    println!("ok: {} ({inputs} inputs)", file.display());
     Ok(())
 }
 

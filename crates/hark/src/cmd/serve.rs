@@ -179,8 +179,16 @@ async fn serve(
 
     let mut out = std::io::stdout().lock();
     for i in &inputs {
-        writeln!(out, "listening {} {} {}", i.name, i.transport, i.local_addr)?;
-        tracing::debug!(input = %i.name, transport = i.transport, addr = %i.local_addr, "listening");
+        match &i.endpoint {
+            hark_ingest::Endpoint::Listening(addr) => {
+                writeln!(out, "listening {} {} {addr}", i.name, i.transport)?;
+                tracing::debug!(input = %i.name, transport = i.transport, %addr, "listening");
+            }
+            hark_ingest::Endpoint::Following(globs) => {
+                writeln!(out, "following {} {}", i.name, globs.join(" "))?;
+                tracing::debug!(input = %i.name, globs = ?globs, "following files");
+            }
+        }
     }
     if !cfg.monitors.is_empty() {
         writeln!(out, "monitors {}", cfg.monitors.len())?;
