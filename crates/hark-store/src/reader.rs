@@ -91,6 +91,14 @@ impl WalReader {
             if self.shared.is_closing() {
                 return Err(StoreError::Closed);
             }
+            if let Some((committed, false)) = self.shared.readers.position(&self.name)
+                && committed > self.position
+            {
+                // The oldest events were dropped from under this reader
+                // (`LaggingReader::DropOldest`, counted there): go on after them.
+                self.replay = Some(Replay::new(self.shared.wal_segments(), committed));
+                self.position = committed;
+            }
             let Some(mut replay) = self.replay.take() else {
                 return Err(StoreError::Closed);
             };
@@ -114,6 +122,7 @@ impl WalReader {
                         events: batch.events,
                     };
                     self.position = batch.last_seq();
+                    self.shared.readers.note_read(&self.name, self.position);
                     return Ok(batch);
                 }
                 None => published.await,

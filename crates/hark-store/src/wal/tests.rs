@@ -23,7 +23,7 @@ fn write_segment(dir: &Path, first_seq: u64, batches: &[u64]) -> u64 {
     let mut seq = first_seq;
     for &n in batches {
         let events: Vec<Event> = (seq..seq + n).map(ev).collect();
-        encode_record(seq, &events, &mut buf).unwrap();
+        encode_record(seq, &events, None, &mut buf).unwrap();
         seq += n;
     }
     fs::write(dir.join(segment_name(first_seq)), &buf).unwrap();
