@@ -647,6 +647,23 @@ impl WriterCtx {
         let mut rest = std::mem::take(reqs).into_iter();
         while let Some(req) = rest.next() {
             let chunk_len = (buf.len() - chunk_start) as u64;
+            if let Some(cap) = self.wal.block_at
+                && self.wal.total_bytes() + chunk_len >= cap
+            {
+                // Full: write what is encoded, hold this batch and the rest.
+                if let Err(error) = self.wal.write_chunk(&buf[chunk_start..]) {
+                    let held = self.unwind(chunk, std::iter::once(req).chain(rest));
+                    self.finish(written);
+                    return Err(Held { reqs: held, error });
+                }
+                written.append(&mut chunk);
+                self.finish(written);
+                let error = std::io::Error::new(ErrorKind::QuotaExceeded, BufferFull { cap });
+                return Err(Held {
+                    reqs: std::iter::once(req).chain(rest).collect(),
+                    error,
+                });
+            }
             if self.wal.cur_len + chunk_len >= self.wal.segment_bytes
                 && self.wal.cur_len + chunk_len > 0
             {
