@@ -31,7 +31,6 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/.." && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 lines=1000000
@@ -42,17 +41,16 @@ while getopts "n:r:o:h" opt; do
     n) lines=$OPTARG ;;
     r) runs=$OPTARG ;;
     o) results=$OPTARG ;;
-    *) sed -n '2,30p' "$0"; exit 2 ;;
+    *) usage ;;
   esac
 done
 shift $((OPTIND - 1))
 cases=("$@")
 [ ${#cases[@]} -gt 0 ] || cases=(fortigate panos cef cisco linux_auth kv plain)
 
-HARK_BIN=${HARK_BIN:-$repo/target/release/hark}
 SYSLOGNG_ROOT=${SYSLOGNG_ROOT:-/opt/hark-peers/syslog-ng}
-base=${BENCH_PORT_BASE:-25160}
-hark_port=$base hark_http=$((base + 1)) sng_port=$((base + 2))
+bench_env 25160
+hark_port=$syslog_port hark_http=$http_port sng_port=$driver_port
 export LD_LIBRARY_PATH=$SYSLOGNG_ROOT/usr/lib/syslog-ng${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export SYSLOGNG_PREFIX=$SYSLOGNG_ROOT/usr
 loggen=$SYSLOGNG_ROOT/usr/bin/loggen

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hark_config::LdapSecurity;
+use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
 use ldap3::{
     Ldap, LdapConnAsync, LdapConnSettings, LdapResult, ResultEntry, Scope, SearchEntry,
     SearchOptions, StdStream,
@@ -25,6 +26,9 @@ pub const INVALID_CREDENTIALS: u32 = 49;
 pub const NO_SUCH_OBJECT: u32 = 32;
 /// Result code when more entries matched than the size limit allows.
 pub const SIZE_LIMIT_EXCEEDED: u32 = 4;
+/// Entries asked for per page by [`Connection::search_all`]: under Active
+/// Directory's default `MaxPageSize` (1 000).
+const PAGE_SIZE: i32 = 500;
 
 /// How to reach the directory; shared by every connection.
 #[derive(Clone)]
@@ -229,6 +233,57 @@ impl Connection {
             .filter(|e| !e.is_ref() && !e.is_intermediate())
             .map(entry)
             .collect::<Result<Vec<_>, _>>()?;
+        Ok(Found { entries, truncated })
+    }
+
+    /// Every entry of a subtree search of `base` for `filter`, fetched in
+    /// pages with the Simple Paged Results control (RFC 2696), so a
+    /// directory that caps what one search returns (Active Directory's
+    /// `MaxPageSize`, OpenLDAP's `size.prtotal`) still gives them all.
+    /// `truncated` is set only when the directory cut even the paged search.
+    /// The whole search, every page, is bounded by the timeout.
+    pub async fn search_all(
+        &mut self,
+        base: &str,
+        filter: &str,
+        attrs: &[&str],
+    ) -> Result<Found, LdapError> {
+        let what = || format!("search of {base} for {filter}");
+        let protocol = |e: ldap3::LdapError| LdapError::Protocol {
+            operation: what(),
+            message: e.to_string(),
+        };
+        let adapters: Vec<Box<dyn Adapter<_, _>>> = vec![
+            Box::new(EntriesOnly::new()),
+            Box::new(PagedResults::new(PAGE_SIZE)),
+        ];
+        let ldap = &mut self.ldap;
+        let pages = async move {
+            let mut stream = ldap
+                .streaming_search_with(adapters, base, Scope::Subtree, filter, attrs.to_vec())
+                .await?;
+            let mut entries = Vec::new();
+            while let Some(raw) = stream.next().await? {
+                entries.push(raw);
+            }
+            Ok::<_, ldap3::LdapError>((entries, stream.finish().await))
+        };
+        let (raw, result) = self
+            .endpoint
+            .bounded("a search", pages)
+            .await?
+            .map_err(protocol)?;
+        let truncated = match result.rc {
+            0 => false,
+            SIZE_LIMIT_EXCEEDED => true,
+            _ => {
+                return Err(LdapError::Protocol {
+                    operation: what(),
+                    message: search_failure(&result),
+                });
+            }
+        };
+        let entries = raw.into_iter().map(entry).collect::<Result<Vec<_>, _>>()?;
         Ok(Found { entries, truncated })
     }
 

@@ -392,11 +392,11 @@ impl LdapDirectory {
         base: &str,
         filter: &str,
     ) -> Result<Vec<String>, LdapError> {
-        let found = conn.search(base, filter, &["1.1"], 0).await?;
+        let found = conn.search_all(base, filter, &["1.1"]).await?;
         if found.truncated {
             tracing::warn!(
                 %filter, %base,
-                "the directory's size limit cut the group search short; roles may be missing"
+                "the directory's size limit cut the group search short, even paged; roles may be missing"
             );
         }
         Ok(found.entries.into_iter().map(|e| e.dn).collect())

@@ -295,3 +295,18 @@ async fn nesting_is_followed_at_most_max_nesting_levels_up() {
         nadia.groups
     );
 }
+
+#[tokio::test]
+async fn a_user_in_more_groups_than_one_search_returns_gets_them_all() {
+    let dir = shared();
+    dir.add_user("paula");
+    // The directory answers one search with at most 100 entries.
+    let many: Vec<String> = (0..150).map(|i| format!("paula-{i:03}")).collect();
+    dir.add_groups(&many, &["paula"]);
+    dir.add_member("admins", "paula");
+    let paula = login(&group_search("default_role = \"none\""), "paula")
+        .await
+        .unwrap();
+    assert_eq!(paula.groups.len(), 151, "{:?}", paula.groups.len());
+    assert_eq!(paula.role, Some(Role::Admin));
+}

@@ -437,7 +437,7 @@ impl Downtimes {
     }
 
     /// Removes one-off downtimes that ended before `before` (keep them as long
-    /// as availability looks back, 31 days). Returns how many went.
+    /// as the state history goes back, 91 days). Returns how many went.
     pub fn prune(&mut self, before: i64) -> usize {
         let n = self.downtimes.len();
         self.downtimes

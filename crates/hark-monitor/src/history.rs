@@ -1,10 +1,11 @@
-//! What a monitor did over the last 31 days, kept small enough for thousands
+//! What a monitor did over the last 91 days, kept small enough for thousands
 //! of monitors checked many times a minute: not every result, but
 //!
 //! * **state intervals**: one entry per stretch of the same state and
 //!   downtime flag (start, end or open, state, `in_downtime`), pruned when
-//!   they ended more than 31 days ago and capped at [`MAX_INTERVALS`] (a
-//!   monitor flapping every 10 s would otherwise keep 270 000);
+//!   they ended more than 91 days ago (the status page draws 90 daily
+//!   bars from them) and capped at [`MAX_INTERVALS`] (a monitor flapping
+//!   every 10 s would otherwise keep 270 000 a month);
 //! * **a downsampled response-time series**: count, min, avg and max per
 //!   bucket, in three resolutions: 1 minute for 6 hours, 5 minutes for
 //!   24 hours and 1 hour for 31 days (1 392 buckets of 24 bytes at most,
@@ -43,8 +44,10 @@ const NANOS_PER_MIN: i64 = 60_000_000_000;
 const NANOS_PER_SEC: i64 = 1_000_000_000;
 const DAY: i64 = 86_400 * NANOS_PER_SEC;
 
-/// How far back the history goes.
-pub const RETENTION: Duration = Duration::from_secs(31 * 86_400);
+/// How far back state intervals (and the one-off downtimes that explain
+/// them) go: 90 whole days and the current one. The response-time series
+/// keeps 31 days.
+pub const RETENTION: Duration = Duration::from_secs(91 * 86_400);
 /// The most state intervals one monitor keeps; the oldest go first.
 pub const MAX_INTERVALS: usize = 20_000;
 

@@ -42,13 +42,17 @@ fn fixture(tls: bool) -> Fixture {
     auth.users()
         .add("otto", Role::Operator, "otto's password")
         .unwrap();
-    let app = router(crate::test_state::server_state(
-        &store,
-        &crate::test_state::config_in(&dir.path().join("data")),
+    let parts = crate::testing::Parts {
         tokens,
         auth,
-        Vec::new(),
+        ports: Vec::new(),
         tls,
+        metrics: crate::testing::private_metrics(),
+    };
+    let app = router(crate::testing::server_state(
+        &store,
+        &crate::testing::config_in(&dir.path().join("data")),
+        parts,
     ));
     Fixture {
         app,

@@ -45,8 +45,7 @@ mod http_tests;
 mod ndjson;
 mod params;
 mod routes;
-#[cfg(test)]
-mod test_state;
+pub mod testing;
 pub mod tls;
 pub mod ui;
 
@@ -289,17 +288,21 @@ mod tests {
                 auth.users()
                     .add(name, role, &format!("{name} password"))
                     .unwrap();
-                let id = test_state::session_of(&auth, name, role);
+                let id = testing::session_of(&auth, name, role);
                 (role, id)
             })
             .collect();
-        let app = router(test_state::server_state(
-            &store,
-            &test_state::config_in(&dir.path().join("data")),
+        let parts = testing::Parts {
             tokens,
             auth,
-            Vec::new(),
-            false,
+            ports: Vec::new(),
+            tls: false,
+            metrics: testing::private_metrics(),
+        };
+        let app = router(testing::server_state(
+            &store,
+            &testing::config_in(&dir.path().join("data")),
+            parts,
         ));
         Fixture {
             app,

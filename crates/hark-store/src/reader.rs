@@ -73,6 +73,11 @@ impl WalReader {
         self.committed
     }
 
+    /// Events appended to the WAL that this reader has not committed.
+    pub fn lag(&self) -> u64 {
+        self.shared.appended_seq().saturating_sub(self.committed)
+    }
+
     /// Sequence number of the last event handed out.
     pub fn position(&self) -> u64 {
         self.position

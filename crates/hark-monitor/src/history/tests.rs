@@ -47,15 +47,15 @@ fn intervals_follow_state_and_downtime_changes() {
 }
 
 #[test]
-fn intervals_older_than_31_days_are_pruned() {
+fn intervals_older_than_91_days_are_pruned() {
     let mut h = History::default();
     h.record(T0, State::Ok, false, ms(1));
     h.record(T0 + HOUR, State::Crit, false, ms(1));
     h.record(T0 + 2 * HOUR, State::Ok, false, ms(1));
-    // 31 days after the first interval ended: it is kept until it is older.
-    h.record(T0 + HOUR + 31 * DAY, State::Ok, false, ms(1));
+    // 91 days after the first interval ended: it is kept until it is older.
+    h.record(T0 + HOUR + 91 * DAY, State::Ok, false, ms(1));
     assert_eq!(h.intervals(i64::MIN, i64::MAX).len(), 3);
-    h.record(T0 + HOUR + 31 * DAY + 1, State::Warn, false, ms(1));
+    h.record(T0 + HOUR + 91 * DAY + 1, State::Warn, false, ms(1));
     let left = spans(&h, i64::MIN, i64::MAX);
     assert_eq!(
         left.first().map(|i| (i.0, i.2)),

@@ -56,10 +56,17 @@ fn fixture() -> Fixture {
     auth.users()
         .add("olga", Role::Operator, "olga's password")
         .unwrap();
-    let session = crate::test_state::session_of(&auth, "olga", Role::Operator);
+    let session = crate::testing::session_of(&auth, "olga", Role::Operator);
     let ports = hark_matrix::matrix(&cfg);
     let flows = ports.len();
-    let state = crate::test_state::server_state(&store, &cfg, tokens, auth, ports, false);
+    let parts = crate::testing::Parts {
+        tokens,
+        auth,
+        ports,
+        tls: false,
+        metrics: crate::testing::private_metrics(),
+    };
+    let state = crate::testing::server_state(&store, &cfg, parts);
     let monitoring = state.monitoring.clone();
     let app = router(state);
     Fixture {

@@ -9,8 +9,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use hark_server::ServerState;
 use hark_server::tokens::{Role, TokenStore};
+use hark_server::{ServerState, testing};
 use hark_store::{Store, StoreConfig};
 use http_body_util::BodyExt;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -58,30 +58,20 @@ impl Harness {
 
     /// A fresh server state on the same store and token file.
     pub fn state(&self) -> ServerState {
-        ServerState {
-            store: self.store.clone(),
+        let parts = testing::Parts {
             tokens: TokenStore::open(self.dir.path()).unwrap(),
-            metrics: metrics_handle(),
-            ports: hark_matrix::matrix(&hark_config::Config::default()),
-            monitoring: no_monitors(self.dir.path()),
-            alerting: hark_alert::Alerting::start(
-                &self.store,
-                &hark_config::Config::default(),
-                &self.dir.path().join("data"),
-                &[],
-                std::sync::Arc::new(hark_alert::NoOutbox),
-            )
-            .unwrap(),
-            notifier: None,
             auth: hark_auth::Authenticator::open(
                 self.dir.path(),
                 &hark_config::AuthConfig::default(),
                 None,
             )
             .unwrap(),
+            ports: hark_matrix::matrix(&hark_config::Config::default()),
             tls: false,
-            reverse_dns: hark_ingest::rdns::ReverseDns::new(Default::default()),
-        }
+            metrics: metrics_handle(),
+        };
+        let cfg = testing::config_in(&self.dir.path().join("data"));
+        testing::server_state(&self.store, &cfg, parts)
     }
 
     pub fn app(&self) -> Router {
@@ -138,14 +128,4 @@ pub async fn with_deadline<T>(fut: impl Future<Output = T>) -> T {
     tokio::time::timeout(DEADLINE, fut)
         .await
         .expect("did not finish before the deadline")
-}
-
-/// A monitoring service with no monitors, keeping its files under `dir`.
-pub fn no_monitors(dir: &std::path::Path) -> hark_monitor::Monitoring {
-    let cfg = hark_config::Config {
-        data_dir: dir.join("data"),
-        ..hark_config::Config::default()
-    };
-    hark_monitor::Monitoring::start(&cfg, std::sync::Arc::new(hark_monitor::service::NullSink))
-        .expect("monitoring starts")
 }

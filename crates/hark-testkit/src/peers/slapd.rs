@@ -157,7 +157,8 @@ impl Slapd {
         slapd
     }
 
-    /// slapd.conf: schemas, an mdb database, ACLs and the memberof overlay.
+    /// slapd.conf: schemas, an mdb database, ACLs, a size limit and the
+    /// memberof overlay.
     fn config(&self) -> String {
         let d = self.dir().display();
         let tls = match &self.tls {
@@ -185,6 +186,9 @@ suffix "{SUFFIX}"
 rootdn "{ADMIN_DN}"
 rootpw {ADMIN_PASSWORD}
 directory {d}/db
+# Like Active Directory's MaxPageSize: one search returns at most 100
+# entries; a paged search returns them all.
+limits users size.soft=100 size.hard=100 size.prtotal=unlimited
 access to attrs=userPassword
   by self =xw
   by anonymous auth
@@ -258,6 +262,13 @@ memberof-refint true
     /// groupOfNames requires a member).
     pub fn add_group(&self, cn: &str, members: &[&str]) {
         self.ldap("ldapadd", &group_ldif(cn, members));
+    }
+
+    /// Adds the groups `cns` under [`GROUPS`], each with these members, in
+    /// one `ldapadd`.
+    pub fn add_groups(&self, cns: &[String], members: &[&str]) {
+        let ldif: Vec<String> = cns.iter().map(|cn| group_ldif(cn, members)).collect();
+        self.ldap("ldapadd", &ldif.join("\n"));
     }
 
     /// Adds user `uid` to group `cn`.
