@@ -9,10 +9,10 @@ use std::net::{IpAddr, SocketAddr};
 
 use hark_config::{
     AlertingConfig, AuthConfig, BeatsInput, ChannelConfig, CheckConfig, Config, DnsCheck,
-    GelfInput, GelfTransport, HttpCheck, HttpConfig, HttpUrl, IcmpCheck, InputConfig,
-    InputProtocol, LdapConfig, LdapSecurity, MetricsCheck, MonitorConfig, MonitoringConfig,
-    NotifyConfig, RelpInput, SmtpChannel, SmtpTls, SnmpCheck, SnmptrapInput, StorageConfig,
-    SyslogInput, SyslogTransport, TcpCheck, TlsFiles, WebhookChannel,
+    ForwardConfig, GelfInput, GelfTransport, HttpCheck, HttpConfig, HttpUrl, IcmpCheck,
+    InputConfig, InputProtocol, LdapConfig, LdapSecurity, MetricsCheck, MonitorConfig,
+    MonitoringConfig, NotifyConfig, RelpInput, SmtpChannel, SmtpTls, SnmpCheck, SnmptrapInput,
+    StorageConfig, SyslogInput, SyslogTransport, TcpCheck, TlsFiles, UplinkConfig, WebhookChannel,
 };
 
 use crate::flow::{Endpoint, Flow, PortSpec, Security, Transport};
@@ -38,6 +38,8 @@ pub fn matrix(cfg: &Config) -> Vec<Flow> {
         // Parsers read local files only; enrichment may ask DNS.
         parsers: _,
         enrich,
+        uplink,
+        forward,
     } = cfg;
     // Links in messages point at the UI; sending them opens nothing.
     let AlertingConfig {
@@ -86,6 +88,12 @@ pub fn matrix(cfg: &Config) -> Vec<Flow> {
     for (name, channel) in notify {
         flows.extend(notify_flows(name, channel));
     }
+    if let Some(uplink) = uplink {
+        flows.extend(uplink_flows(uplink));
+    }
+    if let Some(forward) = forward {
+        flows.extend(forward_flows(forward));
+    }
     resolver::add_resolver_flows(&mut flows, resolv_conf);
     flows.sort_by(|a, b| {
         (a.direction, a.port, a.transport, &a.component).cmp(&(
@@ -124,6 +132,51 @@ fn dns_flows(servers: &[SocketAddr], component: &str, purpose: &str) -> Vec<Flow
             })
         })
         .collect()
+}
+
+/// The center's listener for forwarders: batches and enrolment.
+pub fn uplink_flows(uplink: &UplinkConfig) -> Vec<Flow> {
+    let UplinkConfig {
+        enabled,
+        listen,
+        // Which forwarders are accepted and the certificate's names open nothing.
+        groups: _,
+        names: _,
+    } = uplink;
+    if !enabled {
+        return Vec::new();
+    }
+    vec![Flow::listener(
+        *listen,
+        Transport::Tcp,
+        "https",
+        Security::Mtls,
+        "uplink",
+        "events from forwarders (hark forward) and their enrolment",
+    )]
+}
+
+/// A forwarder's connection to its center.
+pub fn forward_flows(forward: &ForwardConfig) -> Vec<Flow> {
+    let ForwardConfig {
+        name: _,
+        center,
+        // Local files and buffer settings open nothing.
+        identity_dir: _,
+        buffer_max: _,
+        overflow: _,
+        batch_events: _,
+        zstd_level: _,
+    } = forward;
+    vec![Flow::client(
+        Endpoint::from(center.host()),
+        PortSpec::Single(center.port()),
+        Transport::Tcp,
+        "https",
+        Security::Mtls,
+        "forward",
+        "buffered events to the central Hark (uplink)",
+    )]
 }
 
 /// The HTTP API and web UI listener.
