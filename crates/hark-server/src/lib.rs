@@ -27,6 +27,7 @@
 //!     store, tokens, metrics: handle, ports: Vec::new(), monitoring, alerting, notifier: None,
 //!     auth, tls: false,
 //!     reverse_dns: hark_ingest::rdns::ReverseDns::new(Default::default()),
+//!     forwarders: None,
 //! };
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8514").await?;
 //! serve(listener, state, async { let _ = tokio::signal::ctrl_c().await; }).await
@@ -106,6 +107,9 @@ pub struct ServerState {
     pub tls: bool,
     /// Names for the addresses the Sources page and API list.
     pub reverse_dns: hark_ingest::rdns::ReverseDns,
+    /// The forwarders that send through the uplink, served at
+    /// `/api/v1/forwarders`; `None` when the uplink is off.
+    pub forwarders: Option<hark_uplink::fleet::Fleet>,
 }
 
 /// Shared by every handler.
@@ -124,6 +128,8 @@ pub(crate) struct AppState {
     pub(crate) tls: bool,
     /// Names for the addresses of sources.
     pub(crate) reverse_dns: hark_ingest::rdns::ReverseDns,
+    /// The uplink's forwarders, when the uplink is on.
+    pub(crate) forwarders: Option<hark_uplink::fleet::Fleet>,
     /// This machine's name, the `host` of audit events.
     pub(crate) host: String,
     /// The OpenAPI document, made from the routes, served at `/api/v1/openapi.json`.
@@ -192,6 +198,7 @@ fn build(
         alerting: state.alerting,
         notifier: state.notifier,
         reverse_dns: state.reverse_dns,
+        forwarders: state.forwarders,
         openapi: routes::openapi::document(&endpoints).to_string(),
         closing,
         _closing_tx: closing_tx,

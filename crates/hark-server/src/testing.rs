@@ -68,6 +68,7 @@ pub fn server_state(
         auth,
         tls,
         reverse_dns: hark_ingest::rdns::ReverseDns::new(Default::default()),
+        forwarders: None,
     }
 }
 

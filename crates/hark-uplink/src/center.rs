@@ -34,13 +34,16 @@ use tokio_util::sync::CancellationToken;
 
 use crate::UplinkError;
 use crate::ca::{CenterCa, serial_and_name};
-use crate::enroll::{EnrollRequest, Enrolment, UPLINK_DIR};
+use crate::enroll::{EnrollRequest, UPLINK_DIR};
+use crate::fleet::{Fleet, HealthReport};
 use crate::wire;
 
 /// Path of the batch endpoint.
 pub const BATCH_PATH: &str = "/uplink/v1/batch";
 /// Path of the enrolment endpoint.
 pub const ENROLL_PATH: &str = "/uplink/v1/enroll";
+/// Path of the health endpoint.
+pub const HEALTH_PATH: &str = "/uplink/v1/health";
 /// Header naming the forwarder's buffer (its sequence numbers' space).
 pub const BUFFER_HEADER: &str = "x-hark-buffer";
 /// The field that names the forwarder an event came through.
@@ -60,15 +63,16 @@ pub struct Center {
 }
 
 impl Center {
-    /// Binds `[uplink] listen` and serves until `shutdown` is cancelled.
+    /// Binds `[uplink] listen` and serves until `shutdown` is cancelled;
+    /// `fleet` keeps the forwarders' reports.
     pub async fn start(
         cfg: &UplinkConfig,
         data_dir: &std::path::Path,
         store: Store,
+        fleet: Fleet,
         shutdown: CancellationToken,
     ) -> Result<Center, UplinkError> {
         let ca = CenterCa::open(&data_dir.join(UPLINK_DIR))?;
-        let enrolment = Enrolment::open(data_dir)?;
         let tls = tls_config(&ca, &server_names(cfg))?;
         let tcp = TcpListener::bind(cfg.listen)
             .await
@@ -80,13 +84,14 @@ impl Center {
             store,
             ca_fingerprint: ca.fingerprint(),
             ca,
-            enrolment,
+            fleet,
             groups: cfg.groups.clone(),
             origins: Mutex::new(HashMap::new()),
         });
         let app = axum::Router::new()
             .route(BATCH_PATH, post(batch))
             .route(ENROLL_PATH, post(enroll))
+            .route(HEALTH_PATH, post(health))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(state.clone());
         let listener = UplinkListener::new(tcp, TlsAcceptor::from(Arc::new(tls)));
@@ -159,7 +164,7 @@ struct CenterState {
     store: Store,
     ca: CenterCa,
     ca_fingerprint: String,
-    enrolment: Enrolment,
+    fleet: Fleet,
     groups: Vec<String>,
     /// One lock per origin: its batches are checked and stored one at a time.
     origins: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -207,7 +212,10 @@ async fn enroll(
 ) -> Response {
     let state2 = state.clone();
     let result = tokio::task::spawn_blocking(move || {
-        state2.enrolment.enroll(&state2.ca, &req, &state2.groups)
+        state2
+            .fleet
+            .enrolment()
+            .enroll(&state2.ca, &req, &state2.groups)
     })
     .await;
     match result {
@@ -222,6 +230,39 @@ async fn enroll(
             refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
         }
         Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// The name of the enrolled, unrevoked forwarder whose certificate `peer`
+/// presented, or the answer refusing it.
+#[allow(clippy::result_large_err)]
+fn authorize(state: &CenterState, peer: Peer) -> Result<String, Response> {
+    let Some((serial, name)) = peer.cert else {
+        metrics::counter!("hark_uplink_refused_total", "reason" => "no_certificate").increment(1);
+        return Err(refuse(
+            StatusCode::UNAUTHORIZED,
+            "a client certificate is required; enrol with `hark forward --enroll`",
+        ));
+    };
+    if let Err(e) = state.fleet.enrolment().check(&name, &serial, &state.groups) {
+        tracing::warn!(peer = %peer.addr, forwarder = %name, reason = %e, "forwarder refused");
+        metrics::counter!("hark_uplink_refused_total", "reason" => "not_accepted").increment(1);
+        return Err(refuse(StatusCode::FORBIDDEN, e.to_string()));
+    }
+    Ok(name)
+}
+
+async fn health(
+    State(state): State<Arc<CenterState>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    Json(report): Json<HealthReport>,
+) -> Response {
+    match authorize(&state, peer) {
+        Ok(name) => {
+            state.fleet.record(&name, report);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(refusal) => refusal,
     }
 }
 
@@ -240,18 +281,10 @@ async fn batch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some((serial, name)) = peer.cert else {
-        metrics::counter!("hark_uplink_refused_total", "reason" => "no_certificate").increment(1);
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            "a client certificate is required; enrol with `hark forward --enroll`",
-        );
+    let name = match authorize(&state, peer) {
+        Ok(name) => name,
+        Err(refusal) => return refusal,
     };
-    if let Err(e) = state.enrolment.check(&name, &serial, &state.groups) {
-        tracing::warn!(peer = %peer.addr, forwarder = %name, reason = %e, "batch refused");
-        metrics::counter!("hark_uplink_refused_total", "reason" => "not_accepted").increment(1);
-        return refuse(StatusCode::FORBIDDEN, e.to_string());
-    }
     let buffer = match headers.get(BUFFER_HEADER).and_then(|v| v.to_str().ok()) {
         Some(b)
             if !b.is_empty() && b.len() <= 64 && b.bytes().all(|c| c.is_ascii_alphanumeric()) =>

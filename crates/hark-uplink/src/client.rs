@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use hark_config::HttpUrl;
@@ -22,9 +23,10 @@ use rustls_pki_types::pem::PemObject;
 
 use crate::UplinkError;
 use crate::ca::fingerprint;
-use crate::center::{BATCH_PATH, BUFFER_HEADER, ENROLL_PATH};
+use crate::center::{BATCH_PATH, BUFFER_HEADER, ENROLL_PATH, HEALTH_PATH};
 use crate::enroll::{EnrollRequest, EnrollResponse, EnrollToken};
 use crate::files::{write_private, write_public};
+use crate::fleet::HealthReport;
 use crate::wire;
 
 /// The center's CA certificate in the identity directory.
@@ -225,8 +227,11 @@ pub struct ClientSettings {
 pub struct UplinkClient {
     http: reqwest::Client,
     url: String,
+    health_url: String,
     buffer_id: String,
     zstd_level: i32,
+    /// `received_at` of the oldest event being delivered; 0 when none.
+    pending_since: Arc<AtomicI64>,
 }
 
 impl UplinkClient {
@@ -265,9 +270,20 @@ impl UplinkClient {
         Ok(UplinkClient {
             http,
             url: endpoint(&settings.center, BATCH_PATH),
+            health_url: endpoint(&settings.center, HEALTH_PATH),
             buffer_id: settings.buffer_id.clone(),
             zstd_level: settings.zstd_level,
+            pending_since: Arc::default(),
         })
+    }
+
+    /// A sender of health reports over the same identity.
+    pub fn health_sender(&self) -> HealthSender {
+        HealthSender {
+            http: self.http.clone(),
+            url: self.health_url.clone(),
+            pending_since: self.pending_since.clone(),
+        }
     }
 
     /// Sends consecutive events numbered from `first_seq`; Ok on the center's 200.
@@ -323,6 +339,10 @@ impl Destination for UplinkClient {
         events: &[Event],
         seqs: &[u64],
     ) -> Result<(), DeliveryError> {
+        if let Some(first) = events.first() {
+            self.pending_since
+                .store(first.received_at.max(1), Ordering::Relaxed);
+        }
         // Consecutive runs: each is one batch the center can deduplicate.
         let mut start = 0;
         while start < events.len() {
@@ -335,6 +355,45 @@ impl Destination for UplinkClient {
                 .map_err(|e| DeliveryError::after(start, e))?;
             start = end;
         }
+        self.pending_since.store(0, Ordering::Relaxed);
         Ok(())
+    }
+}
+
+/// Sends a forwarder's health reports to the center.
+#[derive(Clone)]
+pub struct HealthSender {
+    http: reqwest::Client,
+    url: String,
+    pending_since: Arc<AtomicI64>,
+}
+
+impl HealthSender {
+    /// Age in seconds of the oldest event the uplink is trying to deliver (0 when none).
+    pub fn oldest_pending_age(&self) -> f64 {
+        match self.pending_since.load(Ordering::Relaxed) {
+            0 => 0.0,
+            since => {
+                let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
+                (now.saturating_sub(since).max(0) as f64) / 1e9
+            }
+        }
+    }
+
+    /// Sends one report; Ok on the center's answer 2xx.
+    pub async fn send(&self, report: &HealthReport) -> Result<(), UplinkError> {
+        let answer = self
+            .http
+            .post(&self.url)
+            .json(report)
+            .send()
+            .await
+            .map_err(|e| UplinkError::Http(format!("{}: {}", self.url, error_chain(&e))))?;
+        let status = answer.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let body = answer.text().await.unwrap_or_default();
+        Err(UplinkError::Refused(format!("{status}: {}", body.trim())))
     }
 }

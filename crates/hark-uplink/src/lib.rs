@@ -18,6 +18,8 @@ pub mod center;
 pub mod client;
 pub mod enroll;
 mod files;
+pub mod fleet;
+pub mod forwarder;
 pub mod wire;
 
 use std::path::Path;

@@ -138,6 +138,23 @@ async fn serve(
         ),
         None => None,
     };
+    let (uplink, forwarders) = match cfg.uplink.as_ref().filter(|u| u.enabled) {
+        Some(u) => {
+            let fleet = hark_uplink::fleet::Fleet::open(&cfg.data_dir)
+                .context("cannot open the forwarder registry")?;
+            let center = hark_uplink::center::Center::start(
+                u,
+                &cfg.data_dir,
+                store.clone(),
+                fleet.clone(),
+                shutdown.clone(),
+            )
+            .await
+            .context("cannot start the uplink for forwarders ([uplink])")?;
+            (Some(center), Some(fleet))
+        }
+        None => (None, None),
+    };
     let sink = StoreSink::start(store.clone());
     let monitoring = hark_monitor::Monitoring::start(&cfg, Arc::new(sink.clone()))
         .context("cannot start monitoring")?;
@@ -163,6 +180,7 @@ async fn serve(
         auth,
         tls: https.is_some(),
         reverse_dns,
+        forwarders,
     };
     let http_shutdown = shutdown.clone();
     let stop_http = async move { http_shutdown.cancelled().await };
@@ -178,6 +196,10 @@ async fn serve(
     for i in &inputs {
         writeln!(out, "listening {} {} {}", i.name, i.transport, i.local_addr)?;
         tracing::debug!(input = %i.name, transport = i.transport, addr = %i.local_addr, "listening");
+    }
+    if let Some(u) = &uplink {
+        writeln!(out, "listening uplink https {}", u.local_addr)?;
+        writeln!(out, "uplink ca sha256 {}", u.ca_fingerprint)?;
     }
     if !cfg.monitors.is_empty() {
         writeln!(out, "monitors {}", cfg.monitors.len())?;
@@ -230,6 +252,9 @@ async fn serve(
     monitoring.shutdown().await;
     for i in inputs {
         i.join().await;
+    }
+    if let Some(u) = uplink {
+        u.join().await;
     }
     sink.close().await;
     alerting.shutdown().await;
@@ -344,7 +369,7 @@ pub fn display_addr(addr: SocketAddr) -> SocketAddr {
     }
 }
 
-async fn wait_for_signal() {
+pub(crate) async fn wait_for_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let term = signal(SignalKind::terminate());
     let int = signal(SignalKind::interrupt());
@@ -363,14 +388,14 @@ async fn wait_for_signal() {
 
 /// Lets jemalloc's background threads give unused pages back to the system
 /// within seconds, so the resident size falls after a load.
-fn release_memory_when_idle() {
+pub(crate) fn release_memory_when_idle() {
     #[cfg(not(target_env = "msvc"))]
     if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
         tracing::debug!("jemalloc background threads unavailable: {e}");
     }
 }
 
-fn init_tracing() {
+pub(crate) fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("HARK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     use std::io::IsTerminal;
