@@ -139,7 +139,8 @@ fn loggen_in(ns: &Netns, count: u64, rate: u64, log: &Path) -> ChildGuard {
         }
     }
     let (host, port) = EDGE_INPUT.split_once(':').expect("host:port");
-    cmd.args(["--inet", "--stream", "--size", "200"])
+    // loggen stops after --interval seconds (10 by default) whatever --number says.
+    cmd.args(["--inet", "--stream", "--size", "200", "--interval", "3600"])
         .args(["--rate", &rate.to_string(), "--number", &count.to_string()])
         .args([host, port]);
     ChildGuard::logged("loggen", &mut cmd, log)
@@ -147,9 +148,7 @@ fn loggen_in(ns: &Netns, count: u64, rate: u64, log: &Path) -> ChildGuard {
 
 /// Waits for loggen to finish and returns the count it reports sending.
 fn loggen_done(mut sender: ChildGuard, log: &Path) -> u64 {
-    let status = poll(PATIENCE, Duration::from_millis(100), || {
-        sender.try_wait().ok().flatten()
-    });
+    let status = poll(PATIENCE, Duration::from_millis(100), || sender.try_wait());
     let text = std::fs::read_to_string(log).unwrap_or_default();
     assert!(
         status.is_some_and(|s| s.success()),
@@ -182,11 +181,16 @@ fn forwarder_view(center: &Hark) -> serde_json::Value {
         .unwrap_or_else(|| panic!("edge1 not in {list}"))
 }
 
-/// Waits until the forwarder reports an empty buffer, and returns its view.
-fn drained(center: &Hark, edge: &Edge) -> serde_json::Value {
+/// Waits until the forwarder reports that its input received `received`
+/// events and its buffer is empty, and returns its view.
+fn drained(center: &Hark, edge: &Edge, received: u64) -> serde_json::Value {
     let view = poll(PATIENCE, Duration::from_millis(500), || {
         let v = forwarder_view(center);
-        (v["health"]["buffer_events"] == 0 && v["status"] == "up").then_some(v)
+        let health = &v["health"];
+        (health["inputs"]["tcp"]["events"] == received
+            && health["buffer_events"] == 0
+            && v["status"] == "up")
+            .then_some(v)
     });
     view.unwrap_or_else(|| {
         panic!(
@@ -238,7 +242,7 @@ fn every_message_arrives_once_and_in_order_across_a_cut_link_and_a_killed_center
     );
     let total = center.wait_total(QUERY, COUNT, PATIENCE);
     assert_eq!(total, COUNT, "stored on the center\n{}", edge.output());
-    drained(&center, &edge);
+    drained(&center, &edge, COUNT);
     let seqs = stored_seqs(&center);
     assert_eq!(seqs.len() as u64, COUNT, "no message twice");
     assert!(
@@ -258,7 +262,8 @@ fn every_message_arrives_once_and_in_order_across_a_cut_link_and_a_killed_center
 
 #[test]
 fn drop_oldest_counts_exactly_what_is_missing() {
-    const COUNT: u64 = 100_000;
+    // Several times what a 16 MiB buffer holds.
+    const COUNT: u64 = 300_000;
     let ns = Netns::new(1);
     let uplink_port = free_tcp_port();
     let center = center(uplink_port, &ns.host);
@@ -279,7 +284,7 @@ fn drop_oldest_counts_exactly_what_is_missing() {
     );
     ns.link_up();
 
-    let view = drained(&center, &edge);
+    let view = drained(&center, &edge, COUNT);
     let dropped = view["health"]["dropped"]
         .as_u64()
         .expect("dropped in the report");
@@ -310,7 +315,8 @@ fn drop_oldest_counts_exactly_what_is_missing() {
 
 #[test]
 fn block_slows_the_sender_and_loses_nothing() {
-    const COUNT: u64 = 100_000;
+    // Several times what a 16 MiB buffer holds.
+    const COUNT: u64 = 300_000;
     let ns = Netns::new(2);
     let uplink_port = free_tcp_port();
     let center = center(uplink_port, &ns.host);
@@ -343,7 +349,7 @@ fn block_slows_the_sender_and_loses_nothing() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(
-        sender.try_wait().ok().flatten().is_none(),
+        sender.try_wait().is_none(),
         "loggen finished although its messages cannot fit in the buffer"
     );
     ns.link_up();
@@ -355,7 +361,7 @@ fn block_slows_the_sender_and_loses_nothing() {
     );
     let total = center.wait_total(QUERY, COUNT, PATIENCE);
     assert_eq!(total, COUNT, "{}", edge.output());
-    let view = drained(&center, &edge);
+    let view = drained(&center, &edge, COUNT);
     assert_eq!(view["health"]["dropped"], 0, "{view}");
     let seqs = stored_seqs(&center);
     assert!(seqs.iter().copied().eq(0..COUNT));

@@ -18,6 +18,7 @@ struct Fixture {
     _dir: tempfile::TempDir,
     data: std::path::PathBuf,
     store: Store,
+    fleet: hark_uplink::fleet::Fleet,
     url: HttpUrl,
     shutdown: CancellationToken,
 }
@@ -37,7 +38,8 @@ impl Fixture {
             ..UplinkConfig::default()
         };
         let shutdown = CancellationToken::new();
-        let center = Center::start(&cfg, &data, store.clone(), shutdown.clone())
+        let fleet = hark_uplink::fleet::Fleet::open(&data).unwrap();
+        let center = Center::start(&cfg, &data, store.clone(), fleet.clone(), shutdown.clone())
             .await
             .unwrap();
         let url =
@@ -46,6 +48,7 @@ impl Fixture {
             _dir: dir,
             data,
             store,
+            fleet,
             url,
             shutdown,
         }
@@ -207,5 +210,33 @@ async fn a_client_without_a_certificate_is_refused_on_the_batch_endpoint() {
         .unwrap();
     assert_eq!(answer.status().as_u16(), 401);
     assert!(f.messages("*").is_empty());
+    f.shutdown.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_reports_make_a_forwarder_up_and_revocation_shows() {
+    let f = Fixture::start().await;
+    let edge = f.forwarder("edge1", "b1").await;
+    let views = f.fleet.views();
+    assert_eq!(views.len(), 1);
+    assert_eq!(
+        (views[0].name.as_str(), views[0].status),
+        ("edge1", "unknown")
+    );
+    let report = hark_uplink::fleet::HealthReport {
+        version: "0.1.0".into(),
+        buffer_events: 42,
+        dropped: 7,
+        ..Default::default()
+    };
+    edge.health_sender().send(&report).await.unwrap();
+    let views = f.fleet.views();
+    assert_eq!(views[0].status, "up");
+    assert_eq!(views[0].group, "dmz");
+    assert_eq!(views[0].health.as_ref(), Some(&report));
+    f.fleet.enrolment().revoke("edge1").unwrap();
+    assert_eq!(f.fleet.views()[0].status, "revoked");
+    // A revoked forwarder's reports are refused too.
+    assert!(edge.health_sender().send(&report).await.is_err());
     f.shutdown.cancel();
 }
