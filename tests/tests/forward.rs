@@ -59,10 +59,11 @@ fn enroll_token(center: &Hark) -> String {
 
 /// A running `hark forward` inside `ns`.
 struct Edge {
-    proc: ChildGuard,
+    /// The process, killed on drop.
+    _proc: ChildGuard,
     log: PathBuf,
     data: PathBuf,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Edge {
@@ -92,10 +93,10 @@ impl Edge {
             .env("RUST_BACKTRACE", "1");
         let proc = ChildGuard::logged("hark forward", &mut cmd, &log);
         let edge = Edge {
-            proc,
+            _proc: proc,
             log,
             data,
-            _dir: dir,
+            dir,
         };
         let ready = poll(PATIENCE, Duration::from_millis(50), || {
             edge.output().lines().any(|l| l == "ready").then_some(())
@@ -210,7 +211,7 @@ fn every_message_arrives_once_and_in_order_across_a_cut_link_and_a_killed_center
     let edge = Edge::start(&ns, &center, uplink_port, "");
     let stored = "hark_uplink_events_total{forwarder=\"edge1\"}";
 
-    let sender_log = edge._dir.path().join("loggen.log");
+    let sender_log = edge.dir.path().join("loggen.log");
     let sender = loggen_in(&ns, COUNT, 5_000, &sender_log);
     let flowing = poll(PATIENCE, Duration::from_millis(100), || {
         (center.metric(stored) >= 10_000.0).then_some(())
@@ -275,7 +276,7 @@ fn drop_oldest_counts_exactly_what_is_missing() {
     );
     // Everything is sent while the center is out of reach: more than fits.
     ns.link_down();
-    let sender_log = edge._dir.path().join("loggen.log");
+    let sender_log = edge.dir.path().join("loggen.log");
     let sender = loggen_in(&ns, COUNT, 50_000, &sender_log);
     assert_eq!(
         loggen_done(sender, &sender_log),
@@ -327,7 +328,7 @@ fn block_slows_the_sender_and_loses_nothing() {
         &format!("buffer_max = \"{SMALL_BUFFER}\"\noverflow = \"block\""),
     );
     ns.link_down();
-    let sender_log = edge._dir.path().join("loggen.log");
+    let sender_log = edge.dir.path().join("loggen.log");
     let mut sender = loggen_in(&ns, COUNT, 50_000, &sender_log);
     // The buffer fills up to its cap and no further, and the sender cannot
     // finish meanwhile: its messages do not fit, so it is held back.
@@ -395,7 +396,7 @@ fn a_revoked_forwarder_is_refused_and_shown_so() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let sender_log = edge._dir.path().join("loggen.log");
+    let sender_log = edge.dir.path().join("loggen.log");
     let sender = loggen_in(&ns, 100, 1_000, &sender_log);
     assert_eq!(loggen_done(sender, &sender_log), 100);
     let refused = poll(PATIENCE, Duration::from_millis(200), || {

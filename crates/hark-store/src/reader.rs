@@ -26,6 +26,10 @@ impl WalBatch {
     }
 }
 
+/// What a read of the WAL on the blocking pool gives back: the replay
+/// (to read on from) and the batch it found.
+type ReadOutcome = (Replay, Result<Option<crate::wal::Batch>, StoreError>);
+
 /// A named reader of the WAL, from [`crate::Store::wal_reader`].
 ///
 /// It reads from just past its committed position, which survives
@@ -40,8 +44,7 @@ pub struct WalReader {
     replay: Option<Replay>,
     /// A read of the WAL that was started and not yet taken back (its
     /// caller stopped waiting); the next call waits for it.
-    reading:
-        Option<tokio::task::JoinHandle<(Replay, Result<Option<crate::wal::Batch>, StoreError>)>>,
+    reading: Option<tokio::task::JoinHandle<ReadOutcome>>,
     /// Sequence number of the last event handed out.
     position: u64,
     /// Sequence number of the last event committed.
