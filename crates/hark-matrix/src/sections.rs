@@ -55,7 +55,12 @@ pub fn matrix(cfg: &Config) -> Vec<Flow> {
     } = monitoring;
     // Unreadable means the resolver library's default: this host.
     let resolv_conf = || std::fs::read_to_string(resolver::RESOLV_CONF).unwrap_or_default();
-    let mut flows = http_flows(http);
+    // A forwarder (`hark forward` reads `[forward]`) serves no HTTP.
+    let mut flows = if forward.is_some() {
+        Vec::new()
+    } else {
+        http_flows(http)
+    };
     flows.extend(auth_flows(auth));
     for (name, input) in inputs {
         flows.extend(input_flows(name, input));
