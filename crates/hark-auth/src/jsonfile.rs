@@ -61,18 +61,18 @@ impl Stamp {
 
 /// The file's content as last read or written.
 #[derive(Debug, Default)]
-pub(crate) struct Cached<T> {
+pub struct Cached<T> {
     /// Version of the file the value was read from; `None` when it did not exist.
     stamp: Option<Stamp>,
     /// The content (the default when the file does not exist or cannot be read).
-    pub(crate) value: T,
+    pub value: T,
     /// Set when the last read failed; the value is then the default (fail closed).
     broken: bool,
 }
 
 /// A shared JSON file holding a `T`.
 #[derive(Debug)]
-pub(crate) struct JsonFile<T> {
+pub struct JsonFile<T> {
     path: PathBuf,
     /// What it holds, for messages.
     what: &'static str,
@@ -81,7 +81,7 @@ pub(crate) struct JsonFile<T> {
 
 impl<T: Serialize + DeserializeOwned + Default + Clone> JsonFile<T> {
     /// Opens (reads) `path`, which need not exist.
-    pub(crate) fn open(path: PathBuf, what: &'static str) -> Result<Self, FileError> {
+    pub fn open(path: PathBuf, what: &'static str) -> Result<Self, FileError> {
         let file = JsonFile {
             path,
             what,
@@ -96,12 +96,12 @@ impl<T: Serialize + DeserializeOwned + Default + Clone> JsonFile<T> {
     }
 
     /// The file's path.
-    pub(crate) fn path(&self) -> &Path {
+    pub fn path(&self) -> &Path {
         &self.path
     }
 
     /// The current content, read again if the file changed; errors reading it.
-    pub(crate) fn current(&self) -> Result<MutexGuard<'_, Cached<T>>, FileError> {
+    pub fn current(&self) -> Result<MutexGuard<'_, Cached<T>>, FileError> {
         let mut cache = self.lock();
         self.refresh(&mut cache)?;
         Ok(cache)
@@ -109,7 +109,7 @@ impl<T: Serialize + DeserializeOwned + Default + Clone> JsonFile<T> {
 
     /// The current content; when the file cannot be read, the default
     /// (which accepts no one) and an error in the log.
-    pub(crate) fn current_or_default(&self) -> MutexGuard<'_, Cached<T>> {
+    pub fn current_or_default(&self) -> MutexGuard<'_, Cached<T>> {
         let mut cache = self.lock();
         if let Err(e) = self.refresh(&mut cache) {
             if !cache.broken {
@@ -123,7 +123,7 @@ impl<T: Serialize + DeserializeOwned + Default + Clone> JsonFile<T> {
 
     /// Changes the content with `change` (on the newest version of the
     /// file) and writes it; nothing is written when `change` fails.
-    pub(crate) fn update<R, E: From<FileError>>(
+    pub fn update<R, E: From<FileError>>(
         &self,
         change: impl FnOnce(&mut T) -> Result<R, E>,
     ) -> Result<R, E> {
@@ -234,13 +234,13 @@ pub(crate) fn valid_name(name: &str) -> bool {
 }
 
 /// Lower-case hex SHA-256 of `secret`.
-pub(crate) fn hash_hex(secret: &str) -> String {
+pub fn hash_hex(secret: &str) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// Equality whose running time depends only on the lengths.
-pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

@@ -9,7 +9,7 @@
 //! take effect in a running server.
 
 pub mod identity;
-mod jsonfile;
+pub mod jsonfile;
 pub mod login;
 pub mod password;
 pub mod sessions;

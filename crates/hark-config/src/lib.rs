@@ -22,6 +22,7 @@ pub mod alert;
 pub mod auth;
 pub mod event_rule;
 pub mod file_input;
+pub mod forward;
 pub mod input;
 pub mod monitor;
 pub mod notify;
@@ -48,6 +49,7 @@ pub use alert::{
 pub use auth::{AuthConfig, HttpConfig, HttpTls, LdapConfig, LdapSecurity, Role, UnknownRole};
 pub use event_rule::{ConsoleState, CountSpec, EventRuleConfig, ProblemStateSource};
 pub use file_input::{FileInput, LineStart, Multiline, PathGlob, StartAt, TextEncoding};
+pub use forward::{ForwardConfig, Overflow, UplinkConfig};
 pub use hark_proto::snmp::Oid;
 pub use input::{
     BeatsInput, GelfInput, GelfTransport, InputConfig, InputProtocol, InputType, RelpInput,
@@ -115,6 +117,10 @@ pub struct Config {
     pub parsers: BTreeMap<String, ParserConfig>,
     /// What is added to events' addresses; nothing by default.
     pub enrich: EnrichConfig,
+    /// The listener for forwarders (`[uplink]`); none by default.
+    pub uplink: Option<UplinkConfig>,
+    /// The forwarder role (`[forward]`, read by `hark forward`); none by default.
+    pub forward: Option<ForwardConfig>,
 }
 
 /// When the write-ahead log is fsynced.
@@ -270,6 +276,8 @@ impl Default for Config {
             outputs: BTreeMap::new(),
             parsers: BTreeMap::new(),
             enrich: EnrichConfig::default(),
+            uplink: None,
+            forward: None,
         }
     }
 }
@@ -403,6 +411,8 @@ impl Config {
                         cfg.outputs.insert(name, output);
                     }
                 }
+                "uplink" => cfg.uplink = Some(table::value(node)?),
+                "forward" => cfg.forward = Some(table::value(node)?),
                 "parsers" => {
                     for (name, node) in table::table(node, "parsers")?.into_inner() {
                         let name = name.get_ref().to_string();
@@ -436,7 +446,9 @@ impl Config {
                                 "notify",
                                 "outputs",
                                 "parsers",
-                                "enrich"
+                                "enrich",
+                                "uplink",
+                                "forward"
                             ])
                         ),
                     ));
@@ -480,6 +492,27 @@ impl Config {
         self.validate_monitors()?;
         self.validate_channels()?;
         self.validate_parsers()?;
+        if let Some(uplink) = &self.uplink {
+            uplink
+                .check()
+                .map_err(|(key, m)| (vec!["uplink", key], m))?;
+            if let Some((name, _)) = self.inputs.iter().find(|(_, i)| {
+                i.transport() != Transport::Udp && ports_clash(i.listen, uplink.listen)
+            }) {
+                return Err((
+                    vec!["uplink", "listen"],
+                    format!(
+                        "uplink.listen {} is the port of input `{name}`; pick another port",
+                        uplink.listen
+                    ),
+                ));
+            }
+        }
+        if let Some(forward) = &self.forward {
+            forward
+                .check()
+                .map_err(|(key, m)| (vec!["forward", key], m))?;
+        }
         if self.storage.index_threads == 0 || self.storage.index_threads > 8 {
             return Err((
                 vec!["storage", "index_threads"],

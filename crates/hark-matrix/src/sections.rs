@@ -9,12 +9,12 @@ use std::net::{IpAddr, SocketAddr};
 
 use hark_config::{
     AlertingConfig, AuthConfig, BeatsInput, BeatsOutput, ChannelConfig, CheckConfig, Config,
-    DnsCheck, GelfInput, GelfOutput, GelfOutputTransport, GelfTransport, HttpCheck, HttpConfig,
-    HttpOutput, HttpUrl, IcmpCheck, InputConfig, InputProtocol, LdapConfig, LdapSecurity,
-    MetricsCheck, MonitorConfig, MonitoringConfig, NotifyConfig, OutputConfig, OutputDestination,
-    RelpInput, RelpOutput, SmtpChannel, SmtpTls, SnmpCheck, SnmptrapInput, StorageConfig,
-    SyslogInput, SyslogOutput, SyslogOutputTransport, SyslogTransport, TcpCheck, TlsFiles,
-    WebhookChannel,
+    DnsCheck, ForwardConfig, GelfInput, GelfOutput, GelfOutputTransport, GelfTransport, HttpCheck,
+    HttpConfig, HttpOutput, HttpUrl, IcmpCheck, InputConfig, InputProtocol, LdapConfig,
+    LdapSecurity, MetricsCheck, MonitorConfig, MonitoringConfig, NotifyConfig, OutputConfig,
+    OutputDestination, RelpInput, RelpOutput, SmtpChannel, SmtpTls, SnmpCheck, SnmptrapInput,
+    StorageConfig, SyslogInput, SyslogOutput, SyslogOutputTransport, SyslogTransport, TcpCheck,
+    TlsFiles, UplinkConfig, WebhookChannel,
 };
 
 use crate::flow::{Endpoint, Flow, PortSpec, Security, Transport};
@@ -43,6 +43,8 @@ pub fn matrix(cfg: &Config) -> Vec<Flow> {
         // Parsers read local files only; enrichment may ask DNS.
         parsers: _,
         enrich,
+        uplink,
+        forward,
     } = cfg;
     // Links in messages point at the UI; sending them opens nothing.
     let AlertingConfig {
@@ -58,7 +60,12 @@ pub fn matrix(cfg: &Config) -> Vec<Flow> {
     } = monitoring;
     // Unreadable means the resolver library's default: this host.
     let resolv_conf = || std::fs::read_to_string(resolver::RESOLV_CONF).unwrap_or_default();
-    let mut flows = http_flows(http);
+    // A forwarder (`hark forward` reads `[forward]`) serves no HTTP.
+    let mut flows = if forward.is_some() {
+        Vec::new()
+    } else {
+        http_flows(http)
+    };
     flows.extend(auth_flows(auth));
     for (name, input) in inputs {
         flows.extend(input_flows(name, input));
@@ -93,6 +100,12 @@ pub fn matrix(cfg: &Config) -> Vec<Flow> {
     }
     for (name, output) in outputs {
         flows.extend(output_flows(name, output));
+    }
+    if let Some(uplink) = uplink {
+        flows.extend(uplink_flows(uplink));
+    }
+    if let Some(forward) = forward {
+        flows.extend(forward_flows(forward));
     }
     resolver::add_resolver_flows(&mut flows, resolv_conf);
     flows.sort_by(|a, b| {
@@ -132,6 +145,51 @@ fn dns_flows(servers: &[SocketAddr], component: &str, purpose: &str) -> Vec<Flow
             })
         })
         .collect()
+}
+
+/// The center's listener for forwarders: batches and enrolment.
+pub fn uplink_flows(uplink: &UplinkConfig) -> Vec<Flow> {
+    let UplinkConfig {
+        enabled,
+        listen,
+        // Which forwarders are accepted and the certificate's names open nothing.
+        groups: _,
+        names: _,
+    } = uplink;
+    if !enabled {
+        return Vec::new();
+    }
+    vec![Flow::listener(
+        *listen,
+        Transport::Tcp,
+        "https",
+        Security::Mtls,
+        "uplink",
+        "events from forwarders (hark forward) and their enrolment",
+    )]
+}
+
+/// A forwarder's connection to its center.
+pub fn forward_flows(forward: &ForwardConfig) -> Vec<Flow> {
+    let ForwardConfig {
+        name: _,
+        center,
+        // Local files and buffer settings open nothing.
+        identity_dir: _,
+        buffer_max: _,
+        overflow: _,
+        batch_events: _,
+        zstd_level: _,
+    } = forward;
+    vec![Flow::client(
+        Endpoint::from(center.host()),
+        PortSpec::Single(center.port()),
+        Transport::Tcp,
+        "https",
+        Security::Mtls,
+        "forward",
+        "buffered events to the central Hark (uplink)",
+    )]
 }
 
 /// The HTTP API and web UI listener.

@@ -161,6 +161,36 @@ fn the_http_listener_contributes_a_row() {
 }
 
 #[test]
+fn the_uplink_is_inbound_on_the_center_and_outbound_on_the_forwarder() {
+    let center = Config::from_toml_str(
+        "center.toml",
+        "[inputs.tcp]\ntype = \"syslog\"\ntransport = \"tcp\"\nlisten = \"0.0.0.0:10514\"\n[uplink]\n",
+    )
+    .unwrap();
+    let flows = matrix(&center);
+    let uplink = flows_of(&flows, "uplink");
+    assert_eq!(uplink.len(), 1, "{flows:?}");
+    assert_eq!(uplink[0].direction, Direction::Inbound);
+    assert_eq!(uplink[0].port, PortSpec::Single(8515));
+    assert_eq!(uplink[0].security, Security::Mtls);
+
+    let edge = Config::from_toml_str(
+        "forward.toml",
+        "[inputs.tcp]\ntype = \"syslog\"\ntransport = \"tcp\"\nlisten = \"0.0.0.0:10514\"\n[forward]\nname = \"edge1\"\ncenter = \"https://10.0.0.1:8515\"\n",
+    )
+    .unwrap();
+    let flows = matrix(&edge);
+    let forward = flows_of(&flows, "forward");
+    assert_eq!(forward.len(), 1, "{flows:?}");
+    assert_eq!(forward[0].direction, Direction::Outbound);
+    assert_eq!(forward[0].role, Role::Connect);
+    assert_eq!(forward[0].port, PortSpec::Single(8515));
+    assert_eq!(forward[0].destination.to_string(), "10.0.0.1");
+    // A forwarder serves no HTTP.
+    assert!(flows_of(&flows, "http").is_empty(), "{flows:?}");
+}
+
+#[test]
 fn the_default_config_has_one_row_per_listener() {
     let cfg = Config::default();
     let flows = matrix(&cfg);

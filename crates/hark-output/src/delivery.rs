@@ -126,7 +126,7 @@ impl Output<'_> {
         while done < events.len() {
             let attempt = tokio::select! {
                 _ = self.shutdown.cancelled() => return Some(End::Shutdown),
-                r = destination.deliver(&events[done..]) => r,
+                r = destination.deliver_numbered(&events[done..], &seqs[done..]) => r,
             };
             match attempt {
                 Ok(()) => {

@@ -68,6 +68,19 @@ pub trait Destination: Send {
         events: &[Event],
     ) -> impl Future<Output = Result<(), DeliveryError>> + Send;
 
+    /// Delivers `events`, whose WAL sequence numbers are `seqs` (increasing,
+    /// one per event). [`run`] calls this; a destination whose receiver
+    /// deduplicates by position (the uplink to a central Hark) uses the
+    /// numbers, every other one keeps this default, which ignores them.
+    fn deliver_numbered(
+        &mut self,
+        events: &[Event],
+        seqs: &[u64],
+    ) -> impl Future<Output = Result<(), DeliveryError>> + Send {
+        let _ = seqs;
+        self.deliver(events)
+    }
+
     /// Ends the connection politely (called once, when the output stops).
     fn close(&mut self) -> impl Future<Output = ()> + Send {
         async {}

@@ -13,7 +13,7 @@ use axum::routing::{self, MethodRouter};
 
 use crate::identity::Role;
 use crate::routes::{
-    alerts, export, fields, health, ingest, monitors, notifications, openapi, ports,
+    alerts, export, fields, forwarders, health, ingest, monitors, notifications, openapi, ports,
     saved_searches, search, session, sources, tail, tokens, users,
 };
 use crate::{INGEST_BODY_LIMIT, SEARCH_BODY_LIMIT, Shared};
@@ -105,6 +105,12 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             operation!("openapi"),
         ),
         get("/api/v1/ports", VIEWER, ports::get, operation!("ports")),
+        get(
+            "/api/v1/forwarders",
+            VIEWER,
+            forwarders::list,
+            operation!("forwarders"),
+        ),
         get(
             "/api/v1/ports/rules",
             VIEWER,

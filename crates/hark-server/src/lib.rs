@@ -28,6 +28,7 @@
 //!     auth, tls: false,
 //!     reverse_dns: hark_ingest::rdns::ReverseDns::new(Default::default()),
 //!     outputs: Default::default(),
+//!     forwarders: None,
 //! };
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8514").await?;
 //! serve(listener, state, async { let _ = tokio::signal::ctrl_c().await; }).await
@@ -109,6 +110,9 @@ pub struct ServerState {
     pub reverse_dns: hark_ingest::rdns::ReverseDns,
     /// What each output is doing, shown on the admin page.
     pub outputs: hark_output::Statuses,
+    /// The forwarders that send through the uplink, served at
+    /// `/api/v1/forwarders`; `None` when the uplink is off.
+    pub forwarders: Option<hark_uplink::fleet::Fleet>,
 }
 
 /// Shared by every handler.
@@ -129,6 +133,8 @@ pub(crate) struct AppState {
     pub(crate) reverse_dns: hark_ingest::rdns::ReverseDns,
     /// What each output is doing.
     pub(crate) outputs: hark_output::Statuses,
+    /// The uplink's forwarders, when the uplink is on.
+    pub(crate) forwarders: Option<hark_uplink::fleet::Fleet>,
     /// This machine's name, the `host` of audit events.
     pub(crate) host: String,
     /// The OpenAPI document, made from the routes, served at `/api/v1/openapi.json`.
@@ -198,6 +204,7 @@ fn build(
         notifier: state.notifier,
         reverse_dns: state.reverse_dns,
         outputs: state.outputs,
+        forwarders: state.forwarders,
         openapi: routes::openapi::document(&endpoints).to_string(),
         closing,
         _closing_tx: closing_tx,

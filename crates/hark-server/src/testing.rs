@@ -69,6 +69,7 @@ pub fn server_state(
         tls,
         reverse_dns: hark_ingest::rdns::ReverseDns::new(Default::default()),
         outputs: Default::default(),
+        forwarders: None,
     }
 }
 

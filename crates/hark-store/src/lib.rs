@@ -58,6 +58,17 @@ pub use reader::{WalBatch, WalReader};
 pub use tail::{Tail, TailError};
 pub use wal::{INDEX_READER, LaggingReader};
 
+/// Where a batch came from and how far that origin has got: stored in the
+/// batch's WAL record by [`Store::append_marked`], so it is durable exactly
+/// when the batch is, and read back by [`Store::mark`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mark {
+    /// Who sent the batch (e.g. a forwarder and its buffer's identity).
+    pub origin: String,
+    /// The origin's own position after this batch; marks of one origin only grow.
+    pub seq: u64,
+}
+
 /// When the write-ahead log calls fsync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FsyncPolicy {
@@ -104,6 +115,12 @@ pub struct StoreConfig {
     pub wal_max_retained: Option<u64>,
     /// What happens to a reader beyond `wal_max_retained`.
     pub wal_lagging_reader: LaggingReader,
+    /// Appends wait while the WAL holds this many bytes (none: no cap); a
+    /// disk buffer that slows its inputs down instead of growing.
+    pub wal_block_at: Option<u64>,
+    /// Whether events are indexed (searchable). Without an index the store
+    /// is a disk buffer: the WAL is kept only for its durable readers.
+    pub index: bool,
 }
 
 impl StoreConfig {
@@ -128,6 +145,8 @@ impl StoreConfig {
                 .unwrap_or(2),
             wal_max_retained: None,
             wal_lagging_reader: LaggingReader::Keep,
+            wal_block_at: None,
+            index: true,
         }
     }
 }
@@ -347,8 +366,26 @@ impl Store {
     /// Queues a batch for the WAL. Awaiting this applies back-pressure (bounded queue);
     /// the returned [`Ticket`] resolves once the batch is durable.
     pub async fn append(&self, events: Vec<Event>) -> Result<Ticket, StoreError> {
-        let rx = self.inner.enqueue(events).await?;
+        let rx = self.inner.enqueue(events, None).await?;
         Ok(Ticket { rx })
+    }
+
+    /// Like [`Store::append`], with `mark` written in the same WAL record:
+    /// once the ticket resolves, [`Store::mark`] returns at least
+    /// `mark.seq` for its origin, now and after any restart. An empty
+    /// batch carries no mark.
+    pub async fn append_marked(
+        &self,
+        events: Vec<Event>,
+        mark: Mark,
+    ) -> Result<Ticket, StoreError> {
+        let rx = self.inner.enqueue(events, Some(mark)).await?;
+        Ok(Ticket { rx })
+    }
+
+    /// The highest mark stored for `origin` (see [`Store::append_marked`]).
+    pub fn mark(&self, origin: &str) -> Option<u64> {
+        self.inner.shared.mark(origin)
     }
 
     /// Whether the WAL can write now; [`Health::Unavailable`] names the cause
@@ -395,6 +432,12 @@ impl Store {
     /// WAL no longer keeps segments for it. Returns whether it existed.
     pub fn remove_wal_reader(&self, name: &str) -> Result<bool, StoreError> {
         self.inner.shared.readers.remove(name)
+    }
+
+    /// Events dropped from under the WAL reader `name` since the store
+    /// opened (see [`LaggingReader::DropOldest`]).
+    pub fn wal_reader_dropped(&self, name: &str) -> u64 {
+        self.inner.shared.readers.dropped(name)
     }
 
     /// Compiles a query for filtering live events.

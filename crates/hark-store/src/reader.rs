@@ -26,6 +26,10 @@ impl WalBatch {
     }
 }
 
+/// What a read of the WAL on the blocking pool gives back: the replay
+/// (to read on from) and the batch it found.
+type ReadOutcome = (Replay, Result<Option<crate::wal::Batch>, StoreError>);
+
 /// A named reader of the WAL, from [`crate::Store::wal_reader`].
 ///
 /// It reads from just past its committed position, which survives
@@ -38,6 +42,9 @@ pub struct WalReader {
     shared: Arc<Shared>,
     /// Reads on from the last event handed out; taken while a read runs.
     replay: Option<Replay>,
+    /// A read of the WAL that was started and not yet taken back (its
+    /// caller stopped waiting); the next call waits for it.
+    reading: Option<tokio::task::JoinHandle<ReadOutcome>>,
     /// Sequence number of the last event handed out.
     position: u64,
     /// Sequence number of the last event committed.
@@ -53,6 +60,7 @@ impl WalReader {
             name: name.to_owned(),
             shared,
             replay: Some(replay),
+            reading: None,
             position: committed,
             committed,
         })
@@ -88,6 +96,10 @@ impl WalReader {
     /// some. Fails with [`StoreError::ReaderDetached`] once the reader has
     /// been detached for lagging too far behind, and with
     /// [`StoreError::Closed`] when the store shuts down.
+    ///
+    /// Cancel-safe: a call dropped before it resolves loses nothing (a
+    /// later call hands out the same events), so it may be raced against a
+    /// timer.
     pub async fn next_batch(&mut self) -> Result<WalBatch, StoreError> {
         loop {
             let published = self.shared.wal_published.notified();
@@ -102,17 +114,35 @@ impl WalReader {
             if self.shared.is_closing() {
                 return Err(StoreError::Closed);
             }
-            let Some(mut replay) = self.replay.take() else {
-                return Err(StoreError::Closed);
+            if let Some((committed, false)) = self.shared.readers.position(&self.name)
+                && committed > self.position
+                && self.reading.is_none()
+            {
+                // The oldest events were dropped from under this reader
+                // (`LaggingReader::DropOldest`, counted there): go on after them.
+                self.replay = Some(Replay::new(self.shared.wal_segments(), committed));
+                self.position = committed;
+            }
+            let handle = match self.reading.take() {
+                Some(handle) => handle,
+                None => {
+                    let Some(mut replay) = self.replay.take() else {
+                        return Err(StoreError::Closed);
+                    };
+                    let segments = self.shared.wal_segments();
+                    tokio::task::spawn_blocking(move || {
+                        replay.follow(&segments);
+                        let read = replay.next_batch();
+                        (replay, read)
+                    })
+                }
             };
-            let segments = self.shared.wal_segments();
-            let (replay, read) = tokio::task::spawn_blocking(move || {
-                replay.follow(&segments);
-                let read = replay.next_batch();
-                (replay, read)
-            })
-            .await
-            .map_err(|_| StoreError::Closed)?;
+            // Kept here while awaited: a caller that stops waiting leaves it
+            // for the next call.
+            let handle = self.reading.insert(handle);
+            let joined = handle.await;
+            self.reading = None;
+            let (replay, read) = joined.map_err(|_| StoreError::Closed)?;
             self.replay = Some(replay);
             match read? {
                 Some(batch) => {
@@ -125,6 +155,7 @@ impl WalReader {
                         events: batch.events,
                     };
                     self.position = batch.last_seq();
+                    self.shared.readers.note_read(&self.name, self.position);
                     return Ok(batch);
                 }
                 None => published.await,

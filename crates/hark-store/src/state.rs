@@ -7,9 +7,10 @@ use std::time::Instant;
 
 use hark_event::sink::Health;
 
+use crate::Mark;
 use crate::index::Catalog;
 use crate::telemetry as metrics;
-use crate::wal::{Readers, SegmentFile};
+use crate::wal::{Marks, Readers, SegmentFile};
 
 /// Counters and the split set, shared by the WAL writer, the indexer,
 /// maintenance and searches.
@@ -36,6 +37,8 @@ pub(crate) struct Shared {
     pub readers: Readers,
     /// Woken when the writer publishes segments, and on close.
     pub wal_published: tokio::sync::Notify,
+    /// The highest origin mark per origin among the batches written.
+    marks: Mutex<Marks>,
 }
 
 impl Shared {
@@ -46,6 +49,7 @@ impl Shared {
         committed: u64,
         wal_segments: Vec<SegmentFile>,
         readers: Readers,
+        marks: Marks,
     ) -> Self {
         let wal_bytes = crate::wal::total_bytes(&wal_segments);
         let mut pending = VecDeque::new();
@@ -64,7 +68,23 @@ impl Shared {
             closing: AtomicBool::new(false),
             readers,
             wal_published: tokio::sync::Notify::new(),
+            marks: Mutex::new(marks),
         }
+    }
+
+    /// Records the mark of a batch written to the WAL.
+    pub fn raise_mark(&self, mark: Mark) {
+        lock(&self.marks).raise(mark);
+    }
+
+    /// The highest mark written for `origin`.
+    pub fn mark(&self, origin: &str) -> Option<u64> {
+        lock(&self.marks).get(origin)
+    }
+
+    /// Every origin's highest mark.
+    pub fn marks(&self) -> Marks {
+        lock(&self.marks).clone()
     }
 
     /// Whether the WAL can write now.

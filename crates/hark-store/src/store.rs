@@ -22,7 +22,7 @@ use crate::tail::Tail;
 use crate::wal::{
     self, AppendRequest, Readers, Replay, WalWriter, WriterCtx, WriterMsg, run_writer,
 };
-use crate::{StoreConfig, StoreError, StoreStats};
+use crate::{Mark, StoreConfig, StoreError, StoreStats};
 
 /// WAL groups (each at most 16 384 events) the indexer may have queued
 /// before the WAL writer waits for it. When indexing is the bottleneck the
@@ -108,21 +108,27 @@ impl Inner {
             cfg.wal_max_retained,
             cfg.wal_lagging_reader,
         )?;
-        let committed = opened.committed_seq;
         // A reader may have read appends a crash lost before they were
         // synced: their sequence numbers are not handed out again.
         let appended = recovered
             .last_seq
-            .max(committed)
+            .max(opened.committed_seq)
             .max(readers.highest_committed());
+        // Without an index only the durable readers hold the WAL.
+        let committed = if cfg.index {
+            opened.committed_seq
+        } else {
+            appended
+        };
         let catalog = opened.catalog;
         let active = match opened.active {
-            Some(a) => a,
-            None => {
+            Some(a) => Some(a),
+            None if cfg.index => {
                 let a = create_split(catalog.root(), &schema, committed + 1)?;
                 catalog.add(a.clone());
-                a
+                Some(a)
             }
+            None => None,
         };
         let shared = Arc::new(Shared::new(
             catalog,
@@ -130,6 +136,7 @@ impl Inner {
             committed,
             recovered.segments.clone(),
             readers,
+            recovered.marks.clone(),
         ));
         let replay = Replay::new(recovered.segments.clone(), committed);
         let wal_writer = WalWriter::open(
@@ -138,6 +145,7 @@ impl Inner {
             appended + 1,
             cfg.fsync,
             cfg.wal_segment_bytes,
+            cfg.wal_block_at,
         )?;
 
         let (writer_tx, writer_rx) = mpsc::channel();
@@ -155,23 +163,29 @@ impl Inner {
         ));
 
         let mut threads = Vec::with_capacity(3);
-        let indexer_ctx = IndexerCtx {
-            cfg: IndexerConfig {
-                commit_interval: cfg.commit_interval,
-                split_max_events: cfg.split_max_events.max(1),
-                split_max_age: cfg.split_max_age,
-                threads: cfg.index_threads,
-                memory: cfg.index_memory,
-            },
-            schema: schema.clone(),
-            fields: fields.clone(),
-            shared: shared.clone(),
-            active,
-            replay,
-            rx: indexer_rx,
-            maintenance: maintenance_tx.clone(),
+        let indexer_tx = match active.filter(|_| cfg.index) {
+            Some(active) => {
+                let indexer_ctx = IndexerCtx {
+                    cfg: IndexerConfig {
+                        commit_interval: cfg.commit_interval,
+                        split_max_events: cfg.split_max_events.max(1),
+                        split_max_age: cfg.split_max_age,
+                        threads: cfg.index_threads,
+                        memory: cfg.index_memory,
+                    },
+                    schema: schema.clone(),
+                    fields: fields.clone(),
+                    shared: shared.clone(),
+                    active,
+                    replay,
+                    rx: indexer_rx,
+                    maintenance: maintenance_tx.clone(),
+                };
+                threads.push(spawn("indexer", move || run_indexer(indexer_ctx))?);
+                Some(indexer_tx)
+            }
+            None => None,
         };
-        threads.push(spawn("indexer", move || run_indexer(indexer_ctx))?);
         let writer_ctx = WriterCtx {
             wal: wal_writer,
             rx: writer_rx,
@@ -179,6 +193,7 @@ impl Inner {
             live: live.clone(),
             shared: shared.clone(),
             indexer_gone: false,
+            full_reported: None,
         };
         threads.push(spawn("wal", move || run_writer(writer_ctx))?);
         let m = maintenance.clone();
@@ -212,6 +227,7 @@ impl Inner {
     pub async fn enqueue(
         &self,
         events: Vec<Event>,
+        mark: Option<Mark>,
     ) -> Result<oneshot::Receiver<Result<u64, SinkError>>, StoreError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(StoreError::Closed);
@@ -236,6 +252,7 @@ impl Inner {
                 events,
                 reply: tx,
                 permit: Some(permit),
+                mark,
             }))
             .map_err(|_| StoreError::Closed)?;
         Ok(rx)

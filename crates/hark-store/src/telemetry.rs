@@ -156,3 +156,9 @@ pub(crate) const TAIL_DROPPED: &str = "hark_tail_dropped_events_total";
 pub(crate) fn tail_dropped(subscriber: &str, events: u64) {
     metrics::counter!(TAIL_DROPPED, "subscriber" => subscriber.to_owned()).increment(events);
 }
+
+/// Counts events dropped from under a lagging WAL reader.
+pub(crate) fn wal_reader_dropped(reader: &str, events: u64) {
+    metrics::counter!("hark_wal_reader_dropped_events_total", "reader" => reader.to_owned())
+        .increment(events);
+}

@@ -24,6 +24,8 @@ fn ip(args: &[&str]) {
 pub struct Netns {
     name: String,
     peer_if: String,
+    /// This side's address on the link: how the namespace reaches this host.
+    pub host: String,
     /// The namespace side's address on the link.
     pub peer: String,
     /// The address behind the link (on the namespace's loopback).
@@ -50,6 +52,7 @@ impl Netns {
         let ns = Netns {
             name: name.clone(),
             peer_if: peer_if.clone(),
+            host: host_addr.clone(),
             peer: peer.clone(),
             behind: behind.clone(),
         };
@@ -81,6 +84,13 @@ impl Netns {
         ]);
         ip(&["route", "add", &format!("{behind}/32"), "via", &peer]);
         ns
+    }
+
+    /// A command that runs `program` inside the namespace (`ip netns exec`).
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.name]).arg(program);
+        c
     }
 
     /// Takes the namespace's end of the link down: packets go nowhere.

@@ -28,6 +28,15 @@ struct Cli {
 enum Command {
     /// Run the server (embedded defaults when no --config is given).
     Serve(cmd::serve::ServeArgs),
+    /// Run as an edge forwarder: inputs into a disk buffer, sent on to a central Hark.
+    Forward(cmd::forward::ForwardArgs),
+    /// On the center: enrolment tokens for forwarders, and revocation.
+    Forwarder {
+        #[command(subcommand)]
+        command: cmd::forwarder::ForwarderCommand,
+    },
+    /// List the forwarders of a running server: status, buffer, drops.
+    Forwarders(cmd::forwarder::ForwardersArgs),
     /// Search stored events.
     Query(cmd::query::QueryArgs),
     /// Follow matching events live.
@@ -125,6 +134,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => cmd::serve::run(args),
+        Command::Forward(args) => cmd::forward::run(args),
+        Command::Forwarder { command } => cmd::forwarder::run(command),
+        Command::Forwarders(args) => cmd::forwarder::list(args),
         Command::Query(args) => cmd::query::run(args),
         Command::Tail(args) => cmd::tail::run(args),
         Command::Token {

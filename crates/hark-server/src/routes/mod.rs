@@ -3,6 +3,7 @@
 pub(crate) mod alerts;
 pub(crate) mod export;
 pub(crate) mod fields;
+pub(crate) mod forwarders;
 pub(crate) mod health;
 pub(crate) mod ingest;
 pub(crate) mod monitors;

@@ -1,6 +1,7 @@
 //! Store-level tests: recovery, search semantics, split lifecycle.
 
 mod backlog;
+mod buffer;
 mod dead_files;
 mod full_disk;
 mod lifecycle;

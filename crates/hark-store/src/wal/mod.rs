@@ -6,6 +6,7 @@
 //! only below the position every reader has committed: the index and the
 //! durable readers of [`readers`].
 
+mod marks;
 mod readers;
 mod record;
 mod replay;
@@ -23,6 +24,7 @@ use hark_event::Event;
 use crate::StoreError;
 use crate::fsutil::{io_err, sync_dir};
 
+pub(crate) use marks::Marks;
 pub(crate) use readers::Readers;
 pub use readers::{INDEX_READER, LaggingReader};
 pub(crate) use replay::Replay;
@@ -71,6 +73,9 @@ pub(crate) struct Recovered {
     pub segments: Vec<SegmentFile>,
     /// Sequence number of the last event in the WAL (0 when empty).
     pub last_seq: u64,
+    /// The highest origin mark per origin: those of deleted segments and
+    /// those of the records found.
+    pub marks: Marks,
     /// What had to be cut or skipped.
     pub problems: Vec<RecoveryProblem>,
 }
@@ -84,6 +89,7 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, StoreError> {
     let mut segments = Vec::with_capacity(files.len());
     let mut problems = Vec::new();
     let mut last_seq = 0;
+    let mut marks = Marks::load(dir)?;
     for (i, mut seg) in files.into_iter().enumerate() {
         let name = file_name(&seg.path);
         let outcome = segment::scan(&seg.path).map_err(io_err(format!(
@@ -94,6 +100,7 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, StoreError> {
         if let Some(seq) = outcome.last_seq {
             last_seq = last_seq.max(seq);
         }
+        marks.merge(outcome.marks);
         let had_problem = outcome.problem.is_some();
         if let Some((offset, reason)) = outcome.problem {
             let truncated = i == newest;
@@ -124,6 +131,7 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, StoreError> {
     Ok(Recovered {
         segments,
         last_seq,
+        marks,
         problems,
     })
 }

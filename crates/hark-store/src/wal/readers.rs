@@ -36,6 +36,10 @@ pub enum LaggingReader {
     Keep,
     /// Detach it so the WAL can shrink, and report it.
     Detach,
+    /// Move it past the oldest segments so the WAL can shrink: the events it
+    /// had not read yet in them are dropped, logged and counted
+    /// (`hark_wal_reader_dropped_events_total`, [`crate::Store::wal_reader_dropped`]).
+    DropOldest,
 }
 
 /// The persisted state of one reader.
@@ -56,6 +60,10 @@ struct Entry {
     open: bool,
     /// Whether it is over the cap now (reported once per crossing).
     over_cap: bool,
+    /// Sequence number of the last event its open handle has read.
+    read: u64,
+    /// Events dropped from under it since the store opened ([`LaggingReader::DropOldest`]).
+    dropped: u64,
 }
 
 /// The registered readers (the index aside).
@@ -98,6 +106,8 @@ impl Readers {
                     cursor,
                     open: false,
                     over_cap: false,
+                    read: cursor.committed,
+                    dropped: 0,
                 },
             );
         }
@@ -144,6 +154,7 @@ impl Readers {
                 });
             }
             e.open = true;
+            e.read = e.cursor.committed;
             return Ok(e.cursor.committed);
         }
         let cursor = Cursor {
@@ -157,6 +168,8 @@ impl Readers {
                 cursor,
                 open: true,
                 over_cap: false,
+                read: appended,
+                dropped: 0,
             },
         );
         tracing::info!(
@@ -203,6 +216,18 @@ impl Readers {
     /// The names of the registered readers.
     pub fn names(&self) -> Vec<String> {
         self.entries().keys().cloned().collect()
+    }
+
+    /// Records that the open handle of `name` has read up to `seq`.
+    pub fn note_read(&self, name: &str, seq: u64) {
+        if let Some(e) = self.entries().get_mut(name) {
+            e.read = e.read.max(seq);
+        }
+    }
+
+    /// Events dropped from under `name` since the store opened.
+    pub fn dropped(&self, name: &str) -> u64 {
+        self.entries().get(name).map_or(0, |e| e.dropped)
     }
 
     /// The committed position of `name`, and whether it is detached.
@@ -258,6 +283,25 @@ impl Readers {
             }
             telemetry::set_wal_reader_lag(name, appended.saturating_sub(e.cursor.committed));
             let over = cap_seq.is_some_and(|c| e.cursor.committed < c);
+            if let (true, LaggingReader::DropOldest, Some(cap_seq)) = (over, self.policy, cap_seq) {
+                let cursor = Cursor {
+                    committed: cap_seq,
+                    detached: false,
+                };
+                if let Err(err) = self.persist(name, &cursor) {
+                    tracing::error!(reader = %name, error = %err, "could not move a lagging WAL reader on; keeping its WAL");
+                } else {
+                    // Events its handle has read already are still delivered.
+                    let dropped = cap_seq.saturating_sub(e.cursor.committed.max(e.read));
+                    e.cursor = cursor;
+                    e.read = e.read.max(cap_seq);
+                    e.dropped += dropped;
+                    telemetry::wal_reader_dropped(name, dropped);
+                    tracing::warn!(reader = %name, dropped_events = dropped, position = cap_seq, "WAL reader lags beyond wal_max_retained; dropped the oldest events it had not read");
+                    point = point.min(cap_seq);
+                    continue;
+                }
+            }
             if over && !e.over_cap {
                 let lag = appended.saturating_sub(e.cursor.committed);
                 match self.policy {
@@ -275,7 +319,7 @@ impl Readers {
                             continue;
                         }
                     }
-                    LaggingReader::Keep => {
+                    LaggingReader::Keep | LaggingReader::DropOldest => {
                         tracing::warn!(reader = %name, position = e.cursor.committed, lag_events = lag, "WAL reader lags beyond wal_max_retained; keeping the WAL for it");
                     }
                 }

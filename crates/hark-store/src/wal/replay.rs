@@ -88,8 +88,14 @@ impl Replay {
                 let Some(seg) = self.segments.pop_front() else {
                     return Ok(None);
                 };
-                let reader = RecordReader::open(&seg.path, seg.valid_len)
-                    .map_err(io_err(format!("opening {}", seg.path.display())))?;
+                let reader = match RecordReader::open(&seg.path, seg.valid_len) {
+                    Ok(reader) => reader,
+                    // Truncation deletes a segment only once every reader has
+                    // committed past it: whoever replays from a committed
+                    // position has nothing to read in it.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(io_err(format!("opening {}", seg.path.display()))(e)),
+                };
                 self.reader = Some((seg.first_seq, reader));
             }
             let Some((_, reader)) = self.reader.as_mut() else {

@@ -4,6 +4,7 @@ use std::fs::{self, File};
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use super::marks::Marks;
 use super::record::{HEADER_LEN, MAX_PAYLOAD_LEN, PayloadIndex, index_payload, parse_header};
 
 const SUFFIX: &str = ".wal";
@@ -158,6 +159,8 @@ pub(crate) struct ScanOutcome {
     pub valid_len: u64,
     /// Sequence number of the last good event, if any.
     pub last_seq: Option<u64>,
+    /// The highest origin mark of each origin in the good records.
+    pub marks: Marks,
     /// Where and why the pass stopped early.
     pub problem: Option<(u64, String)>,
 }
@@ -167,17 +170,22 @@ pub(crate) fn scan(path: &Path) -> io::Result<ScanOutcome> {
     let len = fs::metadata(path)?.len();
     let mut reader = RecordReader::open(path, len)?;
     let mut last_seq = None;
+    let mut marks = Marks::default();
     loop {
         match reader.next_record() {
             Ok(Some(rec)) => {
                 if !rec.index.events.is_empty() {
                     last_seq = Some(rec.index.last_seq());
                 }
+                if let Some(mark) = rec.index.mark {
+                    marks.raise(mark);
+                }
             }
             Ok(None) => {
                 return Ok(ScanOutcome {
                     valid_len: reader.position(),
                     last_seq,
+                    marks,
                     problem: None,
                 });
             }
@@ -186,6 +194,7 @@ pub(crate) fn scan(path: &Path) -> io::Result<ScanOutcome> {
                 return Ok(ScanOutcome {
                     valid_len: offset,
                     last_seq,
+                    marks,
                     problem: Some((offset, reason)),
                 });
             }

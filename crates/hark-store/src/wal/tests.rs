@@ -23,7 +23,7 @@ fn write_segment(dir: &Path, first_seq: u64, batches: &[u64]) -> u64 {
     let mut seq = first_seq;
     for &n in batches {
         let events: Vec<Event> = (seq..seq + n).map(ev).collect();
-        encode_record(seq, &events, &mut buf).unwrap();
+        encode_record(seq, &events, None, &mut buf).unwrap();
         seq += n;
     }
     fs::write(dir.join(segment_name(first_seq)), &buf).unwrap();
@@ -194,4 +194,23 @@ fn empty_newest_segment_is_removed() {
     let rec = recover(dir.path()).unwrap();
     assert_eq!(rec.segments.len(), 1);
     assert_eq!(rec.last_seq, 2);
+}
+
+#[test]
+fn a_segment_truncated_away_before_the_replay_reached_it_is_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let next = write_segment(dir.path(), 1, &[10]);
+    write_segment(dir.path(), next, &[10]);
+    let rec = recover(dir.path()).unwrap();
+    // Replaying after 20 keeps the newest segment (11-20), read lazily.
+    let mut replay = Replay::new(rec.segments, 20);
+    // A new segment comes and every reader passes 20: truncation deletes
+    // the old one before the replay opened it.
+    write_segment(dir.path(), 21, &[5]);
+    fs::remove_file(dir.path().join(segment_name(11))).unwrap();
+    let rec = recover(dir.path()).unwrap();
+    replay.follow(&rec.segments);
+    let batch = replay.next_batch().unwrap().unwrap();
+    assert_eq!((batch.first_seq, batch.events.len()), (21, 5));
+    assert!(replay.next_batch().unwrap().is_none());
 }

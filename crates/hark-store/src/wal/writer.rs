@@ -8,9 +8,14 @@
 //! cause is in the log (once, then a reminder every minute), in
 //! `hark_storage_unavailable{cause}` and in [`crate::Store::health`]. When a
 //! retry succeeds everything held is written and answered in order.
+//!
+//! With a byte cap (`StoreConfig::wal_block_at`) a full WAL is handled the
+//! same way: the batches are held and tried again (every
+//! [`FULL_RETRY_INTERVAL`]) until readers have committed enough for whole
+//! segments to be deleted. The cause is `buffer_full`.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -23,12 +28,12 @@ use tokio::sync::{OwnedSemaphorePermit, broadcast, oneshot};
 
 use super::record::encode_record;
 use super::segment::{SegmentFile, segment_name};
-use super::{Batch, Recovered};
+use super::{Batch, Marks, Recovered};
 use crate::fsutil::{io_err, sync_dir};
 use crate::index::IndexerMsg;
 use crate::state::Shared;
 use crate::telemetry;
-use crate::{FsyncPolicy, StoreError};
+use crate::{FsyncPolicy, Mark, StoreError};
 
 /// Most events written in one group before acknowledging.
 const MAX_GROUP_EVENTS: usize = 16_384;
@@ -36,6 +41,8 @@ const MAX_GROUP_EVENTS: usize = 16_384;
 const IDLE_TICK: Duration = Duration::from_secs(1);
 /// How often held batches are tried again while the WAL cannot write.
 pub(crate) const RETRY_INTERVAL: Duration = Duration::from_secs(1);
+/// How often held batches are tried again while the WAL is at its byte cap.
+const FULL_RETRY_INTERVAL: Duration = Duration::from_millis(20);
 /// How often the log is reminded that the WAL still cannot write.
 const REMINDER_INTERVAL: Duration = Duration::from_secs(60);
 
@@ -47,6 +54,8 @@ pub(crate) struct AppendRequest {
     pub reply: oneshot::Sender<Result<u64, SinkError>>,
     /// Queue capacity held until the batch is written.
     pub permit: Option<OwnedSemaphorePermit>,
+    /// The origin mark written in the batch's record.
+    pub mark: Option<Mark>,
 }
 
 /// What the writer thread is asked to do.
@@ -81,6 +90,8 @@ pub(crate) struct WalWriter {
     /// A write could not be undone or an fsync failed: refuse further
     /// appends, with this cause.
     broken: Option<SinkError>,
+    /// Appends wait while the segments hold this many bytes or more.
+    block_at: Option<u64>,
 }
 
 impl WalWriter {
@@ -91,6 +102,7 @@ impl WalWriter {
         next_seq: u64,
         fsync: FsyncPolicy,
         segment_bytes: u64,
+        block_at: Option<u64>,
     ) -> Result<WalWriter, StoreError> {
         let mut segments = recovered.segments.clone();
         let reuse = segments
@@ -118,6 +130,7 @@ impl WalWriter {
             dirty: false,
             last_sync: Instant::now(),
             broken: None,
+            block_at,
         })
     }
 
@@ -185,7 +198,24 @@ impl WalWriter {
     }
 
     /// Deletes segments holding only events every reader has committed.
-    fn truncate(&mut self, committed: u64) {
+    /// The marks written so far are saved first (after an fsync, so that
+    /// each belongs to a durable record): they outlive their segments.
+    fn truncate(&mut self, committed: u64, marks: &Marks) {
+        let deletable =
+            self.segments.len() >= 2 && self.segments[1].first_seq <= committed.saturating_add(1);
+        if !deletable {
+            return;
+        }
+        if !marks.all().is_empty() {
+            if let Err(e) = self.sync() {
+                self.break_on_fsync(&e);
+                return;
+            }
+            if let Err(e) = marks.save(&self.dir) {
+                tracing::warn!(error = %e, "could not save the origin marks; keeping the WAL segments that hold them");
+                return;
+            }
+        }
         let mut removed = false;
         while self.segments.len() >= 2 && self.segments[1].first_seq <= committed.saturating_add(1)
         {
@@ -268,14 +298,16 @@ pub(crate) struct WriterCtx {
     pub wal: WalWriter,
     /// Requests from [`crate::Store`].
     pub rx: Receiver<WriterMsg>,
-    /// Where written batches go to be indexed.
-    pub indexer: SyncSender<IndexerMsg>,
+    /// Where written batches go to be indexed (none: the store keeps no index).
+    pub indexer: Option<SyncSender<IndexerMsg>>,
     /// Live-tail subscribers.
     pub live: broadcast::Sender<Batch>,
     /// Shared counters.
     pub shared: Arc<Shared>,
     /// The indexer's queue is closed (reported once).
     pub indexer_gone: bool,
+    /// When a full WAL was last reported in the log.
+    pub full_reported: Option<Instant>,
 }
 
 /// The writer thread's body.
@@ -317,7 +349,7 @@ pub(crate) fn run_writer(mut ctx: WriterCtx) {
                 }
                 #[cfg(test)]
                 WriterMsg::Crash => {
-                    let _ = ctx.indexer.send(IndexerMsg::Crash);
+                    ctx.send_indexer(IndexerMsg::Crash);
                     return;
                 }
                 #[cfg(test)]
@@ -374,9 +406,34 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// The WAL holds as many bytes as `StoreConfig::wal_block_at` allows.
+#[derive(Debug)]
+struct BufferFull {
+    cap: u64,
+}
+
+impl std::fmt::Display for BufferFull {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the WAL holds its cap of {} bytes; appends wait until its readers catch up",
+            self.cap
+        )
+    }
+}
+
+impl std::error::Error for BufferFull {}
+
+fn is_buffer_full(e: &std::io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<BufferFull>())
+}
+
 /// A short, fixed name for what failed, used as a metric label.
 fn cause_label(e: &std::io::Error) -> &'static str {
     use std::io::ErrorKind;
+    if is_buffer_full(e) {
+        return "buffer_full";
+    }
     match e.kind() {
         ErrorKind::StorageFull => "disk_full",
         ErrorKind::QuotaExceeded => "quota_exceeded",
@@ -386,6 +443,17 @@ fn cause_label(e: &std::io::Error) -> &'static str {
 }
 
 impl WriterCtx {
+    /// Hands a message to the indexer, when there is one.
+    fn send_indexer(&mut self, msg: IndexerMsg) {
+        if let Some(indexer) = &self.indexer
+            && indexer.send(msg).is_err()
+            && !self.indexer_gone
+        {
+            self.indexer_gone = true;
+            tracing::error!("the indexer has stopped; events stay in the WAL until restart");
+        }
+    }
+
     fn on_idle(&mut self) {
         if let FsyncPolicy::Interval(d) = self.wal.fsync
             && self.wal.dirty
@@ -415,7 +483,8 @@ impl WriterCtx {
         let point = self
             .shared
             .wal_truncate_point(&self.wal.published_segments());
-        self.wal.truncate(point);
+        let marks = self.shared.marks();
+        self.wal.truncate(point, &marks);
         self.shared
             .publish_wal_segments(&self.wal.published_segments());
         let bytes = self.wal.total_bytes();
@@ -451,7 +520,21 @@ impl WriterCtx {
         let mut label = cause_label(&error);
         let since_unix = unix_now();
         let count = |reqs: &[AppendRequest]| reqs.iter().map(|r| r.events.len()).sum::<usize>();
-        tracing::error!(error = %cause, held_events = count(&reqs), "cannot write to the WAL; holding the events unanswered and retrying every second");
+        let full = is_buffer_full(&error);
+        let retry = if full {
+            FULL_RETRY_INTERVAL
+        } else {
+            RETRY_INTERVAL
+        };
+        if !full {
+            tracing::error!(error = %cause, held_events = count(&reqs), "cannot write to the WAL; holding the events unanswered and retrying every second");
+        } else if self
+            .full_reported
+            .is_none_or(|at| at.elapsed() >= REMINDER_INTERVAL)
+        {
+            self.full_reported = Some(Instant::now());
+            tracing::warn!(error = %cause, "the WAL is full; inputs wait (back-pressure) until it drains");
+        }
         telemetry::wal_write_failed(label);
         telemetry::set_storage_unavailable(Some(label));
         let health = |cause: &str| Health::Unavailable {
@@ -460,7 +543,7 @@ impl WriterCtx {
         };
         self.shared.set_health(health(&cause));
         let mut reminded = Instant::now();
-        let mut next_try = Instant::now() + RETRY_INTERVAL;
+        let mut next_try = Instant::now() + retry;
         loop {
             match self
                 .rx
@@ -489,7 +572,7 @@ impl WriterCtx {
                 }
                 #[cfg(test)]
                 Ok(WriterMsg::Crash) => {
-                    let _ = self.indexer.send(IndexerMsg::Crash);
+                    self.send_indexer(IndexerMsg::Crash);
                     return Flow::Exit;
                 }
                 #[cfg(test)]
@@ -499,10 +582,15 @@ impl WriterCtx {
                 }
                 Err(RecvTimeoutError::Timeout) => {}
             }
-            next_try = Instant::now() + RETRY_INTERVAL;
+            next_try = Instant::now() + retry;
+            if full {
+                self.truncate();
+            }
             match self.commit_group(&mut reqs) {
                 Ok(()) => {
-                    tracing::info!(after = ?began.elapsed(), "the WAL can write again; the held events are stored");
+                    if !full {
+                        tracing::info!(after = ?began.elapsed(), "the WAL can write again; the held events are stored");
+                    }
                     telemetry::set_storage_unavailable(None);
                     self.shared.set_health(Health::Ready);
                     self.note_broken();
@@ -539,6 +627,18 @@ impl WriterCtx {
             }
             return Ok(());
         }
+        if let Some(cap) = self.wal.block_at
+            && self.wal.total_bytes() >= cap
+        {
+            self.truncate();
+            if self.wal.total_bytes() >= cap {
+                let error = std::io::Error::new(ErrorKind::QuotaExceeded, BufferFull { cap });
+                return Err(Held {
+                    reqs: std::mem::take(reqs),
+                    error,
+                });
+            }
+        }
         let total: usize = reqs.iter().map(|r| r.events.len()).sum();
         let mut buf = Vec::with_capacity(total * 256 + 64);
         let mut written: Vec<Encoded> = Vec::with_capacity(reqs.len());
@@ -547,6 +647,23 @@ impl WriterCtx {
         let mut rest = std::mem::take(reqs).into_iter();
         while let Some(req) = rest.next() {
             let chunk_len = (buf.len() - chunk_start) as u64;
+            if let Some(cap) = self.wal.block_at
+                && self.wal.total_bytes() + chunk_len >= cap
+            {
+                // Full: write what is encoded, hold this batch and the rest.
+                if let Err(error) = self.wal.write_chunk(&buf[chunk_start..]) {
+                    let held = self.unwind(chunk, std::iter::once(req).chain(rest));
+                    self.finish(written);
+                    return Err(Held { reqs: held, error });
+                }
+                written.append(&mut chunk);
+                self.finish(written);
+                let error = std::io::Error::new(ErrorKind::QuotaExceeded, BufferFull { cap });
+                return Err(Held {
+                    reqs: std::iter::once(req).chain(rest).collect(),
+                    error,
+                });
+            }
             if self.wal.cur_len + chunk_len >= self.wal.segment_bytes
                 && self.wal.cur_len + chunk_len > 0
             {
@@ -560,7 +677,7 @@ impl WriterCtx {
                 self.wal.rotate(self.wal.next_seq);
             }
             let first_seq = self.wal.next_seq;
-            if let Err(e) = encode_record(first_seq, &req.events, &mut buf) {
+            if let Err(e) = encode_record(first_seq, &req.events, req.mark.as_ref(), &mut buf) {
                 tracing::error!(error = %e, "cannot encode a batch for the WAL");
                 let _ = req
                     .reply
@@ -632,7 +749,16 @@ impl WriterCtx {
         // segments (the tail backlog relies on it).
         self.shared
             .publish_wal_segments(&self.wal.published_segments());
+        for enc in &written {
+            if let Some(mark) = &enc.req.mark {
+                self.shared.raise_mark(mark.clone());
+            }
+        }
         self.shared.note_appended(last_seq, now);
+        if self.indexer.is_none() {
+            // Without an index nothing but the durable readers holds the WAL.
+            self.shared.note_committed(last_seq);
+        }
         let bytes = self.wal.total_bytes();
         self.shared.wal_bytes.store(bytes, Ordering::Relaxed);
         telemetry::set_wal_bytes(bytes);
@@ -643,6 +769,7 @@ impl WriterCtx {
                 events,
                 reply,
                 permit,
+                mark: _,
             } = enc.req;
             drop(permit);
             count_by_input(&events);
@@ -661,10 +788,7 @@ impl WriterCtx {
         for (reply, last) in replies {
             let _ = reply.send(Ok(last));
         }
-        if self.indexer.send(IndexerMsg::Batches(batches)).is_err() && !self.indexer_gone {
-            self.indexer_gone = true;
-            tracing::error!("the indexer has stopped; events stay in the WAL until restart");
-        }
+        self.send_indexer(IndexerMsg::Batches(batches));
     }
 
     fn flush(&mut self, reply: Sender<Result<(), String>>) {
@@ -672,8 +796,12 @@ impl WriterCtx {
             let _ = reply.send(Err(format!("WAL fsync failed: {e}")));
             return;
         }
+        let Some(indexer) = &self.indexer else {
+            let _ = reply.send(Ok(()));
+            return;
+        };
         if let Err(std::sync::mpsc::SendError(IndexerMsg::Flush(reply))) =
-            self.indexer.send(IndexerMsg::Flush(reply))
+            indexer.send(IndexerMsg::Flush(reply))
         {
             let _ = reply.send(Err("the indexer has stopped".into()));
         }
@@ -683,7 +811,9 @@ impl WriterCtx {
         if let Err(e) = self.wal.sync() {
             tracing::error!(error = %e, "WAL fsync at shutdown failed");
         }
-        let _ = self.indexer.send(IndexerMsg::Shutdown);
+        if let Some(indexer) = &self.indexer {
+            let _ = indexer.send(IndexerMsg::Shutdown);
+        }
     }
 }
 

@@ -3,6 +3,8 @@
 pub mod alert;
 pub mod auth;
 pub mod config;
+pub mod forward;
+pub mod forwarder;
 pub mod monitor;
 pub mod notify;
 pub mod ports;

@@ -138,6 +138,23 @@ async fn serve(
         ),
         None => None,
     };
+    let (uplink, forwarders) = match cfg.uplink.as_ref().filter(|u| u.enabled) {
+        Some(u) => {
+            let fleet = hark_uplink::fleet::Fleet::open(&cfg.data_dir)
+                .context("cannot open the forwarder registry")?;
+            let center = hark_uplink::center::Center::start(
+                u,
+                &cfg.data_dir,
+                store.clone(),
+                fleet.clone(),
+                shutdown.clone(),
+            )
+            .await
+            .context("cannot start the uplink for forwarders ([uplink])")?;
+            (Some(center), Some(fleet))
+        }
+        None => (None, None),
+    };
     let sink = StoreSink::start(store.clone());
     let monitoring = hark_monitor::Monitoring::start(&cfg, Arc::new(sink.clone()))
         .context("cannot start monitoring")?;
@@ -166,6 +183,7 @@ async fn serve(
         tls: https.is_some(),
         reverse_dns,
         outputs: outputs.statuses(),
+        forwarders,
     };
     let http_shutdown = shutdown.clone();
     let stop_http = async move { http_shutdown.cancelled().await };
@@ -178,17 +196,10 @@ async fn serve(
     };
 
     let mut out = std::io::stdout().lock();
-    for i in &inputs {
-        match &i.endpoint {
-            hark_ingest::Endpoint::Listening(addr) => {
-                writeln!(out, "listening {} {} {addr}", i.name, i.transport)?;
-                tracing::debug!(input = %i.name, transport = i.transport, %addr, "listening");
-            }
-            hark_ingest::Endpoint::Following(globs) => {
-                writeln!(out, "following {} {}", i.name, globs.join(" "))?;
-                tracing::debug!(input = %i.name, globs = ?globs, "following files");
-            }
-        }
+    print_inputs(&mut out, &inputs)?;
+    if let Some(u) = &uplink {
+        writeln!(out, "listening uplink https {}", u.local_addr)?;
+        writeln!(out, "uplink ca sha256 {}", u.ca_fingerprint)?;
     }
     if !cfg.monitors.is_empty() {
         writeln!(out, "monitors {}", cfg.monitors.len())?;
@@ -244,6 +255,9 @@ async fn serve(
     monitoring.shutdown().await;
     for i in inputs {
         i.join().await;
+    }
+    if let Some(u) = uplink {
+        u.join().await;
     }
     sink.close().await;
     // Outputs stop on the shutdown token; what is in flight is offered
@@ -361,7 +375,7 @@ pub fn display_addr(addr: SocketAddr) -> SocketAddr {
     }
 }
 
-async fn wait_for_signal() {
+pub(crate) async fn wait_for_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let term = signal(SignalKind::terminate());
     let int = signal(SignalKind::interrupt());
@@ -380,14 +394,14 @@ async fn wait_for_signal() {
 
 /// Lets jemalloc's background threads give unused pages back to the system
 /// within seconds, so the resident size falls after a load.
-fn release_memory_when_idle() {
+pub(crate) fn release_memory_when_idle() {
     #[cfg(not(target_env = "msvc"))]
     if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
         tracing::debug!("jemalloc background threads unavailable: {e}");
     }
 }
 
-fn init_tracing() {
+pub(crate) fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("HARK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     use std::io::IsTerminal;
@@ -396,4 +410,25 @@ fn init_tracing() {
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// Prints a line per running input: `listening NAME TRANSPORT ADDR` for a
+/// listener, `following NAME GLOB…` for a file input.
+pub(crate) fn print_inputs(
+    out: &mut impl std::io::Write,
+    inputs: &[hark_ingest::RunningInput],
+) -> std::io::Result<()> {
+    for i in inputs {
+        match &i.endpoint {
+            hark_ingest::Endpoint::Listening(addr) => {
+                writeln!(out, "listening {} {} {addr}", i.name, i.transport)?;
+                tracing::debug!(input = %i.name, transport = i.transport, %addr, "listening");
+            }
+            hark_ingest::Endpoint::Following(globs) => {
+                writeln!(out, "following {} {}", i.name, globs.join(" "))?;
+                tracing::debug!(input = %i.name, globs = ?globs, "following files");
+            }
+        }
+    }
+    Ok(())
 }

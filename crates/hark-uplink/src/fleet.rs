@@ -1,0 +1,150 @@
+//! Forwarder health: what each forwarder reports every
+//! [`REPORT_INTERVAL`], and the center's view of its forwarders (enrolled,
+//! revoked, up or down) served at `GET /api/v1/forwarders`.
+//!
+//! A forwarder is `up` while its last report is younger than [`DOWN_AFTER`];
+//! `down` after that, and `unknown` before its first report since the
+//! center started (reports are kept in memory only).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::UplinkError;
+use crate::enroll::Enrolment;
+
+/// How often a forwarder reports.
+pub const REPORT_INTERVAL: Duration = Duration::from_secs(10);
+/// A forwarder silent this long is shown as down.
+pub const DOWN_AFTER: Duration = Duration::from_secs(60);
+
+/// One input of a forwarder in a report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InputHealth {
+    /// Events received since the forwarder started.
+    pub events: u64,
+    /// Events per second over the last report interval.
+    pub rate: f64,
+}
+
+/// What a forwarder reports.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HealthReport {
+    /// Its version of Hark.
+    pub version: String,
+    /// SHA-256 (first 16 hex digits) of its configuration file.
+    pub config_version: String,
+    /// Seconds since it started.
+    pub uptime_seconds: u64,
+    /// Events in its buffer not yet stored by the center.
+    pub buffer_events: u64,
+    /// Bytes of its buffer on disk.
+    pub buffer_bytes: u64,
+    /// Age in seconds of the oldest event not yet stored by the center (0 when none).
+    pub oldest_event_age_seconds: f64,
+    /// Per input: events and rate.
+    pub inputs: BTreeMap<String, InputHealth>,
+    /// Events dropped because the buffer was full (`overflow = "drop_oldest"`), since it started.
+    pub dropped: u64,
+    /// Events the center has stored since it started.
+    pub delivered: u64,
+    /// The last error sending to the center, if any.
+    pub last_error: Option<String>,
+}
+
+/// A forwarder as the center shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForwarderView {
+    /// Its name.
+    pub name: String,
+    /// Its group.
+    pub group: String,
+    /// `up`, `down`, `unknown` or `revoked`.
+    pub status: &'static str,
+    /// When it enrolled (RFC 3339).
+    pub enrolled: String,
+    /// When it was revoked (RFC 3339).
+    pub revoked: Option<String>,
+    /// When its last report came (RFC 3339).
+    pub last_seen: Option<String>,
+    /// Its last report.
+    pub health: Option<HealthReport>,
+}
+
+/// The center's forwarders: the registry and their last reports.
+#[derive(Clone)]
+pub struct Fleet {
+    enrolment: Arc<Enrolment>,
+    reports: Arc<Mutex<HashMap<String, (HealthReport, i64)>>>,
+}
+
+fn rfc3339(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+impl Fleet {
+    /// The forwarders of the center whose data directory is `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Fleet, UplinkError> {
+        Ok(Fleet {
+            enrolment: Arc::new(Enrolment::open(data_dir)?),
+            reports: Arc::default(),
+        })
+    }
+
+    /// The registry.
+    pub fn enrolment(&self) -> &Enrolment {
+        &self.enrolment
+    }
+
+    /// Keeps the report of forwarder `name`, received now.
+    pub fn record(&self, name: &str, report: HealthReport) {
+        metrics::counter!("hark_forward_dropped_total", "forwarder" => name.to_owned())
+            .absolute(report.dropped);
+        metrics::gauge!("hark_forward_buffer_events", "forwarder" => name.to_owned())
+            .set(report.buffer_events as f64);
+        metrics::gauge!("hark_forward_oldest_event_age_seconds", "forwarder" => name.to_owned())
+            .set(report.oldest_event_age_seconds);
+        let now = chrono::Utc::now().timestamp();
+        self.reports
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_owned(), (report, now));
+    }
+
+    /// Every enrolled forwarder with its status, by name.
+    pub fn views(&self) -> Vec<ForwarderView> {
+        let now = chrono::Utc::now().timestamp();
+        let reports = self
+            .reports
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        self.enrolment
+            .forwarders()
+            .into_iter()
+            .map(|(name, f)| {
+                let report = reports.get(&name);
+                let status = match (f.revoked, report) {
+                    (Some(_), _) => "revoked",
+                    (None, None) => "unknown",
+                    (None, Some((_, at))) if now - at > DOWN_AFTER.as_secs() as i64 => "down",
+                    (None, Some(_)) => "up",
+                };
+                ForwarderView {
+                    status,
+                    group: f.group,
+                    enrolled: rfc3339(f.enrolled),
+                    revoked: f.revoked.map(rfc3339),
+                    last_seen: report.map(|(_, at)| rfc3339(*at)),
+                    health: report.map(|(r, _)| r.clone()),
+                    name,
+                }
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,162 @@
+//! `hark forward`: the same binary as an edge forwarder. The configured
+//! inputs write to a disk buffer (the store without an index), and the
+//! uplink client sends it on to the center through the shared output loop.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use hark_config::{Config, ForwardConfig, HttpUrl, Overflow};
+use hark_store::{Store, StoreConfig};
+use hark_uplink::client::{ClientSettings, UplinkClient, enroll, is_enrolled};
+use hark_uplink::enroll::EnrollToken;
+use hark_uplink::forwarder::{CountingSink, HealthSources, report_health};
+use tokio_util::sync::CancellationToken;
+
+/// The WAL reader the uplink follows.
+pub const UPLINK_READER: &str = "uplink";
+/// Events the inputs may have queued for the buffer: a forwarder keeps its memory small.
+const APPEND_QUEUE_EVENTS: usize = 8_192;
+
+/// Arguments of `hark forward`.
+#[derive(Args)]
+pub struct ForwardArgs {
+    /// Configuration file (TOML) with a `[forward]` table.
+    #[arg(long, short = 'c', env = "HARK_CONFIG")]
+    config: PathBuf,
+    /// Enrol with the center at this URL first (https://HOST:8515), then run.
+    #[arg(long, requires = "token")]
+    enroll: Option<String>,
+    /// The enrolment token printed by `hark forwarder enroll-token` on the center.
+    #[arg(long, env = "HARK_ENROLL_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+}
+
+/// The buffer's settings: no index, the cap and overflow of `[forward]`.
+pub fn buffer_config(cfg: &Config, forward: &ForwardConfig) -> StoreConfig {
+    let mut sc = super::serve::store_config(cfg);
+    sc.index = false;
+    sc.append_queue_events = APPEND_QUEUE_EVENTS;
+    let cap = forward.buffer_max.0;
+    // Whole segments are dropped or kept: small ones keep the cap close.
+    sc.wal_segment_bytes = (cap / 16).clamp(1 << 20, 64 << 20);
+    match forward.overflow {
+        Overflow::Block => sc.wal_block_at = Some(cap),
+        Overflow::DropOldest => {
+            sc.wal_max_retained = Some(cap);
+            sc.wal_lagging_reader = hark_store::LaggingReader::DropOldest;
+        }
+    }
+    sc
+}
+
+/// Enrols when asked, then runs until SIGINT or SIGTERM.
+pub fn run(args: ForwardArgs) -> anyhow::Result<()> {
+    super::serve::init_tracing();
+    super::serve::release_memory_when_idle();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cfg = Config::load(&args.config)?;
+    let Some(forward) = cfg.forward.clone() else {
+        bail!(
+            "{}: `hark forward` needs a [forward] table (name, center)",
+            args.config.display()
+        );
+    };
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
+    let identity_dir = forward.identity_dir(&cfg.data_dir);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    if let Some(url) = &args.enroll {
+        let url = HttpUrl::parse(url).with_context(|| format!("--enroll {url}"))?;
+        let token = EnrollToken::parse(args.token.as_deref().unwrap_or_default())?;
+        let group = runtime
+            .block_on(enroll(&url, &token, &forward.name, &identity_dir))
+            .with_context(|| format!("cannot enrol with {url}"))?;
+        println!("enrolled {} in group {group}", forward.name);
+    } else if !is_enrolled(&identity_dir) {
+        bail!(
+            "not enrolled ({} holds no identity); run once with --enroll https://CENTER:8515 --token TOKEN (from `hark forwarder enroll-token` on the center)",
+            identity_dir.display()
+        );
+    }
+    let store = Store::open(buffer_config(&cfg, &forward))
+        .with_context(|| format!("cannot open the buffer in {}", cfg.data_dir.display()))?;
+    let settings = ClientSettings {
+        center: forward.center.clone(),
+        identity_dir,
+        buffer_id: hark_uplink::buffer_id(&cfg.data_dir)?,
+        zstd_level: forward.zstd_level,
+    };
+    let config_version = config_version(&args.config)?;
+    let result = runtime.block_on(serve(cfg, store.clone(), settings, config_version));
+    runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+    store.shutdown().context("closing the buffer")?;
+    tracing::info!("stopped");
+    result
+}
+
+/// The first 16 hex digits of the SHA-256 of the configuration file.
+fn config_version(path: &std::path::Path) -> anyhow::Result<String> {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(hex::encode(&Sha256::digest(&bytes)[..8]))
+}
+
+async fn serve(
+    cfg: Config,
+    store: Store,
+    settings: ClientSettings,
+    config_version: String,
+) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let counting = Arc::new(CountingSink::new(store.clone()));
+    let sink: Arc<dyn hark_event::sink::EventSink> = counting.clone();
+    let reverse_dns = hark_ingest::rdns::ReverseDns::from_config(&cfg);
+    let inputs = hark_ingest::start_all(&cfg, &sink, &shutdown, &reverse_dns).await?;
+    let reader = store
+        .wal_reader(UPLINK_READER)
+        .context("cannot open the buffer's uplink reader")?;
+    let client = UplinkClient::new(&settings).context("cannot set up the uplink client")?;
+    let statuses = hark_output::Statuses::default();
+    let health = tokio::spawn(report_health(
+        HealthSources {
+            store: store.clone(),
+            reader: UPLINK_READER.to_owned(),
+            sink: counting,
+            statuses: statuses.clone(),
+            config_version,
+        },
+        client.health_sender(),
+        shutdown.clone(),
+    ));
+    let uplink = tokio::spawn(hark_output::run(
+        reader,
+        None,
+        client,
+        shutdown.clone(),
+        statuses.reporter(UPLINK_READER),
+    ));
+
+    let mut out = std::io::stdout().lock();
+    super::serve::print_inputs(&mut out, &inputs)?;
+    writeln!(out, "forwarding to {}", settings.center)?;
+    writeln!(out, "data {}", cfg.data_dir.display())?;
+    writeln!(out, "ready")?;
+    out.flush()?;
+    drop(out);
+
+    super::serve::wait_for_signal().await;
+    tracing::info!("shutting down: stopping inputs, then the uplink");
+    shutdown.cancel();
+    for i in inputs {
+        i.join().await;
+    }
+    let _ = uplink.await;
+    let _ = health.await;
+    Ok(())
+}

@@ -1,0 +1,408 @@
+//! An edge forwarder (`hark forward`) in a network namespace of its own,
+//! joined to the center (`hark serve` with `[uplink]`) by a veth link;
+//! syslog-ng's loggen sends into the forwarder from inside its namespace.
+//! The link is cut, the center killed with -9; afterwards every message is
+//! on the center exactly once, in the order it was sent. The buffer's cap
+//! drops the oldest events (counted exactly) or slows the sender (nothing
+//! lost).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use hark_e2e::{Hark, Transport, hark_bin, number_after};
+use hark_testkit::netns::Netns;
+use hark_testkit::peers::loggen;
+use hark_testkit::{ChildGuard, free_tcp_port, poll};
+
+/// loggen's fixed program name: every message it sends matches.
+const QUERY: &str = "app:prg00000";
+/// The forwarder's syslog input, on the namespace's own loopback.
+const EDGE_INPUT: &str = "127.0.0.1:10514";
+/// The smallest buffer a forwarder accepts.
+const SMALL_BUFFER: &str = "16MiB";
+/// How long to wait for anything to arrive.
+const PATIENCE: Duration = Duration::from_secs(300);
+
+/// A center with an uplink on `port`, reachable by forwarders at `host`.
+fn center(port: u16, host: &str) -> Hark {
+    Hark::builder()
+        .input("tcp", Transport::Tcp)
+        .extra(&format!(
+            "[uplink]\nlisten = \"0.0.0.0:{port}\"\nnames = [\"{host}\"]\n"
+        ))
+        .start()
+}
+
+/// A one-time enrolment token made on the center by the CLI.
+fn enroll_token(center: &Hark) -> String {
+    let out = Command::new(hark_bin())
+        .args([
+            "forwarder",
+            "enroll-token",
+            "--group",
+            "dmz",
+            "--ttl",
+            "10m",
+            "-c",
+        ])
+        .arg(center.config_path())
+        .output()
+        .expect("run hark forwarder enroll-token");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A running `hark forward` inside `ns`.
+struct Edge {
+    /// The process, killed on drop.
+    _proc: ChildGuard,
+    log: PathBuf,
+    data: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl Edge {
+    /// Enrols forwarder `edge1` with `center` and starts it; `buffer` is
+    /// extra `[forward]` lines.
+    fn start(ns: &Netns, center: &Hark, uplink_port: u16, buffer: &str) -> Edge {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let data = dir.path().join("data");
+        let config = dir.path().join("forward.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "data_dir = \"{}\"\n\n[inputs.tcp]\ntype = \"syslog\"\ntransport = \"tcp\"\nlisten = \"{EDGE_INPUT}\"\n\n[forward]\nname = \"edge1\"\ncenter = \"https://{}:{uplink_port}\"\n{buffer}\n",
+                data.display(),
+                ns.host
+            ),
+        )
+        .expect("write forward.toml");
+        let log = dir.path().join("forward.log");
+        let url = format!("https://{}:{uplink_port}", ns.host);
+        let token = enroll_token(center);
+        let mut cmd = ns.command(hark_bin());
+        cmd.arg("forward")
+            .arg("-c")
+            .arg(&config)
+            .args(["--enroll", &url, "--token", &token])
+            .env("RUST_BACKTRACE", "1");
+        let proc = ChildGuard::logged("hark forward", &mut cmd, &log);
+        let edge = Edge {
+            _proc: proc,
+            log,
+            data,
+            dir,
+        };
+        let ready = poll(PATIENCE, Duration::from_millis(50), || {
+            edge.output().lines().any(|l| l == "ready").then_some(())
+        });
+        assert!(
+            ready.is_some(),
+            "hark forward never ready:\n{}",
+            edge.output()
+        );
+        edge
+    }
+
+    fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Bytes of the forwarder's buffer (its WAL segments) on disk.
+    fn buffer_bytes(&self) -> u64 {
+        dir_bytes(&self.data.join("wal"))
+    }
+}
+
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// loggen inside `ns`, sending `count` messages to the forwarder at `rate` per second.
+fn loggen_in(ns: &Netns, count: u64, rate: u64, log: &Path) -> ChildGuard {
+    let base = loggen();
+    let mut cmd = ns.command(base.get_program());
+    for (k, v) in base.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    let (host, port) = EDGE_INPUT.split_once(':').expect("host:port");
+    // loggen stops after --interval seconds (10 by default) whatever --number says.
+    cmd.args(["--inet", "--stream", "--size", "200", "--interval", "3600"])
+        .args(["--rate", &rate.to_string(), "--number", &count.to_string()])
+        .args([host, port]);
+    ChildGuard::logged("loggen", &mut cmd, log)
+}
+
+/// Waits for loggen to finish and returns the count it reports sending.
+fn loggen_done(mut sender: ChildGuard, log: &Path) -> u64 {
+    let status = poll(PATIENCE, Duration::from_millis(100), || sender.try_wait());
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "loggen failed or hung: {status:?}\n{text}"
+    );
+    text.lines()
+        .rev()
+        .find(|l| l.contains("average rate"))
+        .and_then(|l| number_after(l, "count="))
+        .unwrap_or_else(|| panic!("no summary in loggen's output:\n{text}"))
+}
+
+/// loggen's sequence numbers as the center stores them, oldest first.
+fn stored_seqs(center: &Hark) -> Vec<u64> {
+    let mut seqs: Vec<u64> = center
+        .query_all_messages(QUERY)
+        .iter()
+        .map(|m| number_after(m, "seq: ").unwrap_or_else(|| panic!("no seq in {m:?}")))
+        .collect();
+    // The query lists the newest first.
+    seqs.reverse();
+    seqs
+}
+
+/// The forwarder as the center's API shows it.
+fn forwarder_view(center: &Hark) -> serde_json::Value {
+    let list = center.api_json("/api/v1/forwarders");
+    list.as_array()
+        .and_then(|a| a.iter().find(|f| f["name"] == "edge1").cloned())
+        .unwrap_or_else(|| panic!("edge1 not in {list}"))
+}
+
+/// Waits until the forwarder reports that its input received `received`
+/// events and its buffer is empty, and returns its view.
+fn drained(center: &Hark, edge: &Edge, received: u64) -> serde_json::Value {
+    let view = poll(PATIENCE, Duration::from_millis(500), || {
+        let v = forwarder_view(center);
+        let health = &v["health"];
+        (health["inputs"]["tcp"]["events"] == received
+            && health["buffer_events"] == 0
+            && v["status"] == "up")
+            .then_some(v)
+    });
+    view.unwrap_or_else(|| {
+        panic!(
+            "the forwarder never reported an empty buffer: {}\n{}",
+            forwarder_view(center),
+            edge.output()
+        )
+    })
+}
+
+#[test]
+fn every_message_arrives_once_and_in_order_across_a_cut_link_and_a_killed_center() {
+    const COUNT: u64 = 200_000;
+    let ns = Netns::new(0);
+    let uplink_port = free_tcp_port();
+    let mut center = center(uplink_port, &ns.host);
+    let edge = Edge::start(&ns, &center, uplink_port, "");
+    let stored = "hark_uplink_events_total{forwarder=\"edge1\"}";
+
+    let sender_log = edge.dir.path().join("loggen.log");
+    let sender = loggen_in(&ns, COUNT, 5_000, &sender_log);
+    let flowing = poll(PATIENCE, Duration::from_millis(100), || {
+        (center.metric(stored) >= 10_000.0).then_some(())
+    });
+    assert!(flowing.is_some(), "nothing arrived:\n{}", edge.output());
+
+    // The link is cut for 30 s: the forwarder buffers.
+    ns.link_down();
+    std::thread::sleep(Duration::from_secs(30));
+    ns.link_up();
+
+    // While it catches up, the center is killed at an arbitrary instant.
+    let before = center.metric(stored);
+    let catching_up = poll(PATIENCE, Duration::from_millis(20), || {
+        (center.metric(stored) >= before + 20_000.0).then_some(())
+    });
+    assert!(
+        catching_up.is_some(),
+        "the forwarder did not catch up after the link came back:\n{}",
+        edge.output()
+    );
+    center.kill9();
+    center.restart();
+
+    assert_eq!(
+        loggen_done(sender, &sender_log),
+        COUNT,
+        "loggen's own count"
+    );
+    let total = center.wait_total(QUERY, COUNT, PATIENCE);
+    assert_eq!(total, COUNT, "stored on the center\n{}", edge.output());
+    drained(&center, &edge, COUNT);
+    let seqs = stored_seqs(&center);
+    assert_eq!(seqs.len() as u64, COUNT, "no message twice");
+    assert!(
+        seqs.iter().copied().eq(0..COUNT),
+        "stored out of order or with gaps: first differences {:?}",
+        seqs.iter()
+            .enumerate()
+            .filter(|(i, s)| *i as u64 != **s)
+            .take(5)
+            .collect::<Vec<_>>()
+    );
+    // The forwarder is named, the input is the forwarder's.
+    let hit = &center.hits("forwarder:edge1", 1)[0];
+    assert_eq!(hit["input"], "tcp", "{hit}");
+    assert_eq!(center.total("forwarder:edge1"), COUNT);
+}
+
+#[test]
+fn drop_oldest_counts_exactly_what_is_missing() {
+    // Several times what a 16 MiB buffer holds.
+    const COUNT: u64 = 300_000;
+    let ns = Netns::new(1);
+    let uplink_port = free_tcp_port();
+    let center = center(uplink_port, &ns.host);
+    let edge = Edge::start(
+        &ns,
+        &center,
+        uplink_port,
+        &format!("buffer_max = \"{SMALL_BUFFER}\"\noverflow = \"drop_oldest\""),
+    );
+    // Everything is sent while the center is out of reach: more than fits.
+    ns.link_down();
+    let sender_log = edge.dir.path().join("loggen.log");
+    let sender = loggen_in(&ns, COUNT, 50_000, &sender_log);
+    assert_eq!(
+        loggen_done(sender, &sender_log),
+        COUNT,
+        "loggen's own count"
+    );
+    ns.link_up();
+
+    let view = drained(&center, &edge, COUNT);
+    let dropped = view["health"]["dropped"]
+        .as_u64()
+        .expect("dropped in the report");
+    assert!(
+        dropped > 0,
+        "a 16 MiB buffer holds fewer than {COUNT}: {view}"
+    );
+    let total = center.wait_total(QUERY, COUNT - dropped, PATIENCE);
+    assert_eq!(total + dropped, COUNT, "{view}");
+    assert_eq!(
+        center.metric("hark_forward_dropped_total{forwarder=\"edge1\"}"),
+        dropped as f64
+    );
+    // The oldest went (after the batch that was in flight when the link
+    // went down): one gap, everything after it, in order, once.
+    let seqs = stored_seqs(&center);
+    assert_eq!(seqs.last(), Some(&(COUNT - 1)));
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "out of order or twice"
+    );
+    let gaps = seqs.windows(2).filter(|w| w[1] != w[0] + 1).count();
+    assert!(
+        gaps <= 1,
+        "{gaps} gaps: more than the oldest events are missing"
+    );
+}
+
+#[test]
+fn block_slows_the_sender_and_loses_nothing() {
+    // Several times what a 16 MiB buffer holds.
+    const COUNT: u64 = 300_000;
+    let ns = Netns::new(2);
+    let uplink_port = free_tcp_port();
+    let center = center(uplink_port, &ns.host);
+    let edge = Edge::start(
+        &ns,
+        &center,
+        uplink_port,
+        &format!("buffer_max = \"{SMALL_BUFFER}\"\noverflow = \"block\""),
+    );
+    ns.link_down();
+    let sender_log = edge.dir.path().join("loggen.log");
+    let mut sender = loggen_in(&ns, COUNT, 50_000, &sender_log);
+    // The buffer fills up to its cap and no further, and the sender cannot
+    // finish meanwhile: its messages do not fit, so it is held back.
+    let cap = 16 * 1024 * 1024;
+    let full = poll(PATIENCE, Duration::from_millis(100), || {
+        (edge.buffer_bytes() >= cap * 9 / 10).then_some(())
+    });
+    assert!(
+        full.is_some(),
+        "the buffer never filled:\n{}",
+        edge.output()
+    );
+    for _ in 0..20 {
+        assert!(
+            edge.buffer_bytes() <= cap + 2 * 1024 * 1024,
+            "the buffer grew past its cap: {} bytes",
+            edge.buffer_bytes()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        sender.try_wait().is_none(),
+        "loggen finished although its messages cannot fit in the buffer"
+    );
+    ns.link_up();
+
+    assert_eq!(
+        loggen_done(sender, &sender_log),
+        COUNT,
+        "loggen's own count"
+    );
+    let total = center.wait_total(QUERY, COUNT, PATIENCE);
+    assert_eq!(total, COUNT, "{}", edge.output());
+    let view = drained(&center, &edge, COUNT);
+    assert_eq!(view["health"]["dropped"], 0, "{view}");
+    let seqs = stored_seqs(&center);
+    assert!(seqs.iter().copied().eq(0..COUNT));
+}
+
+#[test]
+fn a_revoked_forwarder_is_refused_and_shown_so() {
+    let ns = Netns::new(3);
+    let uplink_port = free_tcp_port();
+    let center = center(uplink_port, &ns.host);
+    let edge = Edge::start(&ns, &center, uplink_port, "");
+    let up = poll(PATIENCE, Duration::from_millis(200), || {
+        (forwarder_view(&center)["status"] == "up").then_some(())
+    });
+    assert!(up.is_some(), "{}", edge.output());
+    let out = center.run_cli(&["forwarders"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("edge1") && l.contains(" up ")),
+        "{table}"
+    );
+    let out = Command::new(hark_bin())
+        .args(["forwarder", "revoke", "edge1", "-c"])
+        .arg(center.config_path())
+        .output()
+        .expect("run hark forwarder revoke");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sender_log = edge.dir.path().join("loggen.log");
+    let sender = loggen_in(&ns, 100, 1_000, &sender_log);
+    assert_eq!(loggen_done(sender, &sender_log), 100);
+    let refused = poll(PATIENCE, Duration::from_millis(200), || {
+        edge.output().contains("revoked").then_some(())
+    });
+    assert!(refused.is_some(), "{}", edge.output());
+    assert_eq!(center.total(QUERY), 0);
+    assert_eq!(forwarder_view(&center)["status"], "revoked");
+}
