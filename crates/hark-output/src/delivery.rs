@@ -20,6 +20,9 @@ pub const MAX_CHUNK: usize = 500;
 const RETRY_FIRST: Duration = Duration::from_millis(250);
 /// The longest wait between attempts.
 const RETRY_CAP: Duration = Duration::from_secs(10);
+/// How long a read that would add to a delivery may take before the
+/// delivery goes without it.
+const GATHER_WAIT: Duration = Duration::from_millis(2);
 
 /// Follows `reader` until `shutdown`: selects events with `filter` (all
 /// when `None`), hands them to `destination` in order, retries each
@@ -77,6 +80,7 @@ impl Output<'_> {
         filter: Option<Arc<EventFilter>>,
         destination: &mut D,
     ) -> End {
+        let chunk_len = destination.max_chunk().max(1);
         loop {
             let batch = tokio::select! {
                 _ = self.shutdown.cancelled() => return End::Shutdown,
@@ -96,22 +100,54 @@ impl Output<'_> {
                     continue;
                 }
             };
-            let selected = match select(&filter, &batch).await {
-                Some(selected) => selected,
-                None => return End::Shutdown,
-            };
-            self.report.filtered(batch.events.len() - selected.len());
-            for chunk in selected.chunks(MAX_CHUNK) {
-                let events: Vec<Event> = chunk.iter().map(|&i| batch.events[i].clone()).collect();
-                let seqs: Vec<u64> = chunk.iter().map(|&i| batch.first_seq + i as u64).collect();
+            let batches = self.gather(batch, chunk_len).await;
+            let mut selected = Vec::new();
+            for (b, batch) in batches.iter().enumerate() {
+                let Some(picked) = select(&filter, batch).await else {
+                    return End::Shutdown;
+                };
+                self.report.filtered(batch.events.len() - picked.len());
+                selected.extend(picked.into_iter().map(|i| (b, i)));
+            }
+            for chunk in selected.chunks(chunk_len) {
+                let events: Vec<Event> = chunk
+                    .iter()
+                    .map(|&(b, i)| batches[b].events[i].clone())
+                    .collect();
+                let seqs: Vec<u64> = chunk
+                    .iter()
+                    .map(|&(b, i)| batches[b].first_seq + i as u64)
+                    .collect();
                 if let Some(end) = self.deliver(destination, &events, &seqs).await {
                     return end;
                 }
             }
-            if let Some(end) = self.commit(batch.last_seq()) {
+            if let Some(last) = batches.last()
+                && let Some(end) = self.commit(last.last_seq())
+            {
                 return end;
             }
         }
+    }
+
+    /// `first` and the batches that follow it at once, up to about `want`
+    /// events: a destination that waits for an answer per delivery sends
+    /// fewer, larger ones. A read that fails or is not ready within
+    /// [`GATHER_WAIT`] ends the gathering; the next read meets it again (a
+    /// read is cancel-safe).
+    async fn gather(&mut self, first: WalBatch, want: usize) -> Vec<WalBatch> {
+        let mut count = first.events.len();
+        let mut batches = vec![first];
+        while count < want {
+            match tokio::time::timeout(GATHER_WAIT, self.reader.next_batch()).await {
+                Ok(Ok(batch)) => {
+                    count += batch.events.len();
+                    batches.push(batch);
+                }
+                Ok(Err(_)) | Err(_) => break,
+            }
+        }
+        batches
     }
 
     /// Delivers `events` (at WAL positions `seqs`) until all are taken,

@@ -54,7 +54,7 @@ use hark_event::Event;
 /// Where an output sends events.
 ///
 /// [`run`] calls [`Destination::deliver`] with the selected events of one
-/// WAL batch (at most [`MAX_CHUNK`] at a time) and commits the output's
+/// or more WAL batches (at most [`Destination::max_chunk`] at a time) and commits the output's
 /// cursor past them only when it returns `Ok`. A destination should return
 /// `Ok` only once the receiver has taken every event as durably as its
 /// protocol allows (an acknowledgement where there is one) and document
@@ -79,6 +79,12 @@ pub trait Destination: Send {
     ) -> impl Future<Output = Result<(), DeliveryError>> + Send {
         let _ = seqs;
         self.deliver(events)
+    }
+
+    /// The most events [`run`] hands to one delivery: [`MAX_CHUNK`] unless
+    /// the destination asks for larger deliveries (one round trip each).
+    fn max_chunk(&self) -> usize {
+        MAX_CHUNK
     }
 
     /// Ends the connection politely (called once, when the output stops).

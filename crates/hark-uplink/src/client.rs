@@ -217,6 +217,8 @@ pub struct ClientSettings {
     pub buffer_id: String,
     /// zstd level.
     pub zstd_level: i32,
+    /// Most events in one batch.
+    pub batch_events: usize,
 }
 
 /// Sends batches of the forwarder's buffer to the center; a [`Destination`].
@@ -230,6 +232,7 @@ pub struct UplinkClient {
     health_url: String,
     buffer_id: String,
     zstd_level: i32,
+    batch_events: usize,
     /// `received_at` of the oldest event being delivered; 0 when none.
     pending_since: Arc<AtomicI64>,
 }
@@ -273,6 +276,7 @@ impl UplinkClient {
             health_url: endpoint(&settings.center, HEALTH_PATH),
             buffer_id: settings.buffer_id.clone(),
             zstd_level: settings.zstd_level,
+            batch_events: settings.batch_events.max(1),
             pending_since: Arc::default(),
         })
     }
@@ -324,6 +328,10 @@ impl UplinkClient {
 }
 
 impl Destination for UplinkClient {
+    fn max_chunk(&self) -> usize {
+        self.batch_events
+    }
+
     async fn deliver(&mut self, events: &[Event]) -> Result<(), DeliveryError> {
         // Without positions the center cannot deduplicate: refuse rather
         // than store twice.

@@ -73,6 +73,7 @@ impl Fixture {
             identity_dir: dir,
             buffer_id: buffer.into(),
             zstd_level: 3,
+            batch_events: 2_000,
         })
         .unwrap()
     }
@@ -128,6 +129,7 @@ async fn batches_sent_twice_are_stored_once_and_name_their_forwarder() {
         identity_dir: f.data.parent().unwrap().join("edge1"),
         buffer_id: "b2".into(),
         zstd_level: 3,
+        batch_events: 2_000,
     })
     .unwrap();
     fresh

@@ -91,6 +91,7 @@ pub fn run(args: ForwardArgs) -> anyhow::Result<()> {
         identity_dir,
         buffer_id: hark_uplink::buffer_id(&cfg.data_dir)?,
         zstd_level: forward.zstd_level,
+        batch_events: forward.batch_events,
     };
     let config_version = config_version(&args.config)?;
     let result = runtime.block_on(serve(cfg, store.clone(), settings, config_version));
