@@ -47,6 +47,7 @@ mod udp;
 
 pub mod rdns;
 pub mod telemetry;
+pub mod tls_listener;
 
 pub use file::{CheckpointError, FileInputError, GlobError};
 pub use parse_stage::{PEER_NAME, ParseStage, Parsing, ParsingError};

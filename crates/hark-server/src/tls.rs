@@ -2,30 +2,20 @@
 //! certificate files or from a self-signed certificate made on the first
 //! start and kept in the data directory.
 //!
-//! [`TlsListener`] does the handshakes in tasks of their own, so a client
-//! that connects and never speaks holds up nobody; a handshake that fails
-//! or takes longer than [`HANDSHAKE_TIMEOUT`] is counted in
-//! `hark_http_tls_handshake_failures_total` and dropped.
+//! Connections are accepted by the shared [`TlsListener`] (handshakes in
+//! tasks of their own, bounded, at most [`HANDSHAKE_TIMEOUT`]); its failed
+//! handshakes are counted in `hark_http_tls_handshake_failures_total`.
 
 use std::io;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use hark_config::HttpTls;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use sha2::{Digest, Sha256};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc};
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
 
-/// A handshake not done within this time is dropped.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Most handshakes in progress at once; further connections wait in the kernel's backlog.
-const MAX_HANDSHAKES: usize = 256;
 /// Directory under the data directory that keeps the self-signed certificate.
 pub const TLS_DIR: &str = "tls";
 /// The self-signed certificate, PEM.
@@ -176,88 +166,15 @@ fn host_name() -> Option<String> {
     (!name.is_empty() && name != "localhost").then(|| name.to_owned())
 }
 
-/// A TCP listener that hands out connections once their TLS handshake is done.
-pub struct TlsListener {
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    local: SocketAddr,
-    accepting: tokio::task::JoinHandle<()>,
-}
+/// The HTTPS listener: the API and the web UI use the shared TLS listener
+/// under this name.
+pub const HTTPS_LISTENER: hark_ingest::tls_listener::ListenerName =
+    hark_ingest::tls_listener::ListenerName {
+        what: "HTTPS",
+        failures_metric: "hark_http_tls_handshake_failures_total",
+    };
 
-impl TlsListener {
-    /// Starts accepting on `tcp`; must be called inside a Tokio runtime.
-    pub fn new(tcp: TcpListener, acceptor: TlsAcceptor) -> io::Result<TlsListener> {
-        let local = tcp.local_addr()?;
-        let (tx, ready) = mpsc::channel(64);
-        let accepting = tokio::spawn(accept_loop(tcp, acceptor, tx));
-        Ok(TlsListener {
-            ready,
-            local,
-            accepting,
-        })
-    }
-}
-
-impl Drop for TlsListener {
-    fn drop(&mut self) {
-        self.accepting.abort();
-    }
-}
-
-async fn accept_loop(
-    tcp: TcpListener,
-    acceptor: TlsAcceptor,
-    ready: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
-) {
-    let slots = Arc::new(Semaphore::new(MAX_HANDSHAKES));
-    loop {
-        let Ok(slot) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        let (stream, peer) = match tcp.accept().await {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                // Out of descriptors and the like: wait instead of spinning.
-                tracing::warn!("HTTPS accept: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let acceptor = acceptor.clone();
-        let ready = ready.clone();
-        tokio::spawn(async move {
-            let _slot = slot;
-            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                Ok(Ok(tls)) => {
-                    let _ = ready.send((tls, peer)).await;
-                }
-                Ok(Err(e)) => handshake_failed(peer, &e.to_string()),
-                Err(_) => handshake_failed(peer, "timed out"),
-            }
-        });
-    }
-}
-
-fn handshake_failed(peer: SocketAddr, why: &str) {
-    metrics::counter!("hark_http_tls_handshake_failures_total").increment(1);
-    tracing::debug!(%peer, "HTTPS handshake failed: {why}");
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.ready.recv().await {
-            Some(conn) => conn,
-            // The accept loop only ends with the listener; wait for shutdown.
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        Ok(self.local)
-    }
-}
+pub use hark_ingest::tls_listener::{HANDSHAKE_TIMEOUT, TlsListener};
 
 #[cfg(test)]
 mod tests {

@@ -12,7 +12,6 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -24,12 +23,11 @@ use axum::routing::post;
 use axum::serve::IncomingStream;
 use hark_config::UplinkConfig;
 use hark_event::FieldValue;
+use hark_ingest::tls_listener::{ListenerName, TlsListener};
 use hark_store::{Mark, Store};
 use serde::Serialize;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
 use tokio_util::sync::CancellationToken;
 
 use crate::UplinkError;
@@ -50,8 +48,11 @@ pub const BUFFER_HEADER: &str = "x-hark-buffer";
 pub const FORWARDER_FIELD: &str = "forwarder";
 /// Largest compressed batch accepted.
 const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
-/// A handshake not done within this time is dropped.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The uplink's listener: the shared TLS listener under this name.
+const UPLINK_LISTENER: ListenerName = ListenerName {
+    what: "uplink",
+    failures_metric: "hark_uplink_handshake_failures_total",
+};
 
 /// The running listener.
 pub struct Center {
@@ -94,7 +95,8 @@ impl Center {
             .route(HEALTH_PATH, post(health))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(state.clone());
-        let listener = UplinkListener::new(tcp, TlsAcceptor::from(Arc::new(tls)));
+        let listener = TlsListener::new(tcp, TlsAcceptor::from(Arc::new(tls)), UPLINK_LISTENER)
+            .map_err(|e| UplinkError::Listen(cfg.listen, e))?;
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, app.into_make_service_with_connect_info::<Peer>())
                 .with_graceful_shutdown(async move { shutdown.cancelled().await })
@@ -185,8 +187,8 @@ struct Peer {
     cert: Option<(String, String)>,
 }
 
-impl Connected<IncomingStream<'_, UplinkListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, UplinkListener>) -> Self {
+impl Connected<IncomingStream<'_, TlsListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
         let (_, conn) = stream.io().get_ref();
         let cert = conn
             .peer_certificates()
@@ -346,81 +348,4 @@ async fn batch(
             .increment(stored as u64);
     }
     Json(BatchAnswer { stored, duplicates }).into_response()
-}
-
-/// A TCP listener that hands out connections once their TLS handshake is done.
-struct UplinkListener {
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    local: SocketAddr,
-    accepting: tokio::task::JoinHandle<()>,
-}
-
-impl UplinkListener {
-    fn new(tcp: TcpListener, acceptor: TlsAcceptor) -> UplinkListener {
-        let local = tcp
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
-        let (tx, ready) = mpsc::channel(64);
-        let accepting = tokio::spawn(accept_loop(tcp, acceptor, tx));
-        UplinkListener {
-            ready,
-            local,
-            accepting,
-        }
-    }
-}
-
-impl Drop for UplinkListener {
-    fn drop(&mut self) {
-        self.accepting.abort();
-    }
-}
-
-async fn accept_loop(
-    tcp: TcpListener,
-    acceptor: TlsAcceptor,
-    ready: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
-) {
-    loop {
-        let (stream, peer) = match tcp.accept().await {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                tracing::warn!("uplink accept: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let acceptor = acceptor.clone();
-        let ready = ready.clone();
-        tokio::spawn(async move {
-            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                Ok(Ok(tls)) => {
-                    let _ = ready.send((tls, peer)).await;
-                }
-                Ok(Err(e)) => {
-                    metrics::counter!("hark_uplink_handshake_failures_total").increment(1);
-                    tracing::debug!(%peer, "uplink handshake failed: {e}");
-                }
-                Err(_) => {
-                    metrics::counter!("hark_uplink_handshake_failures_total").increment(1);
-                }
-            }
-        });
-    }
-}
-
-impl axum::serve::Listener for UplinkListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.ready.recv().await {
-            Some(conn) => conn,
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        Ok(self.local)
-    }
 }

@@ -189,7 +189,11 @@ async fn serve(
     let stop_http = async move { http_shutdown.cancelled().await };
     let http_task = match &https {
         Some(identity) => {
-            let listener = hark_server::tls::TlsListener::new(http, identity.acceptor.clone())?;
+            let listener = hark_server::tls::TlsListener::new(
+                http,
+                identity.acceptor.clone(),
+                hark_server::tls::HTTPS_LISTENER,
+            )?;
             tokio::spawn(hark_server::serve(listener, state, stop_http))
         }
         None => tokio::spawn(hark_server::serve(http, state, stop_http)),
