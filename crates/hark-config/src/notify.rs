@@ -380,22 +380,13 @@ fn looks_like_address(text: &str) -> bool {
 
 /// The error for `key` in a channel of `kind` that does not take it.
 fn not_applicable(kind: ChannelType, key: &str) -> String {
-    let ty = kind.name();
     let mut common = vec!["type"];
     common.extend(fields_of::<ChannelKeys>());
-    if let Some(owner) = ChannelType::ALL.iter().find(|t| t.keys().contains(&key)) {
-        format!(
-            "{key} does not apply to a {ty} channel (it is a key of type = \"{}\"); its keys are {}",
-            owner.name(),
-            kind.keys().join(", ")
-        )
-    } else {
-        format!(
-            "unknown field `{key}`, expected one of {} or the {ty} keys {}",
-            table::list(&common),
-            table::list(kind.keys())
-        )
-    }
+    let owner = ChannelType::ALL
+        .iter()
+        .find(|t| t.keys().contains(&key))
+        .map(|t| t.name());
+    table::key_not_applicable("channel", kind.name(), key, owner, &common, kind.keys())
 }
 
 #[cfg(test)]

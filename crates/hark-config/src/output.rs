@@ -424,22 +424,13 @@ fn is_header_name(name: &str) -> bool {
 
 /// The error for `key` in an output of `kind` that does not take it.
 fn not_applicable(kind: OutputType, key: &str) -> String {
-    let ty = kind.name();
     let mut common = vec!["type"];
     common.extend(fields_of::<OutputKeys>());
-    if let Some(owner) = OutputType::ALL.iter().find(|t| t.keys().contains(&key)) {
-        format!(
-            "{key} does not apply to a {ty} output (it is a key of type = \"{}\"); its keys are {}",
-            owner.name(),
-            kind.keys().join(", ")
-        )
-    } else {
-        format!(
-            "unknown field `{key}`, expected one of {} or the {ty} keys {}",
-            table::list(&common),
-            table::list(kind.keys())
-        )
-    }
+    let owner = OutputType::ALL
+        .iter()
+        .find(|t| t.keys().contains(&key))
+        .map(|t| t.name());
+    table::key_not_applicable("output", kind.name(), key, owner, &common, kind.keys())
 }
 
 #[cfg(test)]

@@ -159,6 +159,30 @@ pub(crate) fn name_missing_key(mut e: Located, ty: &str, noun: &str, keys: &[&st
     e
 }
 
+/// The error for `key` in a `noun` (an output, a channel) of type `ty`,
+/// which does not take it: names the type whose key it is (`owner`), else
+/// lists the keys every such table takes (`common`) and `ty`'s own.
+pub(crate) fn key_not_applicable(
+    noun: &str,
+    ty: &str,
+    key: &str,
+    owner: Option<&str>,
+    common: &[&str],
+    own: &[&str],
+) -> String {
+    match owner {
+        Some(owner) => format!(
+            "{key} does not apply to a {ty} {noun} (it is a key of type = \"{owner}\"); its keys are {}",
+            own.join(", ")
+        ),
+        None => format!(
+            "unknown field `{key}`, expected one of {} or the {ty} keys {}",
+            list(common),
+            list(own)
+        ),
+    }
+}
+
 /// Moves the keys named in `fields` out of `table` into a new table with
 /// the same span.
 pub(crate) fn split_off<'i>(
