@@ -72,6 +72,8 @@ pub struct HealthSources {
     pub statuses: Statuses,
     /// SHA-256 prefix of the configuration file.
     pub config_version: String,
+    /// Version of the group configuration applied; empty when none.
+    pub group_config_version: Arc<Mutex<String>>,
 }
 
 impl HealthSources {
@@ -99,6 +101,11 @@ impl HealthSources {
         HealthReport {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             config_version: self.config_version.clone(),
+            group_config_version: self
+                .group_config_version
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
             uptime_seconds: started.elapsed().as_secs(),
             buffer_events: status.lag_events,
             buffer_bytes: self.store.stats().wal_bytes,
