@@ -174,6 +174,7 @@ async fn serve(
     drop(out);
     let following = tokio::spawn(follow(
         local,
+        super::forward_inputs::buffer_settings(&cfg),
         inputs,
         fetcher,
         versions.group,

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use hark_config::{Config, FileInput, InputConfig};
+use hark_config::{ByteSize, Config, FileInput, InputConfig, Overflow};
 use hark_event::sink::EventSink;
 use hark_ingest::RunningInput;
 use hark_ingest::rdns::ReverseDns;
@@ -220,18 +220,27 @@ pub fn at_start(local: &Config) -> (Config, String) {
     }
 }
 
+/// The buffer settings of `cfg`: cap, overflow and batch size.
+pub fn buffer_settings(cfg: &Config) -> Option<(ByteSize, Overflow, usize)> {
+    cfg.forward
+        .as_ref()
+        .map(|f| (f.buffer_max, f.overflow, f.batch_events))
+}
+
 /// Asks the center for the group's configuration now and every
 /// [`GROUP_POLL`] until `shutdown`, and applies each new version to
-/// `inputs`. `applied` holds the version running; a version that failed
-/// to apply is tried again at the next poll. Returns the inputs.
+/// `inputs`. `local` is the forwarder's own file, `buffer` the buffer
+/// settings it started with. `applied` holds the version running; a
+/// version that failed to apply is tried again at the next poll. Returns
+/// the inputs.
 pub async fn follow(
     local: Config,
+    buffer: Option<(ByteSize, Overflow, usize)>,
     mut inputs: Inputs,
     fetcher: ConfigFetcher,
     applied: Arc<Mutex<String>>,
     shutdown: CancellationToken,
 ) -> Inputs {
-    let running_forward = at_start(&local).0.forward;
     loop {
         match fetcher.fetch().await {
             Ok(document) => {
@@ -244,14 +253,7 @@ pub async fn follow(
                     match apply(&local, document.as_ref(), &mut inputs).await {
                         Ok(cfg) => {
                             tracing::info!(version = %version, "applied the group's configuration");
-                            if cfg
-                                .forward
-                                .as_ref()
-                                .map(|f| (f.buffer_max, f.overflow, f.batch_events))
-                                != running_forward
-                                    .as_ref()
-                                    .map(|f| (f.buffer_max, f.overflow, f.batch_events))
-                            {
+                            if buffer_settings(&cfg) != buffer {
                                 tracing::info!(
                                     "the buffer settings changed; they apply at the next start"
                                 );
