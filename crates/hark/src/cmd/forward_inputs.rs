@@ -310,4 +310,84 @@ mod tests {
         assert_eq!(version, "");
         assert_eq!(cfg.inputs.keys().collect::<Vec<_>>(), ["udp"]);
     }
+
+    /// Takes events and forgets them.
+    struct Discard;
+
+    impl EventSink for Discard {
+        fn append(&self, _events: Vec<hark_event::Event>) -> hark_event::sink::AppendFuture<'_> {
+            Box::pin(async { Ok(hark_event::sink::Receipt::done(0)) })
+        }
+
+        fn health(&self) -> hark_event::sink::Health {
+            hark_event::sink::Health::Ready
+        }
+    }
+
+    /// A syslog input on a port of its own: each name has its own loopback
+    /// address, so that port 0 does not clash.
+    fn input(name: &str, transport: &str) -> String {
+        let ip = match name {
+            "keep" => "127.0.0.1",
+            "gone" => "127.0.0.2",
+            "added" => "127.0.0.3",
+            _ => "127.0.0.4",
+        };
+        format!(
+            "[inputs.{name}]\ntype = \"syslog\"\ntransport = \"{transport}\"\nlisten = \"{ip}:0\"\n"
+        )
+    }
+
+    fn listening(inputs: &Inputs, name: &str) -> Option<(std::net::SocketAddr, &'static str)> {
+        inputs
+            .running()
+            .find(|i| i.name == name)
+            .and_then(|i| Some((i.local_addr()?, i.transport)))
+    }
+
+    #[tokio::test]
+    async fn inputs_added_start_removed_stop_changed_restart_and_the_rest_run_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = |inputs: &str| {
+            let text = format!("data_dir = \"{}\"\n{inputs}", dir.path().display());
+            Config::from_toml_str("forward.toml", &text).unwrap()
+        };
+        let shutdown = CancellationToken::new();
+        let first = cfg(&format!("{}{}", input("keep", "tcp"), input("gone", "tcp")));
+        let mut inputs = Inputs::start(&first, Arc::new(Discard), shutdown.clone())
+            .await
+            .unwrap();
+        let (kept, _) = listening(&inputs, "keep").unwrap();
+        let (gone, _) = listening(&inputs, "gone").unwrap();
+
+        let second = format!(
+            "{}{}{}",
+            input("keep", "tcp"),
+            input("added", "tcp"),
+            input("changed", "tcp")
+        );
+        inputs.apply(&cfg(&second)).await.unwrap();
+        // Bound to port 0, a restarted input would have another port.
+        assert_eq!(listening(&inputs, "keep"), Some((kept, "tcp")));
+        assert!(listening(&inputs, "gone").is_none());
+        assert!(tokio::net::TcpStream::connect(gone).await.is_err());
+        let (added, _) = listening(&inputs, "added").unwrap();
+        tokio::net::TcpStream::connect(added).await.unwrap();
+        tokio::net::TcpStream::connect(kept).await.unwrap();
+
+        let third = format!(
+            "{}{}{}",
+            input("keep", "tcp"),
+            input("added", "tcp"),
+            input("changed", "udp")
+        );
+        inputs.apply(&cfg(&third)).await.unwrap();
+        assert_eq!(listening(&inputs, "keep"), Some((kept, "tcp")));
+        assert_eq!(listening(&inputs, "added"), Some((added, "tcp")));
+        assert_eq!(listening(&inputs, "changed").map(|(_, t)| t), Some("udp"));
+
+        shutdown.cancel();
+        inputs.join().await;
+        assert!(tokio::net::TcpStream::connect(kept).await.is_err());
+    }
 }
