@@ -478,6 +478,25 @@ fn a_group_configuration_is_applied_without_a_restart() {
     });
     let view = reported.unwrap_or_else(|| panic!("{}", forwarder_view(&center)));
     assert_eq!(view["group_config"], version.as_str());
+    center.wait_hit(
+        "app:hark-audit AND action:\"forwarder_group.config\" AND outcome:success",
+        PATIENCE,
+    );
+    let out = Command::new(hark_bin())
+        .args(["forwarder", "config", "get", "dmz", "-c"])
+        .arg(center.config_path())
+        .output()
+        .expect("run hark forwarder config get");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     // The same process all along: it printed `ready` once.
     assert_eq!(output().lines().filter(|l| *l == "ready").count(), 1);
 

@@ -35,7 +35,7 @@ use tokio_util::sync::CancellationToken;
 use crate::UplinkError;
 use crate::ca::{CenterCa, serial_and_name};
 use crate::enroll::{EnrollRequest, UPLINK_DIR};
-use crate::fleet::{Fleet, HealthReport};
+use crate::fleet::{Fleet, HealthAnswer, HealthReport};
 use crate::wire;
 
 /// Path of the batch endpoint.
@@ -260,13 +260,26 @@ async fn health(
     ConnectInfo(peer): ConnectInfo<Peer>,
     Json(report): Json<HealthReport>,
 ) -> Response {
-    match authorize(&state, peer) {
-        Ok(name) => {
-            state.fleet.record(&name, report);
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(refusal) => refusal,
-    }
+    let name = match authorize(&state, peer) {
+        Ok(name) => name,
+        Err(refusal) => return refusal,
+    };
+    state.fleet.record(&name, report);
+    // The group's version, so that the forwarder pulls a new one at once.
+    let fleet = state.fleet.clone();
+    let version = tokio::task::spawn_blocking(move || {
+        let group = fleet.enrolment().forwarders().remove(&name)?.group;
+        fleet.group_configs().get(&group).ok().flatten()
+    })
+    .await
+    .ok()
+    .flatten()
+    .map(|d| d.version)
+    .unwrap_or_default();
+    Json(HealthAnswer {
+        group_config_version: version,
+    })
+    .into_response()
 }
 
 /// The document of the calling forwarder's group (from the registry), or

@@ -26,7 +26,7 @@ use crate::ca::fingerprint;
 use crate::center::{BATCH_PATH, BUFFER_HEADER, CONFIG_PATH, ENROLL_PATH, HEALTH_PATH};
 use crate::enroll::{EnrollRequest, EnrollResponse, EnrollToken};
 use crate::files::{write_private, write_public};
-use crate::fleet::HealthReport;
+use crate::fleet::{HealthAnswer, HealthReport};
 use crate::groups::GroupDocument;
 use crate::wire;
 
@@ -399,8 +399,9 @@ impl HealthSender {
         }
     }
 
-    /// Sends one report; Ok on the center's answer 2xx.
-    pub async fn send(&self, report: &HealthReport) -> Result<(), UplinkError> {
+    /// Sends one report; the center's answer on a 2xx (empty from a center
+    /// that answers nothing).
+    pub async fn send(&self, report: &HealthReport) -> Result<HealthAnswer, UplinkError> {
         let answer = self
             .http
             .post(&self.url)
@@ -409,10 +410,10 @@ impl HealthSender {
             .await
             .map_err(|e| UplinkError::Http(format!("{}: {}", self.url, error_chain(&e))))?;
         let status = answer.status();
-        if status.is_success() {
-            return Ok(());
-        }
         let body = answer.text().await.unwrap_or_default();
+        if status.is_success() {
+            return Ok(serde_json::from_str(&body).unwrap_or_default());
+        }
         Err(UplinkError::Refused(format!("{status}: {}", body.trim())))
     }
 }

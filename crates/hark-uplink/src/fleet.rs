@@ -59,6 +59,14 @@ pub struct HealthReport {
     pub last_error: Option<String>,
 }
 
+/// What the center answers a health report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HealthAnswer {
+    /// Version of the forwarder's group configuration on the center; empty when none.
+    #[serde(default)]
+    pub group_config_version: String,
+}
+
 /// A forwarder as the center shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ForwarderView {

@@ -74,6 +74,8 @@ pub struct HealthSources {
     pub config_version: String,
     /// Version of the group configuration applied; empty when none.
     pub group_config_version: Arc<Mutex<String>>,
+    /// Notified when the center's answer names another group configuration version.
+    pub group_config_changed: Arc<tokio::sync::Notify>,
 }
 
 impl HealthSources {
@@ -138,8 +140,12 @@ pub async fn report_health(
             .iter()
             .map(|(k, v)| (k.clone(), v.events))
             .collect();
-        if let Err(e) = sender.send(&report).await {
-            tracing::debug!(error = %e, "could not send a health report");
+        match sender.send(&report).await {
+            Ok(answer) if answer.group_config_version != report.group_config_version => {
+                sources.group_config_changed.notify_one();
+            }
+            Ok(_) => {}
+            Err(e) => tracing::debug!(error = %e, "could not send a health report"),
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,

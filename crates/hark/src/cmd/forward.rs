@@ -144,6 +144,7 @@ async fn serve(
         .context("cannot open the buffer's uplink reader")?;
     let client = UplinkClient::new(&settings).context("cannot set up the uplink client")?;
     let statuses = hark_output::Statuses::default();
+    let changed = Arc::new(tokio::sync::Notify::new());
     let health = tokio::spawn(report_health(
         HealthSources {
             store: store.clone(),
@@ -152,6 +153,7 @@ async fn serve(
             statuses: statuses.clone(),
             config_version: versions.file,
             group_config_version: versions.group.clone(),
+            group_config_changed: changed.clone(),
         },
         client.health_sender(),
         shutdown.clone(),
@@ -178,6 +180,7 @@ async fn serve(
         inputs,
         fetcher,
         versions.group,
+        changed,
         shutdown.clone(),
     ));
 

@@ -1,5 +1,6 @@
 //! The inputs of `hark forward`, kept in step with its group's central
-//! configuration: every [`GROUP_POLL`] the forwarder asks the center for the
+//! configuration: every [`GROUP_POLL`], and when the answer to a health
+//! report names another version, the forwarder asks the center for the
 //! group's document, merges it over its own file and, without a restart,
 //! starts the inputs that were added, stops those removed and restarts
 //! those whose settings changed. Each input runs under its own
@@ -227,8 +228,9 @@ pub fn buffer_settings(cfg: &Config) -> Option<(ByteSize, Overflow, usize)> {
         .map(|f| (f.buffer_max, f.overflow, f.batch_events))
 }
 
-/// Asks the center for the group's configuration now and every
-/// [`GROUP_POLL`] until `shutdown`, and applies each new version to
+/// Asks the center for the group's configuration now, every
+/// [`GROUP_POLL`] and when `changed` is notified (a health answer named
+/// another version) until `shutdown`, and applies each new version to
 /// `inputs`. `local` is the forwarder's own file, `buffer` the buffer
 /// settings it started with. `applied` holds the version running; a
 /// version that failed to apply is tried again at the next poll. Returns
@@ -239,6 +241,7 @@ pub async fn follow(
     mut inputs: Inputs,
     fetcher: ConfigFetcher,
     applied: Arc<Mutex<String>>,
+    changed: Arc<tokio::sync::Notify>,
     shutdown: CancellationToken,
 ) -> Inputs {
     loop {
@@ -269,6 +272,7 @@ pub async fn follow(
         tokio::select! {
             _ = shutdown.cancelled() => return inputs,
             _ = tokio::time::sleep(GROUP_POLL) => {}
+            _ = changed.notified() => {}
         }
     }
 }
