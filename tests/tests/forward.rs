@@ -406,3 +406,104 @@ fn a_revoked_forwarder_is_refused_and_shown_so() {
     assert_eq!(center.total(QUERY), 0);
     assert_eq!(forwarder_view(&center)["status"], "revoked");
 }
+
+#[test]
+fn a_group_configuration_is_applied_without_a_restart() {
+    let uplink_port = free_tcp_port();
+    let center = center(uplink_port, "127.0.0.1");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let config = dir.path().join("forward.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"{}\"\n\n[inputs.tcp]\ntype = \"syslog\"\ntransport = \"tcp\"\nlisten = \"127.0.0.1:0\"\n\n[forward]\nname = \"edge1\"\ncenter = \"https://127.0.0.1:{uplink_port}\"\n",
+            dir.path().join("data").display(),
+        ),
+    )
+    .expect("write forward.toml");
+    let log = dir.path().join("forward.log");
+    let output = || std::fs::read_to_string(&log).unwrap_or_default();
+    let mut cmd = Command::new(hark_bin());
+    cmd.arg("forward")
+        .arg("-c")
+        .arg(&config)
+        .args(["--enroll", &format!("https://127.0.0.1:{uplink_port}")])
+        .args(["--token", &enroll_token(&center)]);
+    let _edge = ChildGuard::logged("hark forward", &mut cmd, &log);
+    let ready = poll(PATIENCE, Duration::from_millis(50), || {
+        output().lines().any(|l| l == "ready").then_some(())
+    });
+    assert!(ready.is_some(), "hark forward never ready:\n{}", output());
+    let up = poll(PATIENCE, Duration::from_millis(200), || {
+        (forwarder_view(&center)["status"] == "up").then_some(())
+    });
+    assert!(up.is_some(), "{}", output());
+    assert_eq!(
+        forwarder_view(&center)["health"]["group_config_version"],
+        ""
+    );
+
+    let http = reqwest::blocking::Client::new();
+    let put = |text: &str| {
+        let resp = http
+            .put(format!(
+                "{}/api/v1/forwarders/groups/dmz/config",
+                center.api_url()
+            ))
+            .bearer_auth(center.token())
+            .body(text.to_owned())
+            .send()
+            .expect("PUT the group configuration");
+        (resp.status().as_u16(), resp.text().unwrap_or_default())
+    };
+    let port = free_tcp_port();
+    let (status, body) = put(&format!(
+        "[inputs.central]\ntype = \"syslog\"\ntransport = \"tcp\"\nlisten = \"127.0.0.1:{port}\"\n"
+    ));
+    assert_eq!(status, 200, "{body}");
+    let stored: serde_json::Value = serde_json::from_str(&body).expect("JSON answer");
+    let version = stored["version"].as_str().expect("a version").to_owned();
+
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let listening = poll(PATIENCE, Duration::from_millis(200), || {
+        std::net::TcpStream::connect(addr).ok().map(drop)
+    });
+    assert!(listening.is_some(), "{}", output());
+    let wire = |m: &str| hark_e2e::wire::lf_frame(hark_e2e::wire::rfc5424(m).as_bytes());
+    hark_e2e::wire::tcp_send(addr, &wire("centrallyconfigured"));
+    center.wait_hit("centrallyconfigured", PATIENCE);
+    let reported = poll(PATIENCE, Duration::from_millis(200), || {
+        let view = forwarder_view(&center);
+        (view["health"]["group_config_version"] == version.as_str()).then_some(view)
+    });
+    let view = reported.unwrap_or_else(|| panic!("{}", forwarder_view(&center)));
+    assert_eq!(view["group_config"], version.as_str());
+    center.wait_hit(
+        "app:hark-audit AND action:\"forwarder_group.config\" AND outcome:success",
+        PATIENCE,
+    );
+    let out = Command::new(hark_bin())
+        .args(["forwarder", "config", "get", "dmz", "-c"])
+        .arg(center.config_path())
+        .output()
+        .expect("run hark forwarder config get");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // The same process all along: it printed `ready` once.
+    assert_eq!(output().lines().filter(|l| *l == "ready").count(), 1);
+
+    let (status, body) =
+        put("[inputs.bad]\ntype = \"syslog\"\ntransport = \"tcp\"\nlisten = \"nowhere\"\n");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("dmz.toml:4:"), "{body}");
+    let kept = center.api_json("/api/v1/forwarders/groups/dmz/config");
+    assert_eq!(kept["version"], version.as_str());
+}

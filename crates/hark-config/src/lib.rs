@@ -23,6 +23,7 @@ pub mod auth;
 pub mod event_rule;
 pub mod file_input;
 pub mod forward;
+pub mod group;
 pub mod input;
 pub mod monitor;
 pub mod notify;
@@ -50,6 +51,7 @@ pub use auth::{AuthConfig, HttpConfig, HttpTls, LdapConfig, LdapSecurity, Role, 
 pub use event_rule::{ConsoleState, CountSpec, EventRuleConfig, ProblemStateSource};
 pub use file_input::{FileInput, LineStart, Multiline, PathGlob, StartAt, TextEncoding};
 pub use forward::{ForwardConfig, Overflow, UplinkConfig};
+pub use group::{GroupBuffer, GroupConfig};
 pub use hark_proto::snmp::Oid;
 pub use input::{
     BeatsInput, GelfInput, GelfTransport, InputConfig, InputProtocol, InputType, RelpInput,

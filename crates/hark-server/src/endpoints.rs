@@ -112,6 +112,18 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             operation!("forwarders"),
         ),
         get(
+            "/api/v1/forwarders/groups/{group}/config",
+            ADMIN,
+            forwarders::group_config,
+            operation!("getGroupConfig"),
+        ),
+        put(
+            "/api/v1/forwarders/groups/{group}/config",
+            ADMIN,
+            forwarders::put_group_config,
+            operation!("putGroupConfig"),
+        ),
+        get(
             "/api/v1/ports/rules",
             VIEWER,
             ports::rules,

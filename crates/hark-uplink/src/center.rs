@@ -19,7 +19,7 @@ use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::serve::IncomingStream;
 use hark_config::UplinkConfig;
 use hark_event::FieldValue;
@@ -33,7 +33,7 @@ use tokio_util::sync::CancellationToken;
 use crate::UplinkError;
 use crate::ca::{CenterCa, serial_and_name};
 use crate::enroll::{EnrollRequest, UPLINK_DIR};
-use crate::fleet::{Fleet, HealthReport};
+use crate::fleet::{Fleet, HealthAnswer, HealthReport};
 use crate::wire;
 
 /// Path of the batch endpoint.
@@ -42,6 +42,8 @@ pub const BATCH_PATH: &str = "/uplink/v1/batch";
 pub const ENROLL_PATH: &str = "/uplink/v1/enroll";
 /// Path of the health endpoint.
 pub const HEALTH_PATH: &str = "/uplink/v1/health";
+/// Path of the endpoint serving a forwarder its group's configuration.
+pub const CONFIG_PATH: &str = "/uplink/v1/config";
 /// Header naming the forwarder's buffer (its sequence numbers' space).
 pub const BUFFER_HEADER: &str = "x-hark-buffer";
 /// The field that names the forwarder an event came through.
@@ -93,6 +95,7 @@ impl Center {
             .route(BATCH_PATH, post(batch))
             .route(ENROLL_PATH, post(enroll))
             .route(HEALTH_PATH, post(health))
+            .route(CONFIG_PATH, get(group_config))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(state.clone());
         let listener = TlsListener::new(tcp, TlsAcceptor::from(Arc::new(tls)), UPLINK_LISTENER)
@@ -259,12 +262,57 @@ async fn health(
     ConnectInfo(peer): ConnectInfo<Peer>,
     Json(report): Json<HealthReport>,
 ) -> Response {
-    match authorize(&state, peer) {
-        Ok(name) => {
-            state.fleet.record(&name, report);
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(refusal) => refusal,
+    let name = match authorize(&state, peer) {
+        Ok(name) => name,
+        Err(refusal) => return refusal,
+    };
+    state.fleet.record(&name, report);
+    // The group's version, so that the forwarder pulls a new one at once.
+    let fleet = state.fleet.clone();
+    let version = tokio::task::spawn_blocking(move || {
+        let group = fleet.enrolment().forwarders().remove(&name)?.group;
+        fleet.group_configs().get(&group).ok().flatten()
+    })
+    .await
+    .ok()
+    .flatten()
+    .map(|d| d.version)
+    .unwrap_or_default();
+    Json(HealthAnswer {
+        group_config_version: version,
+    })
+    .into_response()
+}
+
+/// The document of the calling forwarder's group (from the registry), or
+/// 404 when its group has none.
+async fn group_config(
+    State(state): State<Arc<CenterState>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+) -> Response {
+    let name = match authorize(&state, peer) {
+        Ok(name) => name,
+        Err(refusal) => return refusal,
+    };
+    let Some(group) = state
+        .fleet
+        .enrolment()
+        .forwarders()
+        .remove(&name)
+        .map(|f| f.group)
+    else {
+        return refuse(StatusCode::FORBIDDEN, format!("`{name}` is not enrolled"));
+    };
+    let configs = state.fleet.group_configs().clone();
+    let found = tokio::task::spawn_blocking(move || configs.get(&group)).await;
+    match found {
+        Ok(Ok(Some(document))) => Json(document).into_response(),
+        Ok(Ok(None)) => refuse(
+            StatusCode::NOT_FOUND,
+            "the forwarder's group has no central configuration",
+        ),
+        Ok(Err(e)) => refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
 

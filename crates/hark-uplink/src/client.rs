@@ -23,10 +23,11 @@ use rustls_pki_types::pem::PemObject;
 
 use crate::UplinkError;
 use crate::ca::fingerprint;
-use crate::center::{BATCH_PATH, BUFFER_HEADER, ENROLL_PATH, HEALTH_PATH};
+use crate::center::{BATCH_PATH, BUFFER_HEADER, CONFIG_PATH, ENROLL_PATH, HEALTH_PATH};
 use crate::enroll::{EnrollRequest, EnrollResponse, EnrollToken};
 use crate::files::{write_private, write_public};
-use crate::fleet::HealthReport;
+use crate::fleet::{HealthAnswer, HealthReport};
+use crate::groups::GroupDocument;
 use crate::wire;
 
 /// The center's CA certificate in the identity directory.
@@ -230,6 +231,7 @@ pub struct UplinkClient {
     http: reqwest::Client,
     url: String,
     health_url: String,
+    config_url: String,
     buffer_id: String,
     zstd_level: i32,
     batch_events: usize,
@@ -274,6 +276,7 @@ impl UplinkClient {
             http,
             url: endpoint(&settings.center, BATCH_PATH),
             health_url: endpoint(&settings.center, HEALTH_PATH),
+            config_url: endpoint(&settings.center, CONFIG_PATH),
             buffer_id: settings.buffer_id.clone(),
             zstd_level: settings.zstd_level,
             batch_events: settings.batch_events.max(1),
@@ -287,6 +290,14 @@ impl UplinkClient {
             http: self.http.clone(),
             url: self.health_url.clone(),
             pending_since: self.pending_since.clone(),
+        }
+    }
+
+    /// A reader of the group's central configuration over the same identity.
+    pub fn config_fetcher(&self) -> ConfigFetcher {
+        ConfigFetcher {
+            http: self.http.clone(),
+            url: self.config_url.clone(),
         }
     }
 
@@ -388,8 +399,9 @@ impl HealthSender {
         }
     }
 
-    /// Sends one report; Ok on the center's answer 2xx.
-    pub async fn send(&self, report: &HealthReport) -> Result<(), UplinkError> {
+    /// Sends one report; the center's answer on a 2xx (empty from a center
+    /// that answers nothing).
+    pub async fn send(&self, report: &HealthReport) -> Result<HealthAnswer, UplinkError> {
         let answer = self
             .http
             .post(&self.url)
@@ -398,10 +410,42 @@ impl HealthSender {
             .await
             .map_err(|e| UplinkError::Http(format!("{}: {}", self.url, error_chain(&e))))?;
         let status = answer.status();
-        if status.is_success() {
-            return Ok(());
-        }
         let body = answer.text().await.unwrap_or_default();
+        if status.is_success() {
+            return Ok(serde_json::from_str(&body).unwrap_or_default());
+        }
         Err(UplinkError::Refused(format!("{status}: {}", body.trim())))
+    }
+}
+
+/// Reads the forwarder's group configuration from the center.
+#[derive(Clone)]
+pub struct ConfigFetcher {
+    http: reqwest::Client,
+    url: String,
+}
+
+impl ConfigFetcher {
+    /// The group's document; `None` when the center has none for the group.
+    pub async fn fetch(&self) -> Result<Option<GroupDocument>, UplinkError> {
+        let answer = self
+            .http
+            .get(&self.url)
+            .send()
+            .await
+            .map_err(|e| UplinkError::Http(format!("{}: {}", self.url, error_chain(&e))))?;
+        let status = answer.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            let body = answer.text().await.unwrap_or_default();
+            return Err(UplinkError::Refused(format!("{status}: {}", body.trim())));
+        }
+        answer
+            .json()
+            .await
+            .map(Some)
+            .map_err(|e| UplinkError::Http(format!("{}: {e}", self.url)))
     }
 }

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::UplinkError;
 use crate::enroll::Enrolment;
+use crate::groups::GroupConfigs;
 
 /// How often a forwarder reports.
 pub const REPORT_INTERVAL: Duration = Duration::from_secs(10);
@@ -37,6 +38,9 @@ pub struct HealthReport {
     pub version: String,
     /// SHA-256 (first 16 hex digits) of its configuration file.
     pub config_version: String,
+    /// Version of its group's central configuration it runs; empty when none.
+    #[serde(default)]
+    pub group_config_version: String,
     /// Seconds since it started.
     pub uptime_seconds: u64,
     /// Events in its buffer not yet stored by the center.
@@ -55,6 +59,14 @@ pub struct HealthReport {
     pub last_error: Option<String>,
 }
 
+/// What the center answers a health report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HealthAnswer {
+    /// Version of the forwarder's group configuration on the center; empty when none.
+    #[serde(default)]
+    pub group_config_version: String,
+}
+
 /// A forwarder as the center shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ForwarderView {
@@ -70,6 +82,8 @@ pub struct ForwarderView {
     pub revoked: Option<String>,
     /// When its last report came (RFC 3339).
     pub last_seen: Option<String>,
+    /// Version of its group's central configuration on the center; `None` when the group has none.
+    pub group_config: Option<String>,
     /// Its last report.
     pub health: Option<HealthReport>,
 }
@@ -78,6 +92,7 @@ pub struct ForwarderView {
 #[derive(Clone)]
 pub struct Fleet {
     enrolment: Arc<Enrolment>,
+    group_configs: GroupConfigs,
     reports: Arc<Mutex<HashMap<String, (HealthReport, i64)>>>,
 }
 
@@ -92,6 +107,7 @@ impl Fleet {
     pub fn open(data_dir: &Path) -> Result<Fleet, UplinkError> {
         Ok(Fleet {
             enrolment: Arc::new(Enrolment::open(data_dir)?),
+            group_configs: GroupConfigs::new(data_dir),
             reports: Arc::default(),
         })
     }
@@ -99,6 +115,11 @@ impl Fleet {
     /// The registry.
     pub fn enrolment(&self) -> &Enrolment {
         &self.enrolment
+    }
+
+    /// The groups' central configurations.
+    pub fn group_configs(&self) -> &GroupConfigs {
+        &self.group_configs
     }
 
     /// Keeps the report of forwarder `name`, received now.
@@ -124,6 +145,7 @@ impl Fleet {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
+        let mut versions: HashMap<String, Option<String>> = HashMap::new();
         self.enrolment
             .forwarders()
             .into_iter()
@@ -135,8 +157,19 @@ impl Fleet {
                     (None, Some((_, at))) if now - at > DOWN_AFTER.as_secs() as i64 => "down",
                     (None, Some(_)) => "up",
                 };
+                let group_config = versions
+                    .entry(f.group.clone())
+                    .or_insert_with(|| {
+                        self.group_configs
+                            .get(&f.group)
+                            .ok()
+                            .flatten()
+                            .map(|d| d.version)
+                    })
+                    .clone();
                 ForwarderView {
                     status,
+                    group_config,
                     group: f.group,
                     enrolled: rfc3339(f.enrolled),
                     revoked: f.revoked.map(rfc3339),

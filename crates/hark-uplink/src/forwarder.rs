@@ -72,6 +72,10 @@ pub struct HealthSources {
     pub statuses: Statuses,
     /// SHA-256 prefix of the configuration file.
     pub config_version: String,
+    /// Version of the group configuration applied; empty when none.
+    pub group_config_version: Arc<Mutex<String>>,
+    /// Notified when the center's answer names another group configuration version.
+    pub group_config_changed: Arc<tokio::sync::Notify>,
 }
 
 impl HealthSources {
@@ -99,6 +103,11 @@ impl HealthSources {
         HealthReport {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             config_version: self.config_version.clone(),
+            group_config_version: self
+                .group_config_version
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
             uptime_seconds: started.elapsed().as_secs(),
             buffer_events: status.lag_events,
             buffer_bytes: self.store.stats().wal_bytes,
@@ -131,8 +140,12 @@ pub async fn report_health(
             .iter()
             .map(|(k, v)| (k.clone(), v.events))
             .collect();
-        if let Err(e) = sender.send(&report).await {
-            tracing::debug!(error = %e, "could not send a health report");
+        match sender.send(&report).await {
+            Ok(answer) if answer.group_config_version != report.group_config_version => {
+                sources.group_config_changed.notify_one();
+            }
+            Ok(_) => {}
+            Err(e) => tracing::debug!(error = %e, "could not send a health report"),
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,

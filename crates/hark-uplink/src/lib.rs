@@ -9,6 +9,8 @@
 //! - [`ca`] and [`enroll`]: the center's own CA, one-time tokens that pin
 //!   it, the registry of forwarders and revocation.
 //! - [`wire`]: the batch body, zstd-compressed.
+//! - [`groups`]: the configuration the center keeps per forwarder group,
+//!   which forwarders pull and apply without a restart.
 //!
 //! `docs/internals/forwarder.md` describes the guarantees and what tests
 //! check them.
@@ -20,6 +22,7 @@ pub mod enroll;
 mod files;
 pub mod fleet;
 pub mod forwarder;
+pub mod groups;
 pub mod wire;
 
 use std::path::Path;

@@ -231,11 +231,24 @@ async fn health_reports_make_a_forwarder_up_and_revocation_shows() {
         dropped: 7,
         ..Default::default()
     };
-    edge.health_sender().send(&report).await.unwrap();
+    let answer = edge.health_sender().send(&report).await.unwrap();
+    assert_eq!(answer.group_config_version, "");
     let views = f.fleet.views();
     assert_eq!(views[0].status, "up");
     assert_eq!(views[0].group, "dmz");
     assert_eq!(views[0].health.as_ref(), Some(&report));
+    assert_eq!(views[0].group_config, None);
+    assert!(edge.config_fetcher().fetch().await.unwrap().is_none());
+
+    // A configuration for the group: the forwarder reads it, and the
+    // answer to its next report names its version.
+    let text = "[forward]\nbatch_events = 100\n";
+    let stored = f.fleet.group_configs().put("dmz", text.into()).unwrap();
+    let fetched = edge.config_fetcher().fetch().await.unwrap().unwrap();
+    assert_eq!(fetched, stored);
+    let answer = edge.health_sender().send(&report).await.unwrap();
+    assert_eq!(answer.group_config_version, stored.version);
+    assert_eq!(f.fleet.views()[0].group_config, Some(stored.version));
     f.fleet.enrolment().revoke("edge1").unwrap();
     assert_eq!(f.fleet.views()[0].status, "revoked");
     // A revoked forwarder's reports are refused too.

@@ -1,5 +1,6 @@
 //! `/admin` (users, all tokens, the LDAP test, the audit log, server
-//! health) and `/account` (one's own tokens). Users and tokens are listed
+//! health, forwarders and their groups' configurations) and `/account`
+//! (one's own tokens). Users and tokens are listed
 //! and changed by `static/js/admin.js` through the users and tokens API;
 //! the audit log and health are read here.
 
@@ -25,6 +26,80 @@ struct AuditRow {
     message: String,
 }
 
+/// One forwarder in the Forwarders section.
+struct ForwarderRow {
+    name: String,
+    group: String,
+    status: &'static str,
+    version: String,
+    group_config: String,
+    buffer_events: String,
+    last_seen: String,
+}
+
+/// One group's central configuration, edited in a textarea.
+struct GroupRow {
+    name: String,
+    version: String,
+    text: String,
+}
+
+/// What the Forwarders section shows; `None` when the uplink is off.
+struct Fleet {
+    forwarders: Vec<ForwarderRow>,
+    groups: Vec<GroupRow>,
+}
+
+/// The forwarders and every group that has forwarders or a configuration.
+fn fleet_section(fleet: &hark_uplink::fleet::Fleet) -> Fleet {
+    let views = fleet.views();
+    let configs = fleet.group_configs();
+    let mut names: Vec<String> = configs.groups().unwrap_or_default();
+    names.extend(views.iter().map(|v| v.group.clone()));
+    names.sort();
+    names.dedup();
+    let groups = names
+        .into_iter()
+        .map(|name| {
+            let doc = configs.get(&name).ok().flatten();
+            GroupRow {
+                version: doc.as_ref().map(|d| d.version.clone()).unwrap_or_default(),
+                text: doc.map(|d| d.text).unwrap_or_default(),
+                name,
+            }
+        })
+        .collect();
+    let dash = || "-".to_owned();
+    let forwarders = views
+        .into_iter()
+        .map(|v| {
+            let health = v.health.as_ref();
+            let running = health
+                .map(|h| h.group_config_version.clone())
+                .filter(|r| !r.is_empty());
+            let group_config = match (running, v.group_config) {
+                (None, None) => dash(),
+                (Some(r), Some(c)) if r == c => r,
+                (r, c) => format!(
+                    "{} (center {})",
+                    r.unwrap_or_else(dash),
+                    c.unwrap_or_else(dash)
+                ),
+            };
+            ForwarderRow {
+                status: v.status,
+                version: health.map_or_else(dash, |h| h.version.clone()),
+                buffer_events: health.map_or_else(dash, |h| format::count(h.buffer_events)),
+                last_seen: v.last_seen.unwrap_or_else(dash),
+                group_config,
+                group: v.group,
+                name: v.name,
+            }
+        })
+        .collect();
+    Fleet { forwarders, groups }
+}
+
 /// What the health section shows, label and value.
 type Facts = Vec<(String, String)>;
 
@@ -37,6 +112,7 @@ struct AdminPage {
     audit_error: Option<String>,
     health: Facts,
     healthy: bool,
+    fleet: Option<Fleet>,
 }
 
 #[derive(Template)]
@@ -58,6 +134,7 @@ pub(crate) async fn page(
     Extension(p): Extension<Principal>,
 ) -> Response {
     let store = app.store.clone();
+    let forwarders = app.forwarders.clone();
     let now = hark_event::now_nanos();
     let read = tokio::task::spawn_blocking(move || {
         let mut audit = SearchRequest::new(format!("app:{AUDIT_APP}"));
@@ -72,11 +149,19 @@ pub(crate) async fn page(
                 .search(&r)
                 .map(|found| found.total as f64 / secs as f64)
         };
-        (audit, rate(60), rate(900), store.stats(), store.health())
+        let fleet = forwarders.as_ref().map(fleet_section);
+        (
+            audit,
+            rate(60),
+            rate(900),
+            store.stats(),
+            store.health(),
+            fleet,
+        )
     })
     .await;
     let chrome = Chrome::new(Some(p), "/admin");
-    let Ok((audit, rate_1m, rate_15m, stats, health)) = read else {
+    let Ok((audit, rate_1m, rate_15m, stats, health, fleet)) = read else {
         return render::error(
             chrome,
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
@@ -155,6 +240,7 @@ pub(crate) async fn page(
         audit_error,
         health,
         healthy,
+        fleet,
     })
 }
 

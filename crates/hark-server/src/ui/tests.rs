@@ -43,6 +43,11 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
+    fixture_with_uplink(false)
+}
+
+/// The fixture; with `uplink`, the server has forwarders (none enrolled).
+fn fixture_with_uplink(uplink: bool) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = hark_config::Config::from_toml_str("hark.toml", CONFIG).unwrap();
     cfg.data_dir = dir.path().join("data");
@@ -66,7 +71,10 @@ fn fixture() -> Fixture {
         tls: false,
         metrics: crate::testing::private_metrics(),
     };
-    let state = crate::testing::server_state(&store, &cfg, parts);
+    let mut state = crate::testing::server_state(&store, &cfg, parts);
+    if uplink {
+        state.forwarders = Some(hark_uplink::fleet::Fleet::open(&cfg.data_dir).unwrap());
+    }
     let monitoring = state.monitoring.clone();
     let app = router(state);
     Fixture {
@@ -596,5 +604,74 @@ async fn sources_lists_each_sending_host() {
     );
     let bad = get(&f.app, "/sources?since=soon", Some(f.token(Role::Viewer))).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    f.store.shutdown().unwrap();
+}
+
+#[tokio::test]
+async fn group_configurations_are_edited_by_admins_and_shown_on_the_admin_page() {
+    let f = fixture_with_uplink(true);
+    let put = |token: &str, text: &str| {
+        let req = Request::builder()
+            .method(Method::PUT)
+            .uri("/api/v1/forwarders/groups/web/config")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(Body::from(text.to_owned()))
+            .unwrap();
+        let app = f.app.clone();
+        async move {
+            let resp = app.oneshot(req).await.unwrap();
+            let status = resp.status();
+            let body = http_body_util::BodyExt::collect(resp.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            (status, String::from_utf8_lossy(&body).into_owned())
+        }
+    };
+    let text = "[inputs.tcp]\ntype = \"syslog\"\ntransport = \"tcp\"\nlisten = \"0.0.0.0:10601\"\n";
+    let (status, _) = put(f.token(Role::Operator), text).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = put(f.token(Role::Admin), "[inputs.tcp]\ntype = \"nope\"\n").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("web.toml:2:"), "{body}");
+    let a = get(
+        &f.app,
+        "/api/v1/forwarders/groups/web/config",
+        Some(f.token(Role::Admin)),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.body);
+    let (status, body) = put(f.token(Role::Admin), text).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let stored: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let a = get(
+        &f.app,
+        "/api/v1/forwarders/groups/web/config",
+        Some(f.token(Role::Admin)),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let read: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+    assert_eq!(read, stored);
+    assert_eq!(read["text"], text);
+
+    let page = get(&f.app, "/admin", Some(f.token(Role::Admin))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(r#"id="forwarders""#), "{}", page.body);
+    assert!(page.body.contains("No forwarders enrolled."));
+    assert!(
+        page.body
+            .contains(r#"data-group-config="/api/v1/forwarders/groups/web/config""#)
+    );
+    assert!(
+        page.body
+            .contains(&format!("version {}", read["version"].as_str().unwrap()))
+    );
+    assert!(
+        page.body.contains("listen = &#34;0.0.0.0:10601&#34;"),
+        "{}",
+        page.body
+    );
     f.store.shutdown().unwrap();
 }

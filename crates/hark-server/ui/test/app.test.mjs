@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 
 import { convertValue, formToJson, tableOf } from '../static/js/app.js';
 import { seriesToData } from '../static/js/monitor.js';
-import { columnsOf, keyOf } from '../static/js/admin.js';
+import { columnsOf, groupConfigUrl, keyOf } from '../static/js/admin.js';
 
 test('form fields nest, append and fill lists of objects', () => {
   const body = formToJson([
@@ -58,4 +58,11 @@ test('secrets are never list columns', () => {
 test('users are named by name and tokens by id in URLs', () => {
   assert.equal(keyOf('users', { name: 'olga', role: 'admin' }), 'olga');
   assert.equal(keyOf('tokens', { id: 't1', name: 'ci' }), 't1');
+});
+
+test('a group configuration form saves to its group', () => {
+  const fixed = '/api/v1/forwarders/groups/dmz/config';
+  assert.equal(groupConfigUrl(fixed, null), fixed);
+  const any = '/api/v1/forwarders/groups/{group}/config';
+  assert.equal(groupConfigUrl(any, ' web 1 '), '/api/v1/forwarders/groups/web%201/config');
 });

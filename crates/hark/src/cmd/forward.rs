@@ -15,6 +15,8 @@ use hark_uplink::enroll::EnrollToken;
 use hark_uplink::forwarder::{CountingSink, HealthSources, report_health};
 use tokio_util::sync::CancellationToken;
 
+use super::forward_inputs::{Inputs, follow};
+
 /// The WAL reader the uplink follows.
 pub const UPLINK_READER: &str = "uplink";
 /// Events the inputs may have queued for the buffer: a forwarder keeps its memory small.
@@ -57,12 +59,18 @@ pub fn run(args: ForwardArgs) -> anyhow::Result<()> {
     super::serve::init_tracing();
     super::serve::release_memory_when_idle();
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let cfg = Config::load(&args.config)?;
-    let Some(forward) = cfg.forward.clone() else {
+    let local = Config::load(&args.config)?;
+    if local.forward.is_none() {
         bail!(
             "{}: `hark forward` needs a [forward] table (name, center)",
             args.config.display()
         );
+    }
+    // The copy of the group's configuration kept from the last run, so
+    // that its inputs and buffer settings apply while the center is away.
+    let (cfg, group_version) = super::forward_inputs::at_start(&local);
+    let Some(forward) = cfg.forward.clone() else {
+        bail!("{}: no [forward] table", args.config.display());
     };
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
@@ -94,7 +102,11 @@ pub fn run(args: ForwardArgs) -> anyhow::Result<()> {
         batch_events: forward.batch_events,
     };
     let config_version = config_version(&args.config)?;
-    let result = runtime.block_on(serve(cfg, store.clone(), settings, config_version));
+    let versions = Versions {
+        file: config_version,
+        group: Arc::new(std::sync::Mutex::new(group_version)),
+    };
+    let result = runtime.block_on(serve(local, cfg, store.clone(), settings, versions));
     runtime.shutdown_timeout(std::time::Duration::from_secs(10));
     store.shutdown().context("closing the buffer")?;
     tracing::info!("stopped");
@@ -108,33 +120,45 @@ fn config_version(path: &std::path::Path) -> anyhow::Result<String> {
     Ok(hex::encode(&Sha256::digest(&bytes)[..8]))
 }
 
+/// The versions a forwarder reports: of its file, and of the group configuration it runs.
+struct Versions {
+    file: String,
+    group: Arc<std::sync::Mutex<String>>,
+}
+
+/// Runs the forwarder: `local` is its own file, `cfg` that file with the
+/// group's configuration kept from the last run over it.
 async fn serve(
+    local: Config,
     cfg: Config,
     store: Store,
     settings: ClientSettings,
-    config_version: String,
+    versions: Versions,
 ) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let counting = Arc::new(CountingSink::new(store.clone()));
     let sink: Arc<dyn hark_event::sink::EventSink> = counting.clone();
-    let reverse_dns = hark_ingest::rdns::ReverseDns::from_config(&cfg);
-    let inputs = hark_ingest::start_all(&cfg, &sink, &shutdown, &reverse_dns).await?;
+    let inputs = Inputs::start(&cfg, sink, shutdown.clone()).await?;
     let reader = store
         .wal_reader(UPLINK_READER)
         .context("cannot open the buffer's uplink reader")?;
     let client = UplinkClient::new(&settings).context("cannot set up the uplink client")?;
     let statuses = hark_output::Statuses::default();
+    let changed = Arc::new(tokio::sync::Notify::new());
     let health = tokio::spawn(report_health(
         HealthSources {
             store: store.clone(),
             reader: UPLINK_READER.to_owned(),
             sink: counting,
             statuses: statuses.clone(),
-            config_version,
+            config_version: versions.file,
+            group_config_version: versions.group.clone(),
+            group_config_changed: changed.clone(),
         },
         client.health_sender(),
         shutdown.clone(),
     ));
+    let fetcher = client.config_fetcher();
     let uplink = tokio::spawn(hark_output::run(
         reader,
         None,
@@ -144,18 +168,27 @@ async fn serve(
     ));
 
     let mut out = std::io::stdout().lock();
-    super::serve::print_inputs(&mut out, &inputs)?;
+    super::serve::print_inputs(&mut out, inputs.running())?;
     writeln!(out, "forwarding to {}", settings.center)?;
     writeln!(out, "data {}", cfg.data_dir.display())?;
     writeln!(out, "ready")?;
     out.flush()?;
     drop(out);
+    let following = tokio::spawn(follow(
+        local,
+        super::forward_inputs::buffer_settings(&cfg),
+        inputs,
+        fetcher,
+        versions.group,
+        changed,
+        shutdown.clone(),
+    ));
 
     super::serve::wait_for_signal().await;
     tracing::info!("shutting down: stopping inputs, then the uplink");
     shutdown.cancel();
-    for i in inputs {
-        i.join().await;
+    if let Ok(inputs) = following.await {
+        inputs.join().await;
     }
     let _ = uplink.await;
     let _ = health.await;

@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use hark_uplink::ca::CenterCa;
 use hark_uplink::enroll::{Enrolment, UPLINK_DIR};
+use hark_uplink::groups::GroupConfigs;
 
 /// `hark forwarder …`.
 #[derive(Subcommand)]
@@ -16,6 +17,40 @@ pub enum ForwarderCommand {
     EnrollToken(EnrollTokenArgs),
     /// Revoke a forwarder: its certificate is refused from its next request on.
     Revoke(RevokeArgs),
+    /// The central configuration of a group, which its forwarders pull.
+    #[command(subcommand)]
+    Config(GroupConfigCommand),
+}
+
+/// `hark forwarder config …`.
+#[derive(Subcommand)]
+pub enum GroupConfigCommand {
+    /// Print the group's configuration (TOML).
+    Get(GroupConfigGetArgs),
+    /// Validate a TOML file (standard input when absent or `-`) and make it the group's configuration.
+    Set(GroupConfigSetArgs),
+}
+
+/// Arguments of `hark forwarder config get`.
+#[derive(Args)]
+pub struct GroupConfigGetArgs {
+    /// Configuration file (its data_dir holds the groups' configurations).
+    #[arg(long, short = 'c', env = "HARK_CONFIG")]
+    config: Option<PathBuf>,
+    /// The group.
+    group: String,
+}
+
+/// Arguments of `hark forwarder config set`.
+#[derive(Args)]
+pub struct GroupConfigSetArgs {
+    /// Configuration file (its data_dir holds the groups' configurations).
+    #[arg(long, short = 'c', env = "HARK_CONFIG")]
+    config: Option<PathBuf>,
+    /// The group.
+    group: String,
+    /// The TOML file: `[inputs.*]` tables and `[forward]` buffer_max, overflow, batch_events.
+    file: Option<PathBuf>,
 }
 
 /// Arguments of `hark forwarder enroll-token`.
@@ -47,7 +82,42 @@ pub fn run(command: ForwarderCommand) -> anyhow::Result<()> {
     match command {
         ForwarderCommand::EnrollToken(args) => enroll_token(args),
         ForwarderCommand::Revoke(args) => revoke(args),
+        ForwarderCommand::Config(GroupConfigCommand::Get(args)) => config_get(args),
+        ForwarderCommand::Config(GroupConfigCommand::Set(args)) => config_set(args),
     }
+}
+
+fn config_get(args: GroupConfigGetArgs) -> anyhow::Result<()> {
+    let cfg = super::config::load(args.config.as_deref())?;
+    match GroupConfigs::new(&cfg.data_dir).get(&args.group)? {
+        Some(document) => {
+            print!("{}", document.text);
+            Ok(())
+        }
+        None => anyhow::bail!("group `{}` has no central configuration", args.group),
+    }
+}
+
+fn config_set(args: GroupConfigSetArgs) -> anyhow::Result<()> {
+    use std::io::Read;
+    let cfg = super::config::load(args.config.as_deref())?;
+    let text = match args.file.as_deref() {
+        Some(path) if path != std::path::Path::new("-") => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?,
+        _ => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("cannot read the standard input")?;
+            text
+        }
+    };
+    let document = GroupConfigs::new(&cfg.data_dir).put(&args.group, text)?;
+    println!(
+        "group {} configuration version {}",
+        args.group, document.version
+    );
+    Ok(())
 }
 
 fn open(config: Option<&std::path::Path>) -> anyhow::Result<(hark_config::Config, Enrolment)> {
@@ -110,6 +180,19 @@ pub fn list(args: ForwardersArgs) -> anyhow::Result<()> {
         Some(serde_json::Value::Null) | None => "-".to_owned(),
         Some(other) => other.to_string(),
     };
+    // The version the forwarder runs, marked when the center holds another.
+    let group_config = |f: &serde_json::Value, health: &serde_json::Value| {
+        let running = health
+            .get("group_config_version")
+            .and_then(serde_json::Value::as_str)
+            .filter(|v| !v.is_empty());
+        let current = f.get("group_config").and_then(serde_json::Value::as_str);
+        match (running, current) {
+            (None, None) => "-".to_owned(),
+            (Some(r), Some(c)) if r == c => r.to_owned(),
+            (r, c) => format!("{} (center {})", r.unwrap_or("-"), c.unwrap_or("-")),
+        }
+    };
     let mut rows = vec![
         [
             "NAME",
@@ -120,6 +203,7 @@ pub fn list(args: ForwardersArgs) -> anyhow::Result<()> {
             "OLDEST",
             "DROPPED",
             "VERSION",
+            "GROUP CONFIG",
         ]
         .map(String::from),
     ];
@@ -138,9 +222,10 @@ pub fn list(args: ForwardersArgs) -> anyhow::Result<()> {
             oldest,
             text(&health, "dropped"),
             text(&health, "version"),
+            group_config(f, &health),
         ]);
     }
-    let widths: Vec<usize> = (0..8)
+    let widths: Vec<usize> = (0..9)
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
     for row in rows {

@@ -4,6 +4,7 @@ pub mod alert;
 pub mod auth;
 pub mod config;
 pub mod forward;
+pub mod forward_inputs;
 pub mod forwarder;
 pub mod monitor;
 pub mod notify;

@@ -418,9 +418,9 @@ pub(crate) fn init_tracing() {
 
 /// Prints a line per running input: `listening NAME TRANSPORT ADDR` for a
 /// listener, `following NAME GLOB…` for a file input.
-pub(crate) fn print_inputs(
+pub(crate) fn print_inputs<'a>(
     out: &mut impl std::io::Write,
-    inputs: &[hark_ingest::RunningInput],
+    inputs: impl IntoIterator<Item = &'a hark_ingest::RunningInput>,
 ) -> std::io::Result<()> {
     for i in inputs {
         match &i.endpoint {

@@ -1,5 +1,6 @@
 // The admin and account pages' lists of users and tokens, read from the
-// users and tokens API and changed through it. Every element
+// users and tokens API and changed through it, and the admin page's forms
+// of forwarder group configurations (PUT as text). Every element
 // `[data-list="users"|"tokens"][data-api-url]` is filled; a
 // `hark:changed` event (app.js, after a change) fills them again.
 // columnsOf is pure and tested under node.
@@ -133,7 +134,38 @@ function fillAll() {
   for (const box of document.querySelectorAll('[data-list]')) fill(/** @type {HTMLElement} */ (box));
 }
 
+/**
+ * The URL a group-configuration form saves to: its template with `{group}`
+ * replaced by the form's group field, when it has one.
+ * @param {string} template
+ * @param {string | null} group
+ * @returns {string}
+ */
+export function groupConfigUrl(template, group) {
+  return group === null ? template : template.replace('{group}', encodeURIComponent(group.trim()));
+}
+
+/** Saves a group's configuration (the textarea's TOML) with PUT. */
+async function saveGroupConfig(form) {
+  const data = new FormData(form);
+  const group = data.get('group');
+  const url = groupConfigUrl(form.dataset.groupConfig ?? '', group === null ? null : String(group));
+  try {
+    const saved = await callApi('PUT', url, String(data.get('text') ?? ''), 'text/plain');
+    flash(`Saved, version ${saved && saved.version}.`, true);
+    window.location.reload();
+  } catch (e) {
+    flash(e instanceof Error ? e.message : String(e));
+  }
+}
+
 if (typeof document !== 'undefined') {
   fillAll();
   document.addEventListener('hark:changed', fillAll);
+  for (const form of document.querySelectorAll('form[data-group-config]')) {
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      saveGroupConfig(/** @type {HTMLFormElement} */ (form));
+    });
+  }
 }

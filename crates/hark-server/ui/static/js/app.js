@@ -116,9 +116,9 @@ function apiHeaders() {
  * @param {string} url
  * @param {string|undefined} body JSON text
  */
-export async function callApi(method, url, body) {
+export async function callApi(method, url, body, contentType = 'application/json') {
   const headers = apiHeaders();
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (body !== undefined) headers['Content-Type'] = contentType;
   let resp;
   try {
     resp = await fetch(url, { method, headers, body, credentials: 'same-origin' });
