@@ -20,9 +20,6 @@ pub const MAX_CHUNK: usize = 500;
 const RETRY_FIRST: Duration = Duration::from_millis(250);
 /// The longest wait between attempts.
 const RETRY_CAP: Duration = Duration::from_secs(10);
-/// How long a read that would add to a delivery may take before the
-/// delivery goes without it.
-const GATHER_WAIT: Duration = Duration::from_millis(2);
 
 /// Follows `reader` until `shutdown`: selects events with `filter` (all
 /// when `None`), hands them to `destination` in order, retries each
@@ -130,21 +127,21 @@ impl Output<'_> {
         }
     }
 
-    /// `first` and the batches that follow it at once, up to about `want`
-    /// events: a destination that waits for an answer per delivery sends
-    /// fewer, larger ones. A read that fails or is not ready within
-    /// [`GATHER_WAIT`] ends the gathering; the next read meets it again (a
-    /// read is cancel-safe).
+    /// `first` and the batches already in the WAL after it, up to about
+    /// `want` events: a destination that waits for an answer per delivery
+    /// sends fewer, larger ones. Only reads that need not wait are made, so
+    /// no read is ever given up on; a failed one ends the gathering, and the
+    /// next read meets the failure again.
     async fn gather(&mut self, first: WalBatch, want: usize) -> Vec<WalBatch> {
         let mut count = first.events.len();
         let mut batches = vec![first];
-        while count < want {
-            match tokio::time::timeout(GATHER_WAIT, self.reader.next_batch()).await {
-                Ok(Ok(batch)) => {
+        while count < want && self.reader.has_more() {
+            match self.reader.next_batch().await {
+                Ok(batch) => {
                     count += batch.events.len();
                     batches.push(batch);
                 }
-                Ok(Err(_)) | Err(_) => break,
+                Err(_) => break,
             }
         }
         batches

@@ -87,6 +87,18 @@ impl WalReader {
         self.shared.appended_seq().saturating_sub(self.committed)
     }
 
+    /// Whether events past those handed out (and past any dropped from
+    /// under the reader) are in the WAL now, so that
+    /// [`WalReader::next_batch`] returns without waiting for appends.
+    pub fn has_more(&self) -> bool {
+        let committed = self
+            .shared
+            .readers
+            .position(&self.name)
+            .map_or(self.committed, |(c, _)| c);
+        self.shared.appended_seq() > self.position.max(committed)
+    }
+
     /// Sequence number of the last event handed out.
     pub fn position(&self) -> u64 {
         self.position
