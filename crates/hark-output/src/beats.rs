@@ -20,7 +20,6 @@ use tokio_util::codec::FramedRead;
 use crate::build::SetupError;
 use crate::encode::ecs_json;
 use crate::stream::{Connector, Io, WRITE_TIMEOUT};
-use crate::tls::Tls;
 use crate::{DeliveryError, Destination, OutputError};
 
 /// Longest wait for the receiver's next ack (a receiver still busy with a
@@ -47,15 +46,8 @@ impl BeatsDestination {
             tls,
             tls_ca,
         } = cfg;
-        let tls = match tls {
-            true => Some(Tls::new(name, &target.host, tls_ca.as_deref())?),
-            false => None,
-        };
         Ok(BeatsDestination {
-            connector: Connector {
-                target: target.to_string(),
-                tls,
-            },
+            connector: Connector::new(name, target, *tls, tls_ca.as_deref())?,
             conn: None,
         })
     }

@@ -41,7 +41,7 @@ enum Link {
 
 impl GelfDestination {
     /// The destination of output `name`.
-    pub fn new(_name: &str, cfg: &GelfOutput) -> Result<GelfDestination, SetupError> {
+    pub fn new(name: &str, cfg: &GelfOutput) -> Result<GelfDestination, SetupError> {
         let GelfOutput { transport, target } = cfg;
         let link = match transport {
             GelfOutputTransport::Udp => Link::Udp {
@@ -49,10 +49,7 @@ impl GelfDestination {
                 socket: None,
             },
             GelfOutputTransport::Tcp => Link::Tcp(WriteOnly::new(
-                Connector {
-                    target: target.to_string(),
-                    tls: None,
-                },
+                Connector::new(name, target, false, None)?,
                 RESEND_BYTES,
             )),
         };

@@ -20,7 +20,6 @@ use tokio_util::codec::FramedRead;
 use crate::build::SetupError;
 use crate::encode::syslog_message;
 use crate::stream::{Connector, Io, WRITE_TIMEOUT};
-use crate::tls::Tls;
 use crate::{DeliveryError, Destination, OutputError};
 
 /// Messages sent before waiting for their acknowledgements.
@@ -51,15 +50,8 @@ impl RelpDestination {
             tls,
             tls_ca,
         } = cfg;
-        let tls = match tls {
-            true => Some(Tls::new(name, &target.host, tls_ca.as_deref())?),
-            false => None,
-        };
         Ok(RelpDestination {
-            connector: Connector {
-                target: target.to_string(),
-                tls,
-            },
+            connector: Connector::new(name, target, *tls, tls_ca.as_deref())?,
             format: *format,
             session: None,
             message: Vec::new(),

@@ -7,6 +7,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::OutputError;
+use crate::build::SetupError;
 use crate::tls::Tls;
 
 /// Time to connect, and to finish a TLS handshake.
@@ -27,6 +28,23 @@ pub(crate) struct Connector {
 }
 
 impl Connector {
+    /// How output `name` reaches `target`: with TLS when `tls` is set,
+    /// trusting `tls_ca` (read now) or the system's roots.
+    pub fn new(
+        name: &str,
+        target: &hark_config::Target,
+        tls: bool,
+        tls_ca: Option<&std::path::Path>,
+    ) -> Result<Connector, SetupError> {
+        Ok(Connector {
+            target: target.to_string(),
+            tls: match tls {
+                true => Some(Tls::new(name, &target.host, tls_ca)?),
+                false => None,
+            },
+        })
+    }
+
     /// Connects (and shakes hands) within [`CONNECT_TIMEOUT`].
     pub async fn connect(&self) -> Result<Box<dyn Io>, OutputError> {
         let attempt = async {

@@ -17,7 +17,6 @@ use tokio::net::UdpSocket;
 use crate::build::SetupError;
 use crate::encode::syslog_message;
 use crate::stream::{Connector, WriteOnly};
-use crate::tls::Tls;
 use crate::{DeliveryError, Destination, OutputError};
 
 /// Bytes of the last writes sent again after a broken connection.
@@ -55,17 +54,11 @@ impl SyslogDestination {
                 socket: None,
             },
             SyslogOutputTransport::Tcp => Link::Stream(WriteOnly::new(
-                Connector {
-                    target: target.to_string(),
-                    tls: None,
-                },
+                Connector::new(name, target, false, None)?,
                 RESEND_BYTES,
             )),
             SyslogOutputTransport::Tls => Link::Stream(WriteOnly::new(
-                Connector {
-                    target: target.to_string(),
-                    tls: Some(Tls::new(name, &target.host, tls_ca.as_deref())?),
-                },
+                Connector::new(name, target, true, tls_ca.as_deref())?,
                 RESEND_BYTES,
             )),
         };
