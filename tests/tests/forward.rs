@@ -2,9 +2,10 @@
 //! joined to the center (`hark serve` with `[uplink]`) by a veth link;
 //! syslog-ng's loggen sends into the forwarder from inside its namespace.
 //! The link is cut, the center killed with -9; afterwards every message is
-//! on the center exactly once, in the order it was sent. The buffer's cap
-//! drops the oldest events (counted exactly) or slows the sender (nothing
-//! lost).
+//! on the center exactly once, in the order it was sent, and the silent
+//! forwarder was a DOWN monitor state an alert rule fired on. The buffer's
+//! cap drops the oldest events (counted exactly) or holds rsyslog's RELP
+//! sender back (nothing lost).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 use hark_e2e::{Hark, Transport, hark_bin, number_after};
 use hark_testkit::netns::Netns;
-use hark_testkit::peers::loggen;
+use hark_testkit::peers::{Rsyslog, loggen};
 use hark_testkit::{ChildGuard, free_tcp_port, poll};
 
 /// loggen's fixed program name: every message it sends matches.
@@ -24,12 +25,14 @@ const SMALL_BUFFER: &str = "16MiB";
 /// How long to wait for anything to arrive.
 const PATIENCE: Duration = Duration::from_secs(300);
 
-/// A center with an uplink on `port`, reachable by forwarders at `host`.
+/// A center with an uplink on `port`, reachable by forwarders at `host`;
+/// a forwarder silent for 15 s is down, and an alert rule watches that.
 fn center(port: u16, host: &str) -> Hark {
     Hark::builder()
         .input("tcp", Transport::Tcp)
         .extra(&format!(
-            "[uplink]\nlisten = \"0.0.0.0:{port}\"\nnames = [\"{host}\"]\n"
+            "[uplink]\nlisten = \"0.0.0.0:{port}\"\nnames = [\"{host}\"]\ndown_after = \"15s\"\n\n\
+             [alerts.edges]\ntype = \"monitor\"\nmonitors = [\"forwarder/*\"]\n"
         ))
         .start()
 }
@@ -67,25 +70,35 @@ struct Edge {
 }
 
 impl Edge {
-    /// Enrols forwarder `edge1` with `center` and starts it; `buffer` is
-    /// extra `[forward]` lines.
-    fn start(ns: &Netns, center: &Hark, uplink_port: u16, buffer: &str) -> Edge {
+    /// Enrols forwarder `edge1` with `center` and starts it, inside `ns`
+    /// or, without one, on this host's loopback; `extra` is more
+    /// `[forward]` lines, then any more tables.
+    fn start(ns: Option<&Netns>, center: &Hark, uplink_port: u16, extra: &str) -> Edge {
         let dir = tempfile::tempdir().expect("temporary directory");
         let data = dir.path().join("data");
         let config = dir.path().join("forward.toml");
+        let host = ns.map_or("127.0.0.1", |ns| ns.host.as_str());
+        // Only a namespace's own loopback has EDGE_INPUT surely free.
+        let input = if ns.is_some() {
+            EDGE_INPUT
+        } else {
+            "127.0.0.1:0"
+        };
         std::fs::write(
             &config,
             format!(
-                "data_dir = \"{}\"\n\n[inputs.tcp]\ntype = \"syslog\"\ntransport = \"tcp\"\nlisten = \"{EDGE_INPUT}\"\n\n[forward]\nname = \"edge1\"\ncenter = \"https://{}:{uplink_port}\"\n{buffer}\n",
+                "data_dir = \"{}\"\n\n[inputs.tcp]\ntype = \"syslog\"\ntransport = \"tcp\"\nlisten = \"{input}\"\n\n[forward]\nname = \"edge1\"\ncenter = \"https://{host}:{uplink_port}\"\n{extra}\n",
                 data.display(),
-                ns.host
             ),
         )
         .expect("write forward.toml");
         let log = dir.path().join("forward.log");
-        let url = format!("https://{}:{uplink_port}", ns.host);
+        let url = format!("https://{host}:{uplink_port}");
         let token = enroll_token(center);
-        let mut cmd = ns.command(hark_bin());
+        let mut cmd = match ns {
+            Some(ns) => ns.command(hark_bin()),
+            None => Command::new(hark_bin()),
+        };
         cmd.arg("forward")
             .arg("-c")
             .arg(&config)
@@ -182,13 +195,13 @@ fn forwarder_view(center: &Hark) -> serde_json::Value {
         .unwrap_or_else(|| panic!("edge1 not in {list}"))
 }
 
-/// Waits until the forwarder reports that its input received `received`
+/// Waits until the forwarder reports that its `input` received `received`
 /// events and its buffer is empty, and returns its view.
-fn drained(center: &Hark, edge: &Edge, received: u64) -> serde_json::Value {
+fn drained(center: &Hark, edge: &Edge, input: &str, received: u64) -> serde_json::Value {
     let view = poll(PATIENCE, Duration::from_millis(500), || {
         let v = forwarder_view(center);
         let health = &v["health"];
-        (health["inputs"]["tcp"]["events"] == received
+        (health["inputs"][input]["events"] == received
             && health["buffer_events"] == 0
             && v["status"] == "up")
             .then_some(v)
@@ -208,7 +221,7 @@ fn every_message_arrives_once_and_in_order_across_a_cut_link_and_a_killed_center
     let ns = Netns::new(0);
     let uplink_port = free_tcp_port();
     let mut center = center(uplink_port, &ns.host);
-    let edge = Edge::start(&ns, &center, uplink_port, "");
+    let edge = Edge::start(Some(&ns), &center, uplink_port, "");
     let stored = "hark_uplink_events_total{forwarder=\"edge1\"}";
 
     let sender_log = edge.dir.path().join("loggen.log");
@@ -243,7 +256,7 @@ fn every_message_arrives_once_and_in_order_across_a_cut_link_and_a_killed_center
     );
     let total = center.wait_total(QUERY, COUNT, PATIENCE);
     assert_eq!(total, COUNT, "stored on the center\n{}", edge.output());
-    drained(&center, &edge, COUNT);
+    drained(&center, &edge, "tcp", COUNT);
     let seqs = stored_seqs(&center);
     assert_eq!(seqs.len() as u64, COUNT, "no message twice");
     assert!(
@@ -259,6 +272,35 @@ fn every_message_arrives_once_and_in_order_across_a_cut_link_and_a_killed_center
     let hit = &center.hits("forwarder:edge1", 1)[0];
     assert_eq!(hit["input"], "tcp", "{hit}");
     assert_eq!(center.total("forwarder:edge1"), COUNT);
+
+    // Silent while the link was cut, the forwarder went DOWN as a monitor
+    // state, and the alert rule on it fired and resolved when it was back.
+    let down = "monitor:\"forwarder/edge1\" AND state:DOWN AND previous_state:UP";
+    assert!(center.total(down) >= 1, "no DOWN state change for edge1");
+    let resolved = poll(PATIENCE, Duration::from_millis(500), || {
+        let (_, body) = center.get_as("/api/v1/alerts", Some(center.token()));
+        let alerts: Vec<serde_json::Value> = serde_json::from_str(&body).ok()?;
+        alerts
+            .into_iter()
+            .find(|a| a["rule"] == "edges" && a["group"][0][1] == "forwarder/edge1")
+            .filter(|a| a["status"] == "resolved")
+    });
+    let alert = resolved.unwrap_or_else(|| {
+        panic!(
+            "no resolved alert for forwarder/edge1: {}",
+            center.get_as("/api/v1/alerts", Some(center.token())).1
+        )
+    });
+    let samples = alert["samples"].as_array().cloned().unwrap_or_default();
+    assert!(
+        samples.iter().any(|s| {
+            s["message"].as_str().is_some_and(|m| {
+                m.starts_with("forwarder/edge1 DOWN (hard) was UP: no health report")
+            })
+        }),
+        "{alert}"
+    );
+    assert_eq!(center.metric("hark_forwarder_up{forwarder=\"edge1\"}"), 1.0);
 }
 
 #[test]
@@ -269,7 +311,7 @@ fn drop_oldest_counts_exactly_what_is_missing() {
     let uplink_port = free_tcp_port();
     let center = center(uplink_port, &ns.host);
     let edge = Edge::start(
-        &ns,
+        Some(&ns),
         &center,
         uplink_port,
         &format!("buffer_max = \"{SMALL_BUFFER}\"\noverflow = \"drop_oldest\""),
@@ -285,7 +327,7 @@ fn drop_oldest_counts_exactly_what_is_missing() {
     );
     ns.link_up();
 
-    let view = drained(&center, &edge, COUNT);
+    let view = drained(&center, &edge, "tcp", COUNT);
     let dropped = view["health"]["dropped"]
         .as_u64()
         .expect("dropped in the report");
@@ -315,23 +357,40 @@ fn drop_oldest_counts_exactly_what_is_missing() {
 }
 
 #[test]
-fn block_slows_the_sender_and_loses_nothing() {
-    // Several times what a 16 MiB buffer holds.
-    const COUNT: u64 = 300_000;
-    let ns = Netns::new(2);
+fn block_holds_relp_senders_back_and_loses_nothing() {
+    // About 24 MB of messages for a 16 MiB buffer.
+    const COUNT: u64 = 40_000;
     let uplink_port = free_tcp_port();
-    let center = center(uplink_port, &ns.host);
+    let relp_port = free_tcp_port();
+    let mut center = center(uplink_port, "127.0.0.1");
     let edge = Edge::start(
-        &ns,
+        None,
         &center,
         uplink_port,
-        &format!("buffer_max = \"{SMALL_BUFFER}\"\noverflow = \"block\""),
+        &format!(
+            "buffer_max = \"{SMALL_BUFFER}\"\noverflow = \"block\"\n\n\
+             [inputs.relp]\ntype = \"relp\"\nlisten = \"127.0.0.1:{relp_port}\"\n"
+        ),
     );
-    ns.link_down();
-    let sender_log = edge.dir.path().join("loggen.log");
-    let mut sender = loggen_in(&ns, COUNT, 50_000, &sender_log);
-    // The buffer fills up to its cap and no further, and the sender cannot
-    // finish meanwhile: its messages do not fit, so it is held back.
+    // The center goes away; rsyslog sends everything over RELP meanwhile.
+    center.kill9();
+    let mut rs = Rsyslog::new();
+    rs.start(&format!(
+        "module(load=\"omrelp\")\n{}",
+        rs.config(
+            "",
+            &format!(
+                r#"action(type="omrelp" target="127.0.0.1" port="{relp_port}" windowSize="128"
+                   action.resumeRetryCount="-1" action.resumeInterval="1"
+                   queue.type="LinkedList" queue.size="100000")"#
+            )
+        )
+    ));
+    let pad = "x".repeat(500);
+    rs.feed("relpblock", (1..=COUNT).map(|i| format!("{pad} n={i}")));
+
+    // The buffer fills up to its cap and no further: the forwarder stops
+    // acknowledging, so rsyslog holds the rest in its queue.
     let cap = 16 * 1024 * 1024;
     let full = poll(PATIENCE, Duration::from_millis(100), || {
         (edge.buffer_bytes() >= cap * 9 / 10).then_some(())
@@ -341,31 +400,37 @@ fn block_slows_the_sender_and_loses_nothing() {
         "the buffer never filled:\n{}",
         edge.output()
     );
-    for _ in 0..20 {
-        assert!(
-            edge.buffer_bytes() <= cap + 2 * 1024 * 1024,
-            "the buffer grew past its cap: {} bytes",
-            edge.buffer_bytes()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let held = edge.buffer_bytes();
+    std::thread::sleep(Duration::from_secs(3));
     assert!(
-        sender.try_wait().is_none(),
-        "loggen finished although its messages cannot fit in the buffer"
+        edge.buffer_bytes() <= cap + 2 * 1024 * 1024,
+        "the buffer grew past its cap: {} bytes",
+        edge.buffer_bytes()
     );
-    ns.link_up();
+    assert!(
+        edge.buffer_bytes() <= held + 1024 * 1024,
+        "the buffer kept taking events while full: {held} then {} bytes",
+        edge.buffer_bytes()
+    );
 
-    assert_eq!(
-        loggen_done(sender, &sender_log),
-        COUNT,
-        "loggen's own count"
+    center.restart();
+    let total = center.wait_total("app:relpblock", COUNT, PATIENCE);
+    assert_eq!(total, COUNT, "{}\n{}", edge.output(), rs.diagnostics());
+    let mut seen = std::collections::BTreeMap::new();
+    for message in center.query_all_messages("app:relpblock") {
+        let n = number_after(&message, "n=").unwrap_or_else(|| panic!("no number in {message}"));
+        *seen.entry(n).or_insert(0u32) += 1;
+    }
+    let missing: Vec<u64> = (1..=COUNT).filter(|n| !seen.contains_key(n)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} lost, first {:?}",
+        missing.len(),
+        &missing[..missing.len().min(10)]
     );
-    let total = center.wait_total(QUERY, COUNT, PATIENCE);
-    assert_eq!(total, COUNT, "{}", edge.output());
-    let view = drained(&center, &edge, COUNT);
+    assert!(seen.values().all(|&c| c == 1), "a message stored twice");
+    let view = drained(&center, &edge, "relp", COUNT);
     assert_eq!(view["health"]["dropped"], 0, "{view}");
-    let seqs = stored_seqs(&center);
-    assert!(seqs.iter().copied().eq(0..COUNT));
 }
 
 #[test]
@@ -373,7 +438,7 @@ fn a_revoked_forwarder_is_refused_and_shown_so() {
     let ns = Netns::new(3);
     let uplink_port = free_tcp_port();
     let center = center(uplink_port, &ns.host);
-    let edge = Edge::start(&ns, &center, uplink_port, "");
+    let edge = Edge::start(Some(&ns), &center, uplink_port, "");
     let up = poll(PATIENCE, Duration::from_millis(200), || {
         (forwarder_view(&center)["status"] == "up").then_some(())
     });
@@ -438,10 +503,10 @@ fn a_group_configuration_is_applied_without_a_restart() {
         (forwarder_view(&center)["status"] == "up").then_some(())
     });
     assert!(up.is_some(), "{}", output());
-    assert_eq!(
-        forwarder_view(&center)["health"]["group_config_version"],
-        ""
-    );
+    let health = forwarder_view(&center)["health"].clone();
+    assert_eq!(health["group_config_version"], "", "{health}");
+    assert_eq!(health["overflow"], "block", "{health}");
+    assert_eq!(health["buffer_max"], 10u64 << 30, "{health}");
 
     let http = reqwest::blocking::Client::new();
     let put = |text: &str| {
@@ -458,7 +523,8 @@ fn a_group_configuration_is_applied_without_a_restart() {
     };
     let port = free_tcp_port();
     let (status, body) = put(&format!(
-        "[inputs.central]\ntype = \"syslog\"\ntransport = \"tcp\"\nlisten = \"127.0.0.1:{port}\"\n"
+        "[inputs.central]\ntype = \"syslog\"\ntransport = \"tcp\"\nlisten = \"127.0.0.1:{port}\"\n\n\
+         [forward]\nbuffer_max = \"32MiB\"\noverflow = \"drop_oldest\"\n"
     ));
     assert_eq!(status, 200, "{body}");
     let stored: serde_json::Value = serde_json::from_str(&body).expect("JSON answer");
@@ -478,6 +544,9 @@ fn a_group_configuration_is_applied_without_a_restart() {
     });
     let view = reported.unwrap_or_else(|| panic!("{}", forwarder_view(&center)));
     assert_eq!(view["group_config"], version.as_str());
+    // The buffer's new cap and overflow are in force in the same process.
+    assert_eq!(view["health"]["overflow"], "drop_oldest", "{view}");
+    assert_eq!(view["health"]["buffer_max"], 32u64 << 20, "{view}");
     center.wait_hit(
         "app:hark-audit AND action:\"forwarder_group.config\" AND outcome:success",
         PATIENCE,

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -136,6 +137,17 @@ pub struct UplinkConfig {
     /// the loopback addresses and this host's name).
     #[serde(default)]
     pub names: Vec<String>,
+    /// A forwarder whose last health report is older than this is down
+    /// (its monitor state `forwarder/NAME` turns DOWN).
+    #[serde(
+        default = "default_down_after",
+        deserialize_with = "crate::units::duration"
+    )]
+    pub down_after: Duration,
+}
+
+fn default_down_after() -> Duration {
+    Duration::from_secs(60)
 }
 
 fn default_enabled() -> bool {
@@ -152,6 +164,7 @@ impl Default for UplinkConfig {
             listen: default_uplink_listen(),
             groups: Vec::new(),
             names: Vec::new(),
+            down_after: default_down_after(),
         }
     }
 }
@@ -163,6 +176,12 @@ impl UplinkConfig {
             return Err((
                 "groups",
                 format!("uplink.groups: `{bad}` must be 1 to 64 letters, digits, `-`, `_` or `.`"),
+            ));
+        }
+        if self.down_after < Duration::from_secs(15) {
+            return Err((
+                "down_after",
+                "uplink.down_after must be at least 15s: forwarders report every 10s".into(),
             ));
         }
         Ok(())

@@ -18,7 +18,7 @@
 //!   and `hark_file_errors_total{input,kind}` (`scan`, `open`, `read`,
 //!   `checkpoint`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -32,6 +32,33 @@ pub fn received(input: &str, n: u64) {
 pub fn dropped(input: &str, reason: &'static str, n: u64) {
     metrics::counter!("hark_events_dropped_total", "input" => input.to_owned(), "reason" => reason)
         .increment(n);
+    let mut drops = DROPS.lock().unwrap_or_else(|e| e.into_inner());
+    *drops.counted.entry(input.to_owned()).or_default() += n;
+}
+
+/// Drops per input, kept for [`drops_by_input`] as well as in the metrics.
+#[derive(Default)]
+struct Drops {
+    /// Counted here as they happen.
+    counted: BTreeMap<String, u64>,
+    /// Read from the kernel's totals per UDP socket.
+    kernel: BTreeMap<String, u64>,
+}
+
+static DROPS: Mutex<Drops> = Mutex::new(Drops {
+    counted: BTreeMap::new(),
+    kernel: BTreeMap::new(),
+});
+
+/// Events or datagrams lost per input in this process, for every reason
+/// of `hark_events_dropped_total` (an edge forwarder reports them).
+pub fn drops_by_input() -> BTreeMap<String, u64> {
+    let drops = DROPS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut all = drops.counted.clone();
+    for (input, n) in &drops.kernel {
+        *all.entry(input.clone()).or_default() += n;
+    }
+    all
 }
 
 /// Events stored with `parse_error` set.
@@ -76,12 +103,17 @@ impl crate::InputContext {
 
 /// The counter of datagrams the kernel dropped on `input`'s socket (its
 /// receive buffer was full); set from the kernel's own count.
-pub(crate) fn kernel_drops(input: &str) -> metrics::Counter {
+/// The kernel's total of datagrams dropped for a full receive buffer on
+/// the socket of `input`.
+pub(crate) fn kernel_drops(input: &str, total: u64) {
     metrics::counter!(
         "hark_events_dropped_total",
         "input" => input.to_owned(),
         "reason" => "udp_overflow"
     )
+    .absolute(total);
+    let mut drops = DROPS.lock().unwrap_or_else(|e| e.into_inner());
+    drops.kernel.insert(input.to_owned(), total);
 }
 
 /// A connection opened (`delta = 1`) or closed (`delta = -1`).

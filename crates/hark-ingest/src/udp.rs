@@ -53,13 +53,12 @@ impl DatagramHandler for SyslogDatagrams {
 /// The kernel counts datagrams it dropped for a full receive buffer per
 /// socket in /proc/net/udp{,6}; export that as drops for this input.
 pub(crate) async fn watch_kernel_drops(addr: SocketAddr, ctx: InputContext) {
-    let counter = telemetry::kernel_drops(&ctx.name);
-    counter.absolute(0);
+    telemetry::kernel_drops(&ctx.name, 0);
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     loop {
         tick.tick().await;
         if let Some(n) = kernel_drops(addr) {
-            counter.absolute(n);
+            telemetry::kernel_drops(&ctx.name, n);
         }
     }
 }

@@ -155,6 +155,7 @@ pub fn uplink_flows(uplink: &UplinkConfig) -> Vec<Flow> {
         // Which forwarders are accepted and the certificate's names open nothing.
         groups: _,
         names: _,
+        down_after: _,
     } = uplink;
     if !enabled {
         return Vec::new();

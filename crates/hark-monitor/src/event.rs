@@ -4,7 +4,7 @@
 use hark_config::monitor::MonitorConfig;
 use hark_event::{Event, FieldValue, Severity};
 
-use crate::state::{State, StateChange};
+use crate::state::{State, StateChange, StateType};
 
 /// The `app` of every state-change event.
 pub const APP: &str = "hark-monitor";
@@ -26,11 +26,6 @@ pub fn severity(state: State) -> Severity {
 /// `attempt`, `output`, `in_downtime`, `flapping` and one `perf.<label>`
 /// per performance value.
 pub fn change_event(name: &str, monitor: &MonitorConfig, change: &StateChange) -> Event {
-    let mut ev = Event::new(hark_event::now_nanos(), INPUT);
-    ev.timestamp = change.at;
-    ev.host = Some(monitor.target().to_owned());
-    ev.app = Some(APP.to_owned());
-    ev.severity = Some(severity(change.state));
     let stage = if change.state.is_problem() {
         format!(
             "{} {}/{}",
@@ -41,24 +36,94 @@ pub fn change_event(name: &str, monitor: &MonitorConfig, change: &StateChange) -
     } else {
         change.state_type.name().to_owned()
     };
-    ev.message = format!(
-        "{name} {} ({stage}) was {}: {}",
-        change.state, change.previous_state, change.output
+    let observed = Observed {
+        monitor: name,
+        kind: monitor.kind().name(),
+        host: monitor.target(),
+        state: change.state,
+        previous: change.previous_state,
+        output: &change.output,
+        at: change.at,
+    };
+    let mut ev = state_event(
+        &observed,
+        &Stage {
+            state_type: change.state_type,
+            attempt: change.attempt,
+            in_downtime: change.in_downtime,
+            flapping: change.flapping,
+            label: stage,
+        },
     );
-    ev.push_field("monitor", name);
-    ev.push_field("type", monitor.kind().name());
-    ev.push_field("state", change.state.name());
-    ev.push_field("previous_state", change.previous_state.name());
-    ev.push_field("state_type", change.state_type.name());
-    ev.push_field("attempt", FieldValue::from(i64::from(change.attempt)));
-    ev.push_field("output", change.output.as_str());
-    ev.push_field(
-        "in_downtime",
-        if change.in_downtime { "true" } else { "false" },
-    );
-    ev.push_field("flapping", if change.flapping { "true" } else { "false" });
     for p in &change.perf {
         ev.push_field(format!("perf.{}", p.label), FieldValue::Float(p.value));
     }
+    ev
+}
+
+/// A state change of something watched without a check of Hark's own,
+/// such as a forwarder through its health reports.
+pub struct Observed<'a> {
+    /// The monitor's name, like `forwarder/edge1`.
+    pub monitor: &'a str,
+    /// Its `type` field, like `forwarder`.
+    pub kind: &'a str,
+    /// The host the state is about.
+    pub host: &'a str,
+    /// The new state.
+    pub state: State,
+    /// The state before.
+    pub previous: State,
+    /// What explains it.
+    pub output: &'a str,
+    /// When it changed (nanoseconds since the epoch).
+    pub at: i64,
+}
+
+/// The event recording an observed change: the fields of [`change_event`],
+/// as a hard change at the first attempt, outside downtime and not flapping.
+pub fn observed_event(o: &Observed) -> Event {
+    state_event(
+        o,
+        &Stage {
+            state_type: StateType::Hard,
+            attempt: 1,
+            in_downtime: false,
+            flapping: false,
+            label: StateType::Hard.name().to_owned(),
+        },
+    )
+}
+
+/// Where a change stands in the state machine.
+struct Stage {
+    state_type: StateType,
+    attempt: u32,
+    in_downtime: bool,
+    flapping: bool,
+    /// How the message names it: `soft 2/3`, `hard`.
+    label: String,
+}
+
+fn state_event(o: &Observed, stage: &Stage) -> Event {
+    let flag = |b: bool| if b { "true" } else { "false" };
+    let mut ev = Event::new(hark_event::now_nanos(), INPUT);
+    ev.timestamp = o.at;
+    ev.host = Some(o.host.to_owned());
+    ev.app = Some(APP.to_owned());
+    ev.severity = Some(severity(o.state));
+    ev.message = format!(
+        "{} {} ({}) was {}: {}",
+        o.monitor, o.state, stage.label, o.previous, o.output
+    );
+    ev.push_field("monitor", o.monitor);
+    ev.push_field("type", o.kind);
+    ev.push_field("state", o.state.name());
+    ev.push_field("previous_state", o.previous.name());
+    ev.push_field("state_type", stage.state_type.name());
+    ev.push_field("attempt", FieldValue::from(i64::from(stage.attempt)));
+    ev.push_field("output", o.output);
+    ev.push_field("in_downtime", flag(stage.in_downtime));
+    ev.push_field("flapping", flag(stage.flapping));
     ev
 }

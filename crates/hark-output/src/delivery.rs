@@ -77,7 +77,6 @@ impl Output<'_> {
         filter: Option<Arc<EventFilter>>,
         destination: &mut D,
     ) -> End {
-        let chunk_len = destination.max_chunk().max(1);
         loop {
             let batch = tokio::select! {
                 _ = self.shutdown.cancelled() => return End::Shutdown,
@@ -97,6 +96,8 @@ impl Output<'_> {
                     continue;
                 }
             };
+            // Asked each time: a destination may change it while it runs.
+            let chunk_len = destination.max_chunk().max(1);
             let batches = self.gather(batch, chunk_len).await;
             let mut selected = Vec::new();
             for (b, batch) in batches.iter().enumerate() {

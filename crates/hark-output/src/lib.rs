@@ -83,6 +83,7 @@ pub trait Destination: Send {
 
     /// The most events [`run`] hands to one delivery: [`MAX_CHUNK`] unless
     /// the destination asks for larger deliveries (one round trip each).
+    /// Asked before each delivery.
     fn max_chunk(&self) -> usize {
         MAX_CHUNK
     }

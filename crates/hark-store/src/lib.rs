@@ -440,6 +440,34 @@ impl Store {
         self.inner.shared.readers.dropped(name)
     }
 
+    /// Changes the WAL's caps while the store runs: the values of
+    /// [`StoreConfig::wal_max_retained`], [`StoreConfig::wal_lagging_reader`]
+    /// and [`StoreConfig::wal_block_at`]. They apply at the next truncation
+    /// and the next append (or retry of a held one).
+    pub fn set_wal_caps(
+        &self,
+        max_retained: Option<u64>,
+        lagging_reader: LaggingReader,
+        block_at: Option<u64>,
+    ) {
+        self.inner
+            .shared
+            .readers
+            .set_cap(max_retained, lagging_reader);
+        self.inner.shared.set_wal_block_at(block_at);
+    }
+
+    /// The WAL's caps in force: `wal_max_retained`, `wal_lagging_reader`
+    /// and `wal_block_at`.
+    pub fn wal_caps(&self) -> (Option<u64>, LaggingReader, Option<u64>) {
+        let (max_retained, lagging_reader) = self.inner.shared.readers.cap();
+        (
+            max_retained,
+            lagging_reader,
+            self.inner.shared.wal_block_at(),
+        )
+    }
+
     /// Compiles a query for filtering live events.
     pub fn compile_filter(&self, query: &str) -> Result<EventFilter, QueryError> {
         let compiled = self.inner.compiler.compile(query)?;

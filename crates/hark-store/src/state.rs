@@ -39,6 +39,8 @@ pub(crate) struct Shared {
     pub wal_published: tokio::sync::Notify,
     /// The highest origin mark per origin among the batches written.
     marks: Mutex<Marks>,
+    /// Appends wait while the WAL holds this many bytes (`u64::MAX`: no cap).
+    wal_block_at: AtomicU64,
 }
 
 impl Shared {
@@ -50,6 +52,7 @@ impl Shared {
         wal_segments: Vec<SegmentFile>,
         readers: Readers,
         marks: Marks,
+        wal_block_at: Option<u64>,
     ) -> Self {
         let wal_bytes = crate::wal::total_bytes(&wal_segments);
         let mut pending = VecDeque::new();
@@ -69,7 +72,20 @@ impl Shared {
             readers,
             wal_published: tokio::sync::Notify::new(),
             marks: Mutex::new(marks),
+            wal_block_at: AtomicU64::new(wal_block_at.unwrap_or(u64::MAX)),
         }
+    }
+
+    /// The byte cap at which appends wait, if any.
+    pub fn wal_block_at(&self) -> Option<u64> {
+        Some(self.wal_block_at.load(Ordering::Relaxed)).filter(|&cap| cap != u64::MAX)
+    }
+
+    /// Sets the byte cap at which appends wait; a held append is tried
+    /// again against it at its next retry.
+    pub fn set_wal_block_at(&self, cap: Option<u64>) {
+        self.wal_block_at
+            .store(cap.unwrap_or(u64::MAX), Ordering::Relaxed);
     }
 
     /// Records the mark of a batch written to the WAL.

@@ -137,6 +137,7 @@ impl Inner {
             recovered.segments.clone(),
             readers,
             recovered.marks.clone(),
+            cfg.wal_block_at,
         ));
         let replay = Replay::new(recovered.segments.clone(), committed);
         let wal_writer = WalWriter::open(
@@ -145,7 +146,6 @@ impl Inner {
             appended + 1,
             cfg.fsync,
             cfg.wal_segment_bytes,
-            cfg.wal_block_at,
         )?;
 
         let (writer_tx, writer_rx) = mpsc::channel();

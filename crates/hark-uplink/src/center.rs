@@ -161,7 +161,8 @@ fn tls_config(ca: &CenterCa, names: &[String]) -> Result<rustls::ServerConfig, U
         .with_client_cert_verifier(verifier)
         .with_single_cert(chain, key)
         .map_err(|e| UplinkError::Certificate(e.to_string()))?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // HTTP/2 for forwarders; HTTP/1.1 for anything else (curl, probes).
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
 }
 

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use hark_config::HttpUrl;
@@ -38,6 +38,8 @@ const CERT_FILE: &str = "client.crt";
 const KEY_FILE: &str = "client.key";
 /// How long one request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often an idle or busy connection is pinged, and how long an answer may take.
+const PING_INTERVAL: Duration = Duration::from_secs(10);
 
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
@@ -69,7 +71,7 @@ pub async fn enroll(
         .serialize_request(&key)
         .and_then(|csr| csr.pem())
         .map_err(|e| UplinkError::Certificate(e.to_string()))?;
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider())
+    let tls = rustls::ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(|e| UplinkError::Certificate(e.to_string()))?
         .dangerous()
@@ -78,13 +80,7 @@ pub async fn enroll(
             provider: provider(),
         }))
         .with_no_client_auth();
-    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let http = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .timeout(REQUEST_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| UplinkError::Http(e.to_string()))?;
+    let http = http2_client(tls)?;
     let url = endpoint(center, ENROLL_PATH);
     let answer = http
         .post(&url)
@@ -207,6 +203,26 @@ impl ServerCertVerifier for PinnedCa {
     }
 }
 
+/// An HTTP/2 client over `tls` (ALPN `h2`): batches, health reports and
+/// configuration requests share one connection. Pings every
+/// [`PING_INTERVAL`] close a connection whose peer stopped answering (a
+/// cut link), so the next request connects again instead of waiting on it.
+fn http2_client(mut tls: rustls::ClientConfig) -> Result<reqwest::Client, UplinkError> {
+    tls.alpn_protocols = vec![b"h2".to_vec()];
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .http2_prior_knowledge()
+        .http2_adaptive_window(true)
+        .http2_keep_alive_interval(PING_INTERVAL)
+        .http2_keep_alive_timeout(PING_INTERVAL)
+        .http2_keep_alive_while_idle(true)
+        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| UplinkError::Http(e.to_string()))
+}
+
 /// How the uplink client sends.
 #[derive(Debug, Clone)]
 pub struct ClientSettings {
@@ -234,7 +250,8 @@ pub struct UplinkClient {
     config_url: String,
     buffer_id: String,
     zstd_level: i32,
-    batch_events: usize,
+    /// Most events in one batch; a group configuration may change it.
+    batch_events: Arc<AtomicUsize>,
     /// `received_at` of the oldest event being delivered; 0 when none.
     pending_since: Arc<AtomicI64>,
 }
@@ -258,20 +275,13 @@ impl UplinkClient {
         roots
             .add(ca)
             .map_err(|e| UplinkError::Certificate(e.to_string()))?;
-        let mut tls = rustls::ClientConfig::builder_with_provider(provider())
+        let tls = rustls::ClientConfig::builder_with_provider(provider())
             .with_protocol_versions(&[&rustls::version::TLS13])
             .map_err(|e| UplinkError::Certificate(e.to_string()))?
             .with_root_certificates(roots)
             .with_client_auth_cert(chain, key)
             .map_err(|e| UplinkError::Certificate(e.to_string()))?;
-        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| UplinkError::Http(e.to_string()))?;
+        let http = http2_client(tls)?;
         Ok(UplinkClient {
             http,
             url: endpoint(&settings.center, BATCH_PATH),
@@ -279,9 +289,14 @@ impl UplinkClient {
             config_url: endpoint(&settings.center, CONFIG_PATH),
             buffer_id: settings.buffer_id.clone(),
             zstd_level: settings.zstd_level,
-            batch_events: settings.batch_events.max(1),
+            batch_events: Arc::new(AtomicUsize::new(settings.batch_events.max(1))),
             pending_since: Arc::default(),
         })
+    }
+
+    /// The batch size, to change while the client runs.
+    pub fn batch_events(&self) -> Arc<AtomicUsize> {
+        self.batch_events.clone()
     }
 
     /// A sender of health reports over the same identity.
@@ -340,7 +355,7 @@ impl UplinkClient {
 
 impl Destination for UplinkClient {
     fn max_chunk(&self) -> usize {
-        self.batch_events
+        self.batch_events.load(Ordering::Relaxed).max(1)
     }
 
     async fn deliver(&mut self, events: &[Event]) -> Result<(), DeliveryError> {

@@ -2,9 +2,12 @@
 //! [`REPORT_INTERVAL`], and the center's view of its forwarders (enrolled,
 //! revoked, up or down) served at `GET /api/v1/forwarders`.
 //!
-//! A forwarder is `up` while its last report is younger than [`DOWN_AFTER`];
-//! `down` after that, and `unknown` before its first report since the
-//! center started (reports are kept in memory only).
+//! A forwarder is `up` while its last report is younger than `down_after`
+//! (`[uplink] down_after`, [`DOWN_AFTER`] by default); `down` after that.
+//! Reports are kept in memory only: before its first report since the
+//! center started a forwarder is `unknown`, and `down` once the center has
+//! run for `down_after` without hearing from it. [`crate::liveness`] turns
+//! these statuses into monitor states.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -19,7 +22,7 @@ use crate::groups::GroupConfigs;
 
 /// How often a forwarder reports.
 pub const REPORT_INTERVAL: Duration = Duration::from_secs(10);
-/// A forwarder silent this long is shown as down.
+/// A forwarder silent this long is shown as down, unless `[uplink] down_after` says otherwise.
 pub const DOWN_AFTER: Duration = Duration::from_secs(60);
 
 /// One input of a forwarder in a report.
@@ -29,6 +32,11 @@ pub struct InputHealth {
     pub events: u64,
     /// Events per second over the last report interval.
     pub rate: f64,
+    /// Events or datagrams lost on this input since the forwarder started
+    /// (a full UDP receive buffer while the buffer blocks, oversize or
+    /// malformed frames).
+    #[serde(default)]
+    pub drops: u64,
 }
 
 /// What a forwarder reports.
@@ -47,9 +55,15 @@ pub struct HealthReport {
     pub buffer_events: u64,
     /// Bytes of its buffer on disk.
     pub buffer_bytes: u64,
+    /// The buffer's cap in bytes (`buffer_max`).
+    #[serde(default)]
+    pub buffer_max: u64,
+    /// What happens when the buffer is full: `block` or `drop_oldest`.
+    #[serde(default)]
+    pub overflow: String,
     /// Age in seconds of the oldest event not yet stored by the center (0 when none).
     pub oldest_event_age_seconds: f64,
-    /// Per input: events and rate.
+    /// Per input: events, rate and drops.
     pub inputs: BTreeMap<String, InputHealth>,
     /// Events dropped because the buffer was full (`overflow = "drop_oldest"`), since it started.
     pub dropped: u64,
@@ -94,6 +108,10 @@ pub struct Fleet {
     enrolment: Arc<Enrolment>,
     group_configs: GroupConfigs,
     reports: Arc<Mutex<HashMap<String, (HealthReport, i64)>>>,
+    /// Seconds of silence after which a forwarder is down.
+    down_after: i64,
+    /// When the center started (Unix seconds).
+    started: i64,
 }
 
 fn rfc3339(unix: i64) -> String {
@@ -109,7 +127,20 @@ impl Fleet {
             enrolment: Arc::new(Enrolment::open(data_dir)?),
             group_configs: GroupConfigs::new(data_dir),
             reports: Arc::default(),
+            down_after: DOWN_AFTER.as_secs() as i64,
+            started: chrono::Utc::now().timestamp(),
         })
+    }
+
+    /// The same fleet, with forwarders silent for `down_after` shown as down.
+    pub fn with_down_after(mut self, down_after: Duration) -> Fleet {
+        self.down_after = down_after.as_secs() as i64;
+        self
+    }
+
+    /// Seconds of silence after which a forwarder is down.
+    pub fn down_after(&self) -> Duration {
+        Duration::from_secs(self.down_after.max(0) as u64)
     }
 
     /// The registry.
@@ -153,8 +184,9 @@ impl Fleet {
                 let report = reports.get(&name);
                 let status = match (f.revoked, report) {
                     (Some(_), _) => "revoked",
+                    (None, None) if now - self.started > self.down_after => "down",
                     (None, None) => "unknown",
-                    (None, Some((_, at))) if now - at > DOWN_AFTER.as_secs() as i64 => "down",
+                    (None, Some((_, at))) if now - at > self.down_after => "down",
                     (None, Some(_)) => "up",
                 };
                 let group_config = versions

@@ -85,21 +85,45 @@ impl HealthSources {
         previous: &BTreeMap<String, u64>,
         secs: f64,
     ) -> HealthReport {
+        let (buffer_max, overflow) = match self.store.wal_caps() {
+            (_, _, Some(cap)) => (cap, "block"),
+            (Some(cap), hark_store::LaggingReader::DropOldest, None) => (cap, "drop_oldest"),
+            _ => (0, ""),
+        };
         let status = self
             .statuses
             .snapshot()
             .remove(&self.reader)
             .unwrap_or_default();
-        let inputs = self
+        let mut drops = hark_ingest::telemetry::drops_by_input();
+        let mut inputs: BTreeMap<String, InputHealth> = self
             .sink
             .counts()
             .into_iter()
             .map(|(name, events)| {
                 let before = previous.get(&name).copied().unwrap_or(0);
                 let rate = events.saturating_sub(before) as f64 / secs.max(0.001);
-                (name, InputHealth { events, rate })
+                let drops = drops.remove(&name).unwrap_or(0);
+                (
+                    name,
+                    InputHealth {
+                        events,
+                        rate,
+                        drops,
+                    },
+                )
             })
             .collect();
+        // An input that lost everything it was sent has no count yet.
+        for (name, drops) in drops {
+            inputs.insert(
+                name,
+                InputHealth {
+                    drops,
+                    ..InputHealth::default()
+                },
+            );
+        }
         HealthReport {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             config_version: self.config_version.clone(),
@@ -111,6 +135,8 @@ impl HealthSources {
             uptime_seconds: started.elapsed().as_secs(),
             buffer_events: status.lag_events,
             buffer_bytes: self.store.stats().wal_bytes,
+            buffer_max,
+            overflow: overflow.to_owned(),
             oldest_event_age_seconds: 0.0,
             inputs,
             dropped: self.store.wal_reader_dropped(&self.reader),

@@ -11,6 +11,8 @@
 //! - [`wire`]: the batch body, zstd-compressed.
 //! - [`groups`]: the configuration the center keeps per forwarder group,
 //!   which forwarders pull and apply without a restart.
+//! - [`fleet`] and [`liveness`]: the forwarders' health reports, their
+//!   status, and that status as a monitor state (`forwarder/NAME`).
 //!
 //! `docs/internals/forwarder.md` describes the guarantees and what tests
 //! check them.
@@ -23,6 +25,7 @@ mod files;
 pub mod fleet;
 pub mod forwarder;
 pub mod groups;
+pub mod liveness;
 pub mod wire;
 
 use std::path::Path;

@@ -33,7 +33,10 @@ struct ForwarderRow {
     status: &'static str,
     version: String,
     group_config: String,
-    buffer_events: String,
+    /// Events buffered, bytes of the cap and the overflow mode.
+    buffer: String,
+    /// Events lost: buffer drops and input drops.
+    dropped: String,
     last_seen: String,
 }
 
@@ -89,7 +92,19 @@ fn fleet_section(fleet: &hark_uplink::fleet::Fleet) -> Fleet {
             ForwarderRow {
                 status: v.status,
                 version: health.map_or_else(dash, |h| h.version.clone()),
-                buffer_events: health.map_or_else(dash, |h| format::count(h.buffer_events)),
+                buffer: health.map_or_else(dash, |h| {
+                    format!(
+                        "{} events, {} of {} ({})",
+                        format::count(h.buffer_events),
+                        format::bytes(h.buffer_bytes),
+                        format::bytes(h.buffer_max),
+                        h.overflow.replace('_', " ")
+                    )
+                }),
+                dropped: health.map_or_else(dash, |h| {
+                    let inputs: u64 = h.inputs.values().map(|i| i.drops).sum();
+                    format::count(h.dropped + inputs)
+                }),
                 last_seen: v.last_seen.unwrap_or_else(dash),
                 group_config,
                 group: v.group,

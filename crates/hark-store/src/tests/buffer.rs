@@ -205,3 +205,103 @@ async fn a_read_given_up_on_loses_nothing() {
     }
     assert_eq!(seen, (0..150).collect::<Vec<_>>());
 }
+
+#[tokio::test]
+async fn raising_the_cap_at_run_time_releases_held_appends() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.index = false;
+    cfg.wal_segment_bytes = 1024;
+    cfg.wal_block_at = Some(4096);
+    let store = Store::open(cfg).unwrap();
+    let _reader = store.wal_reader("uplink").unwrap();
+    let mut waiting = Vec::new();
+    for b in 0..12 {
+        waiting.push(store.append(batch(b * 50, b * 50 + 50)).await.unwrap());
+    }
+    let mut last = waiting.pop().unwrap();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), &mut last.rx)
+            .await
+            .is_err(),
+        "an append beyond the cap is held"
+    );
+    // No reader commits: only the larger cap lets it in.
+    store.set_wal_caps(None, LaggingReader::Keep, Some(1 << 20));
+    assert_eq!(last.wait().await.unwrap(), 600);
+    assert!(matches!(store.health(), hark_event::sink::Health::Ready));
+}
+
+#[tokio::test]
+async fn a_cap_set_at_run_time_drops_the_oldest_and_counts_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.index = false;
+    cfg.wal_segment_bytes = 1024;
+    let store = Store::open(cfg).unwrap();
+    let mut reader = store.wal_reader("uplink").unwrap();
+    for b in 0..12 {
+        append(&store, batch(b * 50, b * 50 + 50)).await;
+    }
+    store.inner.truncate_wal();
+    assert_eq!(wal_segments(dir.path())[0], 1, "no cap yet: all is kept");
+    store.set_wal_caps(Some(4096), LaggingReader::DropOldest, None);
+    store.inner.truncate_wal();
+    let mut seen = Vec::new();
+    loop {
+        let b = reader.next_batch().await.unwrap();
+        seen.extend(b.events.iter().map(n_of));
+        reader.commit(b.last_seq()).unwrap();
+        if b.last_seq() == 600 {
+            break;
+        }
+    }
+    let dropped = store.wal_reader_dropped("uplink");
+    assert!(dropped > 0, "the cap is below what was appended");
+    assert_eq!(seen.len() as u64 + dropped, 600);
+}
+
+#[tokio::test]
+async fn events_read_but_not_confirmed_when_dropped_count_as_dropped_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.index = false;
+    cfg.wal_segment_bytes = 1024;
+    cfg.wal_max_retained = Some(4096);
+    cfg.wal_lagging_reader = LaggingReader::DropOldest;
+    let store = Store::open(cfg.clone()).unwrap();
+    let mut reader = store.wal_reader("uplink").unwrap();
+    append(&store, batch(0, 50)).await;
+    // Read (on its way to a destination) but not committed.
+    let in_flight = reader.next_batch().await.unwrap();
+    assert_eq!(in_flight.last_seq(), 50);
+    for b in 1..12 {
+        append(&store, batch(b * 50, b * 50 + 50)).await;
+    }
+    store.inner.truncate_wal();
+    let dropped_before = store.wal_reader_dropped("uplink");
+    assert!(dropped_before > 0);
+    // The store stops before the read events are confirmed: they are lost,
+    // and counted once it opens again.
+    drop(reader);
+    store.crash();
+    drop(store);
+    let store = Store::open(cfg).unwrap();
+    let mut reader = store.wal_reader("uplink").unwrap();
+    let mut seen = 0u64;
+    loop {
+        let b = reader.next_batch().await.unwrap();
+        seen += b.events.len() as u64;
+        reader.commit(b.last_seq()).unwrap();
+        if b.last_seq() == 600 {
+            break;
+        }
+    }
+    // The count is since the store opened.
+    assert_eq!(
+        store.wal_reader_dropped("uplink"),
+        50,
+        "the 50 read events are counted once the store reopens"
+    );
+    assert_eq!(dropped_before + 50 + seen, 600);
+}

@@ -50,6 +50,22 @@ struct Cursor {
     /// Whether the reader was detached for lagging too far behind.
     #[serde(default)]
     detached: bool,
+    /// Events `(from, to]` its handle had read when they were dropped from
+    /// under it ([`LaggingReader::DropOldest`]), not yet confirmed by a
+    /// commit: if the store closes first they are lost, and counted as
+    /// dropped when it opens again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    unconfirmed: Option<(u64, u64)>,
+}
+
+impl Cursor {
+    fn at(committed: u64) -> Cursor {
+        Cursor {
+            committed,
+            detached: false,
+            unconfirmed: None,
+        }
+    }
 }
 
 /// A reader as the registry holds it.
@@ -69,8 +85,8 @@ struct Entry {
 /// The registered readers (the index aside).
 pub(crate) struct Readers {
     dir: PathBuf,
-    max_retained: Option<u64>,
-    policy: LaggingReader,
+    /// The cap and what happens to a reader beyond it; changeable at run time.
+    cap: Mutex<(Option<u64>, LaggingReader)>,
     entries: Mutex<BTreeMap<String, Entry>>,
 }
 
@@ -98,8 +114,19 @@ impl Readers {
             }
             let bytes =
                 std::fs::read(&path).map_err(io_err(format!("reading {}", path.display())))?;
-            let cursor: Cursor = serde_json::from_slice(&bytes)
+            let mut cursor: Cursor = serde_json::from_slice(&bytes)
                 .map_err(|e| StoreError::Reader(format!("{}: {e}", path.display())))?;
+            let mut dropped = 0;
+            if let Some((from, to)) = cursor.unconfirmed.take() {
+                // Read but never confirmed before the store closed: gone.
+                dropped = to.saturating_sub(from);
+                let bytes = serde_json::to_vec(&cursor)
+                    .map_err(|e| StoreError::Reader(format!("{}: {e}", path.display())))?;
+                write_atomic(&path, &bytes)
+                    .map_err(io_err(format!("writing {}", path.display())))?;
+                telemetry::wal_reader_dropped(name, dropped);
+                tracing::warn!(reader = %name, dropped_events = dropped, "events dropped from under a lagging WAL reader were read but never confirmed before the store closed; counted as dropped");
+            }
             entries.insert(
                 name.to_owned(),
                 Entry {
@@ -107,16 +134,26 @@ impl Readers {
                     open: false,
                     over_cap: false,
                     read: cursor.committed,
-                    dropped: 0,
+                    dropped,
                 },
             );
         }
         Ok(Readers {
             dir: dir.to_path_buf(),
-            max_retained,
-            policy,
+            cap: Mutex::new((max_retained, policy)),
             entries: Mutex::new(entries),
         })
+    }
+
+    /// Sets the cap and what happens to a reader beyond it, from the next
+    /// truncation on.
+    pub fn set_cap(&self, max_retained: Option<u64>, policy: LaggingReader) {
+        *self.cap.lock().unwrap_or_else(|e| e.into_inner()) = (max_retained, policy);
+    }
+
+    /// The cap and what happens to a reader beyond it.
+    pub fn cap(&self) -> (Option<u64>, LaggingReader) {
+        *self.cap.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn entries(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Entry>> {
@@ -157,10 +194,7 @@ impl Readers {
             e.read = e.cursor.committed;
             return Ok(e.cursor.committed);
         }
-        let cursor = Cursor {
-            committed: appended,
-            detached: false,
-        };
+        let cursor = Cursor::at(appended);
         self.persist(name, &cursor)?;
         entries.insert(
             name.to_owned(),
@@ -201,12 +235,18 @@ impl Readers {
                 position: e.cursor.committed,
             });
         }
-        if seq <= e.cursor.committed {
+        let unconfirmed = e
+            .cursor
+            .unconfirmed
+            .map(|(from, to)| (from.max(seq), to))
+            .filter(|(from, to)| from < to);
+        if seq <= e.cursor.committed && unconfirmed == e.cursor.unconfirmed {
             return Ok(());
         }
         let cursor = Cursor {
-            committed: seq,
+            committed: seq.max(e.cursor.committed),
             detached: false,
+            unconfirmed,
         };
         self.persist(name, &cursor)?;
         e.cursor = cursor;
@@ -272,10 +312,9 @@ impl Readers {
         segments: &[SegmentFile],
     ) -> u64 {
         telemetry::set_wal_reader_lag(INDEX_READER, appended.saturating_sub(index_committed));
+        let (max_retained, policy) = self.cap();
         let mut entries = self.entries();
-        let cap_seq = self
-            .max_retained
-            .map(|cap| position_within_cap(segments, cap));
+        let cap_seq = max_retained.map(|cap| position_within_cap(segments, cap));
         let mut point = index_committed;
         for (name, e) in entries.iter_mut() {
             if e.cursor.detached {
@@ -283,10 +322,20 @@ impl Readers {
             }
             telemetry::set_wal_reader_lag(name, appended.saturating_sub(e.cursor.committed));
             let over = cap_seq.is_some_and(|c| e.cursor.committed < c);
-            if let (true, LaggingReader::DropOldest, Some(cap_seq)) = (over, self.policy, cap_seq) {
+            if let (true, LaggingReader::DropOldest, Some(cap_seq)) = (over, policy, cap_seq) {
+                // What its handle has read of the dropped events is still
+                // delivered, but only a commit confirms it. Unconfirmed
+                // ranges are contiguous: each ends where the cursor was
+                // moved to, and the next one starts there.
+                let (from, to) = e
+                    .cursor
+                    .unconfirmed
+                    .unwrap_or((e.cursor.committed, e.cursor.committed));
+                let to = to.max(e.read.min(cap_seq));
                 let cursor = Cursor {
                     committed: cap_seq,
                     detached: false,
+                    unconfirmed: (from < to).then_some((from, to)),
                 };
                 if let Err(err) = self.persist(name, &cursor) {
                     tracing::error!(reader = %name, error = %err, "could not move a lagging WAL reader on; keeping its WAL");
@@ -294,7 +343,6 @@ impl Readers {
                     // Events its handle has read already are still delivered.
                     let dropped = cap_seq.saturating_sub(e.cursor.committed.max(e.read));
                     e.cursor = cursor;
-                    e.read = e.read.max(cap_seq);
                     e.dropped += dropped;
                     telemetry::wal_reader_dropped(name, dropped);
                     tracing::warn!(reader = %name, dropped_events = dropped, position = cap_seq, "WAL reader lags beyond wal_max_retained; dropped the oldest events it had not read");
@@ -304,11 +352,12 @@ impl Readers {
             }
             if over && !e.over_cap {
                 let lag = appended.saturating_sub(e.cursor.committed);
-                match self.policy {
+                match policy {
                     LaggingReader::Detach => {
                         let cursor = Cursor {
                             committed: e.cursor.committed,
                             detached: true,
+                            unconfirmed: None,
                         };
                         if let Err(err) = self.persist(name, &cursor) {
                             tracing::error!(reader = %name, error = %err, "could not record that a WAL reader is detached; keeping its WAL");

@@ -90,8 +90,6 @@ pub(crate) struct WalWriter {
     /// A write could not be undone or an fsync failed: refuse further
     /// appends, with this cause.
     broken: Option<SinkError>,
-    /// Appends wait while the segments hold this many bytes or more.
-    block_at: Option<u64>,
 }
 
 impl WalWriter {
@@ -102,7 +100,6 @@ impl WalWriter {
         next_seq: u64,
         fsync: FsyncPolicy,
         segment_bytes: u64,
-        block_at: Option<u64>,
     ) -> Result<WalWriter, StoreError> {
         let mut segments = recovered.segments.clone();
         let reuse = segments
@@ -130,7 +127,6 @@ impl WalWriter {
             dirty: false,
             last_sync: Instant::now(),
             broken: None,
-            block_at,
         })
     }
 
@@ -627,7 +623,7 @@ impl WriterCtx {
             }
             return Ok(());
         }
-        if let Some(cap) = self.wal.block_at
+        if let Some(cap) = self.shared.wal_block_at()
             && self.wal.total_bytes() >= cap
         {
             self.truncate();
@@ -647,7 +643,7 @@ impl WriterCtx {
         let mut rest = std::mem::take(reqs).into_iter();
         while let Some(req) = rest.next() {
             let chunk_len = (buf.len() - chunk_start) as u64;
-            if let Some(cap) = self.wal.block_at
+            if let Some(cap) = self.shared.wal_block_at()
                 && self.wal.total_bytes() + chunk_len >= cap
             {
                 // Full: write what is encoded, hold this batch and the rest.

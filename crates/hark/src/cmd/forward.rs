@@ -15,7 +15,7 @@ use hark_uplink::enroll::EnrollToken;
 use hark_uplink::forwarder::{CountingSink, HealthSources, report_health};
 use tokio_util::sync::CancellationToken;
 
-use super::forward_inputs::{Inputs, follow};
+use super::forward_inputs::{Buffer, Inputs, follow};
 
 /// The WAL reader the uplink follows.
 pub const UPLINK_READER: &str = "uplink";
@@ -44,14 +44,46 @@ pub fn buffer_config(cfg: &Config, forward: &ForwardConfig) -> StoreConfig {
     let cap = forward.buffer_max.0;
     // Whole segments are dropped or kept: small ones keep the cap close.
     sc.wal_segment_bytes = (cap / 16).clamp(1 << 20, 64 << 20);
-    match forward.overflow {
-        Overflow::Block => sc.wal_block_at = Some(cap),
-        Overflow::DropOldest => {
-            sc.wal_max_retained = Some(cap);
-            sc.wal_lagging_reader = hark_store::LaggingReader::DropOldest;
+    let caps = BufferCaps::of(forward.buffer_max, forward.overflow);
+    sc.wal_max_retained = caps.max_retained;
+    sc.wal_lagging_reader = caps.lagging_reader;
+    sc.wal_block_at = caps.block_at;
+    sc
+}
+
+/// The store's WAL caps that make a buffer of `buffer_max` with `overflow`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferCaps {
+    /// The cap past which the uplink's reader loses the oldest events.
+    pub max_retained: Option<u64>,
+    /// What happens to the reader past it.
+    pub lagging_reader: hark_store::LaggingReader,
+    /// The cap at which appends wait.
+    pub block_at: Option<u64>,
+}
+
+impl BufferCaps {
+    /// The caps of `buffer_max` with `overflow`.
+    pub fn of(buffer_max: hark_config::ByteSize, overflow: Overflow) -> BufferCaps {
+        let cap = Some(buffer_max.0);
+        match overflow {
+            Overflow::Block => BufferCaps {
+                max_retained: None,
+                lagging_reader: hark_store::LaggingReader::Keep,
+                block_at: cap,
+            },
+            Overflow::DropOldest => BufferCaps {
+                max_retained: cap,
+                lagging_reader: hark_store::LaggingReader::DropOldest,
+                block_at: None,
+            },
         }
     }
-    sc
+
+    /// Sets them on the running `store`.
+    pub fn apply(self, store: &Store) {
+        store.set_wal_caps(self.max_retained, self.lagging_reader, self.block_at);
+    }
 }
 
 /// Enrols when asked, then runs until SIGINT or SIGTERM.
@@ -159,6 +191,11 @@ async fn serve(
         shutdown.clone(),
     ));
     let fetcher = client.config_fetcher();
+    let buffer = Buffer {
+        store: store.clone(),
+        batch_events: client.batch_events(),
+        settings: super::forward_inputs::buffer_settings(&cfg),
+    };
     let uplink = tokio::spawn(hark_output::run(
         reader,
         None,
@@ -176,7 +213,7 @@ async fn serve(
     drop(out);
     let following = tokio::spawn(follow(
         local,
-        super::forward_inputs::buffer_settings(&cfg),
+        buffer,
         inputs,
         fetcher,
         versions.group,

@@ -7,9 +7,9 @@
 //! cancellation token, a child of the forwarder's.
 //!
 //! The buffer settings of a group (`buffer_max`, `overflow`,
-//! `batch_events`) are read when the forwarder starts: a change to them
-//! takes effect at the next start, from the copy kept in
-//! `DATA_DIR/forwarder/group.toml`.
+//! `batch_events`) apply without a restart too: the buffer's caps change
+//! in place, and the next batch has the new size. The size of the
+//! buffer's segment files is chosen at start only.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -228,16 +228,47 @@ pub fn buffer_settings(cfg: &Config) -> Option<(ByteSize, Overflow, usize)> {
         .map(|f| (f.buffer_max, f.overflow, f.batch_events))
 }
 
+/// The running buffer and uplink, whose settings a group configuration may change.
+pub struct Buffer {
+    /// The buffer.
+    pub store: hark_store::Store,
+    /// The uplink's batch size.
+    pub batch_events: Arc<std::sync::atomic::AtomicUsize>,
+    /// The settings in force.
+    pub settings: Option<(ByteSize, Overflow, usize)>,
+}
+
+impl Buffer {
+    /// Puts the buffer settings of `cfg` in force, when they differ.
+    fn apply(&mut self, cfg: &Config) {
+        let wanted = buffer_settings(cfg);
+        if wanted == self.settings {
+            return;
+        }
+        if let Some((buffer_max, overflow, batch_events)) = wanted {
+            super::forward::BufferCaps::of(buffer_max, overflow).apply(&self.store);
+            self.batch_events
+                .store(batch_events.max(1), std::sync::atomic::Ordering::Relaxed);
+            tracing::info!(
+                buffer_max = buffer_max.0,
+                ?overflow,
+                batch_events,
+                "the buffer settings changed"
+            );
+        }
+        self.settings = wanted;
+    }
+}
+
 /// Asks the center for the group's configuration now, every
 /// [`GROUP_POLL`] and when `changed` is notified (a health answer named
 /// another version) until `shutdown`, and applies each new version to
-/// `inputs`. `local` is the forwarder's own file, `buffer` the buffer
-/// settings it started with. `applied` holds the version running; a
-/// version that failed to apply is tried again at the next poll. Returns
-/// the inputs.
+/// `inputs` and `buffer`. `local` is the forwarder's own file. `applied`
+/// holds the version running; a version that failed to apply is tried
+/// again at the next poll. Returns the inputs.
 pub async fn follow(
     local: Config,
-    buffer: Option<(ByteSize, Overflow, usize)>,
+    mut buffer: Buffer,
     mut inputs: Inputs,
     fetcher: ConfigFetcher,
     applied: Arc<Mutex<String>>,
@@ -255,12 +286,8 @@ pub async fn follow(
                 if version != current {
                     match apply(&local, document.as_ref(), &mut inputs).await {
                         Ok(cfg) => {
+                            buffer.apply(&cfg);
                             tracing::info!(version = %version, "applied the group's configuration");
-                            if buffer_settings(&cfg) != buffer {
-                                tracing::info!(
-                                    "the buffer settings changed; they apply at the next start"
-                                );
-                            }
                             *applied.lock().unwrap_or_else(|e| e.into_inner()) = version;
                         }
                         Err(e) => tracing::error!(version = %version, "{e:#}"),

@@ -141,7 +141,8 @@ async fn serve(
     let (uplink, forwarders) = match cfg.uplink.as_ref().filter(|u| u.enabled) {
         Some(u) => {
             let fleet = hark_uplink::fleet::Fleet::open(&cfg.data_dir)
-                .context("cannot open the forwarder registry")?;
+                .context("cannot open the forwarder registry")?
+                .with_down_after(u.down_after);
             let center = hark_uplink::center::Center::start(
                 u,
                 &cfg.data_dir,
@@ -156,6 +157,10 @@ async fn serve(
         None => (None, None),
     };
     let sink = StoreSink::start(store.clone());
+    let liveness = match &forwarders {
+        Some(fleet) => Some(watch_forwarders(&cfg, fleet, &sink, &shutdown)?),
+        None => None,
+    };
     let monitoring = hark_monitor::Monitoring::start(&cfg, Arc::new(sink.clone()))
         .context("cannot start monitoring")?;
     let notifier =
@@ -263,6 +268,9 @@ async fn serve(
     if let Some(u) = uplink {
         u.join().await;
     }
+    if let Some(l) = liveness {
+        let _ = l.await;
+    }
     sink.close().await;
     // Outputs stop on the shutdown token; what is in flight is offered
     // again after the restart (it is not committed).
@@ -275,6 +283,44 @@ async fn serve(
         Err(e) => tracing::warn!("HTTP server task: {e}"),
     }
     Ok(())
+}
+
+/// Watches the forwarders' liveness and writes each change as the state
+/// change of monitor `forwarder/NAME` (type `forwarder`).
+fn watch_forwarders(
+    cfg: &Config,
+    fleet: &hark_uplink::fleet::Fleet,
+    sink: &StoreSink,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    use hark_monitor::EventSink;
+    use hark_monitor::event::{Observed, observed_event};
+    use hark_monitor::state::State;
+    use hark_uplink::liveness::{self, Liveness};
+    let watch = liveness::Watch::open(&cfg.data_dir)
+        .context("cannot open the forwarders' liveness states")?;
+    let state = |l: Liveness| match l {
+        Liveness::Up => State::Up,
+        Liveness::Down => State::Down,
+    };
+    let sink = sink.clone();
+    let on_change = move |change: liveness::LivenessChange| {
+        sink.emit(observed_event(&Observed {
+            monitor: &change.monitor,
+            kind: "forwarder",
+            host: &change.forwarder,
+            state: state(change.state),
+            previous: change.previous.map_or(State::Pending, state),
+            output: &change.output,
+            at: hark_event::now_nanos(),
+        }));
+    };
+    Ok(tokio::spawn(liveness::watch(
+        fleet.clone(),
+        watch,
+        on_change,
+        shutdown.clone(),
+    )))
 }
 
 /// Hands monitor state changes to the store in batches, without blocking
