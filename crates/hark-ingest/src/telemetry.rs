@@ -196,3 +196,21 @@ pub fn file_error(input: &str, kind: &'static str) {
     metrics::counter!("hark_file_errors_total", "input" => input.to_owned(), "kind" => kind)
         .increment(1);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drops_by_input_adds_counted_drops_to_the_kernel_total() {
+        // Input names of their own: other tests count drops in this process too.
+        dropped("drops-test-a", "oversize", 2);
+        dropped("drops-test-a", "malformed", 3);
+        kernel_drops("drops-test-a", 10);
+        kernel_drops("drops-test-a", 12);
+        kernel_drops("drops-test-b", 4);
+        let drops = drops_by_input();
+        assert_eq!(drops.get("drops-test-a"), Some(&17));
+        assert_eq!(drops.get("drops-test-b"), Some(&4));
+    }
+}
