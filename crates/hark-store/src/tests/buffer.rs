@@ -25,6 +25,51 @@ async fn append_marked(store: &Store, events: Vec<Event>, m: Mark) -> u64 {
         .unwrap()
 }
 
+/// A disk buffer's configuration: no index, segments of 1 KiB.
+fn buffer_config(dir: &Path) -> StoreConfig {
+    let mut cfg = config(dir);
+    cfg.index = false;
+    cfg.wal_segment_bytes = 1024;
+    cfg
+}
+
+/// Appends events 0..600 in twelve batches, each durable before the next.
+async fn append_600(store: &Store) {
+    for b in 0..12 {
+        append(store, batch(b * 50, b * 50 + 50)).await;
+    }
+}
+
+/// Appends events 0..600 in twelve batches to a store capped at 4 KiB:
+/// not all of them fit, and the last one is held, not refused. Its ticket.
+async fn append_600_beyond_the_cap(store: &Store) -> crate::Ticket {
+    let mut waiting = Vec::new();
+    for b in 0..12 {
+        waiting.push(store.append(batch(b * 50, b * 50 + 50)).await.unwrap());
+    }
+    let mut last = waiting.pop().unwrap();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), &mut last.rx)
+            .await
+            .is_err(),
+        "an append beyond the cap is held"
+    );
+    last
+}
+
+/// Reads and commits until the batch ending at 600; the numbers read.
+async fn read_to_600(reader: &mut crate::WalReader) -> Vec<u64> {
+    let mut seen = Vec::new();
+    loop {
+        let b = reader.next_batch().await.unwrap();
+        seen.extend(b.events.iter().map(n_of));
+        reader.commit(b.last_seq()).unwrap();
+        if b.last_seq() == 600 {
+            return seen;
+        }
+    }
+}
+
 fn wal_segments(data: &Path) -> Vec<u64> {
     let mut v: Vec<u64> = std::fs::read_dir(data.join("wal"))
         .unwrap()
@@ -83,9 +128,7 @@ async fn marks_outlive_the_wal_segments_that_held_them() {
 #[tokio::test]
 async fn without_an_index_only_the_readers_hold_the_wal() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(dir.path());
-    cfg.index = false;
-    cfg.wal_segment_bytes = 1024;
+    let cfg = buffer_config(dir.path());
     let store = Store::open(cfg.clone()).unwrap();
     let mut reader = store.wal_reader("uplink").unwrap();
     for b in 0..4 {
@@ -121,26 +164,14 @@ async fn without_an_index_only_the_readers_hold_the_wal() {
 #[tokio::test]
 async fn drop_oldest_moves_the_reader_on_and_counts_exactly_what_it_skipped() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(dir.path());
-    cfg.index = false;
-    cfg.wal_segment_bytes = 1024;
+    let mut cfg = buffer_config(dir.path());
     cfg.wal_max_retained = Some(4096);
     cfg.wal_lagging_reader = LaggingReader::DropOldest;
     let store = Store::open(cfg).unwrap();
     let mut reader = store.wal_reader("uplink").unwrap();
-    for b in 0..12 {
-        append(&store, batch(b * 50, b * 50 + 50)).await;
-    }
+    append_600(&store).await;
     store.inner.truncate_wal();
-    let mut seen = Vec::new();
-    loop {
-        let b = reader.next_batch().await.unwrap();
-        seen.extend(b.events.iter().map(n_of));
-        reader.commit(b.last_seq()).unwrap();
-        if b.last_seq() == 600 {
-            break;
-        }
-    }
+    let seen = read_to_600(&mut reader).await;
     let dropped = store.wal_reader_dropped("uplink");
     assert!(dropped > 0, "the cap is below what was appended");
     assert_eq!(seen.len() as u64 + dropped, 600);
@@ -152,33 +183,13 @@ async fn drop_oldest_moves_the_reader_on_and_counts_exactly_what_it_skipped() {
 #[tokio::test]
 async fn a_wal_at_its_cap_holds_appends_until_the_reader_commits() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(dir.path());
-    cfg.index = false;
-    cfg.wal_segment_bytes = 1024;
+    let mut cfg = buffer_config(dir.path());
     cfg.wal_block_at = Some(4096);
     let store = Store::open(cfg).unwrap();
     let mut reader = store.wal_reader("uplink").unwrap();
-    let mut waiting = Vec::new();
-    for b in 0..12 {
-        waiting.push(store.append(batch(b * 50, b * 50 + 50)).await.unwrap());
-    }
-    // Not all of them fit: the last one is held, not refused.
-    let mut last = waiting.pop().unwrap();
-    assert!(
-        tokio::time::timeout(Duration::from_millis(300), &mut last.rx)
-            .await
-            .is_err(),
-        "an append beyond the cap is held"
-    );
+    let last = append_600_beyond_the_cap(&store).await;
     assert!(!matches!(store.health(), hark_event::sink::Health::Ready));
-    let mut seen = Vec::new();
-    let mut done = false;
-    while !done {
-        let b = reader.next_batch().await.unwrap();
-        seen.extend(b.events.iter().map(n_of));
-        reader.commit(b.last_seq()).unwrap();
-        done = b.last_seq() == 600;
-    }
+    let seen = read_to_600(&mut reader).await;
     assert_eq!(last.wait().await.unwrap(), 600);
     assert_eq!(seen, (0..600).collect::<Vec<_>>(), "nothing is lost");
     assert_eq!(store.wal_reader_dropped("uplink"), 0);
@@ -209,53 +220,28 @@ async fn a_read_given_up_on_loses_nothing() {
 #[tokio::test]
 async fn raising_the_cap_at_run_time_releases_held_appends() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(dir.path());
-    cfg.index = false;
-    cfg.wal_segment_bytes = 1024;
+    let mut cfg = buffer_config(dir.path());
     cfg.wal_block_at = Some(4096);
     let store = Store::open(cfg).unwrap();
     let _reader = store.wal_reader("uplink").unwrap();
-    let mut waiting = Vec::new();
-    for b in 0..12 {
-        waiting.push(store.append(batch(b * 50, b * 50 + 50)).await.unwrap());
-    }
-    let mut last = waiting.pop().unwrap();
-    assert!(
-        tokio::time::timeout(Duration::from_millis(300), &mut last.rx)
-            .await
-            .is_err(),
-        "an append beyond the cap is held"
-    );
+    let last = append_600_beyond_the_cap(&store).await;
     // No reader commits: only the larger cap lets it in.
     store.set_wal_caps(None, LaggingReader::Keep, Some(1 << 20));
     assert_eq!(last.wait().await.unwrap(), 600);
-    assert!(matches!(store.health(), hark_event::sink::Health::Ready));
 }
 
 #[tokio::test]
 async fn a_cap_set_at_run_time_drops_the_oldest_and_counts_them() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(dir.path());
-    cfg.index = false;
-    cfg.wal_segment_bytes = 1024;
+    let cfg = buffer_config(dir.path());
     let store = Store::open(cfg).unwrap();
     let mut reader = store.wal_reader("uplink").unwrap();
-    for b in 0..12 {
-        append(&store, batch(b * 50, b * 50 + 50)).await;
-    }
+    append_600(&store).await;
     store.inner.truncate_wal();
     assert_eq!(wal_segments(dir.path())[0], 1, "no cap yet: all is kept");
     store.set_wal_caps(Some(4096), LaggingReader::DropOldest, None);
     store.inner.truncate_wal();
-    let mut seen = Vec::new();
-    loop {
-        let b = reader.next_batch().await.unwrap();
-        seen.extend(b.events.iter().map(n_of));
-        reader.commit(b.last_seq()).unwrap();
-        if b.last_seq() == 600 {
-            break;
-        }
-    }
+    let seen = read_to_600(&mut reader).await;
     let dropped = store.wal_reader_dropped("uplink");
     assert!(dropped > 0, "the cap is below what was appended");
     assert_eq!(seen.len() as u64 + dropped, 600);
@@ -264,9 +250,7 @@ async fn a_cap_set_at_run_time_drops_the_oldest_and_counts_them() {
 #[tokio::test]
 async fn events_read_but_not_confirmed_when_dropped_count_as_dropped_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(dir.path());
-    cfg.index = false;
-    cfg.wal_segment_bytes = 1024;
+    let mut cfg = buffer_config(dir.path());
     cfg.wal_max_retained = Some(4096);
     cfg.wal_lagging_reader = LaggingReader::DropOldest;
     let store = Store::open(cfg.clone()).unwrap();
@@ -288,15 +272,7 @@ async fn events_read_but_not_confirmed_when_dropped_count_as_dropped_after_a_res
     drop(store);
     let store = Store::open(cfg).unwrap();
     let mut reader = store.wal_reader("uplink").unwrap();
-    let mut seen = 0u64;
-    loop {
-        let b = reader.next_batch().await.unwrap();
-        seen += b.events.len() as u64;
-        reader.commit(b.last_seq()).unwrap();
-        if b.last_seq() == 600 {
-            break;
-        }
-    }
+    let seen = read_to_600(&mut reader).await.len() as u64;
     // The count is since the store opened.
     assert_eq!(
         store.wal_reader_dropped("uplink"),
