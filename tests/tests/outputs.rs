@@ -246,6 +246,29 @@ fn rsyslog_gets_every_selected_event_through_an_outage_and_a_restart() {
     }
     let filtered = hark.metric("hark_output_filtered_total{output=\"relp\"}");
     assert!(filtered > 0.0, "the query left out events: {filtered}");
+    // The CLI lists the same: each output running, nothing left to deliver.
+    let out = hark.run_cli(&["outputs"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{table}");
+    for name in ["tcp", "tls", "relp"] {
+        assert!(
+            table.lines().any(|l| {
+                let cols: Vec<&str> = l.split_whitespace().collect();
+                cols.first() == Some(&name)
+                    && cols.get(1) == Some(&"running")
+                    && cols.get(2) == Some(&"0")
+            }),
+            "{table}"
+        );
+    }
+    // Only a detached output is re-attached.
+    let out = hark.run_cli(&["outputs", "reattach", "tcp"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not detached"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -49,7 +49,8 @@ pub async fn run<D: Destination>(
         End::Detached(why) => {
             tracing::error!(
                 output = report.name(),
-                "{why}; the output stopped (see \"Re-attaching a detached output\" in the README)"
+                "{why}; the output stopped (re-attach it with `hark outputs reattach {}`)",
+                report.name()
             );
             report.detached(&why);
         }

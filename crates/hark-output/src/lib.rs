@@ -43,7 +43,7 @@ pub mod syslog;
 mod tls;
 
 pub use backoff::Backoff;
-pub use build::{Outputs, READER_PREFIX, SetupError, reader_name};
+pub use build::{Outputs, READER_PREFIX, ReattachError, SetupError, reader_name};
 pub use delivery::{MAX_CHUNK, run};
 pub use status::{OutputState, OutputStatus, Reporter, Statuses};
 

@@ -210,3 +210,81 @@ async fn an_output_detached_while_its_destination_is_down_stops_and_says_so() {
     shutdown.cancel();
     store.shutdown().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_detached_output_is_reattached_without_a_restart_from_the_newest_event() {
+    use hark_output::{Outputs, ReattachError};
+    use tokio::io::AsyncReadExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = StoreConfig::new(dir.path());
+    cfg.wal_segment_bytes = 1024;
+    cfg.wal_max_retained = Some(4096);
+    cfg.wal_lagging_reader = hark_store::LaggingReader::Detach;
+    cfg.commit_interval = Duration::from_millis(50);
+    let store = Store::open(cfg).unwrap();
+    // Nothing listens on the destination's port yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = hark_config::Config::from_toml_str(
+        "hark.toml",
+        &format!(
+            "[outputs.far]\ntype = \"syslog\"\ntransport = \"tcp\"\ntarget = \"127.0.0.1:{port}\"\n"
+        ),
+    )
+    .unwrap();
+    let shutdown = CancellationToken::new();
+    let outputs = Outputs::start(&store, &config.outputs, &shutdown).unwrap();
+    assert!(matches!(
+        outputs.reattach("far").await,
+        Err(ReattachError::NotDetached(_))
+    ));
+    assert!(matches!(
+        outputs.reattach("nowhere").await,
+        Err(ReattachError::Unknown(_))
+    ));
+    for b in 0..20 {
+        let events = (0..50)
+            .map(|i| event(&format!("before {b} {i} with some padding"), "x"))
+            .collect();
+        append(&store, events).await;
+    }
+    store.flush().unwrap();
+    until("the output reports it was detached", || {
+        outputs.statuses().snapshot()["far"].state == OutputState::Detached
+    })
+    .await;
+
+    // The destination comes up and the output is re-attached, in the same process.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    outputs.reattach("far").await.unwrap();
+    assert_ne!(
+        outputs.statuses().snapshot()["far"].state,
+        OutputState::Detached
+    );
+    append(&store, vec![event("after re-attaching", "x")]).await;
+    let (mut conn, _) = tokio::time::timeout(Duration::from_secs(30), listener.accept())
+        .await
+        .expect("the output connects")
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains("after re-attaching") {
+        let n = tokio::time::timeout(Duration::from_secs(30), conn.read(&mut buf))
+            .await
+            .expect("the event arrives")
+            .unwrap();
+        assert!(n > 0, "the connection closed");
+        got.extend_from_slice(&buf[..n]);
+    }
+    // It went on from the newest event: nothing from before it was detached.
+    assert!(!String::from_utf8_lossy(&got).contains("before "));
+    shutdown.cancel();
+    outputs.join().await;
+    store.shutdown().unwrap();
+}

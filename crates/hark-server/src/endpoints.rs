@@ -13,8 +13,8 @@ use axum::routing::{self, MethodRouter};
 
 use crate::identity::Role;
 use crate::routes::{
-    alerts, export, fields, forwarders, health, ingest, monitors, notifications, openapi, ports,
-    saved_searches, search, session, sources, tail, tokens, users,
+    alerts, export, fields, forwarders, health, ingest, monitors, notifications, openapi, outputs,
+    ports, saved_searches, search, session, sources, tail, tokens, users,
 };
 use crate::{INGEST_BODY_LIMIT, SEARCH_BODY_LIMIT, Shared};
 
@@ -105,6 +105,18 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             operation!("openapi"),
         ),
         get("/api/v1/ports", VIEWER, ports::get, operation!("ports")),
+        get(
+            "/api/v1/outputs",
+            VIEWER,
+            outputs::list,
+            operation!("listOutputs"),
+        ),
+        post(
+            "/api/v1/outputs/{name}/reattach",
+            ADMIN,
+            outputs::reattach,
+            operation!("reattachOutput"),
+        ),
         get(
             "/api/v1/forwarders",
             VIEWER,

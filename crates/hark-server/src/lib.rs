@@ -108,8 +108,8 @@ pub struct ServerState {
     pub tls: bool,
     /// Names for the addresses the Sources page and API list.
     pub reverse_dns: hark_ingest::rdns::ReverseDns,
-    /// What each output is doing, shown on the admin page.
-    pub outputs: hark_output::Statuses,
+    /// The outputs: their status (admin page, `/api/v1/outputs`) and re-attaching one.
+    pub outputs: hark_output::Outputs,
     /// The forwarders that send through the uplink, served at
     /// `/api/v1/forwarders`; `None` when the uplink is off.
     pub forwarders: Option<hark_uplink::fleet::Fleet>,
@@ -132,7 +132,7 @@ pub(crate) struct AppState {
     /// Names for the addresses of sources.
     pub(crate) reverse_dns: hark_ingest::rdns::ReverseDns,
     /// What each output is doing.
-    pub(crate) outputs: hark_output::Statuses,
+    pub(crate) outputs: hark_output::Outputs,
     /// The uplink's forwarders, when the uplink is on.
     pub(crate) forwarders: Option<hark_uplink::fleet::Fleet>,
     /// This machine's name, the `host` of audit events.

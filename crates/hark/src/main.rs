@@ -37,6 +37,8 @@ enum Command {
     },
     /// List the forwarders of a running server: status, buffer, drops.
     Forwarders(cmd::forwarder::ForwardersArgs),
+    /// List the outputs of a running server and their status, or re-attach a detached one.
+    Outputs(cmd::outputs::OutputsArgs),
     /// Search stored events.
     Query(cmd::query::QueryArgs),
     /// Follow matching events live.
@@ -137,6 +139,7 @@ fn main() -> ExitCode {
         Command::Forward(args) => cmd::forward::run(args),
         Command::Forwarder { command } => cmd::forwarder::run(command),
         Command::Forwarders(args) => cmd::forwarder::list(args),
+        Command::Outputs(args) => cmd::outputs::run(args),
         Command::Query(args) => cmd::query::run(args),
         Command::Tail(args) => cmd::tail::run(args),
         Command::Token {

@@ -13,8 +13,8 @@ use crate::audit;
 use crate::error::ApiError;
 
 /// `GET /api/v1/forwarders`: every enrolled forwarder, its status (`up`,
-/// `down` after a minute without a report, `unknown`, `revoked`) and its
-/// last health report; empty when the uplink is off.
+/// `down` after `[uplink] down_after` without a report, `unknown`,
+/// `revoked`) and its last health report; empty when the uplink is off.
 pub(crate) async fn list(State(app): State<Shared>) -> Json<Vec<ForwarderView>> {
     let views = match &app.forwarders {
         Some(fleet) => {

@@ -9,6 +9,7 @@ pub(crate) mod ingest;
 pub(crate) mod monitors;
 pub(crate) mod notifications;
 pub(crate) mod openapi;
+pub(crate) mod outputs;
 pub(crate) mod ports;
 pub(crate) mod saved_searches;
 pub(crate) mod search;

@@ -242,7 +242,7 @@ pub(crate) async fn page(
         .into_iter()
         .map(|(label, value)| (label.to_owned(), value))
         .collect();
-    let (outputs, outputs_ok) = output_facts(&app.outputs);
+    let (outputs, outputs_ok) = output_facts(&app.outputs.statuses());
     health.extend(outputs);
     let healthy = healthy && outputs_ok;
     render::ok(&AdminPage {

@@ -8,6 +8,7 @@ pub mod forward_inputs;
 pub mod forwarder;
 pub mod monitor;
 pub mod notify;
+pub mod outputs;
 pub mod ports;
 pub mod query;
 pub mod send;

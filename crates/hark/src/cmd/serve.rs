@@ -187,7 +187,7 @@ async fn serve(
         auth,
         tls: https.is_some(),
         reverse_dns,
-        outputs: outputs.statuses(),
+        outputs: outputs.clone(),
         forwarders,
     };
     let http_shutdown = shutdown.clone();
