@@ -127,6 +127,8 @@ struct AdminPage {
     audit_error: Option<String>,
     health: Facts,
     healthy: bool,
+    /// Detached outputs, name and path segment, each with a Re-attach button.
+    detached_outputs: Vec<(String, String)>,
     fleet: Option<Fleet>,
 }
 
@@ -242,9 +244,19 @@ pub(crate) async fn page(
         .into_iter()
         .map(|(label, value)| (label.to_owned(), value))
         .collect();
-    let (outputs, outputs_ok) = output_facts(&app.outputs.statuses());
+    let statuses = app.outputs.statuses();
+    let (outputs, outputs_ok) = output_facts(&statuses);
     health.extend(outputs);
     let healthy = healthy && outputs_ok;
+    let detached_outputs = statuses
+        .snapshot()
+        .into_iter()
+        .filter(|(_, s)| s.state == hark_output::OutputState::Detached)
+        .map(|(name, _)| {
+            let path = format::segment(&name);
+            (name, path)
+        })
+        .collect();
     render::ok(&AdminPage {
         chrome,
         audit,
@@ -255,6 +267,7 @@ pub(crate) async fn page(
         audit_error,
         health,
         healthy,
+        detached_outputs,
         fleet,
     })
 }

@@ -39,6 +39,8 @@ struct Fixture {
     tokens: Vec<(Role, String)>,
     /// The session id of a signed-in operator.
     session: String,
+    /// The outputs' statuses (the fixture runs no output).
+    outputs: hark_output::Statuses,
     _dir: tempfile::TempDir,
 }
 
@@ -76,10 +78,12 @@ fn fixture_with_uplink(uplink: bool) -> Fixture {
         state.forwarders = Some(hark_uplink::fleet::Fleet::open(&cfg.data_dir).unwrap());
     }
     let monitoring = state.monitoring.clone();
+    let outputs = state.outputs.statuses();
     let app = router(state);
     Fixture {
         app,
         monitoring,
+        outputs,
         store,
         flows,
         tokens: secrets,
@@ -673,5 +677,32 @@ async fn group_configurations_are_edited_by_admins_and_shown_on_the_admin_page()
         "{}",
         page.body
     );
+    f.store.shutdown().unwrap();
+}
+
+#[tokio::test]
+async fn a_detached_output_has_a_reattach_button_for_admins() {
+    let f = fixture();
+    f.outputs
+        .reporter("siem")
+        .detached("WAL reader `output-siem` was detached");
+    let page = get(&f.app, "/admin", Some(f.token(Role::Admin))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains(r#"data-api-url="/api/v1/outputs/siem/reattach""#),
+        "{}",
+        page.body
+    );
+    let list = get(&f.app, "/api/v1/outputs", Some(f.token(Role::Viewer))).await;
+    assert_eq!(list.status, StatusCode::OK);
+    let list: serde_json::Value = serde_json::from_str(&list.body).unwrap();
+    assert_eq!(list["siem"]["state"], "detached");
+    let url = "/api/v1/outputs/siem/reattach";
+    let a = send(&f.app, Method::POST, url, Some(f.token(Role::Operator))).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    // This server runs no output of that name.
+    let a = send(&f.app, Method::POST, url, Some(f.token(Role::Admin))).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.body);
     f.store.shutdown().unwrap();
 }
