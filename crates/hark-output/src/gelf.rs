@@ -15,11 +15,11 @@ use hark_config::{GelfOutput, GelfOutputTransport};
 use hark_event::{Event, FieldValue};
 use hark_proto::gelf::{GelfMessage, datagrams};
 use serde_json::Value;
-use tokio::net::UdpSocket;
 
 use crate::build::SetupError;
 use crate::stream::{Connector, WriteOnly};
-use crate::syslog::{RESEND_BYTES, udp_to};
+use crate::syslog::RESEND_BYTES;
+use crate::udp::UdpLink;
 use crate::{DeliveryError, Destination, OutputError};
 
 /// GELF datagrams larger than this are chunked.
@@ -32,10 +32,7 @@ pub struct GelfDestination {
 }
 
 enum Link {
-    Udp {
-        target: String,
-        socket: Option<UdpSocket>,
-    },
+    Udp(UdpLink),
     Tcp(WriteOnly),
 }
 
@@ -44,10 +41,7 @@ impl GelfDestination {
     pub fn new(name: &str, cfg: &GelfOutput) -> Result<GelfDestination, SetupError> {
         let GelfOutput { transport, target } = cfg;
         let link = match transport {
-            GelfOutputTransport::Udp => Link::Udp {
-                target: target.to_string(),
-                socket: None,
-            },
+            GelfOutputTransport::Udp => Link::Udp(UdpLink::new(target.to_string())),
             GelfOutputTransport::Tcp => Link::Tcp(WriteOnly::new(
                 Connector::new(name, target, false, None)?,
                 RESEND_BYTES,
@@ -157,28 +151,11 @@ fn udp_datagrams(event: &Event) -> Result<Vec<Vec<u8>>, String> {
 impl Destination for GelfDestination {
     async fn deliver(&mut self, events: &[Event]) -> Result<(), DeliveryError> {
         match &mut self.link {
-            Link::Udp { target, socket } => {
-                let sock = match socket {
-                    Some(s) => s,
-                    None => socket.insert(udp_to(target).await.map_err(DeliveryError::none)?),
-                };
-                for (i, event) in events.iter().enumerate() {
-                    let parts = udp_datagrams(event)
-                        .map_err(|e| DeliveryError::after(i, OutputError::Encode(e)))?;
-                    for d in parts {
-                        if let Err(source) = sock.send(&d).await {
-                            *socket = None;
-                            return Err(DeliveryError::after(
-                                i,
-                                OutputError::Io {
-                                    target: target.clone(),
-                                    source,
-                                },
-                            ));
-                        }
-                    }
-                }
-                Ok(())
+            Link::Udp(udp) => {
+                udp.send_each(events, |event| {
+                    udp_datagrams(event).map_err(OutputError::Encode)
+                })
+                .await
             }
             Link::Tcp(stream) => {
                 self.buf.clear();

@@ -41,6 +41,7 @@ mod status;
 mod stream;
 pub mod syslog;
 mod tls;
+mod udp;
 
 pub use backoff::Backoff;
 pub use build::{Outputs, READER_PREFIX, ReattachError, SetupError, reader_name};

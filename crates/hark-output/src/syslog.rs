@@ -12,12 +12,12 @@
 use hark_config::{OutputFormat, SyslogOutput, SyslogOutputTransport};
 use hark_event::Event;
 use hark_proto::write_octet_counted;
-use tokio::net::UdpSocket;
 
 use crate::build::SetupError;
 use crate::encode::syslog_message;
 use crate::stream::{Connector, WriteOnly};
-use crate::{DeliveryError, Destination, OutputError};
+use crate::udp::UdpLink;
+use crate::{DeliveryError, Destination};
 
 /// Bytes of the last writes sent again after a broken connection.
 pub const RESEND_BYTES: usize = 1 << 20;
@@ -32,10 +32,7 @@ pub struct SyslogDestination {
 }
 
 enum Link {
-    Udp {
-        target: String,
-        socket: Option<UdpSocket>,
-    },
+    Udp(UdpLink),
     Stream(WriteOnly),
 }
 
@@ -49,10 +46,7 @@ impl SyslogDestination {
             tls_ca,
         } = cfg;
         let link = match transport {
-            SyslogOutputTransport::Udp => Link::Udp {
-                target: target.to_string(),
-                socket: None,
-            },
+            SyslogOutputTransport::Udp => Link::Udp(UdpLink::new(target.to_string())),
             SyslogOutputTransport::Tcp => Link::Stream(WriteOnly::new(
                 Connector::new(name, target, false, None)?,
                 RESEND_BYTES,
@@ -74,26 +68,14 @@ impl SyslogDestination {
 impl Destination for SyslogDestination {
     async fn deliver(&mut self, events: &[Event]) -> Result<(), DeliveryError> {
         match &mut self.link {
-            Link::Udp { target, socket } => {
-                let sock = match socket {
-                    Some(s) => s,
-                    None => socket.insert(udp_to(target).await.map_err(DeliveryError::none)?),
-                };
-                for (i, event) in events.iter().enumerate() {
-                    self.message.clear();
-                    syslog_message(event, self.format, &mut self.message);
-                    if let Err(source) = sock.send(&self.message).await {
-                        *socket = None;
-                        return Err(DeliveryError::after(
-                            i,
-                            OutputError::Io {
-                                target: target.clone(),
-                                source,
-                            },
-                        ));
-                    }
-                }
-                Ok(())
+            Link::Udp(udp) => {
+                let format = self.format;
+                udp.send_each(events, |event| {
+                    let mut message = Vec::new();
+                    syslog_message(event, format, &mut message);
+                    Ok(vec![message])
+                })
+                .await
             }
             Link::Stream(stream) => {
                 self.frames.clear();
@@ -112,30 +94,4 @@ impl Destination for SyslogDestination {
             stream.close().await;
         }
     }
-}
-
-/// A UDP socket connected to `target` (resolved now).
-pub(crate) async fn udp_to(target: &str) -> Result<UdpSocket, OutputError> {
-    let io = |source| OutputError::Connect {
-        target: target.to_owned(),
-        source,
-    };
-    let addr = tokio::net::lookup_host(target)
-        .await
-        .map_err(io)?
-        .next()
-        .ok_or_else(|| {
-            io(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "no address",
-            ))
-        })?;
-    let bind: std::net::SocketAddr = if addr.is_ipv4() {
-        ([0, 0, 0, 0], 0).into()
-    } else {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    let sock = UdpSocket::bind(bind).await.map_err(io)?;
-    sock.connect(addr).await.map_err(io)?;
-    Ok(sock)
 }
