@@ -1,6 +1,7 @@
 //! Outputs into real receivers: rsyslogd as the SIEM over TCP, TLS and
 //! RELP through a 30-second outage and a restart of Hark; a second Hark's
-//! GELF and Beats inputs; an HTTP receiver for NDJSON.
+//! GELF and Beats inputs; an HTTP receiver for NDJSON; an output detached
+//! by the WAL cap and re-attached while Hark runs.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -400,4 +401,56 @@ fn an_output_that_cannot_start_stops_the_start_naming_its_key() {
     );
     assert!(!ok, "started: {text}");
     assert!(text.contains("outputs.siem.tls_ca"), "{text}");
+}
+
+#[test]
+fn a_detached_output_is_reattached_from_the_command_line_while_hark_runs() {
+    // A WAL cap of 1 MiB that detaches a lagging output, and a receiver
+    // that is not there.
+    let hark = Hark::builder()
+        .input("tcp", Transport::Tcp)
+        .extra(&format!(
+            "[outputs.siem]\ntype = \"syslog\"\ntransport = \"tcp\"\ntarget = \"127.0.0.1:{}\"\n\n\
+             [storage]\nwal_max_retained = \"1MiB\"\nwal_lagging_reader = \"detach\"\n",
+            free_tcp_port()
+        ))
+        .start();
+    let out = std::process::Command::new(hark_e2e::hark_bin())
+        .args(["send", "--target"])
+        .arg(hark.addr("tcp").to_string())
+        .args(["-n", "200000", "--message", &"x".repeat(300)])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run hark send");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let state = |hark: &Hark| hark.api_json("/api/v1/outputs")["siem"]["state"].clone();
+    let detached = poll(WAIT, Duration::from_millis(200), || {
+        (state(&hark) == "detached").then_some(())
+    });
+    assert!(
+        detached.is_some(),
+        "never detached: {}",
+        hark.api_json("/api/v1/outputs")
+    );
+    assert_eq!(hark.metric("hark_output_detached{output=\"siem\"}"), 1.0);
+
+    let out = hark.run_cli(&["outputs", "reattach", "siem"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("siem re-attached"));
+    // The same process goes on with it, from the newest event.
+    assert_ne!(state(&hark), "detached");
+    assert_eq!(hark.metric("hark_output_detached{output=\"siem\"}"), 0.0);
+    assert!(hark.api_json("/api/v1/outputs")["siem"]["lag_events"].as_u64() < Some(10));
+    hark.wait_hit(
+        "app:hark-audit AND action:\"output.reattach\" AND outcome:success",
+        WAIT,
+    );
 }
