@@ -62,6 +62,16 @@ async fn append(store: &Store, events: Vec<Event>) {
     store.append(events).await.unwrap().wait().await.unwrap();
 }
 
+/// A store whose WAL keeps 4 KiB for a lagging reader, then detaches it.
+fn detaching_store(dir: &std::path::Path) -> Store {
+    let mut cfg = StoreConfig::new(dir);
+    cfg.wal_segment_bytes = 1024;
+    cfg.wal_max_retained = Some(4096);
+    cfg.wal_lagging_reader = hark_store::LaggingReader::Detach;
+    cfg.commit_interval = Duration::from_millis(50);
+    Store::open(cfg).unwrap()
+}
+
 /// Polls `f` every 20 ms until it holds, for at most 30 s.
 async fn until(what: &str, mut f: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
@@ -170,12 +180,7 @@ async fn a_destination_that_keeps_failing_holds_the_cursor() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_output_detached_while_its_destination_is_down_stops_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = StoreConfig::new(dir.path());
-    cfg.wal_segment_bytes = 1024;
-    cfg.wal_max_retained = Some(4096);
-    cfg.wal_lagging_reader = hark_store::LaggingReader::Detach;
-    cfg.commit_interval = Duration::from_millis(50);
-    let store = Store::open(cfg).unwrap();
+    let store = detaching_store(dir.path());
     let reader = store.wal_reader("output-far").unwrap();
     let dest = Recorder::default();
     *dest.plan.lock().unwrap() = vec![Some(0); 100_000];
@@ -217,12 +222,7 @@ async fn a_detached_output_is_reattached_without_a_restart_from_the_newest_event
     use tokio::io::AsyncReadExt;
 
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = StoreConfig::new(dir.path());
-    cfg.wal_segment_bytes = 1024;
-    cfg.wal_max_retained = Some(4096);
-    cfg.wal_lagging_reader = hark_store::LaggingReader::Detach;
-    cfg.commit_interval = Duration::from_millis(50);
-    let store = Store::open(cfg).unwrap();
+    let store = detaching_store(dir.path());
     // Nothing listens on the destination's port yet.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
