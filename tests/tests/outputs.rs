@@ -1,5 +1,5 @@
-//! Outputs into real receivers: rsyslogd as the SIEM over TCP, TLS and
-//! RELP through a 30-second outage and a restart of Hark; a second Hark's
+//! Outputs into real receivers: rsyslogd as the SIEM over TCP, TLS, RELP
+//! and RELP over TLS through a 30-second outage and a restart of Hark; a second Hark's
 //! GELF and Beats inputs; an HTTP receiver for NDJSON; an output detached
 //! by the WAL cap and re-attached while Hark runs.
 
@@ -55,7 +55,11 @@ fn received(file: &Path, m: &str) -> BTreeMap<u64, Vec<String>> {
     got
 }
 
-/// rsyslogd receiving on imtcp (plain and TLS) and imrelp, each input
+/// The outputs `Siem` receives, each into a file of that name.
+const SIEM_OUTPUTS: [&str; 4] = ["tcp", "tls", "relp", "relp_tls"];
+
+/// rsyslogd receiving on imtcp (plain and TLS) and imrelp (plain, and TLS
+/// that asks for a client certificate signed by its CA), each input
 /// writing `APP-NAME MSG` lines to a file of its own.
 struct Siem {
     rs: Rsyslog,
@@ -64,6 +68,7 @@ struct Siem {
     tcp: u16,
     tls_port: u16,
     relp: u16,
+    relp_tls: u16,
 }
 
 impl Siem {
@@ -71,6 +76,7 @@ impl Siem {
         let mut rs = Rsyslog::new();
         let tls = TlsFiles::generate(&rs.dir().join("certs"));
         let (tcp, tls_port, relp) = (free_tcp_port(), free_tcp_port(), free_tcp_port());
+        let relp_tls = free_tcp_port();
         let globals = format!(
             r#"DefaultNetstreamDriverCAFile="{}" DefaultNetstreamDriverCertFile="{}" DefaultNetstreamDriverKeyFile="{}""#,
             tls.ca_cert.display(),
@@ -86,14 +92,21 @@ template(name="line" type="string" string="%app-name% %msg%\n")
 ruleset(name="got_tcp") {{ action(type="omfile" file="{tcp_file}" template="line") }}
 ruleset(name="got_tls") {{ action(type="omfile" file="{tls_file}" template="line") }}
 ruleset(name="got_relp") {{ action(type="omfile" file="{relp_file}" template="line") }}
+ruleset(name="got_relp_tls") {{ action(type="omfile" file="{relp_tls_file}" template="line") }}
 input(type="imtcp" address="127.0.0.1" port="{tcp}" ruleset="got_tcp")
 input(type="imtcp" address="127.0.0.1" port="{tls_port}" ruleset="got_tls"
       streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon")
 input(type="imrelp" address="127.0.0.1" port="{relp}" ruleset="got_relp")
+input(type="imrelp" address="127.0.0.1" port="{relp_tls}" ruleset="got_relp_tls"
+      tls="on" tls.authMode="certvalid" tls.caCert="{ca}" tls.myCert="{cert}" tls.myPrivKey="{key}")
 "#,
             tcp_file = file("tcp"),
             tls_file = file("tls"),
             relp_file = file("relp"),
+            relp_tls_file = file("relp_tls"),
+            ca = tls.ca_cert.display(),
+            cert = tls.server_cert.display(),
+            key = tls.server_key.display(),
         ));
         rs.start(&conf);
         Siem {
@@ -103,6 +116,7 @@ input(type="imrelp" address="127.0.0.1" port="{relp}" ruleset="got_relp")
             tcp,
             tls_port,
             relp,
+            relp_tls,
         }
     }
 
@@ -131,10 +145,22 @@ tls_ca = "{ca}"
 type = "relp"
 target = "127.0.0.1:{relp}"
 {query}
+
+[outputs.relp_tls]
+type = "relp"
+target = "localhost:{relp_tls}"
+tls = true
+tls_ca = "{ca}"
+tls_cert = "{client_cert}"
+tls_key = "{client_key}"
+{query}
 "#,
             tcp = self.tcp,
             tls_port = self.tls_port,
             relp = self.relp,
+            relp_tls = self.relp_tls,
+            client_cert = self.tls.client_cert.display(),
+            client_key = self.tls.client_key.display(),
             ca = self.tls.ca_cert.display(),
         )
     }
@@ -179,7 +205,7 @@ fn rsyslog_gets_every_selected_event_through_an_outage_and_a_restart() {
 
     // Before the outage.
     send(input, &m, 1..=400, Duration::ZERO);
-    for name in ["tcp", "tls", "relp"] {
+    for name in SIEM_OUTPUTS {
         wait_selected(&siem, &hark, name, &m, 400);
     }
 
@@ -208,7 +234,7 @@ fn rsyslog_gets_every_selected_event_through_an_outage_and_a_restart() {
     siem.rs.start(&siem.conf);
     send(hark.addr("tcp"), &m, 3401..=4000, Duration::ZERO);
 
-    for name in ["tcp", "tls", "relp"] {
+    for name in SIEM_OUTPUTS {
         wait_selected(&siem, &hark, name, &m, 4000);
         let got = received(&siem.file(name), &m);
         // The query let through only app `sel`; nothing else ever arrived.
@@ -221,7 +247,7 @@ fn rsyslog_gets_every_selected_event_through_an_outage_and_a_restart() {
             others.is_empty(),
             "output {name} sent unselected events: {others:?}"
         );
-        if name == "relp" {
+        if name.starts_with("relp") {
             let twice: Vec<(&u64, &Vec<String>)> = got
                 .iter()
                 .filter(|(_, apps)| apps.len() > 1)
@@ -233,7 +259,7 @@ fn rsyslog_gets_every_selected_event_through_an_outage_and_a_restart() {
             );
         }
     }
-    for name in ["tcp", "tls", "relp"] {
+    for name in SIEM_OUTPUTS {
         let caught_up = poll(WAIT, Duration::from_millis(200), || {
             (lag(&hark, name) == 0.0).then_some(())
         });
@@ -251,7 +277,7 @@ fn rsyslog_gets_every_selected_event_through_an_outage_and_a_restart() {
     let out = hark.run_cli(&["outputs"]);
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{table}");
-    for name in ["tcp", "tls", "relp"] {
+    for name in SIEM_OUTPUTS {
         assert!(
             table.lines().any(|l| {
                 let cols: Vec<&str> = l.split_whitespace().collect();

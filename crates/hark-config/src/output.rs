@@ -231,6 +231,13 @@ pub struct SyslogOutput {
     /// A CA bundle (PEM) trusted besides the system's roots (TLS only).
     #[serde(default)]
     pub tls_ca: Option<PathBuf>,
+    /// A client certificate chain (PEM) for receivers that ask for one
+    /// (mutual TLS); with `tls_key`.
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `tls_cert`.
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// `type = "relp"`.
@@ -248,6 +255,13 @@ pub struct RelpOutput {
     /// A CA bundle (PEM) trusted besides the system's roots (with `tls`).
     #[serde(default)]
     pub tls_ca: Option<PathBuf>,
+    /// A client certificate chain (PEM) for receivers that ask for one
+    /// (mutual TLS); with `tls_key`.
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `tls_cert`.
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// The body of an HTTP output: only NDJSON of ECS-shaped events.
@@ -280,6 +294,13 @@ pub struct HttpOutput {
     /// A CA bundle (PEM) trusted besides the system's roots (https only).
     #[serde(default)]
     pub tls_ca: Option<PathBuf>,
+    /// A client certificate chain (PEM) for receivers that ask for one
+    /// (mutual TLS); with `tls_key`.
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `tls_cert`.
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// The transport of a GELF output.
@@ -314,6 +335,13 @@ pub struct BeatsOutput {
     /// A CA bundle (PEM) trusted besides the system's roots (with `tls`).
     #[serde(default)]
     pub tls_ca: Option<PathBuf>,
+    /// A client certificate chain (PEM) for receivers that ask for one
+    /// (mutual TLS); with `tls_key`.
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `tls_cert`.
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
 }
 
 impl OutputConfig {
@@ -351,32 +379,53 @@ impl OutputConfig {
         }
         let own = table::node(own);
         let missing = |e| name_missing_key(e, kind.name(), "output", kind.keys());
-        let no_tls_ca = |ty: &str| {
-            at(
-                "tls_ca",
-                format!("tls_ca applies only over TLS; set {ty} or remove tls_ca"),
-            )
+        // The TLS files of an output over TLS (`on`), which `ty` turns on.
+        let tls_files = |on: bool,
+                         ty: &str,
+                         ca: &Option<PathBuf>,
+                         cert: &Option<PathBuf>,
+                         key: &Option<PathBuf>| {
+            let set = [("tls_ca", ca), ("tls_cert", cert), ("tls_key", key)];
+            if let Some((k, _)) = set.iter().find(|(_, v)| v.is_some()).filter(|_| !on) {
+                return Err(at(
+                    k,
+                    format!("{k} applies only over TLS; set {ty} or remove {k}"),
+                ));
+            }
+            match (cert, key) {
+                (Some(_), None) => Err(at(
+                    "tls_cert",
+                    "tls_cert needs tls_key, the file of its private key".into(),
+                )),
+                (None, Some(_)) => Err(at(
+                    "tls_key",
+                    "tls_key needs tls_cert, the file of its certificate chain".into(),
+                )),
+                _ => Ok(()),
+            }
         };
         let destination = match kind {
             OutputType::Syslog => {
                 let o: SyslogOutput = table::value(own).map_err(missing)?;
-                if o.tls_ca.is_some() && o.transport != SyslogOutputTransport::Tls {
-                    return Err(no_tls_ca("transport = \"tls\""));
-                }
+                let on = o.transport == SyslogOutputTransport::Tls;
+                tls_files(
+                    on,
+                    "transport = \"tls\"",
+                    &o.tls_ca,
+                    &o.tls_cert,
+                    &o.tls_key,
+                )?;
                 OutputDestination::Syslog(o)
             }
             OutputType::Relp => {
                 let o: RelpOutput = table::value(own).map_err(missing)?;
-                if o.tls_ca.is_some() && !o.tls {
-                    return Err(no_tls_ca("tls = true"));
-                }
+                tls_files(o.tls, "tls = true", &o.tls_ca, &o.tls_cert, &o.tls_key)?;
                 OutputDestination::Relp(o)
             }
             OutputType::Http => {
                 let o: HttpOutput = table::value(own).map_err(missing)?;
-                if o.tls_ca.is_some() && !o.url.is_https() {
-                    return Err(no_tls_ca("an https:// url"));
-                }
+                let on = o.url.is_https();
+                tls_files(on, "an https:// url", &o.tls_ca, &o.tls_cert, &o.tls_key)?;
                 if let Some(bad) = o.headers.keys().find(|h| !is_header_name(h)) {
                     return Err(at(
                         "headers",
@@ -388,9 +437,7 @@ impl OutputConfig {
             OutputType::Gelf => OutputDestination::Gelf(table::value(own).map_err(missing)?),
             OutputType::Beats => {
                 let o: BeatsOutput = table::value(own).map_err(missing)?;
-                if o.tls_ca.is_some() && !o.tls {
-                    return Err(no_tls_ca("tls = true"));
-                }
+                tls_files(o.tls, "tls = true", &o.tls_ca, &o.tls_cert, &o.tls_key)?;
                 OutputDestination::Beats(o)
             }
         };
@@ -574,5 +621,31 @@ tls = true
             "[outputs.o]\ntype = \"http\"\nurl = \"http://h/\"\nheaders = { \"bad header\" = \"x\" }\n",
         );
         assert!(e.contains("not a valid HTTP header name"), "{e}");
+    }
+
+    #[test]
+    fn a_client_certificate_needs_its_key_and_tls() {
+        let relp = "[outputs.o]\ntype = \"relp\"\ntarget = \"h:1\"\n";
+        let e = err(&format!("{relp}tls = true\ntls_cert = \"/c.pem\"\n"));
+        assert!(e.starts_with("hark.toml:5:1:"), "{e}");
+        assert!(e.contains("tls_cert needs tls_key"), "{e}");
+        let e = err(&format!("{relp}tls = true\ntls_key = \"/k.pem\"\n"));
+        assert!(e.contains("tls_key needs tls_cert"), "{e}");
+        let e = err(&format!(
+            "{relp}tls_cert = \"/c.pem\"\ntls_key = \"/k.pem\"\n"
+        ));
+        assert!(
+            e.contains("tls_cert applies only over TLS; set tls = true"),
+            "{e}"
+        );
+        let cfg = Config::from_toml_str(
+            "hark.toml",
+            &format!("{relp}tls = true\ntls_cert = \"/c.pem\"\ntls_key = \"/k.pem\"\n"),
+        )
+        .unwrap();
+        let OutputDestination::Relp(o) = &cfg.outputs["o"].destination else {
+            panic!("not relp")
+        };
+        assert_eq!(o.tls_key.as_deref(), Some(std::path::Path::new("/k.pem")));
     }
 }

@@ -409,18 +409,25 @@ pub fn output_flows(name: &str, output: &OutputConfig) -> Vec<Flow> {
         destination,
     } = output;
     let component = format!("outputs.{name}");
-    let tls = |on: bool| if on { Security::Tls } else { Security::Plain };
+    // With a client certificate, TLS is mutual.
+    let tls = |on: bool, cert: &Option<std::path::PathBuf>| match (on, cert) {
+        (false, _) => Security::Plain,
+        (true, None) => Security::Tls,
+        (true, Some(_)) => Security::Mtls,
+    };
     let (host, port, l4, protocol, security, purpose) = match destination {
         OutputDestination::Syslog(SyslogOutput {
             transport,
             target,
             format: _,
             tls_ca: _,
+            tls_cert,
+            tls_key: _,
         }) => {
             let (l4, security) = match transport {
                 SyslogOutputTransport::Udp => (Transport::Udp, Security::Plain),
                 SyslogOutputTransport::Tcp => (Transport::Tcp, Security::Plain),
-                SyslogOutputTransport::Tls => (Transport::Tcp, Security::Tls),
+                SyslogOutputTransport::Tls => (Transport::Tcp, tls(true, tls_cert)),
             };
             (
                 target.host.as_str(),
@@ -436,12 +443,14 @@ pub fn output_flows(name: &str, output: &OutputConfig) -> Vec<Flow> {
             format: _,
             tls: on,
             tls_ca: _,
+            tls_cert,
+            tls_key: _,
         }) => (
             target.host.as_str(),
             target.port,
             Transport::Tcp,
             "relp",
-            tls(*on),
+            tls(*on, tls_cert),
             "forwarding selected events (RELP, acknowledged)",
         ),
         OutputDestination::Http(HttpOutput {
@@ -451,12 +460,14 @@ pub fn output_flows(name: &str, output: &OutputConfig) -> Vec<Flow> {
             auth_token_file: _,
             gzip: _,
             tls_ca: _,
+            tls_cert,
+            tls_key: _,
         }) => (
             url.host(),
             url.port(),
             Transport::Tcp,
             url.scheme(),
-            tls(url.is_https()),
+            tls(url.is_https(), tls_cert),
             "forwarding selected events (HTTP POST of NDJSON)",
         ),
         OutputDestination::Gelf(GelfOutput { transport, target }) => (
@@ -474,12 +485,14 @@ pub fn output_flows(name: &str, output: &OutputConfig) -> Vec<Flow> {
             target,
             tls: on,
             tls_ca: _,
+            tls_cert,
+            tls_key: _,
         }) => (
             target.host.as_str(),
             target.port,
             Transport::Tcp,
             "beats",
-            tls(*on),
+            tls(*on, tls_cert),
             "forwarding selected events (Beats, acknowledged)",
         ),
     };

@@ -20,6 +20,7 @@ use tokio_util::codec::FramedRead;
 use crate::build::SetupError;
 use crate::encode::ecs_json;
 use crate::stream::{Connector, Io, WRITE_TIMEOUT};
+use crate::tls::TlsFiles;
 use crate::{DeliveryError, Destination, OutputError};
 
 /// Longest wait for the receiver's next ack (a receiver still busy with a
@@ -39,15 +40,18 @@ struct Conn {
 }
 
 impl BeatsDestination {
-    /// The destination of output `name`; reads its `tls_ca`.
+    /// The destination of output `name`; reads its TLS files.
     pub fn new(name: &str, cfg: &BeatsOutput) -> Result<BeatsDestination, SetupError> {
         let BeatsOutput {
             target,
             tls,
             tls_ca,
+            tls_cert,
+            tls_key,
         } = cfg;
+        let files = tls.then(|| TlsFiles::new(tls_ca, tls_cert, tls_key));
         Ok(BeatsDestination {
-            connector: Connector::new(name, target, *tls, tls_ca.as_deref())?,
+            connector: Connector::new(name, target, files)?,
             conn: None,
         })
     }

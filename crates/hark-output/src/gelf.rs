@@ -43,7 +43,7 @@ impl GelfDestination {
         let link = match transport {
             GelfOutputTransport::Udp => Link::Udp(UdpLink::new(target.to_string())),
             GelfOutputTransport::Tcp => Link::Tcp(WriteOnly::new(
-                Connector::new(name, target, false, None)?,
+                Connector::new(name, target, None)?,
                 RESEND_BYTES,
             )),
         };

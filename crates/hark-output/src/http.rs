@@ -35,7 +35,7 @@ pub struct HttpDestination {
 
 impl HttpDestination {
     /// The destination of output `name`; reads `auth_token_file` and
-    /// `tls_ca`. The token is sent, never logged.
+    /// its TLS files. The token is sent, never logged.
     pub fn new(name: &str, cfg: &HttpOutput) -> Result<HttpDestination, SetupError> {
         let HttpOutput {
             url,
@@ -44,6 +44,8 @@ impl HttpDestination {
             auth_token_file,
             gzip,
             tls_ca,
+            tls_cert,
+            tls_key,
         } = cfg;
         let mut fixed = HeaderMap::new();
         for (key, value) in headers {
@@ -83,7 +85,8 @@ impl HttpDestination {
             .timeout(REQUEST_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none());
         if url.is_https() {
-            let mut tls = crate::tls::client_config(name, tls_ca.as_deref())?;
+            let files = crate::tls::TlsFiles::new(tls_ca, tls_cert, tls_key);
+            let mut tls = crate::tls::client_config(name, files)?;
             tls.alpn_protocols = vec![b"http/1.1".to_vec()];
             builder = builder.tls_backend_preconfigured(tls);
         }

@@ -20,6 +20,7 @@ use tokio_util::codec::FramedRead;
 use crate::build::SetupError;
 use crate::encode::syslog_message;
 use crate::stream::{Connector, Io, WRITE_TIMEOUT};
+use crate::tls::TlsFiles;
 use crate::{DeliveryError, Destination, OutputError};
 
 /// Messages sent before waiting for their acknowledgements.
@@ -42,16 +43,19 @@ struct Session {
 }
 
 impl RelpDestination {
-    /// The destination of output `name`; reads its `tls_ca`.
+    /// The destination of output `name`; reads its TLS files.
     pub fn new(name: &str, cfg: &RelpOutput) -> Result<RelpDestination, SetupError> {
         let RelpOutput {
             target,
             format,
             tls,
             tls_ca,
+            tls_cert,
+            tls_key,
         } = cfg;
+        let files = tls.then(|| TlsFiles::new(tls_ca, tls_cert, tls_key));
         Ok(RelpDestination {
-            connector: Connector::new(name, target, *tls, tls_ca.as_deref())?,
+            connector: Connector::new(name, target, files)?,
             format: *format,
             session: None,
             message: Vec::new(),

@@ -8,7 +8,7 @@ use tokio::net::TcpStream;
 
 use crate::OutputError;
 use crate::build::SetupError;
-use crate::tls::Tls;
+use crate::tls::{Tls, TlsFiles};
 
 /// Time to connect, and to finish a TLS handshake.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -28,20 +28,18 @@ pub(crate) struct Connector {
 }
 
 impl Connector {
-    /// How output `name` reaches `target`: with TLS when `tls` is set,
-    /// trusting `tls_ca` (read now) or the system's roots.
+    /// How output `name` reaches `target`: with TLS and its files (read
+    /// now) when `tls` is given, else in plain TCP.
     pub fn new(
         name: &str,
         target: &hark_config::Target,
-        tls: bool,
-        tls_ca: Option<&std::path::Path>,
+        tls: Option<TlsFiles<'_>>,
     ) -> Result<Connector, SetupError> {
         Ok(Connector {
             target: target.to_string(),
-            tls: match tls {
-                true => Some(Tls::new(name, &target.host, tls_ca)?),
-                false => None,
-            },
+            tls: tls
+                .map(|files| Tls::new(name, &target.host, files))
+                .transpose()?,
         })
     }
 

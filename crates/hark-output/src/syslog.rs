@@ -16,6 +16,7 @@ use hark_proto::write_octet_counted;
 use crate::build::SetupError;
 use crate::encode::syslog_message;
 use crate::stream::{Connector, WriteOnly};
+use crate::tls::TlsFiles;
 use crate::udp::UdpLink;
 use crate::{DeliveryError, Destination};
 
@@ -37,22 +38,24 @@ enum Link {
 }
 
 impl SyslogDestination {
-    /// The destination of output `name`; reads its `tls_ca`.
+    /// The destination of output `name`; reads its TLS files.
     pub fn new(name: &str, cfg: &SyslogOutput) -> Result<SyslogDestination, SetupError> {
         let SyslogOutput {
             transport,
             target,
             format,
             tls_ca,
+            tls_cert,
+            tls_key,
         } = cfg;
         let link = match transport {
             SyslogOutputTransport::Udp => Link::Udp(UdpLink::new(target.to_string())),
             SyslogOutputTransport::Tcp => Link::Stream(WriteOnly::new(
-                Connector::new(name, target, false, None)?,
+                Connector::new(name, target, None)?,
                 RESEND_BYTES,
             )),
             SyslogOutputTransport::Tls => Link::Stream(WriteOnly::new(
-                Connector::new(name, target, true, tls_ca.as_deref())?,
+                Connector::new(name, target, Some(TlsFiles::new(tls_ca, tls_cert, tls_key)))?,
                 RESEND_BYTES,
             )),
         };
