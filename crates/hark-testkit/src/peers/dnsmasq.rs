@@ -5,7 +5,6 @@ use std::process::Command;
 use std::time::Duration;
 
 use super::Daemon;
-use crate::ports::free_tcp_port;
 
 /// Starts dnsmasq on a free port (UDP and TCP) of 127.0.0.1 with none of
 /// the system's configuration (no upstream servers, no /etc/hosts) and
@@ -13,31 +12,37 @@ use crate::ports::free_tcp_port;
 /// it has answered a DNS query.
 pub fn dnsmasq(records: &[&str]) -> Daemon {
     let dir = tempfile::tempdir().expect("create a temporary directory");
-    let port = free_tcp_port();
-    let mut cmd = Command::new("dnsmasq");
-    cmd.args([
-        "--keep-in-foreground",
-        "--conf-file=/dev/null",
-        "--no-resolv",
-        "--no-hosts",
-        "--no-poll",
-        "--pid-file=",
-        "--user=root",
-        "--log-facility=-",
-        "--bind-interfaces",
-        "--listen-address=127.0.0.1",
-        &format!("--port={port}"),
-    ])
-    .args(records);
     let socket = UdpSocket::bind("127.0.0.1:0").expect("bind a UDP socket");
     socket
         .set_read_timeout(Some(Duration::from_millis(200)))
         .expect("set a read timeout");
     let mut id = 0u16;
-    Daemon::start("dnsmasq", port, dir, &mut cmd, || {
-        id = id.wrapping_add(1);
-        answered(&socket, port, id)
-    })
+    Daemon::start(
+        "dnsmasq",
+        dir,
+        |port| {
+            let mut cmd = Command::new("dnsmasq");
+            cmd.args([
+                "--keep-in-foreground",
+                "--conf-file=/dev/null",
+                "--no-resolv",
+                "--no-hosts",
+                "--no-poll",
+                "--pid-file=",
+                "--user=root",
+                "--log-facility=-",
+                "--bind-interfaces",
+                "--listen-address=127.0.0.1",
+                &format!("--port={port}"),
+            ])
+            .args(records);
+            cmd
+        },
+        |port| {
+            id = id.wrapping_add(1);
+            answered(&socket, port, id)
+        },
+    )
 }
 
 /// Sends query `id` (`probe.invalid. A`) to `port`; true when a response

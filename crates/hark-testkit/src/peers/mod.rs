@@ -77,27 +77,47 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Starts `cmd` as `name` with its output in `dir/name.log` and returns
-    /// once `ready` (a protocol probe of `port`) holds; panics with the log
-    /// if the program exits first.
+    /// How many ports a daemon is started on before giving up.
+    const TRIES: usize = 5;
+
+    /// Starts `command(port)` as `name` on a free port of 127.0.0.1 (TCP
+    /// and UDP) with its output in `dir/name.log`, and returns once
+    /// `ready(port)` (a protocol probe) holds. A port is only free "a moment
+    /// ago": when the program exits before it is ready (another process
+    /// took the port meanwhile) it is started again on another port, up to
+    /// [`Daemon::TRIES`] times; then this panics with its log.
     fn start(
         name: &str,
-        port: u16,
         dir: tempfile::TempDir,
-        cmd: &mut Command,
-        mut ready: impl FnMut() -> bool,
+        mut command: impl FnMut(u16) -> Command,
+        mut ready: impl FnMut(u16) -> bool,
     ) -> Daemon {
         let log = dir.path().join(format!("{name}.log"));
-        let mut proc = ChildGuard::logged(name, cmd, &log);
-        until(format_args!("{name} on 127.0.0.1:{port} to answer"), || {
-            proc.assert_running();
-            ready().then_some(())
-        });
-        Daemon {
-            port,
-            proc,
-            _dir: dir,
+        for attempt in 1..=Self::TRIES {
+            let port = crate::ports::free_tcp_port();
+            let mut proc = ChildGuard::logged(name, &mut command(port), &log);
+            let started = until(format_args!("{name} on 127.0.0.1:{port} to answer"), || {
+                if proc.try_wait().is_some() {
+                    return Some(false);
+                }
+                ready(port).then_some(true)
+            });
+            if started {
+                return Daemon {
+                    port,
+                    proc,
+                    _dir: dir,
+                };
+            }
+            if attempt == Self::TRIES {
+                proc.assert_running();
+            }
+            eprintln!(
+                "{name} exited before answering on 127.0.0.1:{port}; trying another port:\n{}",
+                proc.log()
+            );
         }
+        unreachable!("the last attempt panics when it fails")
     }
 
     /// Its port on 127.0.0.1.

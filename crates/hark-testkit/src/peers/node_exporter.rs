@@ -6,23 +6,27 @@ use std::process::Command;
 use std::time::Duration;
 
 use super::Daemon;
-use crate::ports::free_tcp_port;
 
 /// Starts Debian's prometheus-node-exporter on a free port of 127.0.0.1,
 /// its textfile collector reading an empty temporary directory; returns
 /// once GET /metrics has answered 200 with `node_exporter_build_info`.
 pub fn node_exporter() -> Daemon {
     let dir = tempfile::tempdir().expect("create a temporary directory");
-    let port = free_tcp_port();
-    let mut cmd = Command::new("prometheus-node-exporter");
-    cmd.arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg(format!(
-            "--collector.textfile.directory={}",
-            dir.path().display()
-        ));
-    Daemon::start("prometheus-node-exporter", port, dir, &mut cmd, || {
-        scraped(port)
-    })
+    let textfiles = dir.path().to_path_buf();
+    Daemon::start(
+        "prometheus-node-exporter",
+        dir,
+        |port| {
+            let mut cmd = Command::new("prometheus-node-exporter");
+            cmd.arg(format!("--web.listen-address=127.0.0.1:{port}"))
+                .arg(format!(
+                    "--collector.textfile.directory={}",
+                    textfiles.display()
+                ));
+            cmd
+        },
+        scraped,
+    )
 }
 
 /// One HTTP/1.0 GET of /metrics; true when it answers 200 with the

@@ -7,7 +7,6 @@ use std::time::Duration;
 use hark_proto::snmp::{Message, PduKind, Version};
 
 use super::Daemon;
-use crate::ports::free_udp_port;
 
 /// sysUpTime.0, which every agent serves.
 const SYS_UP_TIME: &str = "1.3.6.1.2.1.1.3.0";
@@ -24,15 +23,22 @@ pub fn snmpd(community: &str, extra: &str) -> Daemon {
         format!("rocommunity {community} 127.0.0.1\n{extra}\n"),
     )
     .expect("write snmpd.conf");
-    let port = free_udp_port();
-    let mut cmd = Command::new("snmpd");
-    cmd.env("SNMP_PERSISTENT_DIR", dir.path())
-        .env("MIBS", "")
-        .args(["-f", "-Lo", "-C", "-r", "-c"])
-        .arg(&conf)
-        .arg(format!("udp:127.0.0.1:{port}"));
+    let state = dir.path().to_path_buf();
     let probe = Probe::new(community);
-    Daemon::start("snmpd", port, dir, &mut cmd, || probe.answered(port))
+    Daemon::start(
+        "snmpd",
+        dir,
+        |port| {
+            let mut cmd = Command::new("snmpd");
+            cmd.env("SNMP_PERSISTENT_DIR", &state)
+                .env("MIBS", "")
+                .args(["-f", "-Lo", "-C", "-r", "-c"])
+                .arg(&conf)
+                .arg(format!("udp:127.0.0.1:{port}"));
+            cmd
+        },
+        |port| probe.answered(port),
+    )
 }
 
 /// A GET of sysUpTime and the socket it is sent from.
