@@ -120,10 +120,7 @@ impl Readers {
             if let Some((from, to)) = cursor.unconfirmed.take() {
                 // Read but never confirmed before the store closed: gone.
                 dropped = to.saturating_sub(from);
-                let bytes = serde_json::to_vec(&cursor)
-                    .map_err(|e| StoreError::Reader(format!("{}: {e}", path.display())))?;
-                write_atomic(&path, &bytes)
-                    .map_err(io_err(format!("writing {}", path.display())))?;
+                write_cursor(&path, &cursor)?;
                 telemetry::wal_reader_dropped(name, dropped);
                 tracing::warn!(reader = %name, dropped_events = dropped, "events dropped from under a lagging WAL reader were read but never confirmed before the store closed; counted as dropped");
             }
@@ -387,11 +384,15 @@ impl Readers {
     }
 
     fn persist(&self, name: &str, cursor: &Cursor) -> Result<(), StoreError> {
-        let path = self.path(name);
-        let bytes = serde_json::to_vec(cursor)
-            .map_err(|e| StoreError::Reader(format!("encoding the cursor of `{name}`: {e}")))?;
-        write_atomic(&path, &bytes).map_err(io_err(format!("writing {}", path.display())))
+        write_cursor(&self.path(name), cursor)
     }
+}
+
+/// Writes `cursor` to `path` (temporary file, fsync, rename).
+fn write_cursor(path: &Path, cursor: &Cursor) -> Result<(), StoreError> {
+    let bytes = serde_json::to_vec(cursor)
+        .map_err(|e| StoreError::Reader(format!("encoding {}: {e}", path.display())))?;
+    write_atomic(path, &bytes).map_err(io_err(format!("writing {}", path.display())))
 }
 
 /// The committed position a reader needs so that the WAL fits in `cap`
